@@ -1,0 +1,70 @@
+//! `Authenticated`: the caller behind `Authorization: Bearer <api key>`.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::domain::Role;
+use crate::organizations::{authenticate, Principal};
+
+pub struct Authenticated(pub Principal);
+
+impl Authenticated {
+    /// The organisation itself (not one of its risk officers) with `role`.
+    pub fn require_organization(&self, role: Role) -> Result<&Principal, ApiError> {
+        let principal = &self.0;
+        if principal.role != role || principal.risk_officer_id.is_some() {
+            return Err(ApiError::Forbidden(format!(
+                "this action needs an API key of an organisation with the role {}",
+                role.as_str()
+            )));
+        }
+        Ok(principal)
+    }
+}
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                let (scheme, token) = value.trim().split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+            });
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let token = token.ok_or(ApiError::Unauthorized)?;
+            let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("application state is missing")))?;
+            let principal = state
+                .database
+                .run(move |connection| authenticate(connection, &token))
+                .await??;
+            principal.map(Authenticated).ok_or(ApiError::Unauthorized)
+        })
+    }
+}
+
+/// The caller if it sent a key (which must then be valid), else anonymous.
+pub struct MaybeAuthenticated(pub Option<Principal>);
+
+impl FromRequest for MaybeAuthenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if request.headers().contains_key(header::AUTHORIZATION) {
+            let authenticated = Authenticated::from_request(request, payload);
+            Box::pin(async move { authenticated.await.map(|caller| Self(Some(caller.0))) })
+        } else {
+            Box::pin(async { Ok(Self(None)) })
+        }
+    }
+}

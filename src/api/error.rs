@@ -1,0 +1,180 @@
+//! Every failure answers with an RFC 9457 problem document carrying a
+//! stable `type` and a snake_case `code`. Server faults never leak their
+//! cause to the client; it goes to the log.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::store::DatabaseUnavailable;
+
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("a valid API key is required: send Authorization: Bearer <api key>")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("no such resource")]
+    NotFound,
+    #[error("this method is not allowed on this resource")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    MalformedBody(String),
+    #[error("{field}: {detail}")]
+    InvalidField { field: String, detail: String },
+    #[error("the request body is larger than the limit of {limit_bytes} bytes")]
+    PayloadTooLarge { limit_bytes: usize },
+    #[error("the request body must be sent as {expected}")]
+    UnsupportedMediaType { expected: &'static str },
+    /// A business refusal with its own closed code (409 `duplicate_legal_id`, …).
+    #[error("{detail}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+    },
+    #[error("the database is unavailable; retry later")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid_field(field: impl Into<String>, detail: impl std::fmt::Display) -> Self {
+        Self::InvalidField {
+            field: field.into(),
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, detail: impl std::fmt::Display) -> Self {
+        Self::Refused {
+            status: StatusCode::CONFLICT,
+            code,
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// The machine-readable code; the documented closed set.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MalformedBody(_) => "malformed_body",
+            Self::InvalidField { .. } => "invalid_field",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::Refused { code, .. } => code,
+            Self::Unavailable => "service_unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "Unauthorized",
+            Self::Forbidden(_) => "Forbidden",
+            Self::NotFound => "Not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::MalformedBody(_) => "Malformed request body",
+            Self::InvalidField { .. } => "Invalid field",
+            Self::PayloadTooLarge { .. } => "Payload too large",
+            Self::UnsupportedMediaType { .. } => "Unsupported media type",
+            Self::Refused { status, .. } if *status == StatusCode::CONFLICT => "Conflict",
+            Self::Refused { .. } => "Request refused",
+            Self::Unavailable => "Service unavailable",
+            Self::Internal(_) => "Internal server error",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    problem_type: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Refused { status, .. } => *status,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Self::Unavailable => tracing::warn!("answered 503: database unavailable"),
+            _ => {}
+        }
+        let code = self.code();
+        let problem = Problem {
+            problem_type: format!("urn:anchorfin:problem:{code}"),
+            title: self.title(),
+            status: self.status_code().as_u16(),
+            detail: self.to_string(),
+            code,
+            field: match self {
+                Self::InvalidField { field, .. } => Some(field),
+                _ => None,
+            },
+        };
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        if matches!(self, Self::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if matches!(self, Self::Unavailable) {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        match serde_json::to_vec(&problem) {
+            Ok(body) => response.body(body),
+            Err(_) => response.finish(),
+        }
+    }
+}
+
+impl From<DatabaseUnavailable> for ApiError {
+    fn from(error: DatabaseUnavailable) -> Self {
+        match error {
+            DatabaseUnavailable::NoConnection(_) => Self::Unavailable,
+            DatabaseUnavailable::TaskFailed => Self::internal(error),
+        }
+    }
+}
+
+/// Query errors the use cases did not turn into refusals: a lost database
+/// is 503 (retry later), anything else an opaque 500.
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        if crate::store::is_connection_lost(&error) {
+            Self::Unavailable
+        } else {
+            Self::internal(error)
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! The REST API under `/v1`, health and metrics. One action per file;
+//! handlers parse requests into domain types, call a use case and map its
+//! errors to problem documents.
+
+pub mod auth;
+pub mod error;
+pub mod health;
+pub mod json;
+pub mod ledger;
+pub mod metrics;
+pub mod orgs;
+pub mod query;
+pub mod state;
+
+use actix_web::{web, HttpResponse, Route};
+
+use error::ApiError;
+
+impl From<crate::validation::FieldError> for ApiError {
+    fn from(error: crate::validation::FieldError) -> Self {
+        ApiError::InvalidField {
+            field: error.field,
+            detail: error.detail,
+        }
+    }
+}
+
+/// Every route of the service. `api-spec/openapi.yaml` describes the same set.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/healthz", vec![web::get().to(health::healthz)]))
+        .service(resource("/readyz", vec![web::get().to(health::readyz)]))
+        .service(resource("/metrics", vec![web::get().to(metrics::render)]))
+        .service(resource("/v1/orgs", vec![web::post().to(orgs::create)]))
+        .service(resource("/v1/ledger/head", vec![web::get().to(ledger::head)]))
+        .service(resource(
+            "/v1/ledger/public-key",
+            vec![web::get().to(ledger::public_key)],
+        ))
+        .service(resource("/v1/ledger/entries", vec![web::get().to(ledger::entries)]))
+        .service(resource(
+            "/v1/ledger/leaves/{leaf_hash}",
+            vec![web::get().to(ledger::leaf)],
+        ))
+        .service(resource(
+            "/v1/ledger/proofs/inclusion",
+            vec![web::get().to(ledger::inclusion)],
+        ))
+        .service(resource(
+            "/v1/ledger/proofs/consistency",
+            vec![web::get().to(ledger::consistency)],
+        ));
+}
+
+/// A resource whose unsupported methods answer 405 as a problem document.
+fn resource(path: &str, routes: Vec<Route>) -> actix_web::Resource {
+    routes
+        .into_iter()
+        .fold(web::resource(path), |resource, route| resource.route(route))
+        .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::MethodNotAllowed) }))
+}
+
+/// Anything that matched no route.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}

@@ -1,0 +1,19 @@
+//! What every handler can reach: the database, metrics and settings.
+
+use std::sync::Arc;
+
+use ed25519_dalek::SigningKey;
+
+use super::metrics::Metrics;
+use crate::config::Settings;
+use crate::store::Database;
+use crate::tlog::SequencerHandle;
+
+pub struct AppState {
+    pub database: Database,
+    pub metrics: Metrics,
+    pub settings: Arc<Settings>,
+    pub platform_key: Arc<SigningKey>,
+    /// Wake the sequencer after a commit that appended ledger entries.
+    pub sequencer: SequencerHandle,
+}

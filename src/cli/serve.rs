@@ -1,0 +1,77 @@
+//! `anchorfin serve` and `anchorfin migrate`.
+
+use std::time::Duration;
+
+use clap::Args;
+use secrecy::SecretString;
+
+use super::{CliError, DatabaseArgs};
+use crate::store::migrations;
+use crate::{telemetry, Application};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "ANCHORFIN_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Most database connections in the pool.
+    #[arg(long, env = "ANCHORFIN_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    database_max_connections: u32,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "ANCHORFIN_WORKERS")]
+    workers: Option<usize>,
+    /// SMTP server for alert e-mails, e.g. smtp://127.0.0.1:2525.
+    #[arg(long, env = "ANCHORFIN_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// From address of alert e-mails.
+    #[arg(long, env = "ANCHORFIN_ALERT_FROM")]
+    alert_from: Option<String>,
+    /// The ledger's origin line in signed checkpoints.
+    #[arg(long, env = "ANCHORFIN_LEDGER_ORIGIN")]
+    ledger_origin: Option<String>,
+}
+
+pub fn run(args: ServeArgs) -> Result<(), CliError> {
+    telemetry::init();
+    let mut settings = args.database.settings();
+    settings.bind = args.bind;
+    settings.database.max_connections = args.database_max_connections.max(1);
+    settings.http.workers = args.workers;
+    settings.alerts.smtp_url = args.smtp_url.map(SecretString::from);
+    if let Some(from) = args.alert_from {
+        settings.alerts.from_address = from;
+    }
+    if let Some(origin) = args.ledger_origin {
+        settings.ledger.origin = origin;
+    }
+    settings.http.shutdown_timeout = Duration::from_secs(30);
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let application = Application::build(settings).await?;
+        application.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+pub fn migrate(args: DatabaseArgs) -> Result<(), CliError> {
+    let settings = args.settings();
+    crate::startup::create_data_dir(&settings.data_dir)?;
+    let url = settings.database_url()?;
+    let mut connection = url.establish()?;
+    let applied = migrations::run_pending(&mut connection)?;
+    eprintln!("{applied} migration(s) applied to {}", url.redacted());
+    Ok(())
+}
+
+/// Opens the database for a one-shot command, migrated, so that `org add`
+/// works before the first `serve` and beside a running one.
+pub fn open(args: &DatabaseArgs) -> Result<crate::store::DbConnection, CliError> {
+    let settings = args.settings();
+    crate::startup::create_data_dir(&settings.data_dir)?;
+    let url = settings.database_url()?;
+    let mut connection = url.establish()?;
+    migrations::run_pending(&mut connection)?;
+    Ok(connection)
+}

@@ -1,0 +1,438 @@
+//! `anchorfin verify --server URL --public-key HEX [--state FILE]`: audits a
+//! running server from outside, trusting nothing it says but the platform
+//! public key given on the command line.
+//!
+//! 1. The latest signed tree head: its checkpoint note must carry a valid
+//!    ed25519 signature by that key, and agree with the JSON fields.
+//! 2. Against the state saved by an earlier run: the tree must not shrink,
+//!    must be consistent (RFC 9162 consistency proof) with the saved head,
+//!    and every leaf verified before must be unchanged.
+//! 3. Every entry is replayed: indexes gap-free, each leaf hash recomputed
+//!    from the entry bytes, each header decoded, each visible detail checked
+//!    against its salted hash; the recomputed root must equal the signed one.
+//! 4. Inclusion proofs for a spread of entries must verify against the head.
+//!
+//! On failure it names the first bad index: directly when an entry does not
+//! match itself, else by bisection with consistency proofs against the
+//! signed head.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::CliError;
+use crate::ledger::{self, open_checkpoint, EntryHeader, Frontier, Hash};
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The server's base URL, e.g. http://127.0.0.1:8080.
+    #[arg(long)]
+    server: String,
+    /// The platform's ed25519 public key (hex), obtained out of band.
+    #[arg(long)]
+    public_key: String,
+    /// Remembers the last verified head and leaves between runs.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// An API key, to also check the private details this caller may see.
+    #[arg(long, env = "ANCHORFIN_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedState {
+    origin: String,
+    tree_size: u64,
+    root_hash: String,
+}
+
+/// Why verification failed; `index` is the first bad entry when known.
+#[derive(Debug)]
+struct Failure {
+    index: Option<u64>,
+    reason: String,
+}
+
+impl Failure {
+    fn at(index: u64, reason: impl Into<String>) -> Self {
+        Self {
+            index: Some(index),
+            reason: reason.into(),
+        }
+    }
+
+    fn general(reason: impl Into<String>) -> Self {
+        Self {
+            index: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+pub fn run(args: VerifyArgs) -> Result<(), CliError> {
+    let key_bytes: [u8; 32] = hex::decode(args.public_key.trim())
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| CliError::Usage("--public-key: must be 64 hexadecimal characters".to_owned()))?;
+    let key = VerifyingKey::from_bytes(&key_bytes)
+        .map_err(|_| CliError::Usage("--public-key: not a valid ed25519 public key".to_owned()))?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let client = Client::new(&args.server, args.api_key.clone());
+    match runtime.block_on(verify(&client, &key, args.state.as_deref())) {
+        Ok(summary) => {
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Err(Outcome::Failed(failure)) => {
+            let message = match failure.index {
+                Some(index) => format!("verification failed: first bad index {index}: {}", failure.reason),
+                None => format!("verification failed: {}", failure.reason),
+            };
+            Err(CliError::Failed(anyhow::anyhow!(message)))
+        }
+        Err(Outcome::Error(error)) => Err(CliError::Failed(error)),
+    }
+}
+
+enum Outcome {
+    /// The log does not check out.
+    Failed(Failure),
+    /// The check could not be done (server unreachable, state unreadable).
+    Error(anyhow::Error),
+}
+
+impl From<Failure> for Outcome {
+    fn from(failure: Failure) -> Self {
+        Self::Failed(failure)
+    }
+}
+
+impl From<anyhow::Error> for Outcome {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Error(error)
+    }
+}
+
+async fn verify(client: &Client, key: &VerifyingKey, state_path: Option<&Path>) -> Result<Value, Outcome> {
+    // 1. The signed head.
+    let head = client.get("/v1/ledger/head").await?;
+    let note = head["checkpoint"]
+        .as_str()
+        .ok_or_else(|| Failure::general("the tree head has no checkpoint"))?;
+    let origin = note.lines().next().unwrap_or_default().to_owned();
+    let checkpoint = open_checkpoint(note, &origin, key)
+        .map_err(|error| Failure::general(format!("the tree head's signature does not verify: {error}")))?;
+    let size = checkpoint.size;
+    let root = checkpoint.root_hash;
+    if head["tree_size"].as_u64() != Some(size) || head["root_hash"].as_str() != Some(&hex::encode(root)) {
+        return Err(Failure::general("the tree head's fields disagree with its signed checkpoint").into());
+    }
+
+    // 2. The saved state.
+    let saved = match state_path {
+        Some(path) => load_state(path)?,
+        None => None,
+    };
+    let saved_leaves = match state_path {
+        Some(path) if saved.is_some() => load_leaves(&leaves_path(path))?,
+        _ => Vec::new(),
+    };
+    if let Some(saved) = &saved {
+        if saved.origin != origin {
+            return Err(Failure::general(format!(
+                "the log's origin changed from {:?} to {origin:?}",
+                saved.origin
+            ))
+            .into());
+        }
+        if saved.tree_size > size {
+            return Err(Failure::general(format!(
+                "the tree shrank from {} to {size} entries: history was rewritten",
+                saved.tree_size
+            ))
+            .into());
+        }
+    }
+
+    // 3. Replay every entry.
+    let mut leaves: Vec<Hash> = Vec::with_capacity(size as usize);
+    let mut frontier = Frontier::empty();
+    let mut next: u64 = 0;
+    while next < size {
+        let page = client
+            .get(&format!("/v1/ledger/entries?start={next}&end={size}"))
+            .await?;
+        let entries = page["entries"]
+            .as_array()
+            .filter(|entries| !entries.is_empty())
+            .ok_or_else(|| Failure::at(next, "the server returned no entry for this index"))?;
+        for entry in entries {
+            let leaf = check_entry(entry, next)?;
+            if let Some(saved_leaf) = saved_leaves.get(next as usize) {
+                if *saved_leaf != leaf {
+                    return Err(Failure::at(next, "this entry differs from the one verified by an earlier run").into());
+                }
+            }
+            frontier
+                .append(leaf)
+                .map_err(|error| Failure::at(next, error.to_string()))?;
+            leaves.push(leaf);
+            next += 1;
+        }
+    }
+    if frontier.root() != root {
+        let index = first_bad_index(client, &leaves, size, &root).await?;
+        return Err(Failure::at(index, "the entries do not hash to the signed root").into());
+    }
+
+    if let Some(saved) = &saved {
+        let saved_root =
+            parse_hash(&saved.root_hash).ok_or_else(|| anyhow::anyhow!("the state file's root hash is malformed"))?;
+        if saved.tree_size > 0 && saved.tree_size < size {
+            let proof = client
+                .hashes(&format!(
+                    "/v1/ledger/proofs/consistency?first={}&second={size}",
+                    saved.tree_size
+                ))
+                .await?;
+            ledger::verify_consistency(saved.tree_size, size, &saved_root, &root, &proof).map_err(|error| {
+                Failure::general(format!(
+                    "the tree is not consistent with the head of size {} verified before: {error}",
+                    saved.tree_size
+                ))
+            })?;
+        } else if saved.tree_size == size && saved_root != root {
+            return Err(Failure::general("the root changed while the size did not: history was rewritten").into());
+        }
+    }
+
+    // 4. Inclusion proofs for a spread of entries.
+    let mut checked = 0;
+    for index in sample_indexes(size, 64) {
+        let proof = client
+            .hashes(&format!("/v1/ledger/proofs/inclusion?index={index}&tree_size={size}"))
+            .await?;
+        ledger::verify_inclusion(&leaves[index as usize], index, size, &proof, &root)
+            .map_err(|error| Failure::at(index, format!("its inclusion proof does not verify: {error}")))?;
+        checked += 1;
+    }
+
+    if let Some(path) = state_path {
+        save_state(
+            path,
+            &SavedState {
+                origin: origin.clone(),
+                tree_size: size,
+                root_hash: hex::encode(root),
+            },
+            &leaves,
+        )?;
+    }
+    Ok(serde_json::json!({
+        "status": "ok",
+        "origin": origin,
+        "tree_size": size,
+        "root_hash": hex::encode(root),
+        "entries_replayed": leaves.len(),
+        "inclusion_proofs_checked": checked,
+        "consistent_with_saved_size": saved.map(|saved| saved.tree_size),
+    }))
+}
+
+/// Checks one entry against itself; returns its leaf hash.
+fn check_entry(entry: &Value, expected_index: u64) -> Result<Hash, Failure> {
+    let at = |reason: &str| Failure::at(expected_index, reason);
+    if entry["index"].as_u64() != Some(expected_index) {
+        return Err(at("the server skipped or reordered this index"));
+    }
+    let bytes = entry["entry"]
+        .as_str()
+        .and_then(|text| hex::decode(text).ok())
+        .ok_or_else(|| at("the entry bytes are not hex"))?;
+    let leaf = ledger::leaf_hash(&bytes);
+    if entry["leaf_hash"].as_str() != Some(&hex::encode(leaf)) {
+        return Err(at("the entry bytes do not hash to its leaf hash"));
+    }
+    let header = EntryHeader::decode(&bytes).map_err(|error| at(&format!("the entry does not decode: {error}")))?;
+    if entry["kind"].as_str() != Some(header.kind.as_str()) {
+        return Err(at("the entry's kind disagrees with its header"));
+    }
+    if let Some(details) = entry["details"].as_object() {
+        let salt: [u8; 32] = details
+            .get("salt")
+            .and_then(Value::as_str)
+            .and_then(|text| hex::decode(text).ok())
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| at("the details' salt is malformed"))?;
+        let json = details
+            .get("json")
+            .and_then(Value::as_str)
+            .ok_or_else(|| at("the details carry no canonical JSON"))?;
+        if ledger::details_hash(&salt, json.as_bytes()) != header.details_hash {
+            return Err(at("the details do not match the hash in the header"));
+        }
+    }
+    Ok(leaf)
+}
+
+/// The longest prefix of our leaves that the signed tree contains, found by
+/// bisection with consistency proofs: the leaf after it is the first bad one.
+async fn first_bad_index(client: &Client, leaves: &[Hash], size: u64, root: &Hash) -> Result<u64, Outcome> {
+    let (mut good, mut bad) = (0u64, size);
+    while bad - good > 1 {
+        let middle = good + (bad - good) / 2;
+        let prefix_root = ledger::root_from_leaf_hashes(&leaves[..middle as usize]);
+        let consistent = match client
+            .hashes(&format!("/v1/ledger/proofs/consistency?first={middle}&second={size}"))
+            .await
+        {
+            Ok(proof) => ledger::verify_consistency(middle, size, &prefix_root, root, &proof).is_ok(),
+            Err(Outcome::Failed(_)) => false,
+            Err(error) => return Err(error),
+        };
+        if consistent {
+            good = middle;
+        } else {
+            bad = middle;
+        }
+    }
+    Ok(good)
+}
+
+/// Up to `count` indexes spread over `[0, size)`, always the first and last.
+fn sample_indexes(size: u64, count: u64) -> Vec<u64> {
+    if size == 0 {
+        return Vec::new();
+    }
+    if size <= count {
+        return (0..size).collect();
+    }
+    let mut indexes: Vec<u64> = (0..count).map(|step| step * (size - 1) / (count - 1)).collect();
+    indexes.dedup();
+    indexes
+}
+
+fn parse_hash(text: &str) -> Option<Hash> {
+    hex::decode(text).ok()?.try_into().ok()
+}
+
+fn leaves_path(state: &Path) -> PathBuf {
+    let mut name = state.as_os_str().to_owned();
+    name.push(".leaves");
+    PathBuf::from(name)
+}
+
+fn load_state(path: &Path) -> Result<Option<SavedState>, Outcome> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| anyhow::anyhow!("state file {} is malformed: {error}", path.display()).into()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(anyhow::anyhow!("cannot read state file {}: {error}", path.display()).into()),
+    }
+}
+
+/// The leaf hashes verified before, 32 bytes each.
+fn load_leaves(path: &Path) -> Result<Vec<Hash>, Outcome> {
+    let bytes = std::fs::read(path).map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
+    if bytes.len() % 32 != 0 {
+        return Err(anyhow::anyhow!("{} is truncated", path.display()).into());
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .filter_map(|chunk| chunk.try_into().ok())
+        .collect())
+}
+
+/// Written to temporary files then renamed, so a crash never leaves a
+/// half-written state.
+fn save_state(path: &Path, state: &SavedState, leaves: &[Hash]) -> Result<(), Outcome> {
+    let write = |target: &Path, bytes: &[u8]| -> anyhow::Result<()> {
+        let mut temporary = target.as_os_str().to_owned();
+        temporary.push(".tmp");
+        std::fs::write(&temporary, bytes)?;
+        std::fs::rename(&temporary, target)?;
+        Ok(())
+    };
+    write(&leaves_path(path), &leaves.concat()).map_err(Outcome::Error)?;
+    write(
+        path,
+        serde_json::to_string_pretty(state)
+            .map_err(anyhow::Error::from)?
+            .as_bytes(),
+    )
+    .map_err(Outcome::Error)?;
+    Ok(())
+}
+
+/// A thin HTTP client for the ledger endpoints.
+struct Client {
+    base: String,
+    http: reqwest::Client,
+    api_key: Option<String>,
+}
+
+impl Client {
+    fn new(base: &str, api_key: Option<String>) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            api_key,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Result<Value, Outcome> {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot reach {}: {error}", self.base))?;
+        let status = response.status();
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|error| anyhow::anyhow!("{path}: the answer is not JSON: {error}"))?;
+        if status.is_server_error() {
+            return Err(anyhow::anyhow!("{path}: the server answered {status}").into());
+        }
+        if !status.is_success() {
+            return Err(Failure::general(format!("{path}: the server answered {status}: {}", body["detail"])).into());
+        }
+        Ok(body)
+    }
+
+    async fn hashes(&self, path: &str) -> Result<Vec<Hash>, Outcome> {
+        let body = self.get(path).await?;
+        body["hashes"]
+            .as_array()
+            .and_then(|hashes| {
+                hashes
+                    .iter()
+                    .map(|hash| hash.as_str().and_then(parse_hash))
+                    .collect::<Option<Vec<Hash>>>()
+            })
+            .ok_or_else(|| Failure::general(format!("{path}: malformed proof")).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_cover_both_ends_without_repeats() {
+        assert_eq!(sample_indexes(0, 64), Vec::<u64>::new());
+        assert_eq!(sample_indexes(3, 64), vec![0, 1, 2]);
+        let spread = sample_indexes(1_000_000, 64);
+        assert_eq!(spread.len(), 64);
+        assert_eq!(spread.first(), Some(&0));
+        assert_eq!(spread.last(), Some(&999_999));
+        assert!(spread.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+}

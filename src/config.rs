@@ -1,0 +1,97 @@
+//! Typed settings, built once from flags and `ANCHORFIN_*` / `DATABASE_URL`
+//! environment variables by the CLI and passed into `Application::build`.
+//! Never a global; secrets are wrapped so they never print.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::store::{DatabaseUrl, DatabaseUrlError};
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Address to listen on, e.g. `127.0.0.1:8080` (port 0 picks a free one).
+    pub bind: String,
+    /// Holds the platform signing key and, by default, the SQLite database.
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub alerts: AlertSettings,
+    pub ledger: LedgerSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// `postgres://…` or `sqlite://…`; `None` means the SQLite file in the
+    /// data directory.
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+    /// How long a request waits for a pooled connection before it is
+    /// answered 503.
+    pub checkout_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// Largest accepted request body; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// Worker threads; `None` means one per core.
+    pub workers: Option<usize>,
+    /// How long in-flight requests may finish after SIGTERM/SIGINT.
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct AlertSettings {
+    /// `smtp://host:port`, `smtps://…`; credentials may be in the URL.
+    pub smtp_url: Option<SecretString>,
+    pub from_address: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct LedgerSettings {
+    /// The log's origin line in its signed checkpoints.
+    pub origin: String,
+}
+
+impl Settings {
+    /// Settings for a data directory with every other value at its default.
+    pub fn with_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            bind: "127.0.0.1:8080".to_owned(),
+            data_dir,
+            database: DatabaseSettings {
+                url: None,
+                max_connections: 16,
+                checkout_timeout: Duration::from_secs(5),
+            },
+            http: HttpSettings {
+                max_body_bytes: 10 * 1024 * 1024,
+                workers: None,
+                shutdown_timeout: Duration::from_secs(30),
+            },
+            alerts: AlertSettings {
+                smtp_url: None,
+                from_address: "Anchorfin alerts <alerts@anchorfin.invalid>".to_owned(),
+            },
+            ledger: LedgerSettings {
+                origin: "anchorfin.local/ledger".to_owned(),
+            },
+        }
+    }
+
+    /// Where the database is: the configured URL, or the SQLite file in the
+    /// data directory.
+    pub fn database_url(&self) -> Result<DatabaseUrl, DatabaseUrlError> {
+        use secrecy::ExposeSecret;
+        match &self.database.url {
+            Some(url) if !url.expose_secret().trim().is_empty() => DatabaseUrl::parse(url.expose_secret()),
+            _ => Ok(DatabaseUrl::sqlite_in(&self.data_dir)),
+        }
+    }
+
+    pub fn platform_key_path(&self) -> PathBuf {
+        self.data_dir.join("platform-signing.key")
+    }
+}

@@ -1,0 +1,22 @@
+//! Pure domain types: parse-don't-validate newtypes for money, identifiers,
+//! fingerprints, roles, e-mail addresses and keys, and the canonical messages
+//! parties sign. No I/O here; every constructor is `parse`/`TryFrom` and
+//! returns an error whose message can be shown to an API client.
+
+mod currency;
+mod email;
+mod fingerprint;
+mod identifier;
+mod money;
+mod role;
+mod signature;
+mod signed_message;
+
+pub use currency::{Currency, CurrencyError};
+pub use email::{EmailAddress, EmailError};
+pub use fingerprint::{Fingerprint, FingerprintError, PURCHASE_ORDER_TAG, RECEIVABLE_TAG};
+pub use identifier::{normalize_identifier, IdentifierError, InvoiceNumber, LegalId, PoNumber, MAX_IDENTIFIER_CHARS};
+pub use money::{Money, MoneyError};
+pub use role::{Role, RoleError};
+pub use signature::{verify_with_any, PublicKey, PublicKeyError, Signature, SignatureError, SignatureParseError};
+pub use signed_message::{Nonce, NonceError, SignedAction, MAX_NONCE_CHARS, MESSAGE_PREFIX};

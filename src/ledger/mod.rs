@@ -1,0 +1,23 @@
+//! The Anchorfin ledger core: an append-only Merkle log in the style of
+//! Certificate Transparency (RFC 9162), without any I/O.
+//!
+//! - [`merkle`]: hashing, proof plans against perfect-subtree storage, and
+//!   proof verification;
+//! - [`frontier`]: the sequencer's incremental tree builder;
+//! - [`entry`]: the canonical encoding of an entry's public header (the bytes
+//!   the leaf hash covers);
+//! - [`checkpoint`]: signed tree heads as C2SP `tlog-checkpoint` signed notes.
+
+pub mod checkpoint;
+pub mod entry;
+pub mod frontier;
+pub mod merkle;
+
+pub use checkpoint::{note_key_id, open_checkpoint, Checkpoint, CheckpointError, SignedCheckpoint};
+pub use entry::{details_hash, EntryError, EntryHeader, ENTRY_VERSION};
+pub use frontier::{frontier_nodes_for, Frontier, FrontierError};
+pub use merkle::{
+    consistency_proof_plan, empty_root, inclusion_proof_plan, leaf_hash, node_hash, perfect_subtrees,
+    root_from_inclusion_proof, root_from_leaf_hashes, verify_consistency, verify_inclusion, Hash, NodeId, ProofElement,
+    ProofError, ProofPlan, HASH_LEN,
+};

@@ -1,0 +1,19 @@
+//! Anchorfin: purchase orders and receivables as unique assets on a
+//! tamper-evident ledger, financed through an API that makes double
+//! pledging impossible. See `docs/ARCHITECTURE.md`.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod keyfile;
+pub mod ledger;
+pub mod organizations;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod tlog;
+pub mod validation;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,13 @@
+//! Organisations: onboarding, their keys and risk officers, API keys and
+//! authentication. Use cases here own their transactions.
+
+pub mod api_key;
+mod authenticate;
+mod onboard;
+mod risk_officer;
+mod view;
+
+pub use authenticate::{authenticate, Principal};
+pub use onboard::{onboard, NewOrganization, OnboardError, Onboarded, OrganizationName, OrganizationNameError};
+pub use risk_officer::{add_risk_officer, AddRiskOfficerError, RiskOfficerAdded};
+pub use view::{OnboardedView, OrganizationRequest, RiskOfficerView};

@@ -1,0 +1,131 @@
+//! `Application::build(settings)`: migrate, load the platform key, bind,
+//! and return a server ready to run.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::api::json::BodyLimit;
+use crate::api::metrics::{observe, Metrics};
+use crate::api::state::AppState;
+use crate::config::Settings;
+use crate::keyfile;
+use crate::store::{migrations, Database};
+use crate::tlog::spawn_sequencer;
+
+/// How often the sequencer looks for entries appended by other processes
+/// (in-process appends wake it at once).
+const SEQUENCER_POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    sequencer: tokio::task::JoinHandle<()>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let database = open_database(&settings).await?;
+        let platform_key = keyfile::load_or_generate(&settings.platform_key_path())
+            .context("cannot load or create the platform signing key")?;
+        let metrics = Metrics::new().context("cannot register metrics")?;
+        let platform_key = Arc::new(platform_key);
+        let (sequencer_handle, sequencer) = spawn_sequencer(
+            database.clone(),
+            platform_key.clone(),
+            settings.ledger.origin.clone(),
+            SEQUENCER_POLL,
+        );
+
+        let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
+        let port = listener.local_addr()?.port();
+        tracing::info!(
+            address = %listener.local_addr()?,
+            database = %database.url().redacted(),
+            "anchorfin listening"
+        );
+
+        let state = web::Data::new(AppState {
+            database,
+            metrics,
+            settings: Arc::new(settings.clone()),
+            platform_key,
+            sequencer: sequencer_handle,
+        });
+        let body_limit = settings.http.max_body_bytes;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(BodyLimit(body_limit))
+                .app_data(web::PayloadConfig::new(body_limit))
+                .wrap(from_fn(observe))
+                .configure(crate::api::routes)
+                .default_service(web::to(crate::api::not_found))
+        })
+        .shutdown_timeout(settings.http.shutdown_timeout.as_secs())
+        .listen(listener)?;
+        if let Some(workers) = settings.http.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+            sequencer,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Stops the server from elsewhere (tests; signals are handled already).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let served = self.server.await;
+        self.sequencer.abort();
+        served
+    }
+}
+
+/// Creates the data directory, opens the pool and applies migrations.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
+    create_data_dir(&settings.data_dir)?;
+    let url = settings.database_url()?;
+    let database = Database::new(
+        url,
+        settings.database.max_connections,
+        settings.database.checkout_timeout,
+    );
+    let migrating = database.clone();
+    let applied =
+        tokio::task::spawn_blocking(move || migrating.run_blocking(migrations::run_pending))
+            .await
+            .context("the migration task failed")?
+            .with_context(|| format!("cannot connect to {}", database.url().redacted()))??;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(database)
+}
+
+/// The data directory holds the signing key: owner-only.
+pub fn create_data_dir(path: &std::path::Path) -> anyhow::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(path)
+        .with_context(|| format!("cannot create data directory {}", path.display()))
+}

@@ -1,0 +1,164 @@
+//! Rows and repository functions of the ledger tables. The Merkle math is in
+//! `crate::ledger`; the sequencing use case in `crate::tlog`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{ledger_leaves, ledger_nodes, ledger_queue, ledger_sequence, ledger_tree_heads};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ledger_leaves)]
+pub struct LeafRow {
+    pub leaf_hash: Vec<u8>,
+    pub entry: Vec<u8>,
+    pub kind: String,
+    pub details: String,
+    pub details_salt: Vec<u8>,
+    pub parties: String,
+    pub queued_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ledger_sequence)]
+pub struct SequenceRow {
+    pub leaf_index: i64,
+    pub leaf_hash: Vec<u8>,
+    pub sequenced_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ledger_nodes)]
+pub struct NodeRow {
+    pub level: i16,
+    pub node_index: i64,
+    pub hash: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ledger_tree_heads)]
+pub struct TreeHeadRow {
+    pub tree_size: i64,
+    pub root_hash: Vec<u8>,
+    pub timestamp_ms: i64,
+    pub signature: Vec<u8>,
+    pub checkpoint: String,
+}
+
+/// Stores a leaf and queues it for sequencing.
+pub fn insert_leaf(connection: &mut DbConnection, leaf: &LeafRow) -> QueryResult<()> {
+    diesel::insert_into(ledger_leaves::table)
+        .values(leaf)
+        .execute(connection)?;
+    diesel::insert_into(ledger_queue::table)
+        .values(ledger_queue::leaf_hash.eq(&leaf.leaf_hash))
+        .execute(connection)?;
+    Ok(())
+}
+
+/// The oldest queued leaves, at most `limit`.
+pub fn queued(connection: &mut DbConnection, limit: i64) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+    ledger_queue::table
+        .order(ledger_queue::id.asc())
+        .select((ledger_queue::id, ledger_queue::leaf_hash))
+        .limit(limit)
+        .load(connection)
+}
+
+/// Removes exactly these queue rows. (Not "every id up to the largest":
+/// on PostgreSQL a smaller id may commit after a larger one was read.)
+pub fn dequeue(connection: &mut DbConnection, ids: &[i64]) -> QueryResult<usize> {
+    let mut removed = 0;
+    for chunk in ids.chunks(1000) {
+        removed += diesel::delete(ledger_queue::table.filter(ledger_queue::id.eq_any(chunk))).execute(connection)?;
+    }
+    Ok(removed)
+}
+
+pub fn queue_length(connection: &mut DbConnection) -> QueryResult<i64> {
+    ledger_queue::table.count().get_result(connection)
+}
+
+/// Inserts many rows of one table with as few statements as the backend
+/// allows (`MultiConnection` cannot express multi-row inserts itself).
+macro_rules! insert_many {
+    ($connection:expr, $table:expr, $rows:expr) => {{
+        let mut inserted = 0;
+        for chunk in $rows.chunks(500) {
+            inserted += match $connection {
+                DbConnection::Postgresql(inner) => diesel::insert_into($table).values(chunk).execute(inner)?,
+                DbConnection::Sqlite(inner) => diesel::insert_into($table).values(chunk).execute(inner)?,
+            };
+        }
+        Ok::<usize, diesel::result::Error>(inserted)
+    }};
+}
+
+pub fn insert_sequence(connection: &mut DbConnection, rows: &[SequenceRow]) -> QueryResult<usize> {
+    insert_many!(connection, ledger_sequence::table, rows)
+}
+
+pub fn insert_nodes(connection: &mut DbConnection, rows: &[NodeRow]) -> QueryResult<usize> {
+    insert_many!(connection, ledger_nodes::table, rows)
+}
+
+/// The stored nodes among `wanted` (level, index) pairs, in one query.
+pub fn nodes(connection: &mut DbConnection, wanted: &[(i16, i64)]) -> QueryResult<Vec<NodeRow>> {
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = ledger_nodes::table.select(NodeRow::as_select()).into_boxed();
+    for (level, index) in wanted {
+        query = query.or_filter(ledger_nodes::level.eq(*level).and(ledger_nodes::node_index.eq(*index)));
+    }
+    query.load(connection)
+}
+
+pub fn insert_tree_head(connection: &mut DbConnection, row: &TreeHeadRow) -> QueryResult<()> {
+    diesel::insert_into(ledger_tree_heads::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn latest_tree_head(connection: &mut DbConnection) -> QueryResult<Option<TreeHeadRow>> {
+    ledger_tree_heads::table
+        .order(ledger_tree_heads::tree_size.desc())
+        .select(TreeHeadRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// The number of sequenced leaves (indexes are gap-free from 0).
+pub fn sequenced_size(connection: &mut DbConnection) -> QueryResult<i64> {
+    ledger_sequence::table
+        .select(diesel::dsl::max(ledger_sequence::leaf_index))
+        .first::<Option<i64>>(connection)
+        .map(|max| max.map_or(0, |max| max + 1))
+}
+
+/// Sequenced entries with indexes in `[start, end)`, in order.
+pub fn entries(connection: &mut DbConnection, start: i64, end: i64) -> QueryResult<Vec<(SequenceRow, LeafRow)>> {
+    ledger_sequence::table
+        .inner_join(ledger_leaves::table)
+        .filter(ledger_sequence::leaf_index.ge(start))
+        .filter(ledger_sequence::leaf_index.lt(end))
+        .order(ledger_sequence::leaf_index.asc())
+        .select((SequenceRow::as_select(), LeafRow::as_select()))
+        .load(connection)
+}
+
+pub fn leaf_index(connection: &mut DbConnection, leaf_hash: &[u8]) -> QueryResult<Option<i64>> {
+    ledger_sequence::table
+        .filter(ledger_sequence::leaf_hash.eq(leaf_hash))
+        .select(ledger_sequence::leaf_index)
+        .first(connection)
+        .optional()
+}
+
+pub fn leaf_exists(connection: &mut DbConnection, leaf_hash: &[u8]) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        ledger_leaves::table.filter(ledger_leaves::leaf_hash.eq(leaf_hash)),
+    ))
+    .get_result(connection)
+}

@@ -1,0 +1,58 @@
+//! Storage: the diesel `MultiConnection`, the pool, migrations and the
+//! repository functions. Repository functions take `&mut DbConnection` and
+//! return `diesel::QueryResult`; the use case decides where a transaction
+//! begins and ends.
+
+mod connection;
+pub mod ledger;
+pub mod migrations;
+pub mod organizations;
+mod runner;
+pub mod schema;
+
+pub use connection::{
+    build_pool, write_transaction, Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Pool, PooledConnection,
+};
+pub use runner::{Database, DatabaseUnavailable};
+
+/// Times are UTC with microsecond precision, set by the application:
+/// SQLite's `CURRENT_TIMESTAMP` has whole seconds and PostgreSQL's
+/// `TIMESTAMP` keeps microseconds, so truncating here makes both backends
+/// return exactly what was written.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now();
+    let micros = now.timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros)
+        .unwrap_or(now)
+        .naive_utc()
+}
+
+/// Whether a diesel error is a unique-constraint violation.
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+/// Whether a diesel error means the database went away (the request may be
+/// retried later: 503, not 500).
+pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _) => true,
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            message.contains("terminating connection")
+                || message.contains("server closed the connection")
+                || message.contains("no connection to the server")
+                || message.contains("does not exist") && message.contains("database")
+        }
+        _ => false,
+    }
+}
+
+/// RFC 3339 in UTC with microseconds, as every API time is written.
+pub fn format_time(time: chrono::NaiveDateTime) -> String {
+    time.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}

@@ -1,0 +1,149 @@
+//! Rows and repository functions for organisations, their keys, risk
+//! officers and API keys.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{api_keys, organization_keys, organizations, risk_officers};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = organizations)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+    pub legal_id: String,
+    pub legal_id_normalized: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = organization_keys)]
+pub struct OrganizationKeyRow {
+    pub id: String,
+    pub organization_id: String,
+    pub public_key: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = risk_officers)]
+pub struct RiskOfficerRow {
+    pub id: String,
+    pub organization_id: String,
+    pub email: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub organization_id: String,
+    pub risk_officer_id: Option<String>,
+    pub secret_sha256: Vec<u8>,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn insert_organization(connection: &mut DbConnection, row: &OrganizationRow) -> QueryResult<()> {
+    diesel::insert_into(organizations::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn insert_organization_key(connection: &mut DbConnection, row: &OrganizationKeyRow) -> QueryResult<()> {
+    diesel::insert_into(organization_keys::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn insert_risk_officer(connection: &mut DbConnection, row: &RiskOfficerRow) -> QueryResult<()> {
+    diesel::insert_into(risk_officers::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn insert_api_key(connection: &mut DbConnection, row: &ApiKeyRow) -> QueryResult<()> {
+    diesel::insert_into(api_keys::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn find_organization(connection: &mut DbConnection, id: &str) -> QueryResult<Option<OrganizationRow>> {
+    organizations::table
+        .find(id)
+        .select(OrganizationRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn find_organization_by_normalized_legal_id(
+    connection: &mut DbConnection,
+    legal_id_normalized: &str,
+) -> QueryResult<Option<OrganizationRow>> {
+    organizations::table
+        .filter(organizations::legal_id_normalized.eq(legal_id_normalized))
+        .select(OrganizationRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// Which of these public keys are already registered (to any organisation).
+pub fn registered_public_keys(connection: &mut DbConnection, public_keys: &[String]) -> QueryResult<Vec<String>> {
+    organization_keys::table
+        .filter(organization_keys::public_key.eq_any(public_keys))
+        .select(organization_keys::public_key)
+        .load(connection)
+}
+
+/// The organisation's keys that may still sign, oldest first.
+pub fn active_public_keys(
+    connection: &mut DbConnection,
+    organization_id: &str,
+) -> QueryResult<Vec<OrganizationKeyRow>> {
+    organization_keys::table
+        .filter(organization_keys::organization_id.eq(organization_id))
+        .filter(organization_keys::revoked_at.is_null())
+        .order(organization_keys::created_at.asc())
+        .select(OrganizationKeyRow::as_select())
+        .load(connection)
+}
+
+pub fn risk_officers_of(connection: &mut DbConnection, organization_id: &str) -> QueryResult<Vec<RiskOfficerRow>> {
+    risk_officers::table
+        .filter(risk_officers::organization_id.eq(organization_id))
+        .order(risk_officers::created_at.asc())
+        .select(RiskOfficerRow::as_select())
+        .load(connection)
+}
+
+pub fn find_risk_officer_by_email(
+    connection: &mut DbConnection,
+    organization_id: &str,
+    email: &str,
+) -> QueryResult<Option<RiskOfficerRow>> {
+    risk_officers::table
+        .filter(risk_officers::organization_id.eq(organization_id))
+        .filter(risk_officers::email.eq(email))
+        .select(RiskOfficerRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// An unrevoked API key with its organisation's role, by the key's public id.
+pub fn find_active_api_key(connection: &mut DbConnection, id: &str) -> QueryResult<Option<(ApiKeyRow, String)>> {
+    api_keys::table
+        .inner_join(organizations::table)
+        .filter(api_keys::id.eq(id))
+        .filter(api_keys::revoked_at.is_null())
+        .select((ApiKeyRow::as_select(), organizations::role))
+        .first(connection)
+        .optional()
+}

@@ -1,0 +1,106 @@
+//! One portable schema for both backends (see `migrations/postgres` and
+//! `migrations/sqlite`, which keep identical migration names).
+
+diesel::table! {
+    organizations (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        legal_id -> Text,
+        legal_id_normalized -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organization_keys (id) {
+        id -> Text,
+        organization_id -> Text,
+        public_key -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    risk_officers (id) {
+        id -> Text,
+        organization_id -> Text,
+        email -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        organization_id -> Text,
+        risk_officer_id -> Nullable<Text>,
+        secret_sha256 -> Binary,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(organization_keys -> organizations (organization_id));
+diesel::joinable!(risk_officers -> organizations (organization_id));
+diesel::joinable!(api_keys -> organizations (organization_id));
+diesel::joinable!(api_keys -> risk_officers (risk_officer_id));
+
+diesel::allow_tables_to_appear_in_same_query!(organizations, organization_keys, risk_officers, api_keys);
+
+diesel::table! {
+    ledger_leaves (leaf_hash) {
+        leaf_hash -> Binary,
+        entry -> Binary,
+        kind -> Text,
+        details -> Text,
+        details_salt -> Binary,
+        parties -> Text,
+        queued_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_queue (id) {
+        id -> BigInt,
+        leaf_hash -> Binary,
+    }
+}
+
+diesel::table! {
+    ledger_sequence (leaf_index) {
+        leaf_index -> BigInt,
+        leaf_hash -> Binary,
+        sequenced_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_nodes (level, node_index) {
+        level -> SmallInt,
+        node_index -> BigInt,
+        hash -> Binary,
+    }
+}
+
+diesel::table! {
+    ledger_tree_heads (tree_size) {
+        tree_size -> BigInt,
+        root_hash -> Binary,
+        timestamp_ms -> BigInt,
+        signature -> Binary,
+        checkpoint -> Text,
+    }
+}
+
+diesel::joinable!(ledger_sequence -> ledger_leaves (leaf_hash));
+diesel::joinable!(ledger_queue -> ledger_leaves (leaf_hash));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    ledger_leaves,
+    ledger_queue,
+    ledger_sequence,
+    ledger_nodes,
+    ledger_tree_heads
+);

@@ -1,0 +1,84 @@
+//! Appending an entry: called by a use case inside its own transaction, so
+//! the entry commits if and only if the state change does (invariant 6).
+
+use rand_core::{OsRng, RngCore};
+use serde_json::Value;
+
+use crate::ledger::{self, EntryHeader, Hash};
+use crate::store::ledger::{self as repository, LeafRow};
+use crate::store::DbConnection;
+
+/// Who may read an entry's private details besides the operator.
+#[derive(Debug, Clone)]
+pub enum Visibility {
+    /// Anyone (e.g. the public keys that verify signatures).
+    Public,
+    /// Only these organisations (the parties of the asset).
+    Parties(Vec<String>),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    /// `[a-z_]{1,64}`, e.g. `org_onboarded`.
+    pub kind: &'static str,
+    pub subjects: Vec<String>,
+    pub fingerprint: Option<[u8; 32]>,
+    /// The acting organisation, if an organisation acted.
+    pub actor: Option<String>,
+    /// The actor's key and signature, for signed actions.
+    pub signature: Option<([u8; 32], [u8; 64])>,
+    /// The private details (amounts, counterparties), hashed with a salt
+    /// into the public header.
+    pub details: Value,
+    pub visibility: Visibility,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Appended {
+    pub leaf_hash: Hash,
+}
+
+/// Queues the entry; it is sequenced after the caller's transaction commits.
+/// Returns its leaf hash at once.
+pub fn append(
+    connection: &mut DbConnection,
+    entry: NewEntry,
+    now: chrono::NaiveDateTime,
+) -> Result<Appended, diesel::result::Error> {
+    let mut salt = [0u8; 32];
+    OsRng.fill_bytes(&mut salt);
+    // serde_json's map is ordered by key, so equal details serialise equally.
+    let details = serde_json::to_string(&entry.details)
+        .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
+    let header = EntryHeader {
+        kind: entry.kind.to_owned(),
+        subjects: entry.subjects,
+        fingerprint: entry.fingerprint,
+        actor: entry.actor,
+        time_micros: now.and_utc().timestamp_micros(),
+        details_hash: ledger::details_hash(&salt, details.as_bytes()),
+        signer_key: entry.signature.map(|(key, _)| key),
+        signature: entry.signature.map(|(_, signature)| signature),
+    };
+    let bytes = header
+        .encode()
+        .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
+    let leaf_hash = ledger::leaf_hash(&bytes);
+    let parties = match entry.visibility {
+        Visibility::Public => Value::String("*".to_owned()),
+        Visibility::Parties(parties) => Value::from(parties),
+    };
+    repository::insert_leaf(
+        connection,
+        &LeafRow {
+            leaf_hash: leaf_hash.to_vec(),
+            entry: bytes,
+            kind: entry.kind.to_owned(),
+            details,
+            details_salt: salt.to_vec(),
+            parties: parties.to_string(),
+            queued_at: now,
+        },
+    )?;
+    Ok(Appended { leaf_hash })
+}

@@ -1,0 +1,15 @@
+//! The ledger as a service: use cases append entries inside their own
+//! transactions, the sequencer integrates them into the Merkle tree and signs
+//! tree heads, readers serve heads, entries and proofs. The math lives in
+//! the pure `crate::ledger` module; the tables in `crate::store::ledger`.
+
+mod append;
+mod read;
+mod sequencer;
+
+pub use append::{append, Appended, NewEntry, Visibility};
+pub use read::{
+    consistency_proof, entries, inclusion_proof, latest_head, leaf_index, ProofError, Reader, VisibleEntry,
+    MAX_ENTRIES_PER_PAGE,
+};
+pub use sequencer::{sequence_batch, spawn_sequencer, SequencerError, SequencerHandle};
