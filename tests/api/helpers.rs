@@ -1,0 +1,234 @@
+//! `TestApp`: the real application against its own fresh database.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anchorfin::config::Settings;
+use anchorfin::organizations::{onboard, OrganizationRequest};
+use anchorfin::store::{migrations, DatabaseUrl};
+use anchorfin::Application;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use secrecy::SecretString;
+use serde_json::Value;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+pub const TEST_DATABASE_ENV: &str = "ANCHORFIN_TEST_DATABASE_URL";
+
+/// Runs each named `async fn(TestApp)` on both backends.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test($crate::helpers::TestApp::sqlite().await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = $crate::helpers::TestApp::postgres().await else { return };
+                super::$test(app).await;
+            }
+        }
+    )*};
+}
+
+pub enum TestDatabase {
+    Sqlite,
+    Postgres { admin_url: String, name: String },
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// API key of an operator organisation onboarded at start.
+    pub operator_key: String,
+    pub operator_id: String,
+    pub settings: Settings,
+    pub database: TestDatabase,
+    server: actix_web::dev::ServerHandle,
+    _data_dir: TempDir,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> Self {
+        Self::spawn(None, TestDatabase::Sqlite).await
+    }
+
+    /// `None` when no PostgreSQL is configured for tests. When one is
+    /// configured it must be reachable: an unreachable one fails the test.
+    pub async fn postgres() -> Option<Self> {
+        let Ok(admin_url) = std::env::var(TEST_DATABASE_ENV) else {
+            eprintln!("skipped: {TEST_DATABASE_ENV} is not set");
+            return None;
+        };
+        let name = format!("anchorfin_test_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::establish(&admin_url)
+            .unwrap_or_else(|error| panic!("{TEST_DATABASE_ENV} is set but PostgreSQL is unreachable: {error}"));
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create the test database");
+        let url = database_url_with_name(&admin_url, &name);
+        Some(Self::spawn(Some(url), TestDatabase::Postgres { admin_url, name }).await)
+    }
+
+    async fn spawn(database_url: Option<String>, database: TestDatabase) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::with_data_dir(data_dir.path().join("data"));
+        settings.bind = "127.0.0.1:0".to_owned();
+        settings.database.url = database_url.map(SecretString::from);
+        settings.database.max_connections = 4;
+        settings.database.checkout_timeout = Duration::from_secs(2);
+        settings.http.workers = Some(1);
+        settings.http.shutdown_timeout = Duration::from_secs(1);
+        settings.http.max_body_bytes = 64 * 1024;
+
+        let application = Application::build(settings.clone())
+            .await
+            .expect("build the application");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let server = application.handle();
+        tokio::spawn(application.run_until_stopped());
+
+        let operator = onboard_directly(&settings, "Platform Operator", "operator", "OPERATOR-0001");
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            operator_key: operator["api_key"].as_str().expect("api_key").to_owned(),
+            operator_id: operator["id"].as_str().expect("id").to_owned(),
+            settings,
+            database,
+            server,
+            _data_dir: data_dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.settings.data_dir.clone()
+    }
+
+    /// The database URL the CLI should be given, if not the data dir default.
+    pub fn database_url(&self) -> Option<String> {
+        match &self.database {
+            TestDatabase::Sqlite => None,
+            TestDatabase::Postgres { admin_url, name } => Some(database_url_with_name(admin_url, name)),
+        }
+    }
+
+    pub async fn get(&self, path: &str, api_key: Option<&str>) -> reqwest::Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(key) = api_key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.expect("send request")
+    }
+
+    pub async fn post_json(&self, path: &str, api_key: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(key) = api_key {
+            request = request.bearer_auth(key);
+        }
+        request.send().await.expect("send request")
+    }
+
+    /// `POST /v1/orgs` as the operator; asserts 201 and returns the body.
+    pub async fn create_org(&self, name: &str, role: &str, legal_id: &str) -> Value {
+        let response = self
+            .post_json(
+                "/v1/orgs",
+                Some(&self.operator_key),
+                &serde_json::json!({ "name": name, "role": role, "legal_id": legal_id }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create org {name}");
+        response.json().await.expect("json body")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Stop the server (its pool closes), then drop the test database.
+        drop(self.server.stop(false));
+        if let TestDatabase::Postgres { admin_url, name } = &self.database {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+            }
+        }
+    }
+}
+
+/// Onboards through the library, as `anchorfin org add` does.
+pub fn onboard_directly(settings: &Settings, name: &str, role: &str, legal_id: &str) -> Value {
+    let url = settings.database_url().expect("database url");
+    let mut connection = url.establish().expect("connect");
+    migrations::run_pending(&mut connection).expect("migrate");
+    let new = OrganizationRequest {
+        name: name.to_owned(),
+        role: role.to_owned(),
+        legal_id: legal_id.to_owned(),
+        public_keys: vec![],
+        risk_emails: vec![],
+    }
+    .parse()
+    .expect("valid organisation");
+    let onboarded = onboard(&mut connection, new, None).expect("onboard");
+    serde_json::to_value(anchorfin::organizations::OnboardedView::from(&onboarded)).expect("json")
+}
+
+/// Replaces the database name in a PostgreSQL URL.
+pub fn database_url_with_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |index| index + 3);
+    let host_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |index| scheme_end + index);
+    let mut result = format!("{}/{}", &base[..host_end], name);
+    if let Some(query) = query {
+        result.push('?');
+        result.push_str(query);
+    }
+    result
+}
+
+/// Asserts an RFC 9457 problem document and returns it.
+pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let problem: Value = response.json().await.expect("problem json");
+    assert_eq!(problem["status"], status, "{problem}");
+    assert_eq!(problem["code"], code, "{problem}");
+    assert_eq!(problem["type"], format!("urn:anchorfin:problem:{code}"), "{problem}");
+    assert!(
+        problem["title"].is_string() && problem["detail"].is_string(),
+        "{problem}"
+    );
+    problem
+}
+
+#[test]
+fn database_names_are_replaced_in_urls() {
+    assert_eq!(
+        database_url_with_name("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+        "postgres://postgres@127.0.0.1:5432/x"
+    );
+    assert_eq!(
+        database_url_with_name("postgres://u:p@h/db?sslmode=disable", "y"),
+        "postgres://u:p@h/y?sslmode=disable"
+    );
+    assert_eq!(database_url_with_name("postgres://h:5432", "z"), "postgres://h:5432/z");
+    assert!(DatabaseUrl::parse(&database_url_with_name("postgres://h", "z")).is_ok());
+}

@@ -1,0 +1,13 @@
+//! Integration tests: one binary, the real application on port 0, a fresh
+//! database per test. Every test in `on_both_backends!` runs on SQLite and,
+//! when `ANCHORFIN_TEST_DATABASE_URL` is set, on PostgreSQL.
+
+mod helpers;
+
+mod cli;
+mod errors;
+mod health;
+mod ledger;
+mod orgs;
+mod processes;
+mod rfc9162;

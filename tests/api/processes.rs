@@ -1,0 +1,118 @@
+//! Two server processes on one PostgreSQL database: one in this test
+//! process, one a separate `anchorfin serve` OS process sharing the platform
+//! key. Both write; one sequencer at a time integrates everything into a
+//! single consistent log that `anchorfin verify` accepts through either.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::helpers::TestApp;
+
+struct ServerProcess {
+    child: Child,
+    address: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn spawn_second_server(app: &TestApp, data_dir: &std::path::Path) -> ServerProcess {
+    std::fs::create_dir_all(data_dir).unwrap();
+    let key = data_dir.join("platform-signing.key");
+    std::fs::copy(app.settings.platform_key_path(), &key).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_anchorfin"))
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--workers", "1"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--database-url")
+        .arg(app.database_url().unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = ServerProcess {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = reqwest::get(format!("{}/readyz", server.address))
+            .await
+            .is_ok_and(|response| response.status() == reqwest::StatusCode::OK);
+        if ready {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the second server never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_keep_one_consistent_log_on_postgres() {
+    let Some(app) = TestApp::postgres().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let second = spawn_second_server(&app, &dir.path().join("second")).await;
+
+    // Both servers onboard organisations at the same time.
+    let client = reqwest::Client::new();
+    let mut requests = Vec::new();
+    for index in 0..40 {
+        let base = if index % 2 == 0 {
+            app.address.clone()
+        } else {
+            second.address.clone()
+        };
+        let client = client.clone();
+        let key = app.operator_key.clone();
+        requests.push(tokio::spawn(async move {
+            client
+                .post(format!("{base}/v1/orgs"))
+                .bearer_auth(key)
+                .json(&json!({"name": format!("Org {index}"), "role": "supplier", "legal_id": format!("TWO-{index}")}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for request in requests {
+        assert_eq!(request.await.unwrap(), 201);
+    }
+    // The same legal id through the other server is still refused.
+    let response = client
+        .post(format!("{}/v1/orgs", second.address))
+        .bearer_auth(&app.operator_key)
+        .json(&json!({"name": "Again", "role": "supplier", "legal_id": "two 0"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 409);
+
+    let head = app.wait_for_tree_size(41).await;
+    assert_eq!(head["tree_size"], 41);
+    let other: Value = reqwest::get(format!("{}/v1/ledger/head", second.address))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(other["tree_size"], 41, "both servers serve the same tree");
+    assert_eq!(other["root_hash"], head["root_hash"]);
+
+    let output = app.verify(None).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
