@@ -105,11 +105,10 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<Database> {
         settings.database.checkout_timeout,
     );
     let migrating = database.clone();
-    let applied =
-        tokio::task::spawn_blocking(move || migrating.run_blocking(migrations::run_pending))
-            .await
-            .context("the migration task failed")?
-            .with_context(|| format!("cannot connect to {}", database.url().redacted()))??;
+    let applied = tokio::task::spawn_blocking(move || migrating.run_blocking(migrations::run_pending))
+        .await
+        .context("the migration task failed")?
+        .with_context(|| format!("cannot connect to {}", database.url().redacted()))??;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
