@@ -2,13 +2,16 @@
 //! tamper-evident ledger, financed through an API that makes double
 //! pledging impossible. See `docs/ARCHITECTURE.md`.
 
+pub mod alerts;
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod keyfile;
 pub mod ledger;
+pub mod lending;
 pub mod organizations;
+pub mod registry;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -13,6 +13,21 @@ use crate::organizations::{authenticate, Principal};
 pub struct Authenticated(pub Principal);
 
 impl Authenticated {
+    /// Any organisation acting through its own key (not a risk officer's),
+    /// as the registry's viewer.
+    pub fn organization(&self) -> Result<crate::registry::Viewer, ApiError> {
+        let principal = &self.0;
+        if principal.risk_officer_id.is_some() {
+            return Err(ApiError::Forbidden(
+                "a risk officer's API key reads alerts; this action needs the organisation's key".to_owned(),
+            ));
+        }
+        Ok(crate::registry::Viewer {
+            organization_id: principal.organization_id.to_string(),
+            role: principal.role,
+        })
+    }
+
     /// The organisation itself (not one of its risk officers) with `role`.
     pub fn require_organization(&self, role: Role) -> Result<&Principal, ApiError> {
         let principal = &self.0;

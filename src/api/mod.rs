@@ -2,6 +2,7 @@
 //! handlers parse requests into domain types, call a use case and map its
 //! errors to problem documents.
 
+pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod health;
@@ -9,7 +10,10 @@ pub mod json;
 pub mod ledger;
 pub mod metrics;
 pub mod orgs;
+pub mod purchase_orders;
 pub mod query;
+pub mod receivables;
+mod registry_error;
 pub mod state;
 
 use actix_web::{web, HttpResponse, Route};
@@ -32,6 +36,34 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(resource("/readyz", vec![web::get().to(health::readyz)]))
         .service(resource("/metrics", vec![web::get().to(metrics::render)]))
         .service(resource("/v1/orgs", vec![web::post().to(orgs::create)]))
+        .service(resource(
+            "/v1/purchase-orders",
+            vec![web::post().to(purchase_orders::create)],
+        ))
+        .service(resource(
+            "/v1/purchase-orders/{id}",
+            vec![web::get().to(purchase_orders::show)],
+        ))
+        .service(resource(
+            "/v1/purchase-orders/{id}/acknowledgement",
+            vec![web::post().to(purchase_orders::acknowledge)],
+        ))
+        .service(resource("/v1/receivables", vec![web::post().to(receivables::create)]))
+        .service(resource(
+            "/v1/receivables/import",
+            vec![web::post().to(receivables::import)],
+        ))
+        .service(resource("/v1/receivables/{id}", vec![web::get().to(receivables::show)]))
+        .service(resource(
+            "/v1/receivables/{id}/confirmation",
+            vec![web::post().to(receivables::confirm)],
+        ))
+        .service(resource(
+            "/v1/receivables/{id}/dispute",
+            vec![web::post().to(receivables::dispute)],
+        ))
+        .service(resource("/v1/assets/{id}", vec![web::get().to(assets::show)]))
+        .service(resource("/v1/assets/{id}/split", vec![web::post().to(assets::split)]))
         .service(resource("/v1/ledger/head", vec![web::get().to(ledger::head)]))
         .service(resource(
             "/v1/ledger/public-key",
@@ -50,6 +82,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
             "/v1/ledger/proofs/consistency",
             vec![web::get().to(ledger::consistency)],
         ));
+}
+
+/// A resource id from the path; one that is not a UUID names nothing (404).
+pub fn path_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::NotFound)
 }
 
 /// A resource whose unsupported methods answer 405 as a problem document.

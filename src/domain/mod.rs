@@ -16,7 +16,7 @@ pub use currency::{Currency, CurrencyError};
 pub use email::{EmailAddress, EmailError};
 pub use fingerprint::{Fingerprint, FingerprintError, PURCHASE_ORDER_TAG, RECEIVABLE_TAG};
 pub use identifier::{normalize_identifier, IdentifierError, InvoiceNumber, LegalId, PoNumber, MAX_IDENTIFIER_CHARS};
-pub use money::{Money, MoneyError};
+pub use money::{format_minor_units, Money, MoneyError};
 pub use role::{Role, RoleError};
 pub use signature::{verify_with_any, PublicKey, PublicKeyError, Signature, SignatureError, SignatureParseError};
 pub use signed_message::{Nonce, NonceError, SignedAction, MAX_NONCE_CHARS, MESSAGE_PREFIX};

@@ -131,14 +131,7 @@ impl Money {
     /// "1000.00" CNY, "500" JPY, "1.500" BHD, "0.0001" CLF. No sign, no
     /// grouping, no exponent. This spelling is what parties sign.
     pub fn amount_string(&self) -> String {
-        let digits = self.currency.minor_digits();
-        let units = self.minor_units.unsigned_abs();
-        if digits == 0 {
-            return units.to_string();
-        }
-        // At most 4 minor digits (see the currency table): no overflow.
-        let scale = 10_u64.pow(digits);
-        format!("{}.{:0width$}", units / scale, units % scale, width = digits as usize)
+        format_minor_units(self.minor_units, self.currency)
     }
 
     /// The sum of two amounts of the same currency.
@@ -181,6 +174,21 @@ impl Money {
 }
 
 /// "120000.00 CNY".
+/// Any non-negative count of minor units written as [`Money::amount_string`]
+/// writes amounts ("0.00" for nothing yet invoiced, "1000.00" CNY, "500"
+/// JPY). A negative count is written with its magnitude: callers never
+/// produce one, and a sign would not be a valid amount anyway.
+pub fn format_minor_units(minor_units: i64, currency: Currency) -> String {
+    let digits = currency.minor_digits();
+    let units = minor_units.unsigned_abs();
+    if digits == 0 {
+        return units.to_string();
+    }
+    // At most 4 minor digits (see the currency table): no overflow.
+    let scale = 10_u64.pow(digits);
+    format!("{}.{:0width$}", units / scale, units % scale, width = digits as usize)
+}
+
 impl std::fmt::Display for Money {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {}", self.amount_string(), self.currency)

@@ -5,8 +5,10 @@
 
 mod connection;
 pub mod ledger;
+pub mod lending;
 pub mod migrations;
 pub mod organizations;
+pub mod registry;
 mod runner;
 pub mod schema;
 

@@ -104,3 +104,127 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_nodes,
     ledger_tree_heads
 );
+
+diesel::table! {
+    purchase_orders (id) {
+        id -> Text,
+        fingerprint -> Binary,
+        supplier_id -> Text,
+        buyer_id -> Text,
+        po_number -> Text,
+        issue_date -> Date,
+        currency -> Text,
+        amount_minor -> BigInt,
+        invoiced_minor -> BigInt,
+        status -> Text,
+        leaf_hash -> Binary,
+        created_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    receivables (id) {
+        id -> Text,
+        fingerprint -> Binary,
+        supplier_id -> Text,
+        buyer_id -> Text,
+        invoice_number -> Text,
+        purchase_order_id -> Nullable<Text>,
+        issue_date -> Date,
+        due_date -> Date,
+        currency -> Text,
+        amount_minor -> BigInt,
+        status -> Text,
+        dispute_reason -> Nullable<Text>,
+        leaf_hash -> Binary,
+        created_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    assets (id) {
+        id -> Text,
+        receivable_id -> Text,
+        parent_id -> Nullable<Text>,
+        holder_id -> Text,
+        face_value_minor -> BigInt,
+        currency -> Text,
+        status -> Text,
+        leaf_hash -> Binary,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> Text,
+        kind -> Text,
+        fingerprint -> Nullable<Binary>,
+        subject_id -> Nullable<Text>,
+        attempting_org_id -> Text,
+        existing_party_id -> Nullable<Text>,
+        details -> Text,
+        leaf_hash -> Binary,
+        status -> Text,
+        created_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(receivables -> purchase_orders (purchase_order_id));
+diesel::joinable!(assets -> receivables (receivable_id));
+
+diesel::table! {
+    liens (id) {
+        id -> Text,
+        asset_id -> Nullable<Text>,
+        purchase_order_id -> Nullable<Text>,
+        bank_id -> Text,
+        kind -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        status -> Text,
+        leaf_hash -> Binary,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        asset_id -> Text,
+        payer_id -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        paid_on -> Date,
+        distributions -> Text,
+        leaf_hash -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (organization_id, idempotency_key) {
+        organization_id -> Text,
+        idempotency_key -> Text,
+        request_sha256 -> Binary,
+        response_status -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    purchase_orders,
+    receivables,
+    assets,
+    alerts,
+    liens,
+    payments,
+    idempotency_keys
+);

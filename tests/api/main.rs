@@ -10,4 +10,5 @@ mod health;
 mod ledger;
 mod orgs;
 mod processes;
+mod registry;
 mod rfc9162;

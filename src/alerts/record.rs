@@ -1,0 +1,93 @@
+//! Recording an alert: its row and its ledger entry, in the caller's
+//! transaction.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::store::registry::{self as repository, AlertRow};
+use crate::store::DbConnection;
+use crate::tlog::{self, NewEntry, Visibility};
+
+/// The closed set of alert kinds (SPEC section 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    DuplicateRegistration,
+    NearDuplicateRegistration,
+    DuplicatePledge,
+    PoDoubleFinancing,
+}
+
+impl AlertKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::DuplicateRegistration => "duplicate_registration",
+            AlertKind::NearDuplicateRegistration => "near_duplicate_registration",
+            AlertKind::DuplicatePledge => "duplicate_pledge",
+            AlertKind::PoDoubleFinancing => "po_double_financing",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub kind: AlertKind,
+    pub fingerprint: Option<[u8; 32]>,
+    /// The receivable, asset or purchase order the attempt was about.
+    pub subject_id: Option<String>,
+    pub attempting_org_id: String,
+    /// Who already holds what was attempted (first registrant, lienholder).
+    pub existing_party_id: Option<String>,
+    /// Facts for the risk officer (amounts, numbers as submitted).
+    pub details: Value,
+}
+
+/// Stores the alert and its `alert_raised` ledger entry; returns the row.
+pub fn raise(
+    connection: &mut DbConnection,
+    alert: NewAlert,
+    now: chrono::NaiveDateTime,
+) -> Result<AlertRow, diesel::result::Error> {
+    let id = Uuid::new_v4().to_string();
+    let details = json!({
+        "alert_id": id,
+        "kind": alert.kind.as_str(),
+        "subject_id": alert.subject_id,
+        "attempting_org_id": alert.attempting_org_id,
+        "existing_party_id": alert.existing_party_id,
+        "facts": alert.details,
+    });
+    let mut subjects = vec![id.clone()];
+    subjects.extend(alert.subject_id.clone());
+    let appended = tlog::append(
+        connection,
+        NewEntry {
+            kind: "alert_raised",
+            subjects,
+            fingerprint: alert.fingerprint,
+            actor: Some(alert.attempting_org_id.clone()),
+            signature: None,
+            details,
+            // The attempting organisation learns nothing from its own alert
+            // that it did not send; the existing party's identity stays with
+            // the operator.
+            visibility: Visibility::Parties(vec![alert.attempting_org_id.clone()]),
+        },
+        now,
+    )?;
+    let row = AlertRow {
+        id,
+        kind: alert.kind.as_str().to_owned(),
+        fingerprint: alert.fingerprint.map(|fingerprint| fingerprint.to_vec()),
+        subject_id: alert.subject_id,
+        attempting_org_id: alert.attempting_org_id,
+        existing_party_id: alert.existing_party_id,
+        details: alert.details.to_string(),
+        leaf_hash: appended.leaf_hash.to_vec(),
+        status: "open".to_owned(),
+        created_at: now,
+        acknowledged_at: None,
+        acknowledged_by: None,
+    };
+    repository::insert_alert(connection, &row)?;
+    Ok(row)
+}

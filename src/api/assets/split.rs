@@ -1,0 +1,96 @@
+//! `POST /v1/assets/{id}/split` — the holder divides an asset into parts
+//! that sum exactly to its face value, optionally transferring parts to
+//! other suppliers. The parent is retired.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::api::auth::Authenticated;
+use crate::api::error::ApiError;
+use crate::api::json::JsonBody;
+use crate::api::path_id;
+use crate::api::state::AppState;
+use crate::domain::{Currency, Money};
+use crate::registry::{asset_view, split_asset, SplitPart};
+use crate::validation::{field, FieldError};
+
+/// At least two parts and at most this many.
+const MAX_PARTS: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitRequest {
+    parts: Vec<PartRequest>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartRequest {
+    amount: String,
+    #[serde(default)]
+    transfer_to: Option<String>,
+}
+
+impl SplitRequest {
+    /// Amounts are parsed with the asset's currency, known only once it is
+    /// loaded; so the raw strings are checked for shape here and the
+    /// currency applied in [`parse_parts`].
+    fn check(&self) -> Result<(), FieldError> {
+        if self.parts.len() < 2 || self.parts.len() > MAX_PARTS {
+            return Err(FieldError::new(
+                "parts",
+                format!("must list between 2 and {MAX_PARTS} parts"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn parse_parts(parts: &[PartRequest], currency: Currency) -> Result<Vec<SplitPart>, FieldError> {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(index, part)| {
+            let amount = field(&format!("parts[{index}].amount"), Money::parse(&part.amount, currency))?;
+            let transfer_to = match &part.transfer_to {
+                None => None,
+                Some(raw) => Some(field(
+                    &format!("parts[{index}].transfer_to"),
+                    Uuid::parse_str(raw).map_err(|_| "must be a UUID"),
+                )?),
+            };
+            Ok(SplitPart { amount, transfer_to })
+        })
+        .collect()
+}
+
+pub async fn split(
+    caller: Authenticated,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    JsonBody(request): JsonBody<SplitRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = caller.organization()?;
+    let id = path_id(&path)?;
+    request.check()?;
+    let split = state
+        .database
+        .run(move |connection| -> Result<_, ApiError> {
+            // The currency of the amounts is the asset's.
+            let (asset, _) =
+                crate::registry::visible_asset(connection, &viewer, &id.to_string())?.ok_or(ApiError::NotFound)?;
+            let currency = Currency::parse(&asset.currency)
+                .map_err(|_| ApiError::internal(anyhow::anyhow!("stored currency is invalid")))?;
+            let parts = parse_parts(&request.parts, currency)?;
+            Ok(split_asset(connection, &viewer, id, &parts)?)
+        })
+        .await??;
+    state.sequencer.wake();
+    let children: Vec<_> = split.children.iter().map(|child| asset_view(child, &[])).collect();
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "parent": asset_view(&split.parent, &split.children),
+        "children": children,
+        "ledger": { "leaf_hash": hex::encode(split.leaf_hash) },
+    })))
+}

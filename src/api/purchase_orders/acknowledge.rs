@@ -1,0 +1,39 @@
+//! `POST /v1/purchase-orders/{id}/acknowledgement` — the buyer signs that
+//! it placed the order.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::api::auth::Authenticated;
+use crate::api::error::ApiError;
+use crate::api::json::JsonBody;
+use crate::api::path_id;
+use crate::api::state::AppState;
+use crate::domain::Signature;
+use crate::registry::{acknowledge_purchase_order, purchase_order_view};
+use crate::validation::field;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgementRequest {
+    signature: String,
+}
+
+pub async fn acknowledge(
+    caller: Authenticated,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    JsonBody(request): JsonBody<AcknowledgementRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = caller.organization()?;
+    let id = path_id(&path)?;
+    let signature = field("signature", Signature::parse_hex(&request.signature))?;
+    let (order, leaf_hash) = state
+        .database
+        .run(move |connection| acknowledge_purchase_order(connection, &viewer.organization_id, id, &signature))
+        .await??;
+    state.sequencer.wake();
+    let mut body = purchase_order_view(&order);
+    body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(leaf_hash));
+    Ok(HttpResponse::Ok().json(body))
+}

@@ -1,0 +1,39 @@
+//! `POST /v1/receivables/{id}/confirmation` — the buyer signs that it owes
+//! the invoice; the receivable becomes an asset held by the supplier.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::api::auth::Authenticated;
+use crate::api::error::ApiError;
+use crate::api::json::JsonBody;
+use crate::api::path_id;
+use crate::api::state::AppState;
+use crate::domain::Signature;
+use crate::registry::{confirm_receivable, receivable_view};
+use crate::validation::field;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmationRequest {
+    signature: String,
+}
+
+pub async fn confirm(
+    caller: Authenticated,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    JsonBody(request): JsonBody<ConfirmationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = caller.organization()?;
+    let id = path_id(&path)?;
+    let signature = field("signature", Signature::parse_hex(&request.signature))?;
+    let confirmed = state
+        .database
+        .run(move |connection| confirm_receivable(connection, &viewer.organization_id, id, &signature))
+        .await??;
+    state.sequencer.wake();
+    let mut body = receivable_view(&confirmed.receivable, Some(&confirmed.asset.id));
+    body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(&confirmed.asset.leaf_hash));
+    Ok(HttpResponse::Ok().json(body))
+}

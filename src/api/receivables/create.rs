@@ -1,0 +1,83 @@
+//! `POST /v1/receivables` — a supplier registers an invoice it issued.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::api::auth::Authenticated;
+use crate::api::error::ApiError;
+use crate::api::json::JsonBody;
+use crate::api::state::AppState;
+use crate::domain::{Currency, InvoiceNumber, Money, Role};
+use crate::registry::{receivable_view, register_receivable, NewReceivable};
+use crate::validation::{field, iso_date, FieldError};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceivableRequest {
+    buyer_id: String,
+    invoice_number: String,
+    issue_date: String,
+    due_date: String,
+    currency: String,
+    amount: String,
+    #[serde(default)]
+    purchase_order_id: Option<String>,
+}
+
+impl ReceivableRequest {
+    fn parse(self) -> Result<NewReceivable, FieldError> {
+        let buyer_id = field(
+            "buyer_id",
+            Uuid::parse_str(&self.buyer_id).map_err(|_| "must be a UUID"),
+        )?;
+        let invoice_number = field("invoice_number", InvoiceNumber::parse(&self.invoice_number))?;
+        let issue_date = field("issue_date", iso_date(&self.issue_date))?;
+        let due_date = field("due_date", iso_date(&self.due_date))?;
+        if due_date < issue_date {
+            return Err(FieldError::new("due_date", "must not be before issue_date"));
+        }
+        let currency = field("currency", Currency::parse(&self.currency))?;
+        let amount = field("amount", Money::parse(&self.amount, currency))?;
+        let purchase_order_id = match self.purchase_order_id {
+            None => None,
+            Some(raw) => Some(field(
+                "purchase_order_id",
+                Uuid::parse_str(&raw).map_err(|_| "must be a UUID"),
+            )?),
+        };
+        Ok(NewReceivable {
+            buyer_id,
+            invoice_number,
+            issue_date,
+            due_date,
+            amount,
+            purchase_order_id,
+        })
+    }
+}
+
+pub async fn create(
+    caller: Authenticated,
+    state: web::Data<AppState>,
+    JsonBody(request): JsonBody<ReceivableRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
+    let new = request.parse()?;
+    let outcome = state
+        .database
+        .run(move |connection| register_receivable(connection, &supplier, &new))
+        .await?;
+    // A refusal writes its alert to the ledger too.
+    state.sequencer.wake();
+    let registered = outcome?;
+    let mut body = receivable_view(&registered.receivable, None);
+    if let Some(alert) = &registered.near_duplicate_alert {
+        body["warnings"] = serde_json::json!([{
+            "code": "near_duplicate_registration",
+            "alert_id": alert.id,
+            "detail": "an invoice with the same buyer, amount and issue date is already registered under another number; risk officers were alerted",
+        }]);
+    }
+    Ok(HttpResponse::Created().json(body))
+}

@@ -1,0 +1,41 @@
+//! `POST /v1/receivables/{id}/dispute` — the buyer signs that it does not
+//! owe the invoice as registered.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::api::auth::Authenticated;
+use crate::api::error::ApiError;
+use crate::api::json::JsonBody;
+use crate::api::path_id;
+use crate::api::state::AppState;
+use crate::domain::Signature;
+use crate::registry::{dispute_receivable, receivable_view, DisputeReason};
+use crate::validation::field;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DisputeRequest {
+    reason: String,
+    signature: String,
+}
+
+pub async fn dispute(
+    caller: Authenticated,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    JsonBody(request): JsonBody<DisputeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = caller.organization()?;
+    let id = path_id(&path)?;
+    let reason = field("reason", DisputeReason::parse(&request.reason))?;
+    let signature = field("signature", Signature::parse_hex(&request.signature))?;
+    let (receivable, leaf_hash) = state
+        .database
+        .run(move |connection| dispute_receivable(connection, &viewer.organization_id, id, &reason, &signature))
+        .await??;
+    state.sequencer.wake();
+    let mut body = receivable_view(&receivable, None);
+    body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(leaf_hash));
+    Ok(HttpResponse::Ok().json(body))
+}

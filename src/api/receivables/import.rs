@@ -1,0 +1,59 @@
+//! `POST /v1/receivables/import` — bulk registration from a CSV file
+//! (`text/csv`) or UBL 2.1 Invoice XML (`application/xml`), at most 10 MiB
+//! and 10,000 invoices. Answers 200 with one result per row.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+
+use crate::api::auth::Authenticated;
+use crate::api::error::ApiError;
+use crate::api::state::AppState;
+use crate::domain::Role;
+use crate::registry::{import_receivables, ImportFormat};
+
+/// The largest upload accepted.
+pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+pub async fn import(
+    request: HttpRequest,
+    caller: Authenticated,
+    state: web::Data<AppState>,
+    mut payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
+    let mime = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let format = match mime.as_str() {
+        "text/csv" => ImportFormat::Csv,
+        "application/xml" | "text/xml" => ImportFormat::Ubl,
+        _ => {
+            return Err(ApiError::UnsupportedMediaType {
+                expected: "text/csv or application/xml (UBL 2.1 Invoice)",
+            })
+        }
+    };
+    // Read up to the limit, refusing as soon as it is passed.
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| ApiError::MalformedBody("the upload could not be read".to_owned()))?;
+        if body.len() + chunk.len() > MAX_UPLOAD_BYTES {
+            return Err(ApiError::PayloadTooLarge {
+                limit_bytes: MAX_UPLOAD_BYTES,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let body = body.freeze();
+    let outcome = state
+        .database
+        .run(move |connection| import_receivables(connection, &supplier, format, &body))
+        .await?;
+    state.sequencer.wake();
+    Ok(HttpResponse::Ok().json(outcome?))
+}

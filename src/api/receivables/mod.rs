@@ -1,0 +1,14 @@
+//! `/v1/receivables`: registration (one by one or in bulk), confirmation
+//! and dispute by the buyer.
+
+mod confirm;
+mod create;
+mod dispute;
+mod import;
+mod show;
+
+pub use confirm::confirm;
+pub use create::create;
+pub use dispute::dispute;
+pub use import::import;
+pub use show::show;

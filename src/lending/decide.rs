@@ -1,0 +1,490 @@
+//! Pledges and assignments: a bank's signed request to take a lien on an
+//! asset (or on a purchase order), decided in one transaction with its
+//! ledger entry, its alert when refused, and its idempotency record.
+//!
+//! Checks, first failure wins: the Idempotency-Key (a replay answers the
+//! first answer; another body under the key is 422 `idempotency_mismatch`),
+//! the target exists (404), the amount is well-formed in the target's
+//! currency (422 `invalid_field`), the signature (422 `invalid_signature`),
+//! the target is confirmed (409 `not_confirmed`) and active (409
+//! `asset_not_active`), the amount is within the face value (422
+//! `exceeds_face_value`), a purchase-order lien of another bank (403
+//! `po_financed_elsewhere`, alerted as `po_double_financing`), and an active
+//! lien (409 `already_encumbered`, alerted as `duplicate_pledge`).
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::outcome::Outcome;
+use crate::alerts::{self, AlertKind, NewAlert};
+use crate::domain::{verify_with_any, Currency, Money, Nonce, PublicKey, Signature, SignedAction};
+use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
+use crate::store::organizations as organizations_repository;
+use crate::store::registry::{self as registry_repository, AssetRow, ReceivableRow};
+use crate::store::{self, write_transaction, DbConnection};
+use crate::tlog::{self, NewEntry, Visibility};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LienKind {
+    /// A lien; the holder keeps the asset.
+    Pledge,
+    /// A true sale; the bank becomes the holder.
+    Assignment,
+}
+
+impl LienKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LienKind::Pledge => "pledge",
+            LienKind::Assignment => "assignment",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    /// An asset, or a receivable's id (refused while it is not confirmed).
+    Asset(Uuid),
+    /// A purchase order (pledges only).
+    PurchaseOrder(Uuid),
+}
+
+impl Target {
+    fn id(self) -> Uuid {
+        match self {
+            Target::Asset(id) | Target::PurchaseOrder(id) => id,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct FinanceRequest {
+    pub kind: LienKind,
+    pub target: Target,
+    /// Parsed with the target's currency once it is loaded.
+    pub amount: String,
+    pub signature: Signature,
+    pub nonce: Nonce,
+    pub request_hash: [u8; 32],
+}
+
+/// Decides `request` for `bank_id`. Errors are database failures only;
+/// every decision, refusals included, is an [`Outcome`].
+pub fn finance(
+    connection: &mut DbConnection,
+    bank_id: &str,
+    request: &FinanceRequest,
+) -> Result<Outcome, diesel::result::Error> {
+    // A racing twin may win at a unique index (the lien, or the
+    // idempotency key); run once more to see it and answer accordingly.
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = write_transaction(connection, |connection| -> Result<Outcome, diesel::result::Error> {
+            if let Some(stored) = repository::find_idempotency(connection, bank_id, request.nonce.as_str())? {
+                return Ok(replay(&stored, &request.request_hash));
+            }
+            let outcome = decide(connection, bank_id, request)?;
+            let body = serde_json::to_string(&outcome)
+                .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
+            repository::insert_idempotency(
+                connection,
+                &IdempotencyRow {
+                    organization_id: bank_id.to_owned(),
+                    idempotency_key: request.nonce.as_str().to_owned(),
+                    request_sha256: request.request_hash.to_vec(),
+                    response_status: i32::from(outcome.status()),
+                    response_body: body,
+                    created_at: store::now(),
+                },
+            )?;
+            Ok(outcome)
+        });
+        match result {
+            Err(error) if attempt < 3 && store::is_unique_violation(&error) => continue,
+            other => return other,
+        }
+    }
+}
+
+fn replay(stored: &IdempotencyRow, request_hash: &[u8; 32]) -> Outcome {
+    if stored.request_sha256 != request_hash {
+        return Outcome::refused(
+            422,
+            "idempotency_mismatch",
+            "this Idempotency-Key was used with another request body; use a new key for a new request",
+        );
+    }
+    serde_json::from_str(&stored.response_body).unwrap_or_else(|_| {
+        tracing::error!("a stored idempotent answer does not parse");
+        Outcome::refused(500, "internal_error", "internal error")
+    })
+}
+
+fn money(raw: &str, currency: &str) -> Result<Money, Outcome> {
+    let currency = Currency::parse(currency).map_err(|_| Outcome::refused(500, "internal_error", "internal error"))?;
+    Money::parse(raw, currency).map_err(|error| Outcome::invalid_field("amount", error))
+}
+
+/// The key that verified a signature, and the signature, for the ledger.
+type SignedBy = ([u8; 32], [u8; 64]);
+
+fn verify(
+    connection: &mut DbConnection,
+    bank_id: &str,
+    action: &SignedAction,
+    signature: &Signature,
+) -> Result<Result<SignedBy, Outcome>, diesel::result::Error> {
+    let keys: Vec<PublicKey> = organizations_repository::active_public_keys(connection, bank_id)?
+        .iter()
+        .filter_map(|row| PublicKey::parse_hex(&row.public_key).ok())
+        .collect();
+    Ok(
+        match verify_with_any(&keys, action.canonical_message().as_bytes(), signature) {
+            Ok(key) => Ok((*key.as_bytes(), signature.to_bytes())),
+            Err(error) => Err(Outcome::refused(
+                422,
+                "invalid_signature",
+                format!(
+                    "the signature is not valid for the canonical {} message by one of the bank's active keys: {error}",
+                    action.action_name()
+                ),
+            )),
+        },
+    )
+}
+
+/// Short-circuits a decision with its outcome.
+macro_rules! decided {
+    ($result:expr) => {
+        match $result {
+            Ok(value) => value,
+            Err(outcome) => return Ok(outcome),
+        }
+    };
+}
+
+fn decide(
+    connection: &mut DbConnection,
+    bank_id: &str,
+    request: &FinanceRequest,
+) -> Result<Outcome, diesel::result::Error> {
+    let bank =
+        decided!(Uuid::parse_str(bank_id).map_err(|_| Outcome::refused(500, "internal_error", "internal error")));
+    match request.target {
+        Target::Asset(id) => decide_asset(connection, bank_id, bank, id, request),
+        Target::PurchaseOrder(id) => decide_purchase_order(connection, bank_id, bank, id, request),
+    }
+}
+
+fn action(request: &FinanceRequest, bank: Uuid, amount: Money) -> SignedAction {
+    match request.kind {
+        LienKind::Pledge => SignedAction::Pledge {
+            asset: request.target.id(),
+            amount,
+            bank,
+            nonce: request.nonce.clone(),
+        },
+        LienKind::Assignment => SignedAction::Assign {
+            asset: request.target.id(),
+            price: amount,
+            bank,
+            nonce: request.nonce.clone(),
+        },
+    }
+}
+
+fn not_found() -> Outcome {
+    Outcome::refused(404, "not_found", "no such resource")
+}
+
+fn decide_asset(
+    connection: &mut DbConnection,
+    bank_id: &str,
+    bank: Uuid,
+    id: Uuid,
+    request: &FinanceRequest,
+) -> Result<Outcome, diesel::result::Error> {
+    let now = store::now();
+    let id = id.to_string();
+    // The id may name the asset, or the receivable it is (to be) minted from.
+    let (asset, receivable): (Option<AssetRow>, ReceivableRow) = match registry_repository::find_asset(connection, &id)?
+    {
+        Some(asset) => {
+            let receivable =
+                decided!(registry_repository::find_receivable(connection, &asset.receivable_id)?.ok_or_else(not_found));
+            (Some(asset), receivable)
+        }
+        None => {
+            let receivable = decided!(registry_repository::find_receivable(connection, &id)?.ok_or_else(not_found));
+            let asset = registry_repository::root_asset_of(connection, &receivable.id)?;
+            (asset, receivable)
+        }
+    };
+    let currency = asset
+        .as_ref()
+        .map_or(receivable.currency.as_str(), |asset| asset.currency.as_str());
+    let amount = decided!(money(&request.amount, currency));
+    let action = action(request, bank, amount);
+    let signed = decided!(verify(connection, bank_id, &action, &request.signature)?);
+    let Some(asset) = asset else {
+        return Ok(Outcome::refused(
+            409,
+            "not_confirmed",
+            format!(
+                "the receivable is {}; only a confirmed receivable can be financed",
+                receivable.status
+            ),
+        ));
+    };
+    if !repository::lock_active_asset(connection, &asset.id, now)? {
+        return Ok(Outcome::refused(
+            409,
+            "asset_not_active",
+            format!("the asset is {} and cannot be financed", asset.status),
+        ));
+    }
+    if amount.minor_units() > asset.face_value_minor {
+        return Ok(Outcome::refused(
+            422,
+            "exceeds_face_value",
+            format!(
+                "the amount exceeds the asset's face value of {}",
+                Money::from_minor_units(asset.face_value_minor, amount.currency())
+                    .map_or_else(|_| asset.face_value_minor.to_string(), |face| face.to_string())
+            ),
+        ));
+    }
+    let fingerprint: Option<[u8; 32]> = receivable.fingerprint.as_slice().try_into().ok();
+    let facts = json!({
+        "kind": request.kind.as_str(),
+        "asset_id": asset.id,
+        "receivable_id": receivable.id,
+        "amount": amount.amount_string(),
+        "currency": amount.currency().code(),
+    });
+
+    // Invariant 4: a purchase-order lien's bank is the only one that may
+    // finance the order's receivables.
+    if let Some(purchase_order_id) = &receivable.purchase_order_id {
+        if let Some(po_lien) = repository::active_lien_on_purchase_order(connection, purchase_order_id)? {
+            if po_lien.bank_id != bank_id {
+                let alert = alerts::raise(
+                    connection,
+                    NewAlert {
+                        kind: AlertKind::PoDoubleFinancing,
+                        fingerprint,
+                        subject_id: Some(asset.id.clone()),
+                        attempting_org_id: bank_id.to_owned(),
+                        existing_party_id: Some(po_lien.bank_id.clone()),
+                        details: facts,
+                    },
+                    now,
+                )?;
+                return Ok(Outcome::refused(
+                    403,
+                    "po_financed_elsewhere",
+                    format!(
+                        "the receivable's purchase order is financed by another bank, the only one that may finance it (alert {})",
+                        alert.id
+                    ),
+                ));
+            }
+        }
+    }
+
+    if let Some(existing) = repository::active_lien_on_asset(connection, &asset.id)? {
+        let alert = alerts::raise(
+            connection,
+            NewAlert {
+                kind: AlertKind::DuplicatePledge,
+                fingerprint,
+                subject_id: Some(asset.id.clone()),
+                attempting_org_id: bank_id.to_owned(),
+                existing_party_id: Some(existing.bank_id.clone()),
+                details: facts,
+            },
+            now,
+        )?;
+        return Ok(Outcome::refused(
+            409,
+            "already_encumbered",
+            format!(
+                "the asset is already encumbered; risk officers were alerted (alert {})",
+                alert.id
+            ),
+        ));
+    }
+
+    let lien_id = Uuid::new_v4().to_string();
+    let mut parties = vec![
+        asset.holder_id.clone(),
+        bank_id.to_owned(),
+        receivable.supplier_id.clone(),
+        receivable.buyer_id.clone(),
+    ];
+    parties.sort();
+    parties.dedup();
+    let appended = tlog::append(
+        connection,
+        NewEntry {
+            kind: match request.kind {
+                LienKind::Pledge => "asset_pledged",
+                LienKind::Assignment => "asset_assigned",
+            },
+            subjects: vec![lien_id.clone(), asset.id.clone()],
+            fingerprint,
+            actor: Some(bank_id.to_owned()),
+            signature: Some(signed),
+            details: json!({
+                "message": action.canonical_message(),
+                "lien_id": lien_id,
+                "holder_id": asset.holder_id,
+                "bank_id": bank_id,
+                "amount": amount.amount_string(),
+                "currency": amount.currency().code(),
+            }),
+            visibility: Visibility::Parties(parties),
+        },
+        now,
+    )?;
+    let lien = LienRow {
+        id: lien_id,
+        asset_id: Some(asset.id.clone()),
+        purchase_order_id: None,
+        bank_id: bank_id.to_owned(),
+        kind: request.kind.as_str().to_owned(),
+        amount_minor: amount.minor_units(),
+        currency: amount.currency().code().to_owned(),
+        status: "active".to_owned(),
+        leaf_hash: appended.leaf_hash.to_vec(),
+        created_at: now,
+        ended_at: None,
+    };
+    repository::insert_lien(connection, &lien)?;
+    if request.kind == LienKind::Assignment {
+        repository::set_holder(connection, &asset.id, bank_id, now)?;
+    }
+    Ok(Outcome::Created { body: lien_view(&lien) })
+}
+
+fn decide_purchase_order(
+    connection: &mut DbConnection,
+    bank_id: &str,
+    bank: Uuid,
+    id: Uuid,
+    request: &FinanceRequest,
+) -> Result<Outcome, diesel::result::Error> {
+    let now = store::now();
+    let order = decided!(registry_repository::find_purchase_order(connection, &id.to_string())?.ok_or_else(not_found));
+    if request.kind == LienKind::Assignment {
+        return Ok(Outcome::invalid_field(
+            "purchase_order_id",
+            "a purchase order can be pledged, not assigned",
+        ));
+    }
+    let amount = decided!(money(&request.amount, &order.currency));
+    let action = action(request, bank, amount);
+    let signed = decided!(verify(connection, bank_id, &action, &request.signature)?);
+    if order.status != "acknowledged" {
+        return Ok(Outcome::refused(
+            409,
+            "not_confirmed",
+            format!(
+                "the purchase order is {}; only an acknowledged order can be financed",
+                order.status
+            ),
+        ));
+    }
+    if amount.minor_units() > order.amount_minor {
+        return Ok(Outcome::refused(
+            422,
+            "exceeds_face_value",
+            "the amount exceeds the purchase order's amount",
+        ));
+    }
+    let fingerprint: Option<[u8; 32]> = order.fingerprint.as_slice().try_into().ok();
+    if let Some(existing) = repository::active_lien_on_purchase_order(connection, &order.id)? {
+        let alert = alerts::raise(
+            connection,
+            NewAlert {
+                kind: AlertKind::DuplicatePledge,
+                fingerprint,
+                subject_id: Some(order.id.clone()),
+                attempting_org_id: bank_id.to_owned(),
+                existing_party_id: Some(existing.bank_id.clone()),
+                details: json!({"kind": "pledge", "purchase_order_id": order.id, "amount": amount.amount_string(),
+                                "currency": amount.currency().code()}),
+            },
+            now,
+        )?;
+        return Ok(Outcome::refused(
+            409,
+            "already_encumbered",
+            format!(
+                "the purchase order is already encumbered; risk officers were alerted (alert {})",
+                alert.id
+            ),
+        ));
+    }
+    let lien_id = Uuid::new_v4().to_string();
+    let appended = tlog::append(
+        connection,
+        NewEntry {
+            kind: "purchase_order_pledged",
+            subjects: vec![lien_id.clone(), order.id.clone()],
+            fingerprint,
+            actor: Some(bank_id.to_owned()),
+            signature: Some(signed),
+            details: json!({
+                "message": action.canonical_message(),
+                "lien_id": lien_id,
+                "bank_id": bank_id,
+                "amount": amount.amount_string(),
+                "currency": amount.currency().code(),
+            }),
+            visibility: Visibility::Parties(vec![
+                bank_id.to_owned(),
+                order.supplier_id.clone(),
+                order.buyer_id.clone(),
+            ]),
+        },
+        now,
+    )?;
+    let lien = LienRow {
+        id: lien_id,
+        asset_id: None,
+        purchase_order_id: Some(order.id.clone()),
+        bank_id: bank_id.to_owned(),
+        kind: "pledge".to_owned(),
+        amount_minor: amount.minor_units(),
+        currency: amount.currency().code().to_owned(),
+        status: "active".to_owned(),
+        leaf_hash: appended.leaf_hash.to_vec(),
+        created_at: now,
+        ended_at: None,
+    };
+    repository::insert_lien(connection, &lien)?;
+    Ok(Outcome::Created { body: lien_view(&lien) })
+}
+
+/// A lien as the API shows it to its bank.
+pub(crate) fn lien_view(lien: &LienRow) -> serde_json::Value {
+    let amount = Currency::parse(&lien.currency)
+        .ok()
+        .and_then(|currency| Money::from_minor_units(lien.amount_minor, currency).ok())
+        .map_or_else(|| lien.amount_minor.to_string(), |money| money.amount_string());
+    json!({
+        "id": lien.id,
+        "kind": lien.kind,
+        "status": lien.status,
+        "asset_id": lien.asset_id,
+        "purchase_order_id": lien.purchase_order_id,
+        "bank_id": lien.bank_id,
+        "amount": amount,
+        "currency": lien.currency,
+        "created_at": store::format_time(lien.created_at),
+        "ended_at": lien.ended_at.map(store::format_time),
+        "ledger": { "leaf_hash": hex::encode(&lien.leaf_hash) },
+    })
+}

@@ -1,0 +1,21 @@
+//! Lending: pledges and assignments that cannot be doubled, releases,
+//! payments through the waterfall, defaults, and the encumbrance look-up.
+//!
+//! The one-lien rule is a partial unique index on active liens (both
+//! backends); every decision takes the asset's row lock first (a
+//! conditional `UPDATE`), so pledges, assignments, splits and payments of
+//! one asset serialise in the database, across any number of processes.
+
+mod decide;
+mod encumbrance;
+mod outcome;
+mod payment;
+mod release;
+mod sweep;
+
+pub use decide::{finance, FinanceRequest, LienKind, Target};
+pub use encumbrance::{encumbrance, Encumbrance};
+pub use outcome::{request_hash, Outcome};
+pub use payment::{pay, Payment};
+pub use release::release;
+pub use sweep::{mark_defaults, spawn_default_sweeper};

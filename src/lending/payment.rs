@@ -1,0 +1,170 @@
+//! `POST /v1/assets/{id}/payments`: the buyer pays an asset at maturity.
+//! The payment runs through the waterfall for every open asset it covers
+//! (the asset itself, or the children of a split, each paid to its own
+//! holder): the lienholder up to the pledged amount, the rest to the holder.
+//! Liens end, assets settle; the receivable settles when nothing of it is
+//! left open. A payment must equal what is outstanding, so distributions
+//! never exceed what was received.
+
+use chrono::NaiveDate;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::domain::{Currency, Money};
+use crate::registry::{visible_asset, Refusal, RegistryError, Viewer};
+use crate::store::lending::{self as repository, PaymentRow};
+use crate::store::registry::{self as registry_repository, AssetRow};
+use crate::store::{self, write_transaction, DbConnection};
+use crate::tlog::{self, NewEntry, Visibility};
+
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub amount: String,
+    pub paid_on: NaiveDate,
+}
+
+fn open(asset: &AssetRow) -> bool {
+    matches!(asset.status.as_str(), "active" | "defaulted")
+}
+
+/// The open assets a payment on `asset` covers, depth first.
+fn open_leaves(connection: &mut DbConnection, asset: AssetRow) -> diesel::QueryResult<Vec<AssetRow>> {
+    let mut leaves = Vec::new();
+    let mut stack = vec![asset];
+    while let Some(asset) = stack.pop() {
+        if open(&asset) {
+            leaves.push(asset);
+        } else if asset.status == "retired" {
+            let mut children = registry_repository::children_of(connection, &asset.id)?;
+            children.reverse();
+            stack.extend(children);
+        }
+    }
+    Ok(leaves)
+}
+
+pub fn pay(
+    connection: &mut DbConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    payment: &Payment,
+) -> Result<Value, RegistryError> {
+    write_transaction(connection, |connection| {
+        let now = store::now();
+        let (asset, receivable) = visible_asset(connection, viewer, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+        if receivable.buyer_id != viewer.organization_id {
+            return Err(RegistryError::Forbidden(
+                "only the buyer who owes the receivable records its payment",
+            ));
+        }
+        let currency = Currency::parse(&asset.currency).map_err(|_| crate::registry::RegistryError::NotFound)?;
+        let amount = Money::parse(&payment.amount, currency).map_err(|error| RegistryError::field("amount", error))?;
+        let leaves = open_leaves(connection, asset.clone())?;
+        if leaves.is_empty() {
+            return Err(RegistryError::refused(
+                Refusal::AssetNotActive,
+                format!("the asset is {}; nothing is outstanding", asset.status),
+            ));
+        }
+        let outstanding: i64 = leaves.iter().map(|leaf| leaf.face_value_minor).sum();
+        if amount.minor_units() != outstanding {
+            let outstanding = Money::from_minor_units(outstanding, currency)
+                .map_or_else(|_| outstanding.to_string(), |money| money.amount_string());
+            return Err(RegistryError::refused(
+                Refusal::PaymentMismatch,
+                format!(
+                    "{outstanding} {} is outstanding; a payment must settle it exactly",
+                    currency.code()
+                ),
+            ));
+        }
+
+        let mut distributions = Vec::new();
+        let mut parties = vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()];
+        for leaf in &leaves {
+            let mut rest = leaf.face_value_minor;
+            if let Some(lien) = repository::active_lien_on_asset(connection, &leaf.id)? {
+                // An assignment made the bank the holder: it gets it all below.
+                if lien.kind == "pledge" {
+                    let to_bank = lien.amount_minor.min(rest);
+                    rest -= to_bank;
+                    distributions.push((lien.bank_id.clone(), to_bank, leaf.id.clone(), "lienholder"));
+                    parties.push(lien.bank_id.clone());
+                }
+                repository::end_lien(connection, &lien.id, "settled", now)?;
+            }
+            if rest > 0 {
+                distributions.push((leaf.holder_id.clone(), rest, leaf.id.clone(), "holder"));
+            }
+            parties.push(leaf.holder_id.clone());
+            if !repository::end_asset(connection, &leaf.id, "settled", now)? {
+                return Err(RegistryError::refused(
+                    Refusal::AssetNotActive,
+                    "the asset was settled meanwhile",
+                ));
+            }
+        }
+        if !repository::receivable_has_open_assets(connection, &receivable.id)? {
+            repository::end_receivable(connection, &receivable.id, "settled", now)?;
+        }
+
+        let distributions: Vec<Value> = distributions
+            .into_iter()
+            .map(|(org_id, minor_units, asset_id, role)| {
+                json!({
+                    "org_id": org_id,
+                    "amount": Money::from_minor_units(minor_units, currency)
+                        .map_or_else(|_| minor_units.to_string(), |money| money.amount_string()),
+                    "currency": currency.code(),
+                    "asset_id": asset_id,
+                    "role": role,
+                })
+            })
+            .collect();
+        parties.sort();
+        parties.dedup();
+        let payment_id = Uuid::new_v4().to_string();
+        let appended = tlog::append(
+            connection,
+            NewEntry {
+                kind: "asset_paid",
+                subjects: vec![payment_id.clone(), asset.id.clone()],
+                fingerprint: receivable.fingerprint.as_slice().try_into().ok(),
+                actor: Some(viewer.organization_id.clone()),
+                signature: None,
+                details: json!({
+                    "payment_id": payment_id,
+                    "amount": amount.amount_string(),
+                    "currency": currency.code(),
+                    "paid_on": payment.paid_on.to_string(),
+                    "distributions": distributions,
+                }),
+                visibility: Visibility::Parties(parties),
+            },
+            now,
+        )?;
+        repository::insert_payment(
+            connection,
+            &PaymentRow {
+                id: payment_id.clone(),
+                asset_id: asset.id.clone(),
+                payer_id: viewer.organization_id.clone(),
+                amount_minor: amount.minor_units(),
+                currency: currency.code().to_owned(),
+                paid_on: payment.paid_on,
+                distributions: Value::from(distributions.clone()).to_string(),
+                leaf_hash: appended.leaf_hash.to_vec(),
+                created_at: now,
+            },
+        )?;
+        Ok(json!({
+            "id": payment_id,
+            "asset_id": asset.id,
+            "amount": amount.amount_string(),
+            "currency": currency.code(),
+            "paid_on": payment.paid_on.to_string(),
+            "distributions": distributions,
+            "ledger": { "leaf_hash": hex::encode(appended.leaf_hash) },
+        }))
+    })
+}

@@ -1,0 +1,166 @@
+//! Splitting an asset: its holder divides it into children whose face
+//! values sum exactly to the parent's, optionally transferring children to
+//! other supplier organisations (multi-tier financing). The parent is
+//! retired in the same transaction; a racing second split finds it retired.
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::error::{Refusal, RegistryError};
+use super::parties;
+use super::view::{visible_asset, Viewer};
+use crate::domain::{Money, Role};
+use crate::store::registry::{self as repository, AssetRow};
+use crate::store::{self, write_transaction, DbConnection};
+use crate::tlog::{self, NewEntry, Visibility};
+
+#[derive(Debug, Clone)]
+pub struct SplitPart {
+    pub amount: Money,
+    /// Another supplier organisation that becomes the child's holder.
+    pub transfer_to: Option<Uuid>,
+}
+
+#[derive(Debug)]
+pub struct Split {
+    pub parent: AssetRow,
+    pub children: Vec<AssetRow>,
+    pub leaf_hash: [u8; 32],
+}
+
+pub fn split_asset(
+    connection: &mut DbConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    parts: &[SplitPart],
+) -> Result<Split, RegistryError> {
+    write_transaction(connection, |connection| {
+        let now = store::now();
+        let (parent, receivable) =
+            visible_asset(connection, viewer, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+        if parent.holder_id != viewer.organization_id {
+            return Err(RegistryError::Forbidden("only the asset's holder may split it"));
+        }
+        let mut total: i64 = 0;
+        let mut holders = Vec::with_capacity(parts.len());
+        for (index, part) in parts.iter().enumerate() {
+            if part.amount.currency().code() != parent.currency {
+                return Err(RegistryError::field(
+                    &format!("parts[{index}].amount"),
+                    format!("the asset is in {}", parent.currency),
+                ));
+            }
+            total = total
+                .checked_add(part.amount.minor_units())
+                .ok_or_else(|| RegistryError::refused(Refusal::PartsDoNotSum, "the parts overflow"))?;
+            let holder = match part.transfer_to {
+                None => viewer.organization_id.clone(),
+                Some(to) => {
+                    parties::load_with_role(connection, &format!("parts[{index}].transfer_to"), to, Role::Supplier)?
+                        .row
+                        .id
+                }
+            };
+            holders.push(holder);
+        }
+        if total != parent.face_value_minor {
+            return Err(RegistryError::refused(
+                Refusal::PartsDoNotSum,
+                format!(
+                    "the parts add up to {} minor units of {}; the asset's face value is {}",
+                    total, parent.currency, parent.face_value_minor
+                ),
+            ));
+        }
+        if !repository::retire_asset(connection, &parent.id, &viewer.organization_id, now)? {
+            return Err(RegistryError::refused(
+                Refusal::AssetNotActive,
+                format!("the asset is {} and cannot be split", parent.status),
+            ));
+        }
+
+        let mut parties_of_split = vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()];
+        parties_of_split.extend(holders.iter().cloned());
+        parties_of_split.sort();
+        parties_of_split.dedup();
+        let children: Vec<(String, &SplitPart, &String)> = parts
+            .iter()
+            .zip(&holders)
+            .map(|(part, holder)| (Uuid::new_v4().to_string(), part, holder))
+            .collect();
+        let fingerprint: Option<[u8; 32]> = receivable.fingerprint.as_slice().try_into().ok();
+        let split = tlog::append(
+            connection,
+            NewEntry {
+                kind: "asset_split",
+                subjects: vec![parent.id.clone()],
+                fingerprint,
+                actor: Some(viewer.organization_id.clone()),
+                signature: None,
+                details: json!({
+                    "parent_id": parent.id,
+                    "children": children.iter().map(|(child, part, holder)| json!({
+                        "id": child,
+                        "holder_id": holder,
+                        "face_value": part.amount.amount_string(),
+                    })).collect::<Vec<_>>(),
+                    "currency": parent.currency,
+                }),
+                visibility: Visibility::Parties(parties_of_split.clone()),
+            },
+            now,
+        )?;
+        let mut rows = Vec::with_capacity(children.len());
+        for (child, part, holder) in children {
+            let transferred = holder != &viewer.organization_id;
+            let issued = tlog::append(
+                connection,
+                NewEntry {
+                    kind: if transferred {
+                        "asset_transferred"
+                    } else {
+                        "asset_issued"
+                    },
+                    subjects: vec![child.clone(), parent.id.clone()],
+                    fingerprint,
+                    actor: Some(viewer.organization_id.clone()),
+                    signature: None,
+                    details: json!({
+                        "asset_id": child,
+                        "parent_id": parent.id,
+                        "from": viewer.organization_id,
+                        "holder_id": holder,
+                        "face_value": part.amount.amount_string(),
+                        "currency": parent.currency,
+                    }),
+                    visibility: Visibility::Parties(parties_of_split.clone()),
+                },
+                now,
+            )?;
+            let row = AssetRow {
+                id: child,
+                receivable_id: parent.receivable_id.clone(),
+                parent_id: Some(parent.id.clone()),
+                holder_id: holder.clone(),
+                face_value_minor: part.amount.minor_units(),
+                currency: parent.currency.clone(),
+                status: "active".to_owned(),
+                leaf_hash: issued.leaf_hash.to_vec(),
+                created_at: now,
+                updated_at: now,
+            };
+            repository::insert_asset(connection, &row)?;
+            rows.push(row);
+        }
+        let parent = AssetRow {
+            status: "retired".to_owned(),
+            updated_at: now,
+            ..parent
+        };
+        Ok(Split {
+            parent,
+            children: rows,
+            leaf_hash: split.leaf_hash,
+        })
+    })
+}

@@ -1,0 +1,255 @@
+//! What a buyer signs: acknowledging a purchase order, confirming or
+//! disputing a receivable. Only the buyer named on the document may act,
+//! with an ed25519 signature by one of its active keys over the canonical
+//! message of SPEC section 8. Confirmation mints the asset.
+//!
+//! Order of checks: the document exists and the caller is a party (else
+//! 404), the caller is its buyer (403), the signature (422), the state (409).
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::error::{corrupt, Refusal, RegistryError};
+use super::parties;
+use crate::domain::{Currency, Fingerprint, Money, Signature, SignedAction};
+use crate::store::registry::{self as repository, AssetRow, PurchaseOrderRow, ReceivableRow};
+use crate::store::{self, write_transaction, DbConnection};
+use crate::tlog::{self, NewEntry, Visibility};
+
+/// A dispute's reason: 1 to 1,000 characters, no control characters but
+/// line breaks.
+#[derive(Debug, Clone)]
+pub struct DisputeReason(String);
+
+impl DisputeReason {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err("must not be empty");
+        }
+        if trimmed.chars().count() > 1000 {
+            return Err("must be at most 1000 characters");
+        }
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err("must not contain control characters");
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct Confirmed {
+    pub receivable: ReceivableRow,
+    pub asset: AssetRow,
+}
+
+fn money(minor_units: i64, currency: &str) -> Result<Money, RegistryError> {
+    let currency = Currency::parse(currency).map_err(|_| corrupt("currency"))?;
+    Money::from_minor_units(minor_units, currency).map_err(|_| corrupt("amount"))
+}
+
+fn uuid(raw: &str) -> Result<Uuid, RegistryError> {
+    Uuid::parse_str(raw).map_err(|_| corrupt("id"))
+}
+
+fn fingerprint(bytes: &[u8]) -> Result<Fingerprint, RegistryError> {
+    Fingerprint::parse_hex(&hex::encode(bytes)).map_err(|_| corrupt("fingerprint"))
+}
+
+/// The receivable, if `caller` may see it; it must be its buyer to act.
+fn receivable_for_buyer(connection: &mut DbConnection, id: Uuid, caller: &str) -> Result<ReceivableRow, RegistryError> {
+    let receivable = repository::find_receivable(connection, &id.to_string())?
+        .filter(|row| row.buyer_id == caller || row.supplier_id == caller)
+        .ok_or(RegistryError::NotFound)?;
+    if receivable.buyer_id != caller {
+        return Err(RegistryError::Forbidden(
+            "only the buyer named on the receivable may do this",
+        ));
+    }
+    Ok(receivable)
+}
+
+fn state_refusal(status: &str) -> RegistryError {
+    match status {
+        "disputed" => RegistryError::refused(Refusal::AlreadyDisputed, "the receivable was disputed"),
+        _ => RegistryError::refused(Refusal::AlreadyConfirmed, format!("the receivable is already {status}")),
+    }
+}
+
+pub fn confirm_receivable(
+    connection: &mut DbConnection,
+    caller: &str,
+    id: Uuid,
+    signature: &Signature,
+) -> Result<Confirmed, RegistryError> {
+    write_transaction(connection, |connection| {
+        let now = store::now();
+        let receivable = receivable_for_buyer(connection, id, caller)?;
+        let amount = money(receivable.amount_minor, &receivable.currency)?;
+        let action = SignedAction::Confirm {
+            receivable: id,
+            fingerprint: fingerprint(&receivable.fingerprint)?,
+            amount,
+            due_date: receivable.due_date,
+            supplier: uuid(&receivable.supplier_id)?,
+            buyer: uuid(&receivable.buyer_id)?,
+        };
+        let signed = parties::verify_signed(connection, caller, &action, signature)?;
+        if !repository::decide_receivable(connection, &receivable.id, "confirmed", None, now)? {
+            return Err(state_refusal(&receivable.status));
+        }
+        let asset_id = Uuid::new_v4().to_string();
+        let appended = tlog::append(
+            connection,
+            NewEntry {
+                kind: "receivable_confirmed",
+                subjects: vec![receivable.id.clone(), asset_id.clone()],
+                fingerprint: Some(action_fingerprint(&receivable)?),
+                actor: Some(caller.to_owned()),
+                signature: Some(signed),
+                details: json!({
+                    "message": action.canonical_message(),
+                    "asset_id": asset_id,
+                    "holder_id": receivable.supplier_id,
+                    "face_value": amount.amount_string(),
+                    "currency": receivable.currency,
+                }),
+                visibility: Visibility::Parties(vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()]),
+            },
+            now,
+        )?;
+        let asset = AssetRow {
+            id: asset_id,
+            receivable_id: receivable.id.clone(),
+            parent_id: None,
+            holder_id: receivable.supplier_id.clone(),
+            face_value_minor: receivable.amount_minor,
+            currency: receivable.currency.clone(),
+            status: "active".to_owned(),
+            leaf_hash: appended.leaf_hash.to_vec(),
+            created_at: now,
+            updated_at: now,
+        };
+        repository::insert_asset(connection, &asset)?;
+        let receivable = ReceivableRow {
+            status: "confirmed".to_owned(),
+            decided_at: Some(now),
+            leaf_hash: receivable.leaf_hash.clone(),
+            ..receivable
+        };
+        Ok(Confirmed { receivable, asset })
+    })
+}
+
+pub fn dispute_receivable(
+    connection: &mut DbConnection,
+    caller: &str,
+    id: Uuid,
+    reason: &DisputeReason,
+    signature: &Signature,
+) -> Result<(ReceivableRow, [u8; 32]), RegistryError> {
+    write_transaction(connection, |connection| {
+        let now = store::now();
+        let receivable = receivable_for_buyer(connection, id, caller)?;
+        let action = SignedAction::Dispute {
+            receivable: id,
+            fingerprint: fingerprint(&receivable.fingerprint)?,
+            buyer: uuid(&receivable.buyer_id)?,
+        };
+        let signed = parties::verify_signed(connection, caller, &action, signature)?;
+        if !repository::decide_receivable(connection, &receivable.id, "disputed", Some(reason.as_str()), now)? {
+            return Err(state_refusal(&receivable.status));
+        }
+        let appended = tlog::append(
+            connection,
+            NewEntry {
+                kind: "receivable_disputed",
+                subjects: vec![receivable.id.clone()],
+                fingerprint: Some(action_fingerprint(&receivable)?),
+                actor: Some(caller.to_owned()),
+                signature: Some(signed),
+                details: json!({ "message": action.canonical_message(), "reason": reason.as_str() }),
+                visibility: Visibility::Parties(vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()]),
+            },
+            now,
+        )?;
+        let receivable = ReceivableRow {
+            status: "disputed".to_owned(),
+            dispute_reason: Some(reason.as_str().to_owned()),
+            decided_at: Some(now),
+            ..receivable
+        };
+        Ok((receivable, appended.leaf_hash))
+    })
+}
+
+pub fn acknowledge_purchase_order(
+    connection: &mut DbConnection,
+    caller: &str,
+    id: Uuid,
+    signature: &Signature,
+) -> Result<(PurchaseOrderRow, [u8; 32]), RegistryError> {
+    write_transaction(connection, |connection| {
+        let now = store::now();
+        let order = repository::find_purchase_order(connection, &id.to_string())?
+            .filter(|row| row.buyer_id == caller || row.supplier_id == caller)
+            .ok_or(RegistryError::NotFound)?;
+        if order.buyer_id != caller {
+            return Err(RegistryError::Forbidden(
+                "only the buyer named on the purchase order may acknowledge it",
+            ));
+        }
+        let action = SignedAction::AcknowledgePo {
+            purchase_order: id,
+            fingerprint: fingerprint(&order.fingerprint)?,
+            amount: money(order.amount_minor, &order.currency)?,
+            buyer: uuid(&order.buyer_id)?,
+        };
+        let signed = parties::verify_signed(connection, caller, &action, signature)?;
+        if !repository::acknowledge_purchase_order(connection, &order.id, now)? {
+            return Err(RegistryError::refused(
+                Refusal::AlreadyAcknowledged,
+                format!("the purchase order is {}", order.status),
+            ));
+        }
+        let fingerprint: [u8; 32] = order
+            .fingerprint
+            .as_slice()
+            .try_into()
+            .map_err(|_| corrupt("fingerprint"))?;
+        let appended = tlog::append(
+            connection,
+            NewEntry {
+                kind: "purchase_order_acknowledged",
+                subjects: vec![order.id.clone()],
+                fingerprint: Some(fingerprint),
+                actor: Some(caller.to_owned()),
+                signature: Some(signed),
+                details: json!({ "message": action.canonical_message() }),
+                visibility: Visibility::Parties(vec![order.supplier_id.clone(), order.buyer_id.clone()]),
+            },
+            now,
+        )?;
+        let order = PurchaseOrderRow {
+            status: "acknowledged".to_owned(),
+            acknowledged_at: Some(now),
+            ..order
+        };
+        Ok((order, appended.leaf_hash))
+    })
+}
+
+fn action_fingerprint(receivable: &ReceivableRow) -> Result<[u8; 32], RegistryError> {
+    receivable
+        .fingerprint
+        .as_slice()
+        .try_into()
+        .map_err(|_| corrupt("fingerprint"))
+}

@@ -1,0 +1,25 @@
+//! The registry: purchase orders and receivables registered by suppliers,
+//! acknowledged, confirmed or disputed by their buyer with an ed25519
+//! signature, and the assets confirmed receivables become, which their
+//! holder may split and transfer. Every use case owns its transaction and
+//! writes its ledger entry inside it (SPEC invariant 6).
+
+mod asset;
+mod bulk;
+mod decision;
+mod error;
+pub mod import;
+mod parties;
+mod purchase_order;
+mod receivable;
+mod view;
+
+pub use asset::{split_asset, Split, SplitPart};
+pub use bulk::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
+pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
+pub use error::{Refusal, RegistryError};
+pub use purchase_order::{register_purchase_order, NewPurchaseOrder};
+pub use receivable::{register_receivable, NewReceivable, Registered};
+pub use view::{
+    asset_view, purchase_order_view, receivable_view, visible_asset, visible_purchase_order, visible_receivable, Viewer,
+};

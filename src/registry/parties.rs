@@ -1,0 +1,72 @@
+//! Loading the organisations a registry action involves.
+
+use uuid::Uuid;
+
+use super::error::{corrupt, RegistryError};
+use crate::domain::{verify_with_any, LegalId, PublicKey, Role, Signature, SignedAction};
+use crate::store::organizations::{self as organizations, OrganizationRow};
+use crate::store::DbConnection;
+
+/// An onboarded organisation with its parsed legal id and role.
+pub(crate) struct Party {
+    pub row: OrganizationRow,
+    pub legal_id: LegalId,
+    pub role: Role,
+}
+
+impl Party {
+    pub fn id(&self) -> &str {
+        &self.row.id
+    }
+}
+
+pub(crate) fn load(connection: &mut DbConnection, id: &str) -> Result<Option<Party>, RegistryError> {
+    let Some(row) = organizations::find_organization(connection, id)? else {
+        return Ok(None);
+    };
+    let legal_id = LegalId::parse(&row.legal_id).map_err(|_| corrupt("legal id"))?;
+    let role = row.role.parse::<Role>().map_err(|_| corrupt("role"))?;
+    Ok(Some(Party { row, legal_id, role }))
+}
+
+/// The organisation a request names in `field`, which must have `role`.
+pub(crate) fn load_with_role(
+    connection: &mut DbConnection,
+    field: &str,
+    id: Uuid,
+    role: Role,
+) -> Result<Party, RegistryError> {
+    let party =
+        load(connection, &id.to_string())?.ok_or_else(|| RegistryError::field(field, "no organisation has this id"))?;
+    if party.role != role {
+        return Err(RegistryError::field(
+            field,
+            format!("this organisation is not a {}", role.as_str()),
+        ));
+    }
+    Ok(party)
+}
+
+/// Verifies a signature by one of `signer`'s active keys over the canonical
+/// message of `action`; returns the key and signature for the ledger.
+pub(crate) fn verify_signed(
+    connection: &mut DbConnection,
+    signer: &str,
+    action: &SignedAction,
+    signature: &Signature,
+) -> Result<([u8; 32], [u8; 64]), RegistryError> {
+    let keys = organizations::active_public_keys(connection, signer)?
+        .iter()
+        .map(|row| PublicKey::parse_hex(&row.public_key).map_err(|_| corrupt("public key")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let key = verify_with_any(&keys, action.canonical_message().as_bytes(), signature).map_err(|error| {
+        RegistryError::refused(
+            super::Refusal::InvalidSignature,
+            format!(
+                "the signature is not valid for the canonical {} message by one of the signer's active keys: {error}",
+                action.action_name()
+            ),
+        )
+    })?;
+    Ok((*key.as_bytes(), signature.to_bytes()))
+}

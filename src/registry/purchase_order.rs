@@ -1,0 +1,107 @@
+//! Registering a purchase order: a supplier records an order a core
+//! enterprise placed with it. Unique by fingerprint (buyer, supplier, PO
+//! number, all normalised), like receivables.
+
+use chrono::NaiveDate;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::error::{committing_refusals, Refusal, RegistryError};
+use super::parties;
+use crate::alerts::{self, AlertKind, NewAlert};
+use crate::domain::{Fingerprint, Money, PoNumber, Role};
+use crate::store::registry::{self as repository, PurchaseOrderRow};
+use crate::store::{self, DbConnection};
+use crate::tlog::{self, NewEntry, Visibility};
+
+#[derive(Debug, Clone)]
+pub struct NewPurchaseOrder {
+    pub buyer_id: Uuid,
+    pub po_number: PoNumber,
+    pub issue_date: NaiveDate,
+    pub amount: Money,
+}
+
+pub fn register_purchase_order(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    new: NewPurchaseOrder,
+) -> Result<PurchaseOrderRow, RegistryError> {
+    committing_refusals(connection, |connection| register_once(connection, supplier_id, &new))
+}
+
+/// `Ok(Err(_))` is a refusal whose alert must commit.
+fn register_once(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    new: &NewPurchaseOrder,
+) -> Result<Result<PurchaseOrderRow, RegistryError>, RegistryError> {
+    let now = store::now();
+    let supplier = parties::load(connection, supplier_id)?.ok_or(RegistryError::NotFound)?;
+    let buyer = parties::load_with_role(connection, "buyer_id", new.buyer_id, Role::CoreEnterprise)?;
+    let fingerprint = Fingerprint::purchase_order(&buyer.legal_id, &supplier.legal_id, &new.po_number);
+
+    if let Some(existing) = repository::find_purchase_order_by_fingerprint(connection, fingerprint.as_bytes())? {
+        alerts::raise(
+            connection,
+            NewAlert {
+                kind: AlertKind::DuplicateRegistration,
+                fingerprint: Some(*fingerprint.as_bytes()),
+                subject_id: Some(existing.id.clone()),
+                attempting_org_id: supplier_id.to_owned(),
+                existing_party_id: Some(existing.supplier_id.clone()),
+                details: json!({
+                    "document": "purchase_order",
+                    "po_number": new.po_number.as_str(),
+                    "buyer_id": buyer.id(),
+                    "amount": new.amount.amount_string(),
+                    "currency": new.amount.currency().code(),
+                }),
+            },
+            now,
+        )?;
+        return Ok(Err(RegistryError::refused(
+            Refusal::DuplicateRegistration,
+            format!("purchase order {} is already registered", fingerprint.to_hex()),
+        )));
+    }
+
+    let id = Uuid::new_v4().to_string();
+    let appended = tlog::append(
+        connection,
+        NewEntry {
+            kind: "purchase_order_registered",
+            subjects: vec![id.clone()],
+            fingerprint: Some(*fingerprint.as_bytes()),
+            actor: Some(supplier_id.to_owned()),
+            signature: None,
+            details: json!({
+                "supplier_id": supplier_id,
+                "buyer_id": buyer.id(),
+                "po_number": new.po_number.as_str(),
+                "issue_date": new.issue_date.to_string(),
+                "amount": new.amount.amount_string(),
+                "currency": new.amount.currency().code(),
+            }),
+            visibility: Visibility::Parties(vec![supplier_id.to_owned(), buyer.id().to_owned()]),
+        },
+        now,
+    )?;
+    let row = PurchaseOrderRow {
+        id,
+        fingerprint: fingerprint.as_bytes().to_vec(),
+        supplier_id: supplier_id.to_owned(),
+        buyer_id: buyer.id().to_owned(),
+        po_number: new.po_number.as_str().to_owned(),
+        issue_date: new.issue_date,
+        currency: new.amount.currency().code().to_owned(),
+        amount_minor: new.amount.minor_units(),
+        invoiced_minor: 0,
+        status: "registered".to_owned(),
+        leaf_hash: appended.leaf_hash.to_vec(),
+        created_at: now,
+        acknowledged_at: None,
+    };
+    repository::insert_purchase_order(connection, &row)?;
+    Ok(Ok(row))
+}

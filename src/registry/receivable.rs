@@ -1,0 +1,202 @@
+//! Registering a receivable (an invoice a supplier issued to a core
+//! enterprise). The fingerprint's unique index makes the same invoice
+//! registrable once, by anyone, in any formatting; a second attempt is
+//! refused and leaves a durable `duplicate_registration` alert. The same
+//! seller, buyer, amount and date under another number is accepted and
+//! leaves a `near_duplicate_registration` alert.
+
+use chrono::NaiveDate;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::error::{committing_refusals, Refusal, RegistryError};
+use super::parties::{self, Party};
+use crate::alerts::{self, AlertKind, NewAlert};
+use crate::domain::{Fingerprint, InvoiceNumber, Money, Role};
+use crate::store::registry::{self as repository, AlertRow, ReceivableRow};
+use crate::store::{self, DbConnection};
+use crate::tlog::{self, NewEntry, Visibility};
+
+#[derive(Debug, Clone)]
+pub struct NewReceivable {
+    pub buyer_id: Uuid,
+    pub invoice_number: InvoiceNumber,
+    /// Not before `issue_date` (checked when the request is parsed).
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub amount: Money,
+    pub purchase_order_id: Option<Uuid>,
+}
+
+#[derive(Debug)]
+pub struct Registered {
+    pub receivable: ReceivableRow,
+    pub near_duplicate_alert: Option<AlertRow>,
+}
+
+pub fn register_receivable(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    new: &NewReceivable,
+) -> Result<Registered, RegistryError> {
+    committing_refusals(connection, |connection| register_once(connection, supplier_id, new))
+}
+
+/// `Ok(Err(_))` is a refusal whose alert must commit.
+fn register_once(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    new: &NewReceivable,
+) -> Result<Result<Registered, RegistryError>, RegistryError> {
+    let now = store::now();
+    let supplier = parties::load(connection, supplier_id)?.ok_or(RegistryError::NotFound)?;
+    let buyer = parties::load_with_role(connection, "buyer_id", new.buyer_id, Role::CoreEnterprise)?;
+    let fingerprint = Fingerprint::receivable(&supplier.legal_id, &buyer.legal_id, &new.invoice_number);
+    let currency = new.amount.currency().code();
+
+    if let Some(existing) = repository::find_receivable_by_fingerprint(connection, fingerprint.as_bytes())? {
+        alerts::raise(
+            connection,
+            NewAlert {
+                kind: AlertKind::DuplicateRegistration,
+                fingerprint: Some(*fingerprint.as_bytes()),
+                subject_id: Some(existing.id.clone()),
+                attempting_org_id: supplier_id.to_owned(),
+                existing_party_id: Some(existing.supplier_id.clone()),
+                details: facts(new, &buyer),
+            },
+            now,
+        )?;
+        return Ok(Err(RegistryError::refused(
+            Refusal::DuplicateRegistration,
+            format!(
+                "this invoice is already registered (fingerprint {}); an invoice can be registered once, however it is written",
+                fingerprint.to_hex()
+            ),
+        )));
+    }
+
+    if let Some(purchase_order_id) = new.purchase_order_id {
+        let purchase_order = repository::find_purchase_order(connection, &purchase_order_id.to_string())?
+            .filter(|order| order.supplier_id == supplier_id)
+            .ok_or_else(|| RegistryError::field("purchase_order_id", "no purchase order of yours has this id"))?;
+        if purchase_order.buyer_id != buyer.id() {
+            return Err(RegistryError::field(
+                "purchase_order_id",
+                "the purchase order was placed by another buyer",
+            ));
+        }
+        if purchase_order.currency != currency {
+            return Err(RegistryError::field(
+                "purchase_order_id",
+                format!(
+                    "the purchase order is in {}, the invoice in {currency}",
+                    purchase_order.currency
+                ),
+            ));
+        }
+        if !matches!(purchase_order.status.as_str(), "registered" | "acknowledged") {
+            return Err(RegistryError::field(
+                "purchase_order_id",
+                format!("the purchase order is {}", purchase_order.status),
+            ));
+        }
+        if !repository::add_invoiced(connection, &purchase_order.id, new.amount.minor_units())? {
+            let remaining = purchase_order.amount_minor - purchase_order.invoiced_minor;
+            return Err(RegistryError::refused(
+                Refusal::ExceedsPoAmount,
+                format!(
+                    "the purchase order has {} {currency} left to invoice; this invoice is for {}",
+                    Money::from_minor_units(remaining.max(0), new.amount.currency())
+                        .map_or_else(|_| "0".to_owned(), |money| money.amount_string()),
+                    new.amount.amount_string()
+                ),
+            ));
+        }
+    }
+
+    let near = repository::near_duplicates(
+        connection,
+        supplier_id,
+        buyer.id(),
+        new.issue_date,
+        currency,
+        new.amount.minor_units(),
+    )?;
+
+    let id = Uuid::new_v4().to_string();
+    let mut details = facts(new, &buyer);
+    details["supplier_id"] = json!(supplier_id);
+    details["fingerprint"] = json!(fingerprint.to_hex());
+    let appended = tlog::append(
+        connection,
+        NewEntry {
+            kind: "receivable_registered",
+            subjects: vec![id.clone()],
+            fingerprint: Some(*fingerprint.as_bytes()),
+            actor: Some(supplier_id.to_owned()),
+            signature: None,
+            details,
+            visibility: Visibility::Parties(vec![supplier_id.to_owned(), buyer.id().to_owned()]),
+        },
+        now,
+    )?;
+    let receivable = ReceivableRow {
+        id,
+        fingerprint: fingerprint.as_bytes().to_vec(),
+        supplier_id: supplier_id.to_owned(),
+        buyer_id: buyer.id().to_owned(),
+        invoice_number: new.invoice_number.as_str().to_owned(),
+        purchase_order_id: new.purchase_order_id.map(|id| id.to_string()),
+        issue_date: new.issue_date,
+        due_date: new.due_date,
+        currency: currency.to_owned(),
+        amount_minor: new.amount.minor_units(),
+        status: "registered".to_owned(),
+        dispute_reason: None,
+        leaf_hash: appended.leaf_hash.to_vec(),
+        created_at: now,
+        decided_at: None,
+    };
+    repository::insert_receivable(connection, &receivable)?;
+
+    let near_duplicate_alert = match near.first() {
+        None => None,
+        Some(earlier) => Some(alerts::raise(
+            connection,
+            NewAlert {
+                kind: AlertKind::NearDuplicateRegistration,
+                fingerprint: Some(*fingerprint.as_bytes()),
+                subject_id: Some(receivable.id.clone()),
+                attempting_org_id: supplier_id.to_owned(),
+                existing_party_id: Some(earlier.supplier_id.clone()),
+                details: json!({
+                    "invoice_number": new.invoice_number.as_str(),
+                    "earlier_receivable_id": earlier.id,
+                    "earlier_invoice_number": earlier.invoice_number,
+                    "buyer_id": buyer.id(),
+                    "issue_date": new.issue_date.to_string(),
+                    "amount": new.amount.amount_string(),
+                    "currency": currency,
+                }),
+            },
+            now,
+        )?),
+    };
+    Ok(Ok(Registered {
+        receivable,
+        near_duplicate_alert,
+    }))
+}
+
+fn facts(new: &NewReceivable, buyer: &Party) -> serde_json::Value {
+    json!({
+        "invoice_number": new.invoice_number.as_str(),
+        "buyer_id": buyer.id(),
+        "issue_date": new.issue_date.to_string(),
+        "due_date": new.due_date.to_string(),
+        "amount": new.amount.amount_string(),
+        "currency": new.amount.currency().code(),
+        "purchase_order_id": new.purchase_order_id.map(|id| id.to_string()),
+    })
+}

@@ -1,0 +1,134 @@
+//! Who may see what, and how it is shown. A supplier sees its own documents
+//! and the assets it holds or issued, a buyer what it owes, the operator
+//! everything; anything else is "not found", so ids leak nothing.
+
+use serde_json::{json, Value};
+
+use crate::domain::{format_minor_units, Currency, Role};
+use crate::store::registry::{self as repository, AssetRow, PurchaseOrderRow, ReceivableRow};
+use crate::store::{format_time, DbConnection};
+
+/// The calling organisation.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub organization_id: String,
+    pub role: Role,
+}
+
+impl Viewer {
+    fn is_operator(&self) -> bool {
+        self.role == Role::Operator
+    }
+}
+
+pub fn visible_purchase_order(
+    connection: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+) -> diesel::QueryResult<Option<PurchaseOrderRow>> {
+    Ok(repository::find_purchase_order(connection, id)?.filter(|order| {
+        viewer.is_operator() || order.supplier_id == viewer.organization_id || order.buyer_id == viewer.organization_id
+    }))
+}
+
+pub fn visible_receivable(
+    connection: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+) -> diesel::QueryResult<Option<ReceivableRow>> {
+    let Some(receivable) = repository::find_receivable(connection, id)? else {
+        return Ok(None);
+    };
+    let party = viewer.is_operator()
+        || receivable.supplier_id == viewer.organization_id
+        || receivable.buyer_id == viewer.organization_id
+        || repository::holds_asset_of(connection, &receivable.id, &viewer.organization_id)?;
+    Ok(party.then_some(receivable))
+}
+
+/// The asset and its receivable, if the viewer may see them.
+pub fn visible_asset(
+    connection: &mut DbConnection,
+    viewer: &Viewer,
+    id: &str,
+) -> diesel::QueryResult<Option<(AssetRow, ReceivableRow)>> {
+    let Some(asset) = repository::find_asset(connection, id)? else {
+        return Ok(None);
+    };
+    let Some(receivable) = repository::find_receivable(connection, &asset.receivable_id)? else {
+        return Ok(None);
+    };
+    let party = viewer.is_operator()
+        || asset.holder_id == viewer.organization_id
+        || receivable.supplier_id == viewer.organization_id
+        || receivable.buyer_id == viewer.organization_id;
+    Ok(party.then_some((asset, receivable)))
+}
+
+/// An amount in minor units written with the currency's digits; stored
+/// values are checked on write, so the fallback only avoids a panic path.
+pub(crate) fn amount(minor_units: i64, currency: &str) -> String {
+    Currency::parse(currency).map_or_else(
+        |_| minor_units.to_string(),
+        |currency| format_minor_units(minor_units, currency),
+    )
+}
+
+fn ledger(leaf_hash: &[u8]) -> Value {
+    json!({ "leaf_hash": hex::encode(leaf_hash) })
+}
+
+pub fn purchase_order_view(order: &PurchaseOrderRow) -> Value {
+    json!({
+        "id": order.id,
+        "fingerprint": hex::encode(&order.fingerprint),
+        "supplier_id": order.supplier_id,
+        "buyer_id": order.buyer_id,
+        "po_number": order.po_number,
+        "issue_date": order.issue_date.to_string(),
+        "currency": order.currency,
+        "amount": amount(order.amount_minor, &order.currency),
+        "invoiced_amount": amount(order.invoiced_minor, &order.currency),
+        "status": order.status,
+        "created_at": format_time(order.created_at),
+        "acknowledged_at": order.acknowledged_at.map(format_time),
+        "ledger": ledger(&order.leaf_hash),
+    })
+}
+
+pub fn receivable_view(receivable: &ReceivableRow, asset_id: Option<&str>) -> Value {
+    json!({
+        "id": receivable.id,
+        "fingerprint": hex::encode(&receivable.fingerprint),
+        "supplier_id": receivable.supplier_id,
+        "buyer_id": receivable.buyer_id,
+        "invoice_number": receivable.invoice_number,
+        "purchase_order_id": receivable.purchase_order_id,
+        "issue_date": receivable.issue_date.to_string(),
+        "due_date": receivable.due_date.to_string(),
+        "currency": receivable.currency,
+        "amount": amount(receivable.amount_minor, &receivable.currency),
+        "status": receivable.status,
+        "dispute_reason": receivable.dispute_reason,
+        "asset_id": asset_id,
+        "created_at": format_time(receivable.created_at),
+        "decided_at": receivable.decided_at.map(format_time),
+        "ledger": ledger(&receivable.leaf_hash),
+    })
+}
+
+pub fn asset_view(asset: &AssetRow, children: &[AssetRow]) -> Value {
+    json!({
+        "id": asset.id,
+        "parent_id": asset.parent_id,
+        "receivable_id": asset.receivable_id,
+        "holder_id": asset.holder_id,
+        "face_value": amount(asset.face_value_minor, &asset.currency),
+        "currency": asset.currency,
+        "status": asset.status,
+        "lien": Value::Null,
+        "children": children.iter().map(|child| child.id.clone()).collect::<Vec<_>>(),
+        "created_at": format_time(asset.created_at),
+        "ledger": ledger(&asset.leaf_hash),
+    })
+}

@@ -1,0 +1,233 @@
+//! Rows and repository functions of liens, payments and idempotency
+//! records. The one-active-lien rule is the partial unique indexes of the
+//! `lending` migration; these functions never check it in memory.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{assets, idempotency_keys, liens, payments};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = liens)]
+pub struct LienRow {
+    pub id: String,
+    pub asset_id: Option<String>,
+    pub purchase_order_id: Option<String>,
+    pub bank_id: String,
+    pub kind: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: String,
+    pub leaf_hash: Vec<u8>,
+    pub created_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payments)]
+pub struct PaymentRow {
+    pub id: String,
+    pub asset_id: String,
+    pub payer_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub paid_on: NaiveDate,
+    pub distributions: String,
+    pub leaf_hash: Vec<u8>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+pub struct IdempotencyRow {
+    pub organization_id: String,
+    pub idempotency_key: String,
+    pub request_sha256: Vec<u8>,
+    pub response_status: i32,
+    pub response_body: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_lien(connection: &mut DbConnection, row: &LienRow) -> QueryResult<()> {
+    diesel::insert_into(liens::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn find_lien(connection: &mut DbConnection, id: &str) -> QueryResult<Option<LienRow>> {
+    liens::table
+        .find(id)
+        .select(LienRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn active_lien_on_asset(connection: &mut DbConnection, asset_id: &str) -> QueryResult<Option<LienRow>> {
+    liens::table
+        .filter(liens::asset_id.eq(asset_id))
+        .filter(liens::status.eq("active"))
+        .select(LienRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn active_lien_on_purchase_order(
+    connection: &mut DbConnection,
+    purchase_order_id: &str,
+) -> QueryResult<Option<LienRow>> {
+    liens::table
+        .filter(liens::purchase_order_id.eq(purchase_order_id))
+        .filter(liens::status.eq("active"))
+        .select(LienRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// Whether any asset minted from the receivable carries an active lien.
+pub fn receivable_encumbered(connection: &mut DbConnection, receivable_id: &str) -> QueryResult<bool> {
+    let asset_ids = assets::table
+        .filter(assets::receivable_id.eq(receivable_id))
+        .select(assets::id);
+    diesel::select(diesel::dsl::exists(
+        liens::table
+            .filter(liens::status.eq("active"))
+            .filter(liens::asset_id.eq_any(asset_ids.nullable())),
+    ))
+    .get_result(connection)
+}
+
+/// Whether the bank holds (or held) a lien on any asset of the receivable.
+pub fn bank_has_lien_on_receivable(
+    connection: &mut DbConnection,
+    receivable_id: &str,
+    bank_id: &str,
+) -> QueryResult<bool> {
+    let asset_ids = assets::table
+        .filter(assets::receivable_id.eq(receivable_id))
+        .select(assets::id);
+    diesel::select(diesel::dsl::exists(
+        liens::table
+            .filter(liens::bank_id.eq(bank_id))
+            .filter(liens::asset_id.eq_any(asset_ids.nullable())),
+    ))
+    .get_result(connection)
+}
+
+/// `active → to` (released or settled); false when it was not active.
+pub fn end_lien(connection: &mut DbConnection, id: &str, to: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(liens::table.filter(liens::id.eq(id)).filter(liens::status.eq("active")))
+        .set((liens::status.eq(to), liens::ended_at.eq(now)))
+        .execute(connection)
+        .map(|updated| updated == 1)
+}
+
+/// Locks the asset row for the rest of the transaction (PostgreSQL: a row
+/// lock; SQLite: the write lock is held already) if it is active; false
+/// otherwise. Pledges, assignments, splits and payments all take it first,
+/// so they serialise per asset.
+pub fn lock_active_asset(connection: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        assets::table
+            .filter(assets::id.eq(id))
+            .filter(assets::status.eq("active")),
+    )
+    .set(assets::updated_at.eq(now))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Sets an active asset's holder (assignment).
+pub fn set_holder(connection: &mut DbConnection, id: &str, holder_id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        assets::table
+            .filter(assets::id.eq(id))
+            .filter(assets::status.eq("active")),
+    )
+    .set((assets::holder_id.eq(holder_id), assets::updated_at.eq(now)))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// `active | defaulted → settled`, or `active → defaulted`.
+pub fn end_asset(connection: &mut DbConnection, id: &str, to: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    let from: &[&str] = if to == "settled" {
+        &["active", "defaulted"]
+    } else {
+        &["active"]
+    };
+    diesel::update(
+        assets::table
+            .filter(assets::id.eq(id))
+            .filter(assets::status.eq_any(from)),
+    )
+    .set((assets::status.eq(to), assets::updated_at.eq(now)))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+pub fn insert_payment(connection: &mut DbConnection, row: &PaymentRow) -> QueryResult<()> {
+    diesel::insert_into(payments::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn find_idempotency(
+    connection: &mut DbConnection,
+    organization_id: &str,
+    key: &str,
+) -> QueryResult<Option<IdempotencyRow>> {
+    idempotency_keys::table
+        .find((organization_id, key))
+        .select(IdempotencyRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn insert_idempotency(connection: &mut DbConnection, row: &IdempotencyRow) -> QueryResult<()> {
+    diesel::insert_into(idempotency_keys::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+/// `confirmed | defaulted → to` for a receivable.
+pub fn end_receivable(connection: &mut DbConnection, id: &str, to: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    use super::schema::receivables;
+    diesel::update(
+        receivables::table
+            .filter(receivables::id.eq(id))
+            .filter(receivables::status.eq_any(["confirmed", "defaulted"])),
+    )
+    .set((receivables::status.eq(to), receivables::decided_at.eq(now)))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Whether any asset of the receivable is still active or defaulted.
+pub fn receivable_has_open_assets(connection: &mut DbConnection, receivable_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        assets::table
+            .filter(assets::receivable_id.eq(receivable_id))
+            .filter(assets::status.eq_any(["active", "defaulted"])),
+    ))
+    .get_result(connection)
+}
+
+/// Active assets whose receivable fell due before `today`, at most `limit`.
+pub fn overdue_assets(
+    connection: &mut DbConnection,
+    today: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<(String, String)>> {
+    use super::schema::receivables;
+    assets::table
+        .inner_join(receivables::table)
+        .filter(assets::status.eq("active"))
+        .filter(receivables::due_date.lt(today))
+        .select((assets::id, assets::receivable_id))
+        .limit(limit)
+        .load(connection)
+}

@@ -1,0 +1,277 @@
+//! Rows and repository functions of purchase orders, receivables, assets and
+//! alerts. State changes are conditional `UPDATE`s (`WHERE status = …`), so a
+//! racing second request changes nothing and the use case reports a
+//! conflict, on either backend and across server processes.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::schema::{alerts, assets, purchase_orders, receivables};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = purchase_orders)]
+pub struct PurchaseOrderRow {
+    pub id: String,
+    pub fingerprint: Vec<u8>,
+    pub supplier_id: String,
+    pub buyer_id: String,
+    pub po_number: String,
+    pub issue_date: NaiveDate,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub invoiced_minor: i64,
+    pub status: String,
+    pub leaf_hash: Vec<u8>,
+    pub created_at: NaiveDateTime,
+    pub acknowledged_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = receivables)]
+pub struct ReceivableRow {
+    pub id: String,
+    pub fingerprint: Vec<u8>,
+    pub supplier_id: String,
+    pub buyer_id: String,
+    pub invoice_number: String,
+    pub purchase_order_id: Option<String>,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub status: String,
+    pub dispute_reason: Option<String>,
+    pub leaf_hash: Vec<u8>,
+    pub created_at: NaiveDateTime,
+    pub decided_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = assets)]
+pub struct AssetRow {
+    pub id: String,
+    pub receivable_id: String,
+    pub parent_id: Option<String>,
+    pub holder_id: String,
+    pub face_value_minor: i64,
+    pub currency: String,
+    pub status: String,
+    pub leaf_hash: Vec<u8>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alerts)]
+pub struct AlertRow {
+    pub id: String,
+    pub kind: String,
+    pub fingerprint: Option<Vec<u8>>,
+    pub subject_id: Option<String>,
+    pub attempting_org_id: String,
+    pub existing_party_id: Option<String>,
+    pub details: String,
+    pub leaf_hash: Vec<u8>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub acknowledged_by: Option<String>,
+}
+
+// Purchase orders.
+
+pub fn insert_purchase_order(connection: &mut DbConnection, row: &PurchaseOrderRow) -> QueryResult<()> {
+    diesel::insert_into(purchase_orders::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn find_purchase_order(connection: &mut DbConnection, id: &str) -> QueryResult<Option<PurchaseOrderRow>> {
+    purchase_orders::table
+        .find(id)
+        .select(PurchaseOrderRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn find_purchase_order_by_fingerprint(
+    connection: &mut DbConnection,
+    fingerprint: &[u8; 32],
+) -> QueryResult<Option<PurchaseOrderRow>> {
+    purchase_orders::table
+        .filter(purchase_orders::fingerprint.eq(fingerprint.as_slice()))
+        .select(PurchaseOrderRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// `registered → acknowledged`; false when the order was not `registered`.
+pub fn acknowledge_purchase_order(connection: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        purchase_orders::table
+            .filter(purchase_orders::id.eq(id))
+            .filter(purchase_orders::status.eq("registered")),
+    )
+    .set((
+        purchase_orders::status.eq("acknowledged"),
+        purchase_orders::acknowledged_at.eq(now),
+    ))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Adds `amount_minor` to what is invoiced against an open order, only if
+/// the total stays within the order's amount; false otherwise.
+pub fn add_invoiced(connection: &mut DbConnection, id: &str, amount_minor: i64) -> QueryResult<bool> {
+    diesel::update(
+        purchase_orders::table
+            .filter(purchase_orders::id.eq(id))
+            .filter(purchase_orders::status.eq_any(["registered", "acknowledged"]))
+            .filter((purchase_orders::invoiced_minor + amount_minor).le(purchase_orders::amount_minor)),
+    )
+    .set(purchase_orders::invoiced_minor.eq(purchase_orders::invoiced_minor + amount_minor))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+// Receivables.
+
+pub fn insert_receivable(connection: &mut DbConnection, row: &ReceivableRow) -> QueryResult<()> {
+    diesel::insert_into(receivables::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn find_receivable(connection: &mut DbConnection, id: &str) -> QueryResult<Option<ReceivableRow>> {
+    receivables::table
+        .find(id)
+        .select(ReceivableRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn find_receivable_by_fingerprint(
+    connection: &mut DbConnection,
+    fingerprint: &[u8; 32],
+) -> QueryResult<Option<ReceivableRow>> {
+    receivables::table
+        .filter(receivables::fingerprint.eq(fingerprint.as_slice()))
+        .select(ReceivableRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// Receivables of the same seller and buyer with the same amount and issue
+/// date (a likely re-registration under another number).
+pub fn near_duplicates(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    buyer_id: &str,
+    issue_date: NaiveDate,
+    currency: &str,
+    amount_minor: i64,
+) -> QueryResult<Vec<ReceivableRow>> {
+    receivables::table
+        .filter(receivables::supplier_id.eq(supplier_id))
+        .filter(receivables::buyer_id.eq(buyer_id))
+        .filter(receivables::issue_date.eq(issue_date))
+        .filter(receivables::currency.eq(currency))
+        .filter(receivables::amount_minor.eq(amount_minor))
+        .order(receivables::created_at.asc())
+        .limit(10)
+        .select(ReceivableRow::as_select())
+        .load(connection)
+}
+
+/// `registered → to`; false when the receivable was not `registered`.
+pub fn decide_receivable(
+    connection: &mut DbConnection,
+    id: &str,
+    to: &str,
+    dispute_reason: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        receivables::table
+            .filter(receivables::id.eq(id))
+            .filter(receivables::status.eq("registered")),
+    )
+    .set((
+        receivables::status.eq(to),
+        receivables::dispute_reason.eq(dispute_reason),
+        receivables::decided_at.eq(now),
+    ))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+// Assets.
+
+pub fn insert_asset(connection: &mut DbConnection, row: &AssetRow) -> QueryResult<()> {
+    diesel::insert_into(assets::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn find_asset(connection: &mut DbConnection, id: &str) -> QueryResult<Option<AssetRow>> {
+    assets::table
+        .find(id)
+        .select(AssetRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn root_asset_of(connection: &mut DbConnection, receivable_id: &str) -> QueryResult<Option<AssetRow>> {
+    assets::table
+        .filter(assets::receivable_id.eq(receivable_id))
+        .filter(assets::parent_id.is_null())
+        .select(AssetRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+pub fn children_of(connection: &mut DbConnection, parent_id: &str) -> QueryResult<Vec<AssetRow>> {
+    assets::table
+        .filter(assets::parent_id.eq(parent_id))
+        .order(assets::created_at.asc())
+        .then_order_by(assets::id.asc())
+        .select(AssetRow::as_select())
+        .load(connection)
+}
+
+/// `active → retired` for the asset's holder; false if it was not active or
+/// is held by someone else.
+pub fn retire_asset(connection: &mut DbConnection, id: &str, holder_id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        assets::table
+            .filter(assets::id.eq(id))
+            .filter(assets::holder_id.eq(holder_id))
+            .filter(assets::status.eq("active")),
+    )
+    .set((assets::status.eq("retired"), assets::updated_at.eq(now)))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Whether `organization_id` holds any asset minted from the receivable.
+pub fn holds_asset_of(connection: &mut DbConnection, receivable_id: &str, organization_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        assets::table
+            .filter(assets::receivable_id.eq(receivable_id))
+            .filter(assets::holder_id.eq(organization_id)),
+    ))
+    .get_result(connection)
+}
+
+// Alerts.
+
+pub fn insert_alert(connection: &mut DbConnection, row: &AlertRow) -> QueryResult<()> {
+    diesel::insert_into(alerts::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
