@@ -19,6 +19,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub alerts: AlertSettings,
     pub ledger: LedgerSettings,
+    pub lending: LendingSettings,
 }
 
 #[derive(Clone, Debug)]
@@ -55,6 +56,12 @@ pub struct LedgerSettings {
     pub origin: String,
 }
 
+#[derive(Clone, Debug)]
+pub struct LendingSettings {
+    /// How often overdue assets are looked for and marked defaulted.
+    pub default_sweep_interval: Duration,
+}
+
 impl Settings {
     /// Settings for a data directory with every other value at its default.
     pub fn with_data_dir(data_dir: PathBuf) -> Self {
@@ -77,6 +84,9 @@ impl Settings {
             },
             ledger: LedgerSettings {
                 origin: "anchorfin.local/ledger".to_owned(),
+            },
+            lending: LendingSettings {
+                default_sweep_interval: Duration::from_secs(60),
             },
         }
     }

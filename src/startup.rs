@@ -25,6 +25,7 @@ pub struct Application {
     port: u16,
     server: Server,
     sequencer: tokio::task::JoinHandle<()>,
+    default_sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -47,6 +48,13 @@ impl Application {
             address = %listener.local_addr()?,
             database = %database.url().redacted(),
             "anchorfin listening"
+        );
+
+        let waker = sequencer_handle.clone();
+        let default_sweeper = crate::lending::spawn_default_sweeper(
+            database.clone(),
+            settings.lending.default_sweep_interval,
+            move || waker.wake(),
         );
 
         let state = web::Data::new(AppState {
@@ -75,6 +83,7 @@ impl Application {
             port,
             server: server.run(),
             sequencer,
+            default_sweeper,
         })
     }
 
@@ -91,6 +100,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
         self.sequencer.abort();
+        self.default_sweeper.abort();
         served
     }
 }

@@ -35,6 +35,14 @@ pub enum ApiError {
         code: &'static str,
         detail: String,
     },
+    /// A decision stored under an Idempotency-Key, replayed as first given.
+    #[error("{detail}")]
+    Decided {
+        status: StatusCode,
+        code: String,
+        detail: String,
+        field: Option<String>,
+    },
     #[error("the database is unavailable; retry later")]
     Unavailable,
     #[error("internal error")]
@@ -62,7 +70,7 @@ impl ApiError {
     }
 
     /// The machine-readable code; the documented closed set.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
@@ -73,6 +81,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::Refused { code, .. } => code,
+            Self::Decided { code, .. } => code,
             Self::Unavailable => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -88,8 +97,12 @@ impl ApiError {
             Self::InvalidField { .. } => "Invalid field",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
-            Self::Refused { status, .. } if *status == StatusCode::CONFLICT => "Conflict",
-            Self::Refused { .. } => "Request refused",
+            Self::Refused { status, .. } | Self::Decided { status, .. } if *status == StatusCode::CONFLICT => {
+                "Conflict"
+            }
+            Self::Decided { status, .. } if *status == StatusCode::NOT_FOUND => "Not found",
+            Self::Decided { status, .. } if *status == StatusCode::UNPROCESSABLE_ENTITY => "Invalid request",
+            Self::Refused { .. } | Self::Decided { .. } => "Request refused",
             Self::Unavailable => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
@@ -119,7 +132,7 @@ impl ResponseError for ApiError {
             Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Refused { status, .. } => *status,
+            Self::Refused { status, .. } | Self::Decided { status, .. } => *status,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -140,6 +153,7 @@ impl ResponseError for ApiError {
             code,
             field: match self {
                 Self::InvalidField { field, .. } => Some(field),
+                Self::Decided { field, .. } => field.as_deref(),
                 _ => None,
             },
         };

@@ -8,6 +8,7 @@ pub mod error;
 pub mod health;
 pub mod json;
 pub mod ledger;
+pub mod lending;
 pub mod metrics;
 pub mod orgs;
 pub mod purchase_orders;
@@ -64,6 +65,17 @@ pub fn routes(config: &mut web::ServiceConfig) {
         ))
         .service(resource("/v1/assets/{id}", vec![web::get().to(assets::show)]))
         .service(resource("/v1/assets/{id}/split", vec![web::post().to(assets::split)]))
+        .service(resource("/v1/assets/{id}/payments", vec![web::post().to(lending::pay)]))
+        .service(resource(
+            "/v1/encumbrance/{fingerprint}",
+            vec![web::get().to(lending::encumbrance)],
+        ))
+        .service(resource("/v1/pledges", vec![web::post().to(lending::pledge)]))
+        .service(resource(
+            "/v1/pledges/{id}/release",
+            vec![web::post().to(lending::release)],
+        ))
+        .service(resource("/v1/assignments", vec![web::post().to(lending::assign)]))
         .service(resource("/v1/ledger/head", vec![web::get().to(ledger::head)]))
         .service(resource(
             "/v1/ledger/public-key",

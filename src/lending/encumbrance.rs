@@ -16,16 +16,21 @@ pub struct Encumbrance {
 
 pub fn encumbrance(connection: &mut DbConnection, fingerprint: &Fingerprint) -> diesel::QueryResult<Encumbrance> {
     if let Some(receivable) = registry_repository::find_receivable_by_fingerprint(connection, fingerprint.as_bytes())? {
+        // A lien on its purchase order reserves the receivable for that bank.
+        let reserved = match &receivable.purchase_order_id {
+            Some(order) => repository::active_lien_on_purchase_order(connection, order)?.is_some(),
+            None => false,
+        };
         return Ok(Encumbrance {
             registered: true,
             confirmed: matches!(receivable.status.as_str(), "confirmed" | "settled" | "defaulted"),
-            encumbered: repository::receivable_encumbered(connection, &receivable.id)?,
+            encumbered: reserved || repository::receivable_encumbered(connection, &receivable.id)?,
         });
     }
     if let Some(order) = registry_repository::find_purchase_order_by_fingerprint(connection, fingerprint.as_bytes())? {
         return Ok(Encumbrance {
             registered: true,
-            confirmed: order.status != "registered",
+            confirmed: order.status == "acknowledged",
             encumbered: repository::active_lien_on_purchase_order(connection, &order.id)?.is_some(),
         });
     }

@@ -78,6 +78,14 @@ pub fn split_asset(
                 format!("the asset is {} and cannot be split", parent.status),
             ));
         }
+        // Retiring took the asset's row lock, which a pledge takes too: a
+        // lien seen now cannot be racing us.
+        if crate::store::lending::active_lien_on_asset(connection, &parent.id)?.is_some() {
+            return Err(RegistryError::refused(
+                Refusal::AlreadyEncumbered,
+                "the asset is encumbered; it cannot be split until the lien is released or settled",
+            ));
+        }
 
         let mut parties_of_split = vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()];
         parties_of_split.extend(holders.iter().cloned());
@@ -111,7 +119,7 @@ pub fn split_asset(
             now,
         )?;
         let mut rows = Vec::with_capacity(children.len());
-        for (child, part, holder) in children {
+        for (position, (child, part, holder)) in children.into_iter().enumerate() {
             let transferred = holder != &viewer.organization_id;
             let issued = tlog::append(
                 connection,
@@ -141,6 +149,7 @@ pub fn split_asset(
                 id: child,
                 receivable_id: parent.receivable_id.clone(),
                 parent_id: Some(parent.id.clone()),
+                position: i32::try_from(position).unwrap_or(i32::MAX),
                 holder_id: holder.clone(),
                 face_value_minor: part.amount.minor_units(),
                 currency: parent.currency.clone(),

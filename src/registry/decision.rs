@@ -129,6 +129,7 @@ pub fn confirm_receivable(
             id: asset_id,
             receivable_id: receivable.id.clone(),
             parent_id: None,
+            position: 0,
             holder_id: receivable.supplier_id.clone(),
             face_value_minor: receivable.amount_minor,
             currency: receivable.currency.clone(),

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::domain::{format_minor_units, Currency, Role};
+use crate::store::lending::{self, LienRow};
 use crate::store::registry::{self as repository, AssetRow, PurchaseOrderRow, ReceivableRow};
 use crate::store::{format_time, DbConnection};
 
@@ -42,7 +43,9 @@ pub fn visible_receivable(
     let party = viewer.is_operator()
         || receivable.supplier_id == viewer.organization_id
         || receivable.buyer_id == viewer.organization_id
-        || repository::holds_asset_of(connection, &receivable.id, &viewer.organization_id)?;
+        || repository::holds_asset_of(connection, &receivable.id, &viewer.organization_id)?
+        || (viewer.role == Role::Bank
+            && lending::bank_has_lien_on_receivable(connection, &receivable.id, &viewer.organization_id)?);
     Ok(party.then_some(receivable))
 }
 
@@ -61,7 +64,9 @@ pub fn visible_asset(
     let party = viewer.is_operator()
         || asset.holder_id == viewer.organization_id
         || receivable.supplier_id == viewer.organization_id
-        || receivable.buyer_id == viewer.organization_id;
+        || receivable.buyer_id == viewer.organization_id
+        || (viewer.role == Role::Bank
+            && lending::bank_has_lien_on_asset(connection, &asset.id, &viewer.organization_id)?);
     Ok(party.then_some((asset, receivable)))
 }
 
@@ -117,7 +122,21 @@ pub fn receivable_view(receivable: &ReceivableRow, asset_id: Option<&str>) -> Va
     })
 }
 
-pub fn asset_view(asset: &AssetRow, children: &[AssetRow]) -> Value {
+/// The active lien on an asset as its parties see it.
+pub fn lien_summary(lien: Option<&LienRow>) -> Value {
+    match lien {
+        None => Value::Null,
+        Some(lien) => json!({
+            "id": lien.id,
+            "kind": lien.kind,
+            "bank_id": lien.bank_id,
+            "amount": amount(lien.amount_minor, &lien.currency),
+            "status": lien.status,
+        }),
+    }
+}
+
+pub fn asset_view(asset: &AssetRow, children: &[AssetRow], lien: Option<&LienRow>) -> Value {
     json!({
         "id": asset.id,
         "parent_id": asset.parent_id,
@@ -126,7 +145,7 @@ pub fn asset_view(asset: &AssetRow, children: &[AssetRow]) -> Value {
         "face_value": amount(asset.face_value_minor, &asset.currency),
         "currency": asset.currency,
         "status": asset.status,
-        "lien": Value::Null,
+        "lien": lien_summary(lien),
         "children": children.iter().map(|child| child.id.clone()).collect::<Vec<_>>(),
         "created_at": format_time(asset.created_at),
         "ledger": ledger(&asset.leaf_hash),

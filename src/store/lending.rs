@@ -115,6 +115,16 @@ pub fn bank_has_lien_on_receivable(
     .get_result(connection)
 }
 
+/// Whether the bank holds (or held) a lien on the asset.
+pub fn bank_has_lien_on_asset(connection: &mut DbConnection, asset_id: &str, bank_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        liens::table
+            .filter(liens::bank_id.eq(bank_id))
+            .filter(liens::asset_id.eq(asset_id)),
+    ))
+    .get_result(connection)
+}
+
 /// `active → to` (released or settled); false when it was not active.
 pub fn end_lien(connection: &mut DbConnection, id: &str, to: &str, now: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(liens::table.filter(liens::id.eq(id)).filter(liens::status.eq("active")))

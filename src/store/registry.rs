@@ -53,6 +53,7 @@ pub struct AssetRow {
     pub id: String,
     pub receivable_id: String,
     pub parent_id: Option<String>,
+    pub position: i32,
     pub holder_id: String,
     pub face_value_minor: i64,
     pub currency: String,
@@ -237,8 +238,7 @@ pub fn root_asset_of(connection: &mut DbConnection, receivable_id: &str) -> Quer
 pub fn children_of(connection: &mut DbConnection, parent_id: &str) -> QueryResult<Vec<AssetRow>> {
     assets::table
         .filter(assets::parent_id.eq(parent_id))
-        .order(assets::created_at.asc())
-        .then_order_by(assets::id.asc())
+        .order(assets::position.asc())
         .select(AssetRow::as_select())
         .load(connection)
 }

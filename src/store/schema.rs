@@ -148,6 +148,7 @@ diesel::table! {
         id -> Text,
         receivable_id -> Text,
         parent_id -> Nullable<Text>,
+        position -> Integer,
         holder_id -> Text,
         face_value_minor -> BigInt,
         currency -> Text,

@@ -83,6 +83,7 @@ impl TestApp {
         settings.http.workers = Some(1);
         settings.http.shutdown_timeout = Duration::from_secs(1);
         settings.http.max_body_bytes = 64 * 1024;
+        settings.lending.default_sweep_interval = Duration::from_millis(200);
 
         let application = Application::build(settings.clone())
             .await

@@ -8,6 +8,7 @@ mod cli;
 mod errors;
 mod health;
 mod ledger;
+mod lending;
 mod orgs;
 mod processes;
 mod registry;

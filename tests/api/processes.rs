@@ -116,3 +116,57 @@ async fn two_server_processes_keep_one_consistent_log_on_postgres() {
     let output = app.verify(None).await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }
+
+/// N banks race to pledge one asset through two server OS processes on one
+/// PostgreSQL database: exactly one wins, every other is refused and
+/// alerted, and the log stays consistent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_pledges_through_two_processes_win_exactly_once_on_postgres() {
+    use crate::lending::{bank, pledge_body};
+    use crate::registry::{confirm, deal, registered};
+
+    let Some(app) = TestApp::postgres().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let second = spawn_second_server(&app, &dir.path().join("second")).await;
+
+    let deal = deal(&app).await;
+    let receivable = registered(&app, &deal, "INV-TWO-PROC", "1000.00").await;
+    let confirmed: Value = confirm(&app, &deal, &receivable).await.json().await.unwrap();
+    let asset = confirmed["asset_id"].as_str().unwrap().to_owned();
+    let mut banks = Vec::new();
+    for seed in 0..10u8 {
+        banks.push(bank(&app, &format!("Bank {seed}"), 60 + seed).await);
+    }
+
+    let client = reqwest::Client::new();
+    let mut requests = Vec::new();
+    for (index, bank) in banks.iter().enumerate() {
+        let base = if index % 2 == 0 {
+            app.address.clone()
+        } else {
+            second.address.clone()
+        };
+        let nonce = format!("two-proc-{index}");
+        let request = client
+            .post(format!("{base}/v1/pledges"))
+            .bearer_auth(bank.api_key())
+            .header("Idempotency-Key", &nonce)
+            .json(&pledge_body(bank, &asset, "1000.00", "CNY", &nonce));
+        requests.push(tokio::spawn(
+            async move { request.send().await.unwrap().status().as_u16() },
+        ));
+    }
+    let mut statuses = Vec::new();
+    for request in requests {
+        statuses.push(request.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [vec![201], vec![409; 9]].concat());
+
+    // 6 deal entries, 20 for the banks, registration, confirmation, one
+    // pledge and nine alerts: one log through both servers.
+    let head = app.wait_for_tree_size(6 + 20 + 2 + 1 + 9).await;
+    assert_eq!(head["tree_size"], 38);
+    let output = app.verify(None).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}

@@ -23,25 +23,25 @@ on_both_backends!(
 );
 
 /// The parties of a typical deal.
-struct Deal {
-    supplier: Value,
-    second_supplier: Value,
-    buyer: Value,
-    buyer_key: SigningKey,
-    bank: Value,
+pub struct Deal {
+    pub supplier: Value,
+    pub second_supplier: Value,
+    pub buyer: Value,
+    pub buyer_key: SigningKey,
+    pub bank: Value,
 }
 
 impl Deal {
-    fn key(org: &Value) -> String {
+    pub fn key(org: &Value) -> String {
         org["api_key"].as_str().unwrap().to_owned()
     }
 
-    fn id(org: &Value) -> String {
+    pub fn id(org: &Value) -> String {
         org["id"].as_str().unwrap().to_owned()
     }
 }
 
-async fn onboard(app: &TestApp, name: &str, role: &str, legal_id: &str, public_keys: Vec<String>) -> Value {
+pub async fn onboard(app: &TestApp, name: &str, role: &str, legal_id: &str, public_keys: Vec<String>) -> Value {
     let response = app
         .post_json(
             "/v1/orgs",
@@ -53,7 +53,7 @@ async fn onboard(app: &TestApp, name: &str, role: &str, legal_id: &str, public_k
     response.json().await.unwrap()
 }
 
-async fn deal(app: &TestApp) -> Deal {
+pub async fn deal(app: &TestApp) -> Deal {
     let buyer_key = SigningKey::from_bytes(&[11; 32]);
     Deal {
         supplier: onboard(app, "Shenzhen Parts", "supplier", "91440300MA5F000001", vec![]).await,
@@ -71,7 +71,7 @@ async fn deal(app: &TestApp) -> Deal {
     }
 }
 
-fn invoice(deal: &Deal, number: &str, amount: &str) -> Value {
+pub fn invoice(deal: &Deal, number: &str, amount: &str) -> Value {
     json!({
         "buyer_id": Deal::id(&deal.buyer),
         "invoice_number": number,
@@ -82,11 +82,11 @@ fn invoice(deal: &Deal, number: &str, amount: &str) -> Value {
     })
 }
 
-fn sign(key: &SigningKey, lines: &[String]) -> String {
+pub fn sign(key: &SigningKey, lines: &[String]) -> String {
     hex::encode(key.sign(lines.join("\n").as_bytes()).to_bytes())
 }
 
-fn confirm_message(receivable: &Value) -> Vec<String> {
+pub fn confirm_message(receivable: &Value) -> Vec<String> {
     vec![
         "anchorfin/v1/confirm".to_owned(),
         format!("receivable={}", receivable["id"].as_str().unwrap()),
@@ -99,18 +99,18 @@ fn confirm_message(receivable: &Value) -> Vec<String> {
     ]
 }
 
-async fn register(app: &TestApp, deal: &Deal, body: &Value) -> reqwest::Response {
+pub async fn register(app: &TestApp, deal: &Deal, body: &Value) -> reqwest::Response {
     app.post_json("/v1/receivables", Some(&Deal::key(&deal.supplier)), body)
         .await
 }
 
-async fn registered(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> Value {
+pub async fn registered(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> Value {
     let response = register(app, deal, &invoice(deal, number, amount)).await;
     assert_eq!(response.status(), 201);
     response.json().await.unwrap()
 }
 
-async fn confirm(app: &TestApp, deal: &Deal, receivable: &Value) -> reqwest::Response {
+pub async fn confirm(app: &TestApp, deal: &Deal, receivable: &Value) -> reqwest::Response {
     let signature = sign(&deal.buyer_key, &confirm_message(receivable));
     app.post_json(
         &format!("/v1/receivables/{}/confirmation", receivable["id"].as_str().unwrap()),
@@ -120,7 +120,7 @@ async fn confirm(app: &TestApp, deal: &Deal, receivable: &Value) -> reqwest::Res
     .await
 }
 
-async fn ledger_kinds(app: &TestApp, wanted: usize) -> Vec<String> {
+pub async fn ledger_kinds(app: &TestApp, wanted: usize) -> Vec<String> {
     let head = app.wait_for_tree_size(wanted as u64).await;
     let size = head["tree_size"].as_u64().unwrap();
     app.entries(0, size, Some(&app.operator_key))

@@ -50,6 +50,8 @@ CREATE TABLE assets (
     id                TEXT PRIMARY KEY,
     receivable_id     TEXT NOT NULL REFERENCES receivables (id),
     parent_id         TEXT REFERENCES assets (id),
+    -- Order among the children of a split, as the parts were listed.
+    position          INTEGER NOT NULL DEFAULT 0 CHECK (position >= 0),
     holder_id         TEXT NOT NULL REFERENCES organizations (id),
     face_value_minor  BIGINT NOT NULL CHECK (face_value_minor > 0),
     currency          TEXT NOT NULL CHECK (length(currency) = 3),

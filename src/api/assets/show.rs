@@ -6,6 +6,7 @@ use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
 use crate::api::path_id;
 use crate::api::state::AppState;
+use crate::domain::Role;
 use crate::registry::{asset_view, visible_asset};
 use crate::store::registry as repository;
 
@@ -16,16 +17,28 @@ pub async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?.to_string();
-    let (asset, children) = state
+    let (asset, children, lien) = state
         .database
         .run(move |connection| -> diesel::QueryResult<_> {
             let Some((asset, _)) = visible_asset(connection, &viewer, &id)? else {
                 return Ok(None);
             };
             let children = repository::children_of(connection, &asset.id)?;
-            Ok(Some((asset, children)))
+            let lien = crate::store::lending::active_lien_on_asset(connection, &asset.id)?;
+            Ok(Some((asset, children, lien)))
         })
         .await??
         .ok_or(ApiError::NotFound)?;
-    Ok(HttpResponse::Ok().json(asset_view(&asset, &children)))
+    let mut body = asset_view(&asset, &children, lien.as_ref());
+    // A bank that once financed the asset does not learn who finances it now.
+    if caller.0.role == Role::Bank
+        && lien
+            .as_ref()
+            .is_some_and(|lien| lien.bank_id != caller.0.organization_id.to_string())
+    {
+        if let Some(lien) = body.get_mut("lien").and_then(|lien| lien.as_object_mut()) {
+            lien.remove("bank_id");
+        }
+    }
+    Ok(HttpResponse::Ok().json(body))
 }

@@ -87,9 +87,13 @@ pub async fn split(
         })
         .await??;
     state.sequencer.wake();
-    let children: Vec<_> = split.children.iter().map(|child| asset_view(child, &[])).collect();
+    let children: Vec<_> = split
+        .children
+        .iter()
+        .map(|child| asset_view(child, &[], None))
+        .collect();
     Ok(HttpResponse::Created().json(serde_json::json!({
-        "parent": asset_view(&split.parent, &split.children),
+        "parent": asset_view(&split.parent, &split.children, None),
         "children": children,
         "ledger": { "leaf_hash": hex::encode(split.leaf_hash) },
     })))

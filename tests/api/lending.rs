@@ -1,0 +1,715 @@
+//! Lending end to end: one lien at a time whatever the concurrency (also
+//! across two server processes on PostgreSQL), idempotent signed requests,
+//! invariant 4, payments through the waterfall, releases and defaults.
+
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, TestApp};
+use crate::on_both_backends;
+use crate::registry::{confirm, deal, invoice, onboard, register, registered, sign, Deal};
+
+on_both_backends!(
+    a_second_bank_is_refused_and_alerted,
+    retries_with_the_same_key_return_the_first_answer,
+    bad_pledges_are_refused_with_closed_codes,
+    racing_banks_get_exactly_one_lien,
+    payments_run_through_the_waterfall,
+    a_retry_after_a_dropped_connection_never_pledges_twice,
+    a_released_pledge_frees_the_asset,
+    a_purchase_order_lien_reserves_its_receivables,
+    overdue_assets_default,
+    encumbrance_tells_banks_nothing_more,
+);
+
+pub struct Bank {
+    pub org: Value,
+    pub key: SigningKey,
+}
+
+impl Bank {
+    pub fn api_key(&self) -> String {
+        Deal::key(&self.org)
+    }
+
+    pub fn id(&self) -> String {
+        Deal::id(&self.org)
+    }
+}
+
+pub async fn bank(app: &TestApp, name: &str, seed: u8) -> Bank {
+    let key = SigningKey::from_bytes(&[seed; 32]);
+    let org = onboard(
+        app,
+        name,
+        "bank",
+        &format!("LEI-BANK-{seed}"),
+        vec![hex::encode(key.verifying_key().to_bytes())],
+    )
+    .await;
+    Bank { org, key }
+}
+
+pub fn pledge_body(bank: &Bank, asset: &str, amount: &str, currency: &str, nonce: &str) -> Value {
+    let signature = sign(
+        &bank.key,
+        &[
+            "anchorfin/v1/pledge".to_owned(),
+            format!("asset={asset}"),
+            format!("amount={amount}"),
+            format!("currency={currency}"),
+            format!("bank={}", bank.id()),
+            format!("nonce={nonce}"),
+        ],
+    );
+    json!({ "asset_id": asset, "amount": amount, "signature": signature })
+}
+
+pub async fn post_with_key(app: &TestApp, path: &str, api_key: &str, nonce: &str, body: &Value) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .bearer_auth(api_key)
+        .header("Idempotency-Key", nonce)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn pledge(app: &TestApp, bank: &Bank, asset: &str, amount: &str, nonce: &str) -> reqwest::Response {
+    post_with_key(
+        app,
+        "/v1/pledges",
+        &bank.api_key(),
+        nonce,
+        &pledge_body(bank, asset, amount, "CNY", nonce),
+    )
+    .await
+}
+
+/// A confirmed receivable's asset id.
+async fn confirmed_asset(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> String {
+    let receivable = registered(app, deal, number, amount).await;
+    let confirmed: Value = confirm(app, deal, &receivable).await.json().await.unwrap();
+    confirmed["asset_id"].as_str().unwrap().to_owned()
+}
+
+async fn a_second_bank_is_refused_and_alerted(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let asset = confirmed_asset(&app, &deal, "INV-L-1", "1000.00").await;
+
+    let response = pledge(&app, &first, &asset, "800.00", "first-1").await;
+    assert_eq!(response.status(), 201);
+    let lien: Value = response.json().await.unwrap();
+    assert_eq!(lien["status"], "active");
+    assert_eq!(lien["kind"], "pledge");
+    assert_eq!(lien["amount"], "800.00");
+    assert_eq!(lien["ledger"]["leaf_hash"].as_str().unwrap().len(), 64);
+
+    let problem = assert_problem(
+        pledge(&app, &second, &asset, "100.00", "second-1").await,
+        409,
+        "already_encumbered",
+    )
+    .await;
+    // Never by whom.
+    assert!(!problem["detail"].as_str().unwrap().contains(&first.id()), "{problem}");
+
+    // The first bank now sees the asset and its lien; the second does not.
+    let seen: Value = app
+        .get(&format!("/v1/assets/{asset}"), Some(&first.api_key()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["lien"]["id"], lien["id"]);
+    assert_problem(
+        app.get(&format!("/v1/assets/{asset}"), Some(&second.api_key())).await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // An encumbered asset cannot be split.
+    let response = app
+        .post_json(
+            &format!("/v1/assets/{asset}/split"),
+            Some(&Deal::key(&deal.supplier)),
+            &json!({"parts": [{"amount": "500.00"}, {"amount": "500.00"}]}),
+        )
+        .await;
+    assert_problem(response, 409, "already_encumbered").await;
+
+    // The refusal's alert is on the ledger: 10 onboarding entries, registration,
+    // confirmation, pledge, alert.
+    let kinds = crate::registry::ledger_kinds(&app, 14).await;
+    assert_eq!(
+        kinds.iter().filter(|kind| *kind == "alert_raised").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.iter().filter(|kind| *kind == "asset_pledged").count(), 1);
+}
+
+async fn retries_with_the_same_key_return_the_first_answer(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let asset = confirmed_asset(&app, &deal, "INV-L-2", "1000.00").await;
+
+    let body = pledge_body(&first, &asset, "500.00", "CNY", "retry-1");
+    let one: Value = post_with_key(&app, "/v1/pledges", &first.api_key(), "retry-1", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let response = post_with_key(&app, "/v1/pledges", &first.api_key(), "retry-1", &body).await;
+    assert_eq!(response.status(), 201);
+    let two: Value = response.json().await.unwrap();
+    assert_eq!(one, two, "a retry returns the first answer, the same pledge");
+
+    // The same key with another body is refused.
+    let other = pledge_body(&first, &asset, "400.00", "CNY", "retry-1");
+    let response = post_with_key(&app, "/v1/pledges", &first.api_key(), "retry-1", &other).await;
+    assert_problem(response, 422, "idempotency_mismatch").await;
+
+    // A refusal is replayed as well, even after the lien is gone.
+    let refused = pledge_body(&second, &asset, "100.00", "CNY", "retry-2");
+    let response = post_with_key(&app, "/v1/pledges", &second.api_key(), "retry-2", &refused).await;
+    assert_problem(response, 409, "already_encumbered").await;
+    let release = app
+        .post_json(
+            &format!("/v1/pledges/{}/release", one["id"].as_str().unwrap()),
+            Some(&first.api_key()),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(release.status(), 200);
+    let response = post_with_key(&app, "/v1/pledges", &second.api_key(), "retry-2", &refused).await;
+    assert_problem(response, 409, "already_encumbered").await;
+
+    // Keys are per bank: the same key from another bank is a new request.
+    let fresh = pledge_body(&second, &asset, "100.00", "CNY", "retry-1");
+    assert_eq!(
+        post_with_key(&app, "/v1/pledges", &second.api_key(), "retry-1", &fresh)
+            .await
+            .status(),
+        201
+    );
+}
+
+async fn bad_pledges_are_refused_with_closed_codes(app: TestApp) {
+    let deal = deal(&app).await;
+    let first = bank(&app, "Bank One", 21).await;
+    let asset = confirmed_asset(&app, &deal, "INV-L-3", "1000.00").await;
+
+    // Over the face value.
+    assert_problem(
+        pledge(&app, &first, &asset, "1000.01", "bad-1").await,
+        422,
+        "exceeds_face_value",
+    )
+    .await;
+    // Signed with another key, or for another nonce.
+    let stranger = Bank {
+        org: first.org.clone(),
+        key: SigningKey::from_bytes(&[77; 32]),
+    };
+    assert_problem(
+        pledge(&app, &stranger, &asset, "10.00", "bad-2").await,
+        422,
+        "invalid_signature",
+    )
+    .await;
+    let body = pledge_body(&first, &asset, "10.00", "CNY", "signed-nonce");
+    let response = post_with_key(&app, "/v1/pledges", &first.api_key(), "sent-nonce", &body).await;
+    assert_problem(response, 422, "invalid_signature").await;
+    // No Idempotency-Key.
+    let response = app.post_json("/v1/pledges", Some(&first.api_key()), &body).await;
+    assert_eq!(
+        assert_problem(response, 422, "invalid_field").await["field"],
+        "Idempotency-Key"
+    );
+    // A malformed amount names the field.
+    let problem = assert_problem(
+        pledge(&app, &first, &asset, "10.001", "bad-3").await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    assert_eq!(problem["field"], "amount");
+    // An unconfirmed receivable, named by its id.
+    let receivable = registered(&app, &deal, "INV-L-3B", "50.00").await;
+    let id = receivable["id"].as_str().unwrap();
+    assert_problem(pledge(&app, &first, id, "10.00", "bad-4").await, 409, "not_confirmed").await;
+    // Unknown ids, and non-banks.
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_problem(pledge(&app, &first, &unknown, "10.00", "bad-5").await, 404, "not_found").await;
+    let response = post_with_key(&app, "/v1/pledges", &Deal::key(&deal.supplier), "bad-6", &body).await;
+    assert_problem(response, 403, "forbidden").await;
+    // A retired parent can never be pledged.
+    let response = app
+        .post_json(
+            &format!("/v1/assets/{asset}/split"),
+            Some(&Deal::key(&deal.supplier)),
+            &json!({"parts": [{"amount": "600.00"}, {"amount": "400.00"}]}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    assert_problem(
+        pledge(&app, &first, &asset, "10.00", "bad-7").await,
+        409,
+        "asset_not_active",
+    )
+    .await;
+}
+
+async fn racing_banks_get_exactly_one_lien(app: TestApp) {
+    let deal = deal(&app).await;
+    let asset = confirmed_asset(&app, &deal, "INV-RACE-L", "1000.00").await;
+    let mut banks = Vec::new();
+    for seed in 0..8 {
+        banks.push(bank(&app, &format!("Racing Bank {seed}"), 40 + seed).await);
+    }
+    let mut requests = Vec::new();
+    for (index, bank) in banks.iter().enumerate() {
+        let nonce = format!("race-{index}");
+        let body = pledge_body(bank, &asset, "900.00", "CNY", &nonce);
+        let request = app
+            .client
+            .post(app.url("/v1/pledges"))
+            .bearer_auth(bank.api_key())
+            .header("Idempotency-Key", nonce)
+            .json(&body);
+        requests.push(tokio::spawn(
+            async move { request.send().await.unwrap().status().as_u16() },
+        ));
+    }
+    let mut statuses = Vec::new();
+    for request in requests {
+        statuses.push(request.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, vec![201, 409, 409, 409, 409, 409, 409, 409]);
+    let kinds = crate::registry::ledger_kinds(&app, 6 + 16 + 2 + 1 + 7).await;
+    assert_eq!(kinds.iter().filter(|kind| *kind == "alert_raised").count(), 7);
+}
+
+async fn payments_run_through_the_waterfall(app: TestApp) {
+    let deal = deal(&app).await;
+    let first = bank(&app, "Bank One", 21).await;
+    let buyer_key = Deal::key(&deal.buyer);
+
+    // A pledged asset: 700 to the bank, 300 to the supplier.
+    let asset = confirmed_asset(&app, &deal, "INV-PAY-1", "1000.00").await;
+    assert_eq!(pledge(&app, &first, &asset, "700.00", "pay-1").await.status(), 201);
+    let path = format!("/v1/assets/{asset}/payments");
+    // Only the buyer pays, and exactly what is outstanding.
+    let response = app
+        .post_json(
+            &path,
+            Some(&Deal::key(&deal.supplier)),
+            &json!({"amount": "1000.00", "paid_on": "2027-03-31"}),
+        )
+        .await;
+    assert_problem(response, 403, "forbidden").await;
+    let response = app
+        .post_json(
+            &path,
+            Some(&buyer_key),
+            &json!({"amount": "999.99", "paid_on": "2027-03-31"}),
+        )
+        .await;
+    assert_problem(response, 422, "payment_mismatch").await;
+    let response = app
+        .post_json(
+            &path,
+            Some(&buyer_key),
+            &json!({"amount": "1000.00", "paid_on": "2027-03-31"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let paid: Value = response.json().await.unwrap();
+    let distributions: Vec<(String, String)> = paid["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["org_id"].as_str().unwrap().to_owned(),
+                d["amount"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        distributions,
+        vec![
+            (first.id(), "700.00".to_owned()),
+            (Deal::id(&deal.supplier), "300.00".to_owned())
+        ]
+    );
+    let seen: Value = app
+        .get(&format!("/v1/assets/{asset}"), Some(&buyer_key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["status"], "settled");
+    assert_eq!(seen["lien"], Value::Null);
+    let receivable: Value = app
+        .get(
+            &format!("/v1/receivables/{}", seen["receivable_id"].as_str().unwrap()),
+            Some(&buyer_key),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(receivable["status"], "settled");
+    // Paying twice is impossible.
+    let response = app
+        .post_json(
+            &path,
+            Some(&buyer_key),
+            &json!({"amount": "1000.00", "paid_on": "2027-03-31"}),
+        )
+        .await;
+    assert_problem(response, 409, "asset_not_active").await;
+
+    // A split asset: each child is paid to its own holder, the pledged one
+    // through its lienholder (pledged above the child's value: capped).
+    let asset = confirmed_asset(&app, &deal, "INV-PAY-2", "100.00").await;
+    let split: Value = app
+        .post_json(
+            &format!("/v1/assets/{asset}/split"),
+            Some(&Deal::key(&deal.supplier)),
+            &json!({"parts": [{"amount": "60.00"}, {"amount": "40.00", "transfer_to": Deal::id(&deal.second_supplier)}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let child = split["children"][1]["id"].as_str().unwrap();
+    assert_eq!(pledge(&app, &first, child, "40.00", "pay-2").await.status(), 201);
+    let response = app
+        .post_json(
+            &format!("/v1/assets/{asset}/payments"),
+            Some(&buyer_key),
+            &json!({"amount": "100.00", "paid_on": "2027-03-31"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let paid: Value = response.json().await.unwrap();
+    let distributions: Vec<(String, String, String)> = paid["distributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["org_id"].as_str().unwrap().to_owned(),
+                d["amount"].as_str().unwrap().to_owned(),
+                d["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        distributions,
+        vec![
+            (Deal::id(&deal.supplier), "60.00".to_owned(), "holder".to_owned()),
+            (first.id(), "40.00".to_owned(), "lienholder".to_owned()),
+        ]
+    );
+}
+
+async fn a_released_pledge_frees_the_asset(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let asset = confirmed_asset(&app, &deal, "INV-REL-1", "1000.00").await;
+    let lien: Value = pledge(&app, &first, &asset, "500.00", "rel-1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/v1/pledges/{}/release", lien["id"].as_str().unwrap());
+    // Only the lienholder releases; others do not even see it.
+    assert_problem(
+        app.post_json(&path, Some(&second.api_key()), &json!({})).await,
+        404,
+        "not_found",
+    )
+    .await;
+    let response = app.post_json(&path, Some(&first.api_key()), &json!({})).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "released");
+    assert_problem(
+        app.post_json(&path, Some(&first.api_key()), &json!({})).await,
+        409,
+        "lien_not_active",
+    )
+    .await;
+    // Free again: the second bank may take it, here as a true sale.
+    let signature = sign(
+        &second.key,
+        &[
+            "anchorfin/v1/assign".to_owned(),
+            format!("asset={asset}"),
+            "amount=950.00".to_owned(),
+            "currency=CNY".to_owned(),
+            format!("bank={}", second.id()),
+            "nonce=assign-1".to_owned(),
+        ],
+    );
+    let response = post_with_key(
+        &app,
+        "/v1/assignments",
+        &second.api_key(),
+        "assign-1",
+        &json!({"asset_id": asset, "amount": "950.00", "signature": signature}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let seen: Value = app
+        .get(&format!("/v1/assets/{asset}"), Some(&second.api_key()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["holder_id"], second.id());
+    assert_eq!(seen["lien"]["kind"], "assignment");
+}
+
+async fn a_purchase_order_lien_reserves_its_receivables(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let order: Value = app
+        .post_json(
+            "/v1/purchase-orders",
+            Some(&Deal::key(&deal.supplier)),
+            &json!({"buyer_id": Deal::id(&deal.buyer), "po_number": "PO-FIN-1", "issue_date": "2026-10-01",
+                    "currency": "CNY", "amount": "5000.00"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order_id = order["id"].as_str().unwrap();
+    let po_pledge = |bank: &Bank, nonce: &str| {
+        let signature = sign(
+            &bank.key,
+            &[
+                "anchorfin/v1/pledge".to_owned(),
+                format!("asset={order_id}"),
+                "amount=4000.00".to_owned(),
+                "currency=CNY".to_owned(),
+                format!("bank={}", bank.id()),
+                format!("nonce={nonce}"),
+            ],
+        );
+        json!({"purchase_order_id": order_id, "amount": "4000.00", "signature": signature})
+    };
+    // Not acknowledged yet.
+    let response = post_with_key(
+        &app,
+        "/v1/pledges",
+        &first.api_key(),
+        "po-0",
+        &po_pledge(&first, "po-0"),
+    )
+    .await;
+    assert_problem(response, 409, "not_confirmed").await;
+    let acknowledgement = sign(
+        &deal.buyer_key,
+        &[
+            "anchorfin/v1/acknowledge_po".to_owned(),
+            format!("purchase_order={order_id}"),
+            format!("fingerprint={}", order["fingerprint"].as_str().unwrap()),
+            "amount=5000.00".to_owned(),
+            "currency=CNY".to_owned(),
+            format!("buyer={}", Deal::id(&deal.buyer)),
+        ],
+    );
+    let response = app
+        .post_json(
+            &format!("/v1/purchase-orders/{order_id}/acknowledgement"),
+            Some(&Deal::key(&deal.buyer)),
+            &json!({ "signature": acknowledgement }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = post_with_key(
+        &app,
+        "/v1/pledges",
+        &first.api_key(),
+        "po-1",
+        &po_pledge(&first, "po-1"),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let response = post_with_key(
+        &app,
+        "/v1/pledges",
+        &second.api_key(),
+        "po-2",
+        &po_pledge(&second, "po-2"),
+    )
+    .await;
+    assert_problem(response, 409, "already_encumbered").await;
+
+    // A receivable under that order: only the first bank may finance it.
+    let mut body = invoice(&deal, "INV-PO-FIN-1", "3000.00");
+    body["purchase_order_id"] = json!(order_id);
+    let receivable: Value = register(&app, &deal, &body).await.json().await.unwrap();
+    let confirmed: Value = confirm(&app, &deal, &receivable).await.json().await.unwrap();
+    let asset = confirmed["asset_id"].as_str().unwrap();
+    assert_problem(
+        pledge(&app, &second, asset, "3000.00", "po-3").await,
+        403,
+        "po_financed_elsewhere",
+    )
+    .await;
+    assert_eq!(pledge(&app, &first, asset, "3000.00", "po-4").await.status(), 201);
+    let kinds = crate::registry::ledger_kinds(&app, 18).await;
+    assert_eq!(
+        kinds.iter().filter(|kind| *kind == "alert_raised").count(),
+        2,
+        "{kinds:?}"
+    );
+}
+
+async fn overdue_assets_default(app: TestApp) {
+    let deal = deal(&app).await;
+    let mut body = invoice(&deal, "INV-OLD-1", "10.00");
+    body["issue_date"] = json!("2025-01-01");
+    body["due_date"] = json!("2025-02-01");
+    let receivable: Value = register(&app, &deal, &body).await.json().await.unwrap();
+    let confirmed: Value = confirm(&app, &deal, &receivable).await.json().await.unwrap();
+    let asset = confirmed["asset_id"].as_str().unwrap();
+    let key = Deal::key(&deal.supplier);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let seen: Value = app
+            .get(&format!("/v1/assets/{asset}"), Some(&key))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if seen["status"] == "defaulted" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the overdue asset never defaulted: {seen}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen: Value = app
+        .get(
+            &format!("/v1/receivables/{}", receivable["id"].as_str().unwrap()),
+            Some(&key),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["status"], "defaulted");
+    // A late payment still settles it.
+    let response = app
+        .post_json(
+            &format!("/v1/assets/{asset}/payments"),
+            Some(&Deal::key(&deal.buyer)),
+            &json!({"amount": "10.00", "paid_on": "2025-03-01"}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    // A receivable not yet due stays active.
+    let fresh = confirmed_asset(&app, &deal, "INV-NEW-1", "10.00").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen: Value = app
+        .get(&format!("/v1/assets/{fresh}"), Some(&key))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["status"], "active");
+}
+
+async fn encumbrance_tells_banks_nothing_more(app: TestApp) {
+    let deal = deal(&app).await;
+    let first = bank(&app, "Bank One", 21).await;
+    let receivable = registered(&app, &deal, "INV-ENC-1", "100.00").await;
+    let fingerprint = receivable["fingerprint"].as_str().unwrap();
+    let path = format!("/v1/encumbrance/{fingerprint}");
+    let look = |expected: Value| {
+        let request = app.client.get(app.url(&path)).bearer_auth(first.api_key());
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(
+                json!({"registered": body["registered"], "confirmed": body["confirmed"], "encumbered": body["encumbered"]}),
+                expected
+            );
+            assert_eq!(
+                body.as_object().unwrap().len(),
+                4,
+                "nothing but the three answers: {body}"
+            );
+        }
+    };
+    look(json!({"registered": true, "confirmed": false, "encumbered": false})).await;
+    let confirmed: Value = confirm(&app, &deal, &receivable).await.json().await.unwrap();
+    look(json!({"registered": true, "confirmed": true, "encumbered": false})).await;
+    let asset = confirmed["asset_id"].as_str().unwrap();
+    assert_eq!(pledge(&app, &first, asset, "100.00", "enc-1").await.status(), 201);
+    look(json!({"registered": true, "confirmed": true, "encumbered": true})).await;
+
+    let unknown = format!("/v1/encumbrance/{}", "ab".repeat(32));
+    let body: Value = app.get(&unknown, Some(&first.api_key())).await.json().await.unwrap();
+    assert_eq!(body["registered"], false);
+    let problem = assert_problem(
+        app.get("/v1/encumbrance/xyz", Some(&first.api_key())).await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    assert_eq!(problem["field"], "fingerprint");
+    assert_problem(app.get(&path, Some(&Deal::key(&deal.supplier))).await, 403, "forbidden").await;
+}
+
+async fn a_retry_after_a_dropped_connection_never_pledges_twice(app: TestApp) {
+    let deal = deal(&app).await;
+    let first = bank(&app, "Bank One", 21).await;
+    let asset = confirmed_asset(&app, &deal, "INV-DROP-1", "1000.00").await;
+    let body = pledge_body(&first, &asset, "500.00", "CNY", "drop-1");
+    // The client gives up at once: the request may or may not have been
+    // decided when the connection drops.
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(1))
+        .build()
+        .unwrap();
+    for _ in 0..3 {
+        let _ = impatient
+            .post(app.url("/v1/pledges"))
+            .bearer_auth(first.api_key())
+            .header("Idempotency-Key", "drop-1")
+            .json(&body)
+            .send()
+            .await;
+    }
+    let response = post_with_key(&app, "/v1/pledges", &first.api_key(), "drop-1", &body).await;
+    assert_eq!(response.status(), 201);
+    let lien: Value = response.json().await.unwrap();
+    let again: Value = post_with_key(&app, "/v1/pledges", &first.api_key(), "drop-1", &body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lien["id"], again["id"]);
+    // 8 onboarding entries, registration, confirmation, one pledge.
+    let kinds = crate::registry::ledger_kinds(&app, 11).await;
+    assert_eq!(
+        kinds.iter().filter(|kind| *kind == "asset_pledged").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.len(), 11, "{kinds:?}");
+}
