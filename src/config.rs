@@ -48,6 +48,10 @@ pub struct AlertSettings {
     /// `smtp://host:port`, `smtps://…`; credentials may be in the URL.
     pub smtp_url: Option<SecretString>,
     pub from_address: String,
+    /// How often the outbox looks for due messages.
+    pub outbox_poll: Duration,
+    /// The longest wait between two attempts to send one message.
+    pub max_retry_backoff: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -81,6 +85,8 @@ impl Settings {
             alerts: AlertSettings {
                 smtp_url: None,
                 from_address: "Anchorfin alerts <alerts@anchorfin.invalid>".to_owned(),
+                outbox_poll: Duration::from_millis(500),
+                max_retry_backoff: Duration::from_secs(300),
             },
             ledger: LedgerSettings {
                 origin: "anchorfin.local/ledger".to_owned(),

@@ -26,6 +26,7 @@ pub struct Application {
     server: Server,
     sequencer: tokio::task::JoinHandle<()>,
     default_sweeper: tokio::task::JoinHandle<()>,
+    outbox: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -57,6 +58,16 @@ impl Application {
             move || waker.wake(),
         );
 
+        let outbox = crate::alerts::spawn_outbox(
+            database.clone(),
+            crate::alerts::OutboxSettings {
+                smtp_url: settings.alerts.smtp_url.clone(),
+                from_address: settings.alerts.from_address.clone(),
+                poll: settings.alerts.outbox_poll,
+                max_backoff: settings.alerts.max_retry_backoff,
+            },
+        )?;
+
         let state = web::Data::new(AppState {
             database,
             metrics,
@@ -84,6 +95,7 @@ impl Application {
             server: server.run(),
             sequencer,
             default_sweeper,
+            outbox,
         })
     }
 
@@ -101,6 +113,7 @@ impl Application {
         let served = self.server.await;
         self.sequencer.abort();
         self.default_sweeper.abort();
+        self.outbox.abort();
         served
     }
 }

@@ -1,8 +1,15 @@
 //! Alerts: what the registry and the lending check raise when someone tries
-//! to register or finance something twice. An alert is stored and written to
-//! the ledger in the transaction that refuses (or accepts) the attempt, so a
-//! refusal is never answered without its alert being durable.
+//! to register or finance something twice. An alert, who is told of it and
+//! the e-mails to its risk officers are written in the transaction that
+//! refuses (or accepts) the attempt, so a refusal is never answered without
+//! them; a sender drains the outbox over SMTP.
 
+mod audience;
+mod inbox;
+mod outbox;
 mod record;
 
+pub use audience::{alert_copy, render};
+pub use inbox::{acknowledge_alert, decode_cursor, list_alerts, AlertFilter, AlertPage, MAX_PAGE};
+pub use outbox::{spawn_outbox, OutboxSettings};
 pub use record::{raise, AlertKind, NewAlert};

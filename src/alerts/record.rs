@@ -89,5 +89,6 @@ pub fn raise(
         acknowledged_by: None,
     };
     repository::insert_alert(connection, &row)?;
+    super::audience::address(connection, &row, now)?;
     Ok(row)
 }

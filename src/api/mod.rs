@@ -2,6 +2,7 @@
 //! handlers parse requests into domain types, call a use case and map its
 //! errors to problem documents.
 
+pub mod alerts;
 pub mod assets;
 pub mod auth;
 pub mod error;
@@ -76,6 +77,11 @@ pub fn routes(config: &mut web::ServiceConfig) {
             vec![web::post().to(lending::release)],
         ))
         .service(resource("/v1/assignments", vec![web::post().to(lending::assign)]))
+        .service(resource("/v1/alerts", vec![web::get().to(alerts::list)]))
+        .service(resource(
+            "/v1/alerts/{id}/acknowledgement",
+            vec![web::post().to(alerts::acknowledge)],
+        ))
         .service(resource("/v1/ledger/head", vec![web::get().to(ledger::head)]))
         .service(resource(
             "/v1/ledger/public-key",

@@ -3,6 +3,7 @@
 //! return `diesel::QueryResult`; the use case decides where a transaction
 //! begins and ends.
 
+pub mod alerts;
 mod connection;
 pub mod ledger;
 pub mod lending;

@@ -147,3 +147,12 @@ pub fn find_active_api_key(connection: &mut DbConnection, id: &str) -> QueryResu
         .first(connection)
         .optional()
 }
+
+/// Ids of every organisation with `role`.
+pub fn organizations_with_role(connection: &mut DbConnection, role: &str) -> QueryResult<Vec<String>> {
+    organizations::table
+        .filter(organizations::role.eq(role))
+        .order(organizations::created_at.asc())
+        .select(organizations::id)
+        .load(connection)
+}

@@ -229,3 +229,38 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     idempotency_keys
 );
+
+diesel::table! {
+    alert_audiences (alert_id, organization_id) {
+        alert_id -> Text,
+        organization_id -> Text,
+        redacted -> Bool,
+        status -> Text,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    alert_deliveries (id) {
+        id -> Text,
+        alert_id -> Text,
+        risk_officer_id -> Text,
+        recipient -> Text,
+        message_id -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        leased_until -> Nullable<Timestamp>,
+        leased_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(alert_audiences -> alerts (alert_id));
+diesel::allow_tables_to_appear_in_same_query!(alerts, alert_audiences, alert_deliveries);

@@ -20,7 +20,7 @@ fn anchorfin() -> Command {
 }
 
 /// `anchorfin <args> --data-dir … [--database-url …]` against the app's database.
-fn run_against(app: &TestApp, args: &[&str]) -> Output {
+pub fn run_against(app: &TestApp, args: &[&str]) -> Output {
     let mut command = anchorfin();
     command.args(args).arg("--data-dir").arg(app.data_dir());
     if let Some(url) = app.database_url() {

@@ -53,12 +53,22 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn sqlite() -> Self {
-        Self::spawn(None, TestDatabase::Sqlite).await
+        Self::spawn(None, TestDatabase::Sqlite, |_| {}).await
+    }
+
+    /// On SQLite, with settings changed by `configure` before start.
+    pub async fn sqlite_with(configure: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn(None, TestDatabase::Sqlite, configure).await
     }
 
     /// `None` when no PostgreSQL is configured for tests. When one is
     /// configured it must be reachable: an unreachable one fails the test.
     pub async fn postgres() -> Option<Self> {
+        Self::postgres_with(|_| {}).await
+    }
+
+    /// On PostgreSQL (when configured), with settings changed by `configure`.
+    pub async fn postgres_with(configure: impl FnOnce(&mut Settings)) -> Option<Self> {
         let Ok(admin_url) = std::env::var(TEST_DATABASE_ENV) else {
             eprintln!("skipped: {TEST_DATABASE_ENV} is not set");
             return None;
@@ -70,10 +80,14 @@ impl TestApp {
             .execute(&mut admin)
             .expect("create the test database");
         let url = database_url_with_name(&admin_url, &name);
-        Some(Self::spawn(Some(url), TestDatabase::Postgres { admin_url, name }).await)
+        Some(Self::spawn(Some(url), TestDatabase::Postgres { admin_url, name }, configure).await)
     }
 
-    async fn spawn(database_url: Option<String>, database: TestDatabase) -> Self {
+    async fn spawn(
+        database_url: Option<String>,
+        database: TestDatabase,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::with_data_dir(data_dir.path().join("data"));
         settings.bind = "127.0.0.1:0".to_owned();
@@ -84,6 +98,9 @@ impl TestApp {
         settings.http.shutdown_timeout = Duration::from_secs(1);
         settings.http.max_body_bytes = 64 * 1024;
         settings.lending.default_sweep_interval = Duration::from_millis(200);
+        settings.alerts.outbox_poll = Duration::from_millis(100);
+        settings.alerts.max_retry_backoff = Duration::from_secs(1);
+        configure(&mut settings);
 
         let application = Application::build(settings.clone())
             .await

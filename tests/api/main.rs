@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod alerts;
 mod cli;
 mod errors;
 mod health;

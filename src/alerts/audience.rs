@@ -1,0 +1,213 @@
+//! Who is told of an alert, and what each copy says. The operator's risk
+//! officers get every alert in full; a bank's risk officers get the alerts
+//! about assets it holds a lien on or tried to finance, without the other
+//! bank's identity. Audiences and the outbox messages are written in the
+//! transaction that raises the alert.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::domain::Role;
+use crate::store::alerts::{self as repository, AudienceRow, DeliveryRow};
+use crate::store::organizations as organizations_repository;
+use crate::store::registry::AlertRow;
+use crate::store::{format_time, DbConnection};
+
+/// The alert as one audience may see it: with `redacted`, the identities of
+/// organisations other than `viewer` are left out.
+pub fn alert_copy(alert: &AlertRow, viewer: &str, redacted: bool) -> Value {
+    let visible = |id: &Option<String>| match id {
+        Some(id) if !redacted || id == viewer => Value::from(id.clone()),
+        _ => Value::Null,
+    };
+    let facts: Value = serde_json::from_str(&alert.details).unwrap_or(Value::Null);
+    json!({
+        "id": alert.id,
+        "kind": alert.kind,
+        "created_at": format_time(alert.created_at),
+        "fingerprint": alert.fingerprint.as_ref().map(hex::encode),
+        "subject_id": alert.subject_id,
+        "attempting_org_id": visible(&Some(alert.attempting_org_id.clone())),
+        "existing_party_id": visible(&alert.existing_party_id),
+        "facts": facts,
+        "ledger": { "leaf_hash": hex::encode(&alert.leaf_hash) },
+    })
+}
+
+/// Records who is told of `alert` and queues one e-mail per risk officer.
+pub fn address(connection: &mut DbConnection, alert: &AlertRow, now: chrono::NaiveDateTime) -> diesel::QueryResult<()> {
+    let mut audiences: Vec<(String, bool)> =
+        organizations_repository::organizations_with_role(connection, Role::Operator.as_str())?
+            .into_iter()
+            .map(|id| (id, false))
+            .collect();
+    for party in std::iter::once(Some(&alert.attempting_org_id))
+        .chain(std::iter::once(alert.existing_party_id.as_ref()))
+        .flatten()
+    {
+        let is_bank = organizations_repository::find_organization(connection, party)?
+            .is_some_and(|organization| organization.role == Role::Bank.as_str());
+        if is_bank && !audiences.iter().any(|(id, _)| id == party) {
+            audiences.push((party.clone(), true));
+        }
+    }
+    for (organization_id, redacted) in audiences {
+        repository::insert_audience(
+            connection,
+            &AudienceRow {
+                alert_id: alert.id.clone(),
+                organization_id: organization_id.clone(),
+                redacted,
+                status: "open".to_owned(),
+                acknowledged_at: None,
+                acknowledged_by: None,
+            },
+        )?;
+        let copy = alert_copy(alert, &organization_id, redacted);
+        for officer in organizations_repository::risk_officers_of(connection, &organization_id)? {
+            let id = Uuid::new_v4().to_string();
+            let (subject, text, html) = render(&copy);
+            repository::insert_delivery(
+                connection,
+                &DeliveryRow {
+                    message_id: format!("<alert-{}-{}@anchorfin>", alert.id, officer.id),
+                    id,
+                    alert_id: alert.id.clone(),
+                    risk_officer_id: officer.id.clone(),
+                    recipient: officer.email.clone(),
+                    subject,
+                    body_text: text,
+                    body_html: html,
+                    status: "pending".to_owned(),
+                    attempts: 0,
+                    next_attempt_at: now,
+                    leased_until: None,
+                    leased_by: None,
+                    last_error: None,
+                    sent_at: None,
+                    created_at: now,
+                },
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn headline(kind: &str) -> &'static str {
+    match kind {
+        "duplicate_pledge" => "An attempt to pledge an asset that is already encumbered",
+        "po_double_financing" => "An attempt to finance a receivable reserved by a purchase-order lien",
+        "duplicate_registration" => "An attempt to register an invoice or purchase order a second time",
+        "near_duplicate_registration" => {
+            "An invoice registered with the same seller, buyer, amount and date as another"
+        }
+        _ => "An alert",
+    }
+}
+
+/// Subject, plain text and HTML of one copy.
+pub fn render(copy: &Value) -> (String, String, String) {
+    let kind = copy["kind"].as_str().unwrap_or_default();
+    let subject = format!(
+        "[Anchorfin alert] {kind}: {}",
+        copy["subject_id"].as_str().unwrap_or("(no subject)")
+    );
+    let rows: Vec<(&str, String)> = vec![
+        ("Alert", copy["id"].as_str().unwrap_or_default().to_owned()),
+        ("Kind", kind.to_owned()),
+        ("Time (UTC)", copy["created_at"].as_str().unwrap_or_default().to_owned()),
+        ("Subject", copy["subject_id"].as_str().unwrap_or("-").to_owned()),
+        ("Fingerprint", copy["fingerprint"].as_str().unwrap_or("-").to_owned()),
+        (
+            "Attempting organisation",
+            copy["attempting_org_id"].as_str().unwrap_or("(withheld)").to_owned(),
+        ),
+        (
+            "Existing party",
+            copy["existing_party_id"]
+                .as_str()
+                .unwrap_or("(withheld or none)")
+                .to_owned(),
+        ),
+        (
+            "Ledger leaf",
+            copy["ledger"]["leaf_hash"].as_str().unwrap_or_default().to_owned(),
+        ),
+        ("Facts", copy["facts"].to_string()),
+    ];
+    let mut text = format!("{}.\n\n", headline(kind));
+    for (label, value) in &rows {
+        text.push_str(&format!("{label}: {value}\n"));
+    }
+    text.push_str("\nAcknowledge it with POST /v1/alerts/{id}/acknowledgement using your risk-officer API key.\n");
+    let mut html = format!("<!DOCTYPE html><html><body><p>{}.</p><table>", escape(headline(kind)));
+    for (label, value) in &rows {
+        html.push_str(&format!(
+            "<tr><th align=\"left\">{}</th><td><code>{}</code></td></tr>",
+            escape(label),
+            escape(value)
+        ));
+    }
+    html.push_str("</table></body></html>");
+    (subject, text, html)
+}
+
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for character in text.chars() {
+        match character {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert() -> AlertRow {
+        AlertRow {
+            id: "a1".to_owned(),
+            kind: "duplicate_pledge".to_owned(),
+            fingerprint: Some(vec![1; 32]),
+            subject_id: Some("asset-1".to_owned()),
+            attempting_org_id: "bank-b".to_owned(),
+            existing_party_id: Some("bank-a".to_owned()),
+            details: r#"{"amount":"<b>1.00</b>"}"#.to_owned(),
+            leaf_hash: vec![2; 32],
+            status: "open".to_owned(),
+            created_at: chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap().naive_utc(),
+            acknowledged_at: None,
+            acknowledged_by: None,
+        }
+    }
+
+    #[test]
+    fn a_banks_copy_leaves_out_the_other_bank() {
+        let full = alert_copy(&alert(), "operator", false);
+        assert_eq!(full["attempting_org_id"], "bank-b");
+        assert_eq!(full["existing_party_id"], "bank-a");
+        let lienholder = alert_copy(&alert(), "bank-a", true);
+        assert_eq!(lienholder["attempting_org_id"], Value::Null);
+        assert_eq!(lienholder["existing_party_id"], "bank-a");
+        let attempting = alert_copy(&alert(), "bank-b", true);
+        assert_eq!(attempting["attempting_org_id"], "bank-b");
+        assert_eq!(attempting["existing_party_id"], Value::Null);
+        let (_, text, html) = render(&attempting);
+        assert!(!text.contains("bank-a") && !html.contains("bank-a"));
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        let (subject, text, html) = render(&alert_copy(&alert(), "operator", false));
+        assert_eq!(subject, "[Anchorfin alert] duplicate_pledge: asset-1");
+        assert!(text.contains("<b>1.00</b>"));
+        assert!(html.contains("&lt;b&gt;1.00&lt;/b&gt;") && !html.contains("<b>1.00"));
+    }
+}

@@ -1,0 +1,220 @@
+//! Rows and repository functions of alert audiences and the e-mail outbox.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::registry::AlertRow;
+use super::schema::{alert_audiences, alert_deliveries, alerts};
+use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alert_audiences)]
+pub struct AudienceRow {
+    pub alert_id: String,
+    pub organization_id: String,
+    pub redacted: bool,
+    pub status: String,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub acknowledged_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alert_deliveries)]
+pub struct DeliveryRow {
+    pub id: String,
+    pub alert_id: String,
+    pub risk_officer_id: String,
+    pub recipient: String,
+    pub message_id: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub leased_until: Option<NaiveDateTime>,
+    pub leased_by: Option<String>,
+    pub last_error: Option<String>,
+    pub sent_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_audience(connection: &mut DbConnection, row: &AudienceRow) -> QueryResult<()> {
+    diesel::insert_into(alert_audiences::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn insert_delivery(connection: &mut DbConnection, row: &DeliveryRow) -> QueryResult<()> {
+    diesel::insert_into(alert_deliveries::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+/// Alerts an organisation is told of, newest first, after the cursor
+/// `(created_at, id)`, optionally filtered.
+pub fn alerts_for(
+    connection: &mut DbConnection,
+    organization_id: &str,
+    kind: Option<&str>,
+    status: Option<&str>,
+    before: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<(AlertRow, AudienceRow)>> {
+    let mut query = alerts::table
+        .inner_join(alert_audiences::table)
+        .filter(alert_audiences::organization_id.eq(organization_id))
+        .into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(alerts::kind.eq(kind.to_owned()));
+    }
+    if let Some(status) = status {
+        query = query.filter(alert_audiences::status.eq(status.to_owned()));
+    }
+    if let Some((created_at, id)) = before {
+        query = query.filter(
+            alerts::created_at
+                .lt(created_at)
+                .or(alerts::created_at.eq(created_at).and(alerts::id.lt(id))),
+        );
+    }
+    query
+        .order((alerts::created_at.desc(), alerts::id.desc()))
+        .limit(limit)
+        .select((AlertRow::as_select(), AudienceRow::as_select()))
+        .load(connection)
+}
+
+pub fn find_alert_for(
+    connection: &mut DbConnection,
+    alert_id: &str,
+    organization_id: &str,
+) -> QueryResult<Option<(AlertRow, AudienceRow)>> {
+    alerts::table
+        .inner_join(alert_audiences::table)
+        .filter(alerts::id.eq(alert_id))
+        .filter(alert_audiences::organization_id.eq(organization_id))
+        .select((AlertRow::as_select(), AudienceRow::as_select()))
+        .first(connection)
+        .optional()
+}
+
+/// `open → acknowledged` for one audience; false if it was acknowledged.
+pub fn acknowledge(
+    connection: &mut DbConnection,
+    alert_id: &str,
+    organization_id: &str,
+    officer_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        alert_audiences::table
+            .filter(alert_audiences::alert_id.eq(alert_id))
+            .filter(alert_audiences::organization_id.eq(organization_id))
+            .filter(alert_audiences::status.eq("open")),
+    )
+    .set((
+        alert_audiences::status.eq("acknowledged"),
+        alert_audiences::acknowledged_at.eq(now),
+        alert_audiences::acknowledged_by.eq(officer_id),
+    ))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Claims up to `limit` due messages for `sender` until `lease_until`:
+/// pending, due, and not leased by a live sender. The conditional UPDATE
+/// makes a claim exclusive across processes.
+pub fn claim_due(
+    connection: &mut DbConnection,
+    sender: &str,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<DeliveryRow>> {
+    let due = || {
+        alert_deliveries::table
+            .filter(alert_deliveries::status.eq("pending"))
+            .filter(alert_deliveries::next_attempt_at.le(now))
+            .filter(
+                alert_deliveries::leased_until
+                    .is_null()
+                    .or(alert_deliveries::leased_until.lt(now)),
+            )
+    };
+    let candidates: Vec<String> = due()
+        .order(alert_deliveries::next_attempt_at.asc())
+        .limit(limit)
+        .select(alert_deliveries::id)
+        .load(connection)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let updated = diesel::update(due().filter(alert_deliveries::id.eq(&id)))
+            .set((
+                alert_deliveries::leased_until.eq(lease_until),
+                alert_deliveries::leased_by.eq(sender),
+            ))
+            .execute(connection)?;
+        if updated == 1 {
+            claimed.push(id);
+        }
+    }
+    alert_deliveries::table
+        .filter(alert_deliveries::id.eq_any(&claimed))
+        .filter(alert_deliveries::leased_by.eq(sender))
+        .select(DeliveryRow::as_select())
+        .load(connection)
+}
+
+/// Marks a claimed message sent; false if the claim was lost meanwhile.
+pub fn mark_sent(connection: &mut DbConnection, id: &str, sender: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        alert_deliveries::table
+            .filter(alert_deliveries::id.eq(id))
+            .filter(alert_deliveries::status.eq("pending"))
+            .filter(alert_deliveries::leased_by.eq(sender)),
+    )
+    .set((
+        alert_deliveries::status.eq("sent"),
+        alert_deliveries::sent_at.eq(now),
+        alert_deliveries::attempts.eq(alert_deliveries::attempts + 1),
+        alert_deliveries::leased_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Records a failed attempt and when to try again; releases the claim.
+pub fn mark_failed(
+    connection: &mut DbConnection,
+    id: &str,
+    sender: &str,
+    error: &str,
+    next_attempt_at: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        alert_deliveries::table
+            .filter(alert_deliveries::id.eq(id))
+            .filter(alert_deliveries::status.eq("pending"))
+            .filter(alert_deliveries::leased_by.eq(sender)),
+    )
+    .set((
+        alert_deliveries::attempts.eq(alert_deliveries::attempts + 1),
+        alert_deliveries::last_error.eq(error),
+        alert_deliveries::next_attempt_at.eq(next_attempt_at),
+        alert_deliveries::leased_until.eq(None::<NaiveDateTime>),
+        alert_deliveries::leased_by.eq(None::<String>),
+    ))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+pub fn deliveries_of(connection: &mut DbConnection, alert_id: &str) -> QueryResult<Vec<DeliveryRow>> {
+    alert_deliveries::table
+        .filter(alert_deliveries::alert_id.eq(alert_id))
+        .order(alert_deliveries::recipient.asc())
+        .select(DeliveryRow::as_select())
+        .load(connection)
+}

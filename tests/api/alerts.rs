@@ -1,0 +1,426 @@
+//! Alerts reach risk officers by e-mail through the durable outbox, tested
+//! against a real SMTP server process (aiosmtpd) over TCP: delivery, the
+//! redaction of another bank's identity, an SMTP outage and restart that
+//! lose and duplicate nothing; and the alerts API.
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+use crate::cli::run_against;
+use crate::helpers::{assert_problem, TestApp};
+use crate::lending::{pledge_body, post_with_key, Bank};
+use crate::registry::{confirm, deal, registered, Deal};
+
+/// A real SMTP server: aiosmtpd storing every message in a maildir.
+struct SmtpSink {
+    port: u16,
+    maildir: PathBuf,
+    child: Option<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl SmtpSink {
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    /// A sink that is not listening yet (an SMTP outage).
+    fn down() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        SmtpSink {
+            port: Self::free_port(),
+            maildir: dir.path().join("mail"),
+            child: None,
+            _dir: dir,
+        }
+    }
+
+    fn up() -> Self {
+        let mut sink = Self::down();
+        sink.start();
+        sink
+    }
+
+    fn url(&self) -> SecretString {
+        SecretString::from(format!("smtp://127.0.0.1:{}", self.port))
+    }
+
+    fn start(&mut self) {
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&self.maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start aiosmtpd (pip install aiosmtpd)");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "aiosmtpd did not start listening");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Every message received so far: (recipient, Message-ID, whole text).
+    fn messages(&self) -> Vec<(String, String, String)> {
+        let mut messages = Vec::new();
+        for folder in ["new", "cur"] {
+            let Ok(entries) = std::fs::read_dir(self.maildir.join(folder)) else {
+                continue;
+            };
+            for entry in entries {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                let header = |name: &str| {
+                    text.lines()
+                        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+                        .unwrap_or_default()
+                        .trim()
+                        .to_owned()
+                };
+                messages.push((header("To"), header("Message-ID"), text.clone()));
+            }
+        }
+        messages.sort();
+        messages
+    }
+
+    /// Waits until `count` messages arrived, then a little longer to see
+    /// that no more do.
+    async fn await_exactly(&self, count: usize) -> Vec<(String, String, String)> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while self.messages().len() < count {
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {count} e-mails arrived",
+                self.messages().len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let messages = self.messages();
+        assert_eq!(
+            messages.len(),
+            count,
+            "{:?}",
+            messages.iter().map(|m| (&m.0, &m.1)).collect::<Vec<_>>()
+        );
+        messages
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn smtp_tests_run() -> bool {
+    Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+macro_rules! with_smtp_on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test(|configure| Box::pin(async move {
+                    Some($crate::helpers::TestApp::sqlite_with(configure).await)
+                })).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$test(|configure| Box::pin($crate::helpers::TestApp::postgres_with(configure))).await;
+            }
+        }
+    )*};
+}
+
+type Configure = Box<dyn FnOnce(&mut anchorfin::config::Settings) + Send>;
+type Start = fn(Configure) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<TestApp>> + Send>>;
+
+with_smtp_on_both_backends!(
+    a_refused_pledge_emails_each_entitled_risk_officer_once,
+    an_smtp_outage_and_restart_lose_and_duplicate_nothing,
+);
+
+/// A bank with a signing key and one risk officer.
+async fn bank_with_officer(app: &TestApp, name: &str, seed: u8) -> (Bank, String) {
+    let key = SigningKey::from_bytes(&[seed; 32]);
+    let response = app
+        .post_json(
+            "/v1/orgs",
+            Some(&app.operator_key),
+            &json!({"name": name, "role": "bank", "legal_id": format!("LEI-ALERT-{seed}"),
+                    "public_keys": [hex::encode(key.verifying_key().to_bytes())],
+                    "risk_emails": [format!("risk@bank-{seed}.example")]}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let org: Value = response.json().await.unwrap();
+    let officer_key = org["risk_officers"][0]["api_key"].as_str().unwrap().to_owned();
+    (Bank { org, key }, officer_key)
+}
+
+/// The operator's risk officer, added with the CLI beside the running server.
+fn operator_officer(app: &TestApp) -> String {
+    let output = run_against(
+        app,
+        &[
+            "risk-officer",
+            "add",
+            "--org",
+            &app.operator_id,
+            "--email",
+            "risk@operator.example",
+        ],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let body: Value = serde_json::from_slice(&output.stdout).unwrap();
+    body["api_key"].as_str().unwrap().to_owned()
+}
+
+/// Two banks race for one asset: bank one wins, bank two is refused.
+async fn refused_second_pledge(app: &TestApp, first: &Bank, second: &Bank, number: &str) -> String {
+    let deal = deal(app).await;
+    let receivable = registered(app, &deal, number, "1000.00").await;
+    let confirmed: Value = confirm(app, &deal, &receivable).await.json().await.unwrap();
+    let asset = confirmed["asset_id"].as_str().unwrap().to_owned();
+    let nonce = format!("{number}-1");
+    let response = post_with_key(
+        app,
+        "/v1/pledges",
+        &first.api_key(),
+        &nonce,
+        &pledge_body(first, &asset, "900.00", "CNY", &nonce),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let nonce = format!("{number}-2");
+    let response = post_with_key(
+        app,
+        "/v1/pledges",
+        &second.api_key(),
+        &nonce,
+        &pledge_body(second, &asset, "900.00", "CNY", &nonce),
+    )
+    .await;
+    assert_problem(response, 409, "already_encumbered").await;
+    asset
+}
+
+fn by_recipient(messages: &[(String, String, String)]) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (to, _, text) in messages {
+        map.entry(to.clone()).or_default().push(text.clone());
+    }
+    map
+}
+
+async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
+    if !smtp_tests_run() {
+        panic!("aiosmtpd is required for the e-mail tests: pip install aiosmtpd");
+    }
+    let sink = SmtpSink::up();
+    let url = sink.url();
+    let Some(app) = start(Box::new(move |settings| settings.alerts.smtp_url = Some(url))).await else {
+        return;
+    };
+    let operator_officer = operator_officer(&app);
+    let (first, first_officer) = bank_with_officer(&app, "Bank One", 31).await;
+    let (second, second_officer) = bank_with_officer(&app, "Bank Two", 32).await;
+    let asset = refused_second_pledge(&app, &first, &second, "INV-MAIL-1").await;
+
+    // One e-mail per entitled officer: the operator's, the lienholder's and
+    // the attempting bank's.
+    let messages = sink.await_exactly(3).await;
+    let mail = by_recipient(&messages);
+    assert_eq!(
+        mail.keys().cloned().collect::<Vec<_>>(),
+        vec!["risk@bank-31.example", "risk@bank-32.example", "risk@operator.example"]
+    );
+    let message_ids: std::collections::BTreeSet<&String> = messages.iter().map(|m| &m.1).collect();
+    assert_eq!(message_ids.len(), 3, "a Message-ID per recipient");
+    let operator_copy = &mail["risk@operator.example"][0];
+    assert!(operator_copy.contains("duplicate_pledge") && operator_copy.contains(&asset));
+    assert!(operator_copy.contains(&first.id()) && operator_copy.contains(&second.id()));
+    assert!(operator_copy.contains("text/plain") && operator_copy.contains("text/html"));
+    // Neither bank learns the other's identity.
+    assert!(!mail["risk@bank-31.example"][0].contains(&second.id()));
+    assert!(!mail["risk@bank-32.example"][0].contains(&first.id()));
+
+    // The API: each officer lists its own copy, redacted the same way.
+    let listed: Value = app.get("/v1/alerts", Some(&second_officer)).await.json().await.unwrap();
+    let items = listed["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{listed}");
+    assert_eq!(items[0]["kind"], "duplicate_pledge");
+    assert_eq!(items[0]["status"], "open");
+    assert_eq!(items[0]["subject_id"], asset.as_str());
+    assert_eq!(items[0]["existing_party_id"], Value::Null);
+    assert_eq!(items[0]["attempting_org_id"], second.id());
+    let alert_id = items[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/alerts/{alert_id}/acknowledgement");
+    let response = app.post_json(&path, Some(&second_officer), &json!({})).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "acknowledged");
+    assert_problem(
+        app.post_json(&path, Some(&second_officer), &json!({})).await,
+        409,
+        "already_acknowledged",
+    )
+    .await;
+    let open: Value = app
+        .get("/v1/alerts?status=open", Some(&second_officer))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(open["items"], json!([]));
+    // The operator's copy is its own, still open, and complete.
+    let listed: Value = app
+        .get("/v1/alerts?kind=duplicate_pledge", Some(&operator_officer))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"][0]["status"], "open");
+    assert_eq!(listed["items"][0]["existing_party_id"], first.id());
+    // Other organisations' officers do not see it; organisation keys may not list.
+    let lienholder: Value = app.get("/v1/alerts", Some(&first_officer)).await.json().await.unwrap();
+    assert_eq!(lienholder["items"][0]["attempting_org_id"], Value::Null);
+    assert_problem(app.get("/v1/alerts", Some(&first.api_key())).await, 403, "forbidden").await;
+    let problem = assert_problem(
+        app.get("/v1/alerts?kind=fraud", Some(&operator_officer)).await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    assert_eq!(problem["field"], "kind");
+
+    // Pagination: duplicate registrations add alerts for the operator.
+    let deal = deal_with_suffix(&app).await;
+    registered(&app, &deal, "INV-PAGE-1", "1.00").await;
+    for variant in ["inv page 1", "INV.PAGE.1", "INV/PAGE/1", "inv_page_1"] {
+        let response = crate::registry::register(&app, &deal, &crate::registry::invoice(&deal, variant, "1.00")).await;
+        assert_eq!(response.status(), 409);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/v1/alerts?limit=2&cursor={cursor}"),
+            None => "/v1/alerts?limit=2".to_owned(),
+        };
+        let page: Value = app.get(&path, Some(&operator_officer)).await.json().await.unwrap();
+        for item in page["items"].as_array().unwrap() {
+            seen.push(item["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    let unique: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique.len(), 5);
+}
+
+/// Another set of parties in the same app (legal ids must differ).
+async fn deal_with_suffix(app: &TestApp) -> Deal {
+    let buyer_key = SigningKey::from_bytes(&[12; 32]);
+    Deal {
+        supplier: crate::registry::onboard(app, "Supplier P", "supplier", "SUP-PAGE-1", vec![]).await,
+        second_supplier: crate::registry::onboard(app, "Supplier Q", "supplier", "SUP-PAGE-2", vec![]).await,
+        buyer: crate::registry::onboard(
+            app,
+            "Buyer P",
+            "core_enterprise",
+            "BUY-PAGE-1",
+            vec![hex::encode(buyer_key.verifying_key().to_bytes())],
+        )
+        .await,
+        buyer_key,
+        bank: crate::registry::onboard(app, "Bank P", "bank", "BANK-PAGE-1", vec![]).await,
+    }
+}
+
+async fn an_smtp_outage_and_restart_lose_and_duplicate_nothing(start: Start) {
+    if !smtp_tests_run() {
+        panic!("aiosmtpd is required for the e-mail tests: pip install aiosmtpd");
+    }
+    // The SMTP server is down when the alert is raised.
+    let mut sink = SmtpSink::down();
+    let url = sink.url();
+    let Some(app) = start(Box::new(move |settings| settings.alerts.smtp_url = Some(url))).await else {
+        return;
+    };
+    operator_officer(&app);
+    let (first, _) = bank_with_officer(&app, "Bank One", 33).await;
+    let (second, _) = bank_with_officer(&app, "Bank Two", 34).await;
+    refused_second_pledge(&app, &first, &second, "INV-OUTAGE-1").await;
+    // Several attempts fail meanwhile.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(sink.messages().is_empty());
+
+    // It comes back: every message arrives, once.
+    sink.start();
+    let first_batch = sink.await_exactly(3).await;
+
+    // It restarts, and an alert is raised while it is down.
+    sink.stop();
+    let (third, _) = bank_with_officer(&app, "Bank Three", 35).await;
+    let deal = deal_with_suffix(&app).await;
+    let receivable = registered(&app, &deal, "INV-OUTAGE-2", "10.00").await;
+    let confirmed: Value = confirm(&app, &deal, &receivable).await.json().await.unwrap();
+    let asset = confirmed["asset_id"].as_str().unwrap();
+    let response = post_with_key(
+        &app,
+        "/v1/pledges",
+        &first.api_key(),
+        "o-1",
+        &pledge_body(&first, asset, "10.00", "CNY", "o-1"),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let response = post_with_key(
+        &app,
+        "/v1/pledges",
+        &third.api_key(),
+        "o-2",
+        &pledge_body(&third, asset, "10.00", "CNY", "o-2"),
+    )
+    .await;
+    assert_problem(response, 409, "already_encumbered").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    sink.start();
+    let all = sink.await_exactly(6).await;
+    assert!(first_batch.iter().all(|message| all.contains(message)));
+    let recipients: Vec<&str> = all.iter().map(|m| m.0.as_str()).collect();
+    assert_eq!(
+        recipients.iter().filter(|to| **to == "risk@operator.example").count(),
+        2
+    );
+    assert_eq!(recipients.iter().filter(|to| **to == "risk@bank-35.example").count(), 1);
+}
