@@ -265,3 +265,6 @@ mod tests {
 
 #[cfg(test)]
 mod vectors;
+
+#[cfg(test)]
+mod properties;
