@@ -100,8 +100,14 @@ impl ApiError {
             Self::Refused { status, .. } | Self::Decided { status, .. } if *status == StatusCode::CONFLICT => {
                 "Conflict"
             }
-            Self::Decided { status, .. } if *status == StatusCode::NOT_FOUND => "Not found",
-            Self::Decided { status, .. } if *status == StatusCode::UNPROCESSABLE_ENTITY => "Invalid request",
+            Self::Refused { status, .. } | Self::Decided { status, .. } if *status == StatusCode::NOT_FOUND => {
+                "Not found"
+            }
+            Self::Refused { status, .. } | Self::Decided { status, .. }
+                if *status == StatusCode::UNPROCESSABLE_ENTITY =>
+            {
+                "Invalid request"
+            }
             Self::Refused { .. } | Self::Decided { .. } => "Request refused",
             Self::Unavailable => "Service unavailable",
             Self::Internal(_) => "Internal server error",

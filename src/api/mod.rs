@@ -31,75 +31,49 @@ impl From<crate::validation::FieldError> for ApiError {
     }
 }
 
-/// Every route of the service. `api-spec/openapi.yaml` describes the same set.
-pub fn routes(config: &mut web::ServiceConfig) {
-    config
-        .service(resource("/healthz", vec![web::get().to(health::healthz)]))
-        .service(resource("/readyz", vec![web::get().to(health::readyz)]))
-        .service(resource("/metrics", vec![web::get().to(metrics::render)]))
-        .service(resource("/v1/orgs", vec![web::post().to(orgs::create)]))
-        .service(resource(
-            "/v1/purchase-orders",
-            vec![web::post().to(purchase_orders::create)],
-        ))
-        .service(resource(
-            "/v1/purchase-orders/{id}",
-            vec![web::get().to(purchase_orders::show)],
-        ))
-        .service(resource(
-            "/v1/purchase-orders/{id}/acknowledgement",
-            vec![web::post().to(purchase_orders::acknowledge)],
-        ))
-        .service(resource("/v1/receivables", vec![web::post().to(receivables::create)]))
-        .service(resource(
-            "/v1/receivables/import",
-            vec![web::post().to(receivables::import)],
-        ))
-        .service(resource("/v1/receivables/{id}", vec![web::get().to(receivables::show)]))
-        .service(resource(
-            "/v1/receivables/{id}/confirmation",
-            vec![web::post().to(receivables::confirm)],
-        ))
-        .service(resource(
-            "/v1/receivables/{id}/dispute",
-            vec![web::post().to(receivables::dispute)],
-        ))
-        .service(resource("/v1/assets/{id}", vec![web::get().to(assets::show)]))
-        .service(resource("/v1/assets/{id}/split", vec![web::post().to(assets::split)]))
-        .service(resource("/v1/assets/{id}/payments", vec![web::post().to(lending::pay)]))
-        .service(resource(
-            "/v1/encumbrance/{fingerprint}",
-            vec![web::get().to(lending::encumbrance)],
-        ))
-        .service(resource("/v1/pledges", vec![web::post().to(lending::pledge)]))
-        .service(resource(
-            "/v1/pledges/{id}/release",
-            vec![web::post().to(lending::release)],
-        ))
-        .service(resource("/v1/assignments", vec![web::post().to(lending::assign)]))
-        .service(resource("/v1/alerts", vec![web::get().to(alerts::list)]))
-        .service(resource(
-            "/v1/alerts/{id}/acknowledgement",
-            vec![web::post().to(alerts::acknowledge)],
-        ))
-        .service(resource("/v1/ledger/head", vec![web::get().to(ledger::head)]))
-        .service(resource(
-            "/v1/ledger/public-key",
-            vec![web::get().to(ledger::public_key)],
-        ))
-        .service(resource("/v1/ledger/entries", vec![web::get().to(ledger::entries)]))
-        .service(resource(
-            "/v1/ledger/leaves/{leaf_hash}",
-            vec![web::get().to(ledger::leaf)],
-        ))
-        .service(resource(
-            "/v1/ledger/proofs/inclusion",
-            vec![web::get().to(ledger::inclusion)],
-        ))
-        .service(resource(
-            "/v1/ledger/proofs/consistency",
-            vec![web::get().to(ledger::consistency)],
-        ));
+/// Declares the route table once: `routes` registers it and `ROUTES`
+/// lists it, so the list cannot drift from what is served. A test checks
+/// `api-spec/openapi.yaml` against `ROUTES`.
+macro_rules! route_table {
+    ($($path:literal => $method:ident $handler:path),* $(,)?) => {
+        /// Every (method, path) the service answers, as registered.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        /// Every route of the service. `api-spec/openapi.yaml` describes the same set.
+        pub fn routes(config: &mut web::ServiceConfig) {
+            $(config.service(resource($path, vec![web::$method().to($handler)]));)*
+        }
+    };
+}
+
+route_table! {
+    "/healthz" => get health::healthz,
+    "/readyz" => get health::readyz,
+    "/metrics" => get metrics::render,
+    "/v1/orgs" => post orgs::create,
+    "/v1/purchase-orders" => post purchase_orders::create,
+    "/v1/purchase-orders/{id}" => get purchase_orders::show,
+    "/v1/purchase-orders/{id}/acknowledgement" => post purchase_orders::acknowledge,
+    "/v1/receivables" => post receivables::create,
+    "/v1/receivables/import" => post receivables::import,
+    "/v1/receivables/{id}" => get receivables::show,
+    "/v1/receivables/{id}/confirmation" => post receivables::confirm,
+    "/v1/receivables/{id}/dispute" => post receivables::dispute,
+    "/v1/assets/{id}" => get assets::show,
+    "/v1/assets/{id}/split" => post assets::split,
+    "/v1/assets/{id}/payments" => post lending::pay,
+    "/v1/encumbrance/{fingerprint}" => get lending::encumbrance,
+    "/v1/pledges" => post lending::pledge,
+    "/v1/pledges/{id}/release" => post lending::release,
+    "/v1/assignments" => post lending::assign,
+    "/v1/alerts" => get alerts::list,
+    "/v1/alerts/{id}/acknowledgement" => post alerts::acknowledge,
+    "/v1/ledger/head" => get ledger::head,
+    "/v1/ledger/public-key" => get ledger::public_key,
+    "/v1/ledger/entries" => get ledger::entries,
+    "/v1/ledger/leaves/{leaf_hash}" => get ledger::leaf,
+    "/v1/ledger/proofs/inclusion" => get ledger::inclusion,
+    "/v1/ledger/proofs/consistency" => get ledger::consistency,
 }
 
 /// A resource id from the path; one that is not a UUID names nothing (404).
@@ -115,7 +89,15 @@ fn resource(path: &str, routes: Vec<Route>) -> actix_web::Resource {
         .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::MethodNotAllowed) }))
 }
 
+/// What an unknown path is answered with (a 404 like any other, with its
+/// own detail so that a missing route can be told from a missing resource).
+pub const NO_ROUTE: &str = "no route matches this path";
+
 /// Anything that matched no route.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound)
+    Err(ApiError::Refused {
+        status: actix_web::http::StatusCode::NOT_FOUND,
+        code: "not_found",
+        detail: NO_ROUTE.to_owned(),
+    })
 }

@@ -14,3 +14,4 @@ mod orgs;
 mod processes;
 mod registry;
 mod rfc9162;
+mod spec;

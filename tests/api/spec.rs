@@ -1,0 +1,95 @@
+//! `api-spec/openapi.yaml` stays true: it documents exactly the routes the
+//! application registers, and every documented route is served (answered by
+//! its handler, not by the router's fallback), while other methods on the
+//! same paths are 405.
+
+use std::collections::BTreeSet;
+
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::helpers::TestApp;
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+fn documented() -> BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/api-spec/openapi.yaml")).unwrap();
+    let documents = YamlLoader::load_from_str(&text).expect("the spec is valid YAML");
+    let spec = &documents[0];
+    assert_eq!(
+        spec["openapi"].as_str().map(|version| version.starts_with("3.1")),
+        Some(true)
+    );
+    let Yaml::Hash(paths) = &spec["paths"] else {
+        panic!("the spec has no paths")
+    };
+    let mut routes = BTreeSet::new();
+    for (path, item) in paths {
+        let Yaml::Hash(operations) = item else {
+            panic!("{path:?} is not a path item")
+        };
+        for (method, _) in operations {
+            let method = method.as_str().unwrap();
+            if METHODS.contains(&method) {
+                routes.insert((method.to_owned(), path.as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    routes
+}
+
+fn registered() -> BTreeSet<(String, String)> {
+    anchorfin::api::ROUTES
+        .iter()
+        .map(|(method, path)| ((*method).to_owned(), (*path).to_owned()))
+        .collect()
+}
+
+#[test]
+fn the_spec_documents_exactly_the_registered_routes() {
+    let (documented, registered) = (documented(), registered());
+    let undocumented: Vec<_> = registered.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&registered).collect();
+    assert!(
+        undocumented.is_empty() && unserved.is_empty(),
+        "served but not in api-spec/openapi.yaml: {undocumented:?}; in the spec but not served: {unserved:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_registered_route_is_served_and_other_methods_are_405() {
+    let app = TestApp::sqlite().await;
+    let sample = |path: &str| {
+        path.replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{fingerprint}", &"ab".repeat(32))
+            .replace("{leaf_hash}", &"cd".repeat(32))
+    };
+    for (method, path) in anchorfin::api::ROUTES {
+        let url = app.url(&sample(path));
+        let response = app
+            .client
+            .request(method.to_uppercase().parse().unwrap(), &url)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert_ne!(status, 405, "{method} {path}");
+        assert_ne!(
+            body["detail"],
+            anchorfin::api::NO_ROUTE,
+            "{method} {path} fell through to the router's 404"
+        );
+        for other in METHODS.iter().filter(|other| *other != method) {
+            let response = app
+                .client
+                .request(other.to_uppercase().parse().unwrap(), &url)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{other} {path}");
+        }
+    }
+    let response = app.get("/v1/nothing-here", None).await;
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["detail"], anchorfin::api::NO_ROUTE);
+}
