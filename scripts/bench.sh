@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Pledge decisions per second, measured over loopback HTTP with
-# `anchorfin-load` (64 clients by default) against a release build on
-# PostgreSQL and on SQLite, and beside it, in the same run, pgbench's figure
-# for the raw SQL transaction one pledge decision needs (lock the asset row,
-# look for an active lien, append a ledger leaf, insert the lien and the
-# idempotency record, commit). Afterwards it checks in the database that no
-# asset ever got two active liens. Results go to docs/BENCHMARKS.md.
+# Registrations, confirmations, pledge decisions (a share of them raced on
+# hot assets) and encumbrance look-ups per second, measured over loopback
+# HTTP with `anchorfin-load` (64 clients by default) against a release build
+# on PostgreSQL and on SQLite; beside them, in the same run, pgbench's
+# figures for the raw SQL each needs (a registration: look up the
+# fingerprint, insert the receivable, its ledger leaf and queue row; a
+# pledge: lock the asset row, look for an active lien, append a ledger leaf,
+# insert the lien and the idempotency record; a look-up: the receivable by
+# fingerprint and whether it has an active lien), one per commit.
+# Afterwards it checks in the database that no asset ever got two active
+# liens. Results go to docs/BENCHMARKS.md.
 #
 #   scripts/bench.sh                # both backends
 #   CLIENTS=32 ASSETS=2000 scripts/bench.sh
@@ -16,6 +20,7 @@ ADMIN_URL="${ANCHORFIN_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/po
 CLIENTS="${CLIENTS:-64}"
 ASSETS="${ASSETS:-3000}"
 PORT="${PORT:-18080}"
+export POOL="${POOL:-32}" # the server's database connections
 SECONDS_RAW="${SECONDS_RAW:-20}"
 OUT="${OUT:-docs/BENCHMARKS.md}"
 
@@ -48,7 +53,8 @@ run_backend() { # postgres|sqlite -> JSON report on stdout
   local operator_key
   operator_key="$("$BIN" org add "${db_args[@]}" --name "Bench operator" --role operator --legal-id "BENCH-OPS" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')"
-  RUST_LOG=warn "$BIN" serve "${db_args[@]}" --bind "127.0.0.1:$PORT" >"$work/$backend.log" 2>&1 &
+  RUST_LOG=warn "$BIN" serve "${db_args[@]}" --bind "127.0.0.1:$PORT" --database-max-connections "$POOL" \
+    >"$work/$backend.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do
     curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
@@ -85,11 +91,18 @@ print(json.dumps(report))
 PY
 }
 
-raw_pgbench() { # -> transactions per second of the raw pledge transaction
+raw_pgbench() { # SCRIPT -> transactions per second of the raw transaction
+  pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_RAW" -f "$work/$1.sql" "$raw_url" 2>/dev/null | awk '/^tps/ {print $3; exit}'
+}
+
+prepare_raw() {
   psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS anchorfin_bench_raw WITH (FORCE)" -c "CREATE DATABASE anchorfin_bench_raw" >/dev/null
-  local url
-  url="$(with_database "$ADMIN_URL" anchorfin_bench_raw)"
-  psql -q "$url" >/dev/null <<'SQL'
+  raw_url="$(with_database "$ADMIN_URL" anchorfin_bench_raw)"
+  psql -q "$raw_url" >/dev/null <<'SQL'
+CREATE TABLE receivables (id BIGSERIAL PRIMARY KEY, fingerprint BYTEA NOT NULL UNIQUE, supplier_id TEXT NOT NULL,
+  buyer_id TEXT NOT NULL, invoice_number TEXT NOT NULL, amount_minor BIGINT NOT NULL, status TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
+INSERT INTO receivables (fingerprint, supplier_id, buyer_id, invoice_number, amount_minor, status, created_at)
+  SELECT sha256(int8send(g)), 's', 'b', 'INV-' || g, 100000, 'confirmed', now() FROM generate_series(1, 1000000) g;
 CREATE TABLE assets (id BIGINT PRIMARY KEY, status TEXT NOT NULL, updated_at TIMESTAMP NOT NULL);
 INSERT INTO assets SELECT g, 'active', now() FROM generate_series(1, 1000000) g;
 CREATE TABLE liens (id BIGSERIAL PRIMARY KEY, asset_id BIGINT NOT NULL, bank_id INT NOT NULL, status TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
@@ -97,6 +110,7 @@ CREATE UNIQUE INDEX liens_one_active ON liens (asset_id) WHERE status = 'active'
 CREATE TABLE ledger_leaves (leaf_hash BYTEA PRIMARY KEY, entry BYTEA NOT NULL, details TEXT NOT NULL);
 CREATE TABLE ledger_queue (id BIGSERIAL PRIMARY KEY, leaf_hash BYTEA NOT NULL);
 CREATE TABLE idempotency_keys (bank_id INT, key TEXT, response TEXT, PRIMARY KEY (bank_id, key));
+VACUUM ANALYZE;
 SQL
   cat >"$work/pledge.sql" <<'SQL'
 \set asset random(1, 1000000)
@@ -110,20 +124,38 @@ INSERT INTO liens (asset_id, bank_id, status, created_at) VALUES (:asset, :clien
 INSERT INTO idempotency_keys VALUES (:client_id, 'k' || :asset || random(), '{}') ON CONFLICT DO NOTHING;
 COMMIT;
 SQL
-  pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_RAW" -f "$work/pledge.sql" "$url" 2>/dev/null |
-    awk '/^tps/ {print $3; exit}'
+  cat >"$work/register.sql" <<'SQL'
+\set n random(1, 1000000000)
+BEGIN;
+SELECT id FROM receivables WHERE fingerprint = sha256(('new' || :n)::bytea);
+INSERT INTO ledger_leaves VALUES (sha256(('leaf' || :n || random())::bytea), repeat('e', 200)::bytea, repeat('d', 300));
+INSERT INTO ledger_queue (leaf_hash) VALUES (sha256(('queue' || :n || random())::bytea));
+INSERT INTO receivables (fingerprint, supplier_id, buyer_id, invoice_number, amount_minor, status, created_at)
+  VALUES (sha256(('fp' || :n || random())::bytea), 's', 'b', 'INV', 100000, 'registered', now());
+COMMIT;
+SQL
+  cat >"$work/lookup.sql" <<'SQL'
+\set n random(1, 1000000)
+SELECT id, status FROM receivables WHERE fingerprint = sha256(int8send(:n));
+SELECT EXISTS (SELECT 1 FROM liens WHERE asset_id = :n AND status = 'active');
+SQL
 }
 
-echo "raw PostgreSQL (pgbench, $CLIENTS clients, ${SECONDS_RAW}s)..." >&2
-raw_tps="$(raw_pgbench)"
+echo "raw PostgreSQL (pgbench, $CLIENTS clients, ${SECONDS_RAW}s each)..." >&2
+prepare_raw
+raw_register="$(raw_pgbench register)"
+raw_pledge="$(raw_pgbench pledge)"
+raw_lookup="$(raw_pgbench lookup)"
 echo "anchorfin on PostgreSQL..." >&2
 pg_report="$(run_backend postgres)"
 echo "anchorfin on SQLite..." >&2
 sqlite_report="$(run_backend sqlite)"
 
-python3 - "$OUT" "$raw_tps" "$pg_report" "$sqlite_report" "$CLIENTS" "$ASSETS" <<'PY'
+python3 - "$OUT" "$raw_register" "$raw_pledge" "$raw_lookup" "$pg_report" "$sqlite_report" "$CLIENTS" "$ASSETS" <<'PY'
 import datetime, json, os, platform, subprocess, sys
-out, raw, pg, sq, clients, assets = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3]), json.loads(sys.argv[4]), sys.argv[5], sys.argv[6]
+out = sys.argv[1]
+raw = {"register": float(sys.argv[2]), "pledge": float(sys.argv[3]), "lookup": float(sys.argv[4])}
+pg, sq, clients, assets = json.loads(sys.argv[5]), json.loads(sys.argv[6]), sys.argv[7], sys.argv[8]
 def cpu():
     for line in open("/proc/cpuinfo"):
         if line.startswith("model name"):
@@ -131,33 +163,42 @@ def cpu():
     return platform.processor()
 pg_version = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
 mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30)
-def row(name, r):
-    l = r["latency_ms"]
-    return (f"| anchorfin on {name} | {r['decisions_per_second']:.0f} | {l['p50']:.1f} | {l['p99']:.1f} | {l['p99_9']:.1f} "
-            f"| {r['statuses']} | {r['server_peak_rss_mb']} | {r['decisions_per_second'] / raw:.2f} |")
-section = f"""## Pledge decisions ({datetime.date.today()})
+def rows(name, report):
+    lines = []
+    for phase in report["phases"]:
+        l = phase["latency_ms"]
+        base = raw.get(phase["phase"])
+        ratio = f"{phase['per_second'] / base:.2f}" if base else ""
+        lines.append(f"| {phase['phase']} | anchorfin on {name} | {phase['per_second']:.0f} | {l['p50']:.1f} | {l['p99']:.1f} "
+                     f"| {l['p99_9']:.1f} | {phase['statuses']} | {ratio} |")
+    return "\n".join(lines)
+raw_rows = "\n".join(f"| {k} | raw PostgreSQL transaction (pgbench) | {v:.0f} | | | | | 1.00 |" for k, v in raw.items())
+section = f"""## Throughput over HTTP ({datetime.date.today()})
 
-`scripts/bench.sh`: {clients} concurrent HTTP clients over loopback, {assets} confirmed assets,
-each pledged once and 10% raced by a second bank (refused 409), release build,
-durable commits (PostgreSQL `synchronous_commit=on`; SQLite WAL with
-`synchronous=FULL`). The raw figure is pgbench running the same SQL one
-pledge decision needs, one decision per commit, {clients} clients, in the same run.
+`scripts/bench.sh`: {clients} concurrent HTTP clients over loopback (the
+load generator runs on the same machine), {assets} receivables registered,
+confirmed, pledged (10% raced by a second bank, refused 409) and looked up
+(4 look-ups each); release build; durable commits (PostgreSQL
+`synchronous_commit=on`; SQLite WAL with `synchronous=FULL`). The raw figures
+are pgbench running the SQL each operation needs, one per commit, {clients}
+clients, in the same run. The server used {os.environ.get('POOL', '32')} database connections. Server peak RSS: {pg['server_peak_rss_mb']} MB on
+PostgreSQL, {sq['server_peak_rss_mb']} MB on SQLite.
 Machine: {os.cpu_count()} cores ({cpu()}), {mem_gb} GiB, {pg_version}.
 
-| what | decisions/s | p50 ms | p99 ms | p99.9 ms | answers | server peak RSS MB | ratio to raw |
+| operation | what | per second | p50 ms | p99 ms | p99.9 ms | answers | ratio to raw |
 |---|---|---|---|---|---|---|---|
-| raw PostgreSQL transaction (pgbench) | {raw:.0f} | | | | | | 1.00 |
-{row("PostgreSQL", pg)}
-{row("SQLite", sq)}
+{raw_rows}
+{rows("PostgreSQL", pg)}
+{rows("SQLite", sq)}
 
-After each run the script checks that no asset has two active liens (none had).
+After each run the script checked that no asset has two active liens (none had).
 """
 header = "# Benchmarks\n\nMeasured figures, each beside the raw database's own figure for the same work in the same run (SPEC section 9).\n\n"
 try:
     existing = open(out).read()
 except FileNotFoundError:
     existing = header
-marker = "## Pledge decisions"
+marker = "## Throughput over HTTP ("
 if marker in existing:
     start = existing.index(marker)
     rest = existing[start + len(marker):]

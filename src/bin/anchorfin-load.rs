@@ -1,16 +1,22 @@
 //! `anchorfin-load`: a load generator for a running Anchorfin server.
 //!
-//! Scenario `pledges`: onboards a supplier, a buyer and B banks (with the
-//! operator's API key), registers and confirms N receivables (not timed),
-//! then C concurrent clients send signed pledges over HTTP: every asset is
-//! pledged by one bank and, for a share of them (`--conflict-percent`), a
-//! second bank races for the same asset. It reports decisions per second,
-//! p50/p99/p99.9 latency and answers by status. Afterwards `scripts/bench.sh`
-//! checks in the database that no asset has two active liens.
+//! It onboards a supplier, a buyer and B banks (with the operator's API
+//! key), then runs timed phases, each with C concurrent clients over HTTP:
+//!
+//! 1. `register`: N receivables registered by the supplier;
+//! 2. `confirm`: each confirmed by the buyer's ed25519 signature;
+//! 3. `pledge`: each asset pledged by one bank and, for a share of them
+//!    (`--conflict-percent`), raced by a second bank on the hot asset (409);
+//! 4. `lookup`: encumbrance look-ups by fingerprint from the banks.
+//!
+//! Each phase reports requests per second, p50/p99/p99.9 latency and the
+//! answers by status; unexpected answers fail the run. Afterwards
+//! `scripts/bench.sh` checks in the database that no asset has two active
+//! liens.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Parser;
@@ -79,49 +85,128 @@ async fn main() -> anyhow::Result<()> {
                 .await?,
         );
     }
-    let assets = api
-        .confirmed_assets(&supplier, &buyer, &run, args.assets, args.clients)
-        .await?;
+    let supplier = Arc::new(supplier);
+    let buyer = Arc::new(buyer);
+    let banks = Arc::new(banks);
+    let mut phases = Vec::new();
 
-    // Each job: (asset, bank index); conflicting assets get a second bank.
+    // 1. Registrations.
+    let numbers: Vec<usize> = (0..args.assets).collect();
+    let (api1, supplier1, buyer1, run1) = (api.clone(), supplier.clone(), buyer.clone(), run.clone());
+    let (report, registered) = phase("register", args.clients, numbers, move |number| {
+        let (api, supplier, buyer, run) = (api1.clone(), supplier1.clone(), buyer1.clone(), run1.clone());
+        async move { api.register(&supplier, &buyer, &run, number).await }
+    })
+    .await;
+    phases.push(report);
+
+    // 2. Confirmations.
+    let (api2, buyer2) = (api.clone(), buyer.clone());
+    let (report, assets) = phase(
+        "confirm",
+        args.clients,
+        registered.clone(),
+        move |receivable: Registered| {
+            let (api, buyer) = (api2.clone(), buyer2.clone());
+            async move { api.confirm(&buyer, &receivable).await }
+        },
+    )
+    .await;
+    phases.push(report);
+
+    // 3. Pledges, a share of them raced on the same asset by a second bank.
     let mut jobs = Vec::with_capacity(assets.len() * 2);
     for (index, asset) in assets.iter().enumerate() {
-        jobs.push((asset.clone(), index % banks.len()));
+        jobs.push((asset.clone(), index % banks.len(), format!("load-{run}-{index}-a")));
         if (index % 100) < usize::from(args.conflict_percent) && banks.len() > 1 {
-            jobs.push((asset.clone(), (index + 1) % banks.len()));
+            jobs.push((
+                asset.clone(),
+                (index + 1) % banks.len(),
+                format!("load-{run}-{index}-b"),
+            ));
         }
     }
-    let jobs = Arc::new(jobs);
-    let banks = Arc::new(banks);
+    let (api3, banks3) = (api.clone(), banks.clone());
+    let (report, _) = phase(
+        "pledge",
+        args.clients,
+        jobs,
+        move |(asset, bank, nonce): (String, usize, String)| {
+            let (api, banks) = (api3.clone(), banks3.clone());
+            async move { (api.pledge(&banks[bank], &asset, &nonce).await, None::<()>) }
+        },
+    )
+    .await;
+    phases.push(report);
+
+    // 4. Encumbrance look-ups of the registered fingerprints.
+    let lookups: Vec<(String, usize)> = (0..registered.len() * 4)
+        .map(|index| {
+            (
+                registered[index % registered.len()].fingerprint.clone(),
+                index % banks.len(),
+            )
+        })
+        .collect();
+    let (api4, banks4) = (api.clone(), banks.clone());
+    let (report, _) = phase(
+        "lookup",
+        args.clients,
+        lookups,
+        move |(fingerprint, bank): (String, usize)| {
+            let (api, banks) = (api4.clone(), banks4.clone());
+            async move { (api.lookup(&banks[bank], &fingerprint).await, None::<()>) }
+        },
+    )
+    .await;
+    phases.push(report);
+
+    let report = json!({ "clients": args.clients, "assets": args.assets, "phases": phases });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    let unexpected: u64 = phases.iter().filter_map(|phase| phase["unexpected"].as_u64()).sum();
+    if unexpected > 0 {
+        bail!("{unexpected} answers were not the expected ones");
+    }
+    Ok(())
+}
+
+/// Runs `work` over `items` with `clients` concurrent workers; returns the
+/// phase's report and the outputs of the successful items, in item order.
+async fn phase<T, O, F, Fut>(name: &str, clients: usize, items: Vec<T>, work: F) -> (Value, Vec<O>)
+where
+    T: Clone + Send + Sync + 'static,
+    O: Send + 'static,
+    F: Fn(T) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = (u16, Option<O>)> + Send,
+{
+    eprintln!("{name}: {} requests from {clients} clients", items.len());
+    let items = Arc::new(items);
     let next = Arc::new(AtomicUsize::new(0));
-    eprintln!("pledging: {} requests from {} clients", jobs.len(), args.clients);
     let started = Instant::now();
-    let mut workers = Vec::with_capacity(args.clients);
-    for _ in 0..args.clients {
-        let (api, jobs, banks, next, run) = (api.clone(), jobs.clone(), banks.clone(), next.clone(), run.clone());
+    let mut workers = Vec::with_capacity(clients);
+    for _ in 0..clients.max(1) {
+        let (items, next, work) = (items.clone(), next.clone(), work.clone());
         workers.push(tokio::spawn(async move {
             let mut seen = Vec::new();
             loop {
                 let index = next.fetch_add(1, Ordering::Relaxed);
-                let Some((asset, bank)) = jobs.get(index) else { break };
-                let bank = &banks[*bank];
-                let nonce = format!("load-{run}-{index}");
+                let Some(item) = items.get(index) else { break };
                 let began = Instant::now();
-                let status = api.pledge(bank, asset, &nonce).await;
-                seen.push((began.elapsed(), status));
+                let (status, output) = work(item.clone()).await;
+                seen.push((index, began.elapsed(), status, output));
             }
             seen
         }));
     }
-    let mut latencies = Vec::with_capacity(jobs.len());
-    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    let mut results = Vec::with_capacity(items.len());
     for worker in workers {
-        for (latency, status) in worker.await? {
-            latencies.push(latency);
-            *statuses.entry(status).or_default() += 1;
+        if let Ok(seen) = worker.await {
+            results.extend(seen);
         }
     }
     let elapsed = started.elapsed();
+    results.sort_by_key(|(index, ..)| *index);
+    let mut latencies: Vec<Duration> = results.iter().map(|(_, latency, ..)| *latency).collect();
     latencies.sort();
     let percentile = |p: f64| -> f64 {
         let rank = ((latencies.len() as f64 - 1.0) * p).round() as usize;
@@ -129,25 +214,42 @@ async fn main() -> anyhow::Result<()> {
             .get(rank)
             .map_or(0.0, |latency| latency.as_secs_f64() * 1000.0)
     };
-    let report = json!({
-        "scenario": "pledges",
-        "clients": args.clients,
-        "requests": latencies.len(),
-        "seconds": elapsed.as_secs_f64(),
-        "decisions_per_second": latencies.len() as f64 / elapsed.as_secs_f64(),
-        "latency_ms": { "p50": percentile(0.50), "p99": percentile(0.99), "p99_9": percentile(0.999) },
-        "statuses": statuses,
-    });
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    let mut statuses = std::collections::BTreeMap::<u16, usize>::new();
+    for (_, _, status, _) in &results {
+        *statuses.entry(*status).or_default() += 1;
+    }
+    let expected: &[u16] = match name {
+        "register" => &[201],
+        "confirm" | "lookup" => &[200],
+        _ => &[201, 409],
+    };
     let unexpected: usize = statuses
         .iter()
-        .filter(|(status, _)| !matches!(**status, 201 | 409))
+        .filter(|(status, _)| !expected.contains(status))
         .map(|(_, count)| count)
         .sum();
-    if unexpected > 0 {
-        bail!("{unexpected} answers were neither 201 nor 409");
-    }
-    Ok(())
+    let report = json!({
+        "phase": name,
+        "requests": results.len(),
+        "seconds": elapsed.as_secs_f64(),
+        "per_second": results.len() as f64 / elapsed.as_secs_f64(),
+        "latency_ms": { "p50": percentile(0.50), "p99": percentile(0.99), "p99_9": percentile(0.999) },
+        "statuses": statuses,
+        "unexpected": unexpected,
+    });
+    eprintln!("{name}: {report}");
+    (
+        report,
+        results.into_iter().filter_map(|(_, _, _, output)| output).collect(),
+    )
+}
+
+/// A registered receivable, as the confirmation needs it.
+#[derive(Clone)]
+struct Registered {
+    id: String,
+    fingerprint: String,
+    supplier_id: String,
 }
 
 #[derive(Clone)]
@@ -188,51 +290,61 @@ impl Api {
         })
     }
 
-    /// Registers and confirms `count` receivables, `parallel` at a time.
-    async fn confirmed_assets(
-        &self,
-        supplier: &Party,
-        buyer: &Party,
-        run: &str,
-        count: usize,
-        parallel: usize,
-    ) -> anyhow::Result<Vec<String>> {
-        let mut assets = Vec::with_capacity(count);
-        let numbers: Vec<usize> = (0..count).collect();
-        for chunk in numbers.chunks(parallel.max(1)) {
-            let mut tasks = Vec::with_capacity(chunk.len());
-            for number in chunk {
-                let api = self.clone();
-                let (supplier_key, buyer_key, buyer_id) =
-                    (supplier.api_key.clone(), buyer.api_key.clone(), buyer.id.clone());
-                let signing = buyer.signing.clone();
-                let invoice = format!("LOAD-{run}-{number}");
-                tasks.push(tokio::spawn(async move {
-                    let body = json!({"buyer_id": buyer_id, "invoice_number": invoice, "issue_date": "2026-11-01",
-                                      "due_date": "2030-12-31", "currency": "CNY", "amount": "1000.00"});
-                    let receivable = api.post("/v1/receivables", &supplier_key, &body).await?;
-                    let message = [
-                        "anchorfin/v1/confirm".to_owned(),
-                        format!("receivable={}", text(&receivable, "id")?),
-                        format!("fingerprint={}", text(&receivable, "fingerprint")?),
-                        "amount=1000.00".to_owned(),
-                        "currency=CNY".to_owned(),
-                        "due_date=2030-12-31".to_owned(),
-                        format!("supplier={}", text(&receivable, "supplier_id")?),
-                        format!("buyer={buyer_id}"),
-                    ]
-                    .join("\n");
-                    let signature = hex::encode(signing.sign(message.as_bytes()).to_bytes());
-                    let path = format!("/v1/receivables/{}/confirmation", text(&receivable, "id")?);
-                    let confirmed = api.post(&path, &buyer_key, &json!({ "signature": signature })).await?;
-                    text(&confirmed, "asset_id")
-                }));
-            }
-            for task in tasks {
-                assets.push(task.await??);
-            }
-        }
-        Ok(assets)
+    async fn register(&self, supplier: &Party, buyer: &Party, run: &str, number: usize) -> (u16, Option<Registered>) {
+        let body = json!({"buyer_id": buyer.id, "invoice_number": format!("LOAD-{run}-{number}"),
+                          "issue_date": "2026-11-01", "due_date": "2030-12-31", "currency": "CNY", "amount": "1000.00"});
+        let response = self
+            .client
+            .post(format!("{}/v1/receivables", self.base))
+            .bearer_auth(&supplier.api_key)
+            .json(&body)
+            .send()
+            .await;
+        let Ok(response) = response else { return (0, None) };
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        let registered = match (
+            text(&body, "id"),
+            text(&body, "fingerprint"),
+            text(&body, "supplier_id"),
+        ) {
+            (Ok(id), Ok(fingerprint), Ok(supplier_id)) => Some(Registered {
+                id,
+                fingerprint,
+                supplier_id,
+            }),
+            _ => None,
+        };
+        (status, registered)
+    }
+
+    async fn confirm(&self, buyer: &Party, receivable: &Registered) -> (u16, Option<String>) {
+        let message = format!(
+            "anchorfin/v1/confirm\nreceivable={}\nfingerprint={}\namount=1000.00\ncurrency=CNY\ndue_date=2030-12-31\nsupplier={}\nbuyer={}",
+            receivable.id, receivable.fingerprint, receivable.supplier_id, buyer.id
+        );
+        let signature = hex::encode(buyer.signing.sign(message.as_bytes()).to_bytes());
+        let response = self
+            .client
+            .post(format!("{}/v1/receivables/{}/confirmation", self.base, receivable.id))
+            .bearer_auth(&buyer.api_key)
+            .json(&json!({ "signature": signature }))
+            .send()
+            .await;
+        let Ok(response) = response else { return (0, None) };
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        (status, text(&body, "asset_id").ok())
+    }
+
+    async fn lookup(&self, bank: &Party, fingerprint: &str) -> u16 {
+        let response = self
+            .client
+            .get(format!("{}/v1/encumbrance/{fingerprint}", self.base))
+            .bearer_auth(&bank.api_key)
+            .send()
+            .await;
+        response.map_or(0, |response| response.status().as_u16())
     }
 
     /// One signed pledge of the whole face value; returns the status (0 when
