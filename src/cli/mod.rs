@@ -1,5 +1,6 @@
 //! The `anchorfin` command line. `main.rs` only calls [`main`].
 
+mod import;
 mod keys;
 mod orgs;
 mod serve;
@@ -43,6 +44,8 @@ enum Command {
     Sign(keys::SignArgs),
     /// Audit a running server's ledger; exit non-zero naming the first bad index.
     Verify(verify::VerifyArgs),
+    /// Register a supplier's invoices from a CSV or UBL 2.1 file; prints the per-row report.
+    Import(import::ImportArgs),
 }
 
 /// Where the data lives; every subcommand that touches the database takes these.
@@ -89,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Key(command) => keys::run_key(command),
         Command::Sign(args) => keys::sign(args),
         Command::Verify(args) => verify::run(args),
+        Command::Import(args) => import::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

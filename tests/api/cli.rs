@@ -31,8 +31,51 @@ pub fn run_against(app: &TestApp, args: &[&str]) -> Output {
 
 on_both_backends!(
     org_add_beside_a_running_server_prints_a_working_key,
-    risk_officer_add_prints_a_working_key
+    risk_officer_add_prints_a_working_key,
+    import_registers_a_csv_file_beside_a_running_server,
 );
+
+async fn import_registers_a_csv_file_beside_a_running_server(app: TestApp) {
+    let supplier = app.create_org("Supplier", "supplier", "SUP-CLI-1").await;
+    app.create_org("Buyer", "core_enterprise", "BUY-CLI-1").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("invoices.csv");
+    std::fs::write(
+        &file,
+        "invoice_number,buyer_legal_id,issue_date,due_date,currency,amount,po_number\n\
+         CLI-1,BUY-CLI-1,2026-11-01,2027-01-31,CNY,10.00,\n\
+         CLI-2,BUY-CLI-1,2026-11-01,2027-01-31,CNY,not-money,\n",
+    )
+    .unwrap();
+    let supplier_id = supplier["id"].as_str().unwrap();
+    let output = run_against(
+        &app,
+        &["import", "--org", supplier_id, "--file", file.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["created"], 1, "{report}");
+    assert_eq!(report["results"][1]["field"], "amount");
+    // The server sees it.
+    let id = report["results"][0]["id"].as_str().unwrap();
+    let response = app
+        .get(&format!("/v1/receivables/{id}"), supplier["api_key"].as_str())
+        .await;
+    assert_eq!(response.status(), 200);
+    // Again: every row is a duplicate now.
+    let output = run_against(
+        &app,
+        &["import", "--org", supplier_id, "--file", file.to_str().unwrap()],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["results"][0]["code"], "duplicate_registration");
+    // Only a supplier's invoices are imported.
+    let output = run_against(
+        &app,
+        &["import", "--org", &app.operator_id, "--file", file.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+}
 
 async fn org_add_beside_a_running_server_prints_a_working_key(app: TestApp) {
     let output = run_against(

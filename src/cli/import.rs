@@ -1,0 +1,70 @@
+//! `anchorfin import --org ID --file FILE [--format csv|ubl]`: the bulk
+//! upload of `POST /v1/receivables/import`, run on the database directly
+//! for a supplier (for ERP exports on the operator's side). Prints the same
+//! per-row report; exits 0 when the file was read, whatever the rows' fate.
+//! A running server picks the new ledger entries up on its next poll.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use uuid::Uuid;
+
+use super::serve::open;
+use super::{print_json, CliError, DatabaseArgs};
+use crate::domain::Role;
+use crate::registry::{import_receivables, ImportFailure, ImportFormat, RegistryError};
+use crate::store::organizations as repository;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Csv,
+    Ubl,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The supplier organisation the invoices are registered for.
+    #[arg(long)]
+    org: String,
+    /// The CSV file or UBL 2.1 Invoice XML document (at most 10,000 invoices).
+    #[arg(long)]
+    file: PathBuf,
+    /// Defaults from the file's extension (.csv, else UBL).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+pub fn run(args: ImportArgs) -> Result<(), CliError> {
+    let organization =
+        Uuid::parse_str(args.org.trim()).map_err(|_| CliError::Usage("--org: not an organisation id".to_owned()))?;
+    let body = std::fs::read(&args.file)
+        .map_err(|error| CliError::Usage(format!("--file: cannot read {}: {error}", args.file.display())))?;
+    let format = match args.format {
+        Some(Format::Csv) => ImportFormat::Csv,
+        Some(Format::Ubl) => ImportFormat::Ubl,
+        None if args
+            .file
+            .extension()
+            .is_some_and(|extension| extension.eq_ignore_ascii_case("csv")) =>
+        {
+            ImportFormat::Csv
+        }
+        None => ImportFormat::Ubl,
+    };
+    let mut connection = open(&args.database)?;
+    let supplier = repository::find_organization(&mut connection, &organization.to_string())?
+        .ok_or_else(|| CliError::Usage("--org: no organisation has this id".to_owned()))?;
+    if supplier.role != Role::Supplier.as_str() {
+        return Err(CliError::Usage(
+            "--org: only a supplier's invoices are imported".to_owned(),
+        ));
+    }
+    let report = import_receivables(&mut connection, &supplier.id, format, &body).map_err(|error| match error {
+        ImportFailure::Upload(error) => CliError::Usage(format!("--file: {error}")),
+        ImportFailure::Registry(RegistryError::Database(error)) => CliError::Failed(error.into()),
+        ImportFailure::Registry(error) => CliError::Usage(error.to_string()),
+    })?;
+    print_json(&report)
+}
