@@ -81,6 +81,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(BodyLimit(body_limit))
                 .app_data(web::PayloadConfig::new(body_limit))
+                .wrap(from_fn(crate::api::idempotency::replay))
                 .wrap(from_fn(observe))
                 .configure(crate::api::routes)
                 .default_service(web::to(crate::api::not_found))

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod health;
+pub mod idempotency;
 pub mod json;
 pub mod ledger;
 pub mod lending;

@@ -10,6 +10,7 @@ pub mod lending;
 pub mod migrations;
 pub mod organizations;
 pub mod registry;
+pub mod replays;
 mod runner;
 pub mod schema;
 

@@ -264,3 +264,15 @@ diesel::table! {
 
 diesel::joinable!(alert_audiences -> alerts (alert_id));
 diesel::allow_tables_to_appear_in_same_query!(alerts, alert_audiences, alert_deliveries);
+
+diesel::table! {
+    request_replays (caller_sha256, idempotency_key) {
+        caller_sha256 -> Binary,
+        idempotency_key -> Text,
+        request_sha256 -> Binary,
+        response_status -> Integer,
+        content_type -> Text,
+        response_body -> Binary,
+        created_at -> Timestamp,
+    }
+}

@@ -3,6 +3,7 @@
 //! when `ANCHORFIN_TEST_DATABASE_URL` is set, on PostgreSQL.
 
 mod helpers;
+mod idempotency;
 
 mod alerts;
 mod cli;

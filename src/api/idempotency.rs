@@ -1,0 +1,175 @@
+//! `Idempotency-Key` on every POST (SPEC section 6): a retry with the same
+//! key and body gets the first answer again; the same key with another body
+//! is 422 `idempotency_mismatch`. Keys are per caller (the SHA-256 of its API
+//! key is the scope).
+//!
+//! Pledges and assignments record theirs in the decision's own transaction
+//! (`lending::finance`), so this middleware leaves them alone. For the other
+//! POSTs the answer is stored just after the change commits: should the
+//! process die in between, a retry runs the request again, and the use
+//! cases' own rules (a fingerprint registers once, a receivable confirms
+//! once, a retired asset cannot be split, a settled one cannot be paid)
+//! refuse it rather than act twice. 5xx and 401 answers are not stored, so a
+//! retry after them runs again.
+
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::domain::Nonce;
+use crate::store::replays::{self, ReplayRow};
+
+/// The largest body buffered for hashing; larger ones are answered 413, as
+/// every route's own limit would.
+const MAX_BUFFERED_BYTES: usize = 10 * 1024 * 1024;
+
+/// Routes that keep their idempotency records transactionally themselves.
+const TRANSACTIONAL: [&str; 2] = ["/v1/pledges", "/v1/assignments"];
+
+pub async fn replay(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    // A key that is not visible ASCII is kept as "" so that it is refused below.
+    let key = request
+        .headers()
+        .get("idempotency-key")
+        .map(|value| value.to_str().unwrap_or_default().to_owned());
+    let caller = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|value| Sha256::digest(value.as_bytes()).to_vec());
+    let state = request.app_data::<web::Data<AppState>>().cloned();
+    let applies = request.method() == Method::POST && !TRANSACTIONAL.contains(&request.path());
+    let (Some(key), Some(caller), Some(state), true) = (key, caller, state, applies) else {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    };
+    if Nonce::parse(&key).is_err() {
+        let error = ApiError::invalid_field(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters other than '='",
+        );
+        return Ok(request.into_response(error.error_response()));
+    }
+
+    // Only a caller whose key authenticates gets stored answers; anyone
+    // else goes on to the handler, which answers 401.
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().to_owned())
+        .unwrap_or_default();
+    let authenticated = state
+        .database
+        .run(move |connection| crate::organizations::authenticate(connection, &token))
+        .await;
+    if !matches!(authenticated, Ok(Ok(Some(_)))) {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
+
+    // Buffer the body to hash it, then hand it on unchanged.
+    let mut body = web::BytesMut::new();
+    let mut payload = request.take_payload();
+    while let Some(chunk) = payload.next().await {
+        let chunk: web::Bytes = chunk?;
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_BUFFERED_BYTES {
+            let error = ApiError::PayloadTooLarge {
+                limit_bytes: MAX_BUFFERED_BYTES,
+            };
+            return Ok(request.into_response(error.error_response()));
+        }
+    }
+    let body = body.freeze();
+    let mut hasher = Sha256::new();
+    hasher.update(request.method().as_str());
+    hasher.update([0]);
+    hasher.update(request.path());
+    hasher.update([0]);
+    hasher.update(&body);
+    let request_hash = hasher.finalize().to_vec();
+    let stream: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
+    > = Box::pin(futures_util::stream::once(std::future::ready(Ok(body))));
+    request.set_payload(Payload::from(stream));
+
+    let (lookup_caller, lookup_key) = (caller.clone(), key.clone());
+    let stored = state
+        .database
+        .run(move |connection| replays::find(connection, &lookup_caller, &lookup_key))
+        .await;
+    match stored {
+        Ok(Ok(Some(stored))) if stored.request_sha256 == request_hash => {
+            let status = u16::try_from(stored.response_status)
+                .ok()
+                .and_then(|status| StatusCode::from_u16(status).ok())
+                .unwrap_or(StatusCode::OK);
+            let response = HttpResponse::build(status)
+                .insert_header((header::CONTENT_TYPE, stored.content_type))
+                .insert_header(("Idempotent-Replayed", "true"))
+                .body(stored.response_body);
+            return Ok(request.into_response(response));
+        }
+        Ok(Ok(Some(_))) => {
+            let error = ApiError::Refused {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "idempotency_mismatch",
+                detail: "this Idempotency-Key was used with another request; use a new key for a new request"
+                    .to_owned(),
+            };
+            return Ok(request.into_response(error.error_response()));
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(error)) => return Ok(request.into_response(ApiError::from(error).error_response())),
+        Err(error) => return Ok(request.into_response(ApiError::from(error).error_response())),
+    }
+
+    let response = next.call(request).await?;
+    let status = response.status();
+    if status.is_server_error() || status == StatusCode::UNAUTHORIZED {
+        return Ok(response.map_into_boxed_body());
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("application/json")
+        .to_owned();
+    let (request, response) = response.into_parts();
+    let (response, body) = response.into_parts();
+    let bytes = to_bytes(body)
+        .await
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("the answer could not be read")))?;
+    let row = ReplayRow {
+        caller_sha256: caller,
+        idempotency_key: key,
+        request_sha256: request_hash,
+        response_status: i32::from(status.as_u16()),
+        content_type,
+        response_body: bytes.to_vec(),
+        created_at: crate::store::now(),
+    };
+    // The change itself committed; only the replay record could be missing.
+    match state
+        .database
+        .run(move |connection| replays::remember(connection, &row))
+        .await
+    {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "an idempotent answer could not be stored"),
+        Err(error) => tracing::warn!(%error, "an idempotent answer could not be stored"),
+    }
+    Ok(ServiceResponse::new(
+        request,
+        response.set_body(bytes).map_into_boxed_body(),
+    ))
+}
