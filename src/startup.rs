@@ -74,6 +74,7 @@ impl Application {
             settings: Arc::new(settings.clone()),
             platform_key,
             sequencer: sequencer_handle,
+            published: Arc::default(),
         });
         let body_limit = settings.http.max_body_bytes;
         let mut server = HttpServer::new(move || {

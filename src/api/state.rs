@@ -16,4 +16,6 @@ pub struct AppState {
     pub platform_key: Arc<SigningKey>,
     /// Wake the sequencer after a commit that appended ledger entries.
     pub sequencer: SequencerHandle,
+    /// The largest signed tree size seen, so proofs skip re-checking it.
+    pub published: Arc<crate::tlog::PublishedSize>,
 }

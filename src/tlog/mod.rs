@@ -9,7 +9,7 @@ mod sequencer;
 
 pub use append::{append, Appended, NewEntry, Visibility};
 pub use read::{
-    consistency_proof, entries, inclusion_proof, latest_head, leaf_index, ProofError, Reader, VisibleEntry,
-    MAX_ENTRIES_PER_PAGE,
+    consistency_proof, entries, inclusion_proof, latest_head, leaf_index, ProofError, PublishedSize, Reader,
+    VisibleEntry, MAX_ENTRIES_PER_PAGE,
 };
 pub use sequencer::{sequence_batch, spawn_sequencer, SequencerError, SequencerHandle};

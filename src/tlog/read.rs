@@ -86,23 +86,53 @@ pub fn entries(
         .collect())
 }
 
+/// The largest tree size this process has seen signed. A log only grows, so
+/// a size at or below it is known to be published without asking the
+/// database again; a larger one is checked against the latest tree head.
+#[derive(Debug, Default)]
+pub struct PublishedSize(std::sync::atomic::AtomicU64);
+
+impl PublishedSize {
+    fn covers(&self, size: u64) -> bool {
+        size <= self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn saw(&self, size: u64) {
+        self.0.fetch_max(size, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// RFC 9162 §2.1.3 inclusion proof of leaf `index` in the tree of `tree_size`.
-pub fn inclusion_proof(connection: &mut DbConnection, index: u64, tree_size: u64) -> Result<Vec<Hash>, ProofError> {
-    check_published(connection, tree_size)?;
+pub fn inclusion_proof(
+    connection: &mut DbConnection,
+    published: &PublishedSize,
+    index: u64,
+    tree_size: u64,
+) -> Result<Vec<Hash>, ProofError> {
+    check_published(connection, published, tree_size)?;
     let plan =
         ledger::inclusion_proof_plan(index, tree_size).map_err(|error| ProofError::Invalid(error.to_string()))?;
     assemble(connection, &plan)
 }
 
 /// RFC 9162 §2.1.4 consistency proof between trees of `first` and `second`.
-pub fn consistency_proof(connection: &mut DbConnection, first: u64, second: u64) -> Result<Vec<Hash>, ProofError> {
-    check_published(connection, second)?;
+pub fn consistency_proof(
+    connection: &mut DbConnection,
+    published: &PublishedSize,
+    first: u64,
+    second: u64,
+) -> Result<Vec<Hash>, ProofError> {
+    check_published(connection, published, second)?;
     let plan = ledger::consistency_proof_plan(first, second).map_err(|error| ProofError::Invalid(error.to_string()))?;
     assemble(connection, &plan)
 }
 
-fn check_published(connection: &mut DbConnection, tree_size: u64) -> Result<(), ProofError> {
+fn check_published(connection: &mut DbConnection, published: &PublishedSize, tree_size: u64) -> Result<(), ProofError> {
+    if published.covers(tree_size) {
+        return Ok(());
+    }
     let current = repository::latest_tree_head(connection)?.map_or(0, |head| head.tree_size as u64);
+    published.saw(current);
     if tree_size > current {
         return Err(ProofError::Invalid(format!(
             "tree_size {tree_size} is beyond the latest signed tree head ({current})"

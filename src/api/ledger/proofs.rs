@@ -19,9 +19,10 @@ pub async fn inclusion(request: HttpRequest, state: web::Data<AppState>) -> Resu
     if index >= tree_size {
         return Err(ApiError::invalid_field("index", "must be less than tree_size"));
     }
+    let published = state.published.clone();
     let hashes = state
         .database
-        .run(move |connection| tlog::inclusion_proof(connection, index, tree_size))
+        .run(move |connection| tlog::inclusion_proof(connection, &published, index, tree_size))
         .await?
         .map_err(|error| proof_error("tree_size", error))?;
     Ok(HttpResponse::Ok().json(json!({
@@ -44,9 +45,10 @@ pub async fn consistency(request: HttpRequest, state: web::Data<AppState>) -> Re
     if first > second {
         return Err(ApiError::invalid_field("first", "must not be greater than second"));
     }
+    let published = state.published.clone();
     let hashes = state
         .database
-        .run(move |connection| tlog::consistency_proof(connection, first, second))
+        .run(move |connection| tlog::consistency_proof(connection, &published, first, second))
         .await?
         .map_err(|error| proof_error("second", error))?;
     Ok(HttpResponse::Ok().json(json!({
