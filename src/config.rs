@@ -64,6 +64,10 @@ pub struct LedgerSettings {
 pub struct LendingSettings {
     /// How often overdue assets are looked for and marked defaulted.
     pub default_sweep_interval: Duration,
+    /// Workers deciding pledges and assignments, each one batch at a time.
+    pub decision_workers: usize,
+    /// The most decisions one commit carries.
+    pub max_decisions_per_commit: usize,
 }
 
 impl Settings {
@@ -93,6 +97,8 @@ impl Settings {
             },
             lending: LendingSettings {
                 default_sweep_interval: Duration::from_secs(60),
+                decision_workers: 4,
+                max_decisions_per_commit: 64,
             },
         }
     }

@@ -68,6 +68,12 @@ impl Application {
             },
         )?;
 
+        // SQLite has one writer at a time: more decision workers would only wait.
+        let decision_workers = match database.url().backend() {
+            crate::store::Backend::Sqlite => 1,
+            crate::store::Backend::Postgresql => settings.lending.decision_workers,
+        };
+        let database_for_financing = database.clone();
         let state = web::Data::new(AppState {
             database,
             metrics,
@@ -75,6 +81,11 @@ impl Application {
             platform_key,
             sequencer: sequencer_handle,
             published: Arc::default(),
+            financing: crate::lending::FinanceBatcher::spawn(
+                database_for_financing,
+                decision_workers,
+                settings.lending.max_decisions_per_commit,
+            ),
         });
         let body_limit = settings.http.max_body_bytes;
         let mut server = HttpServer::new(move || {

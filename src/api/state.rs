@@ -18,4 +18,6 @@ pub struct AppState {
     pub sequencer: SequencerHandle,
     /// The largest signed tree size seen, so proofs skip re-checking it.
     pub published: Arc<crate::tlog::PublishedSize>,
+    /// Decides pledges and assignments, many per commit.
+    pub financing: crate::lending::FinanceBatcher,
 }

@@ -50,7 +50,7 @@ pub enum Target {
 }
 
 impl Target {
-    fn id(self) -> Uuid {
+    pub fn id(self) -> Uuid {
         match self {
             Target::Asset(id) | Target::PurchaseOrder(id) => id,
         }
@@ -101,7 +101,7 @@ pub fn finance(
             Ok(outcome)
         });
         match result {
-            Err(error) if attempt < 3 && store::is_unique_violation(&error) => continue,
+            Err(error) if attempt < 3 && (store::is_unique_violation(&error) || store::is_deadlock(&error)) => continue,
             other => return other,
         }
     }

@@ -6,6 +6,7 @@
 //! conditional `UPDATE`), so pledges, assignments, splits and payments of
 //! one asset serialise in the database, across any number of processes.
 
+mod batcher;
 mod decide;
 mod encumbrance;
 mod outcome;
@@ -13,6 +14,7 @@ mod payment;
 mod release;
 mod sweep;
 
+pub use batcher::{BatchError, FinanceBatcher};
 pub use decide::{finance, FinanceRequest, LienKind, Target};
 pub use encumbrance::{encumbrance, Encumbrance};
 pub use outcome::{request_hash, Outcome};

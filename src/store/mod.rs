@@ -39,6 +39,12 @@ pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     )
 }
 
+/// Whether PostgreSQL broke a deadlock by failing this statement (its
+/// transaction or savepoint can simply run again).
+pub fn is_deadlock(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("deadlock detected"))
+}
+
 /// Whether a diesel error means the database went away (the request may be
 /// retried later: 503, not 500).
 pub fn is_connection_lost(error: &diesel::result::Error) -> bool {

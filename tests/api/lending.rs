@@ -18,6 +18,7 @@ on_both_backends!(
     racing_banks_get_exactly_one_lien,
     payments_run_through_the_waterfall,
     a_retry_after_a_dropped_connection_never_pledges_twice,
+    many_concurrent_pledges_commit_together_and_each_is_on_the_ledger,
     a_released_pledge_frees_the_asset,
     a_purchase_order_lien_reserves_its_receivables,
     overdue_assets_default,
@@ -712,4 +713,61 @@ async fn a_retry_after_a_dropped_connection_never_pledges_twice(app: TestApp) {
         "{kinds:?}"
     );
     assert_eq!(kinds.len(), 11, "{kinds:?}");
+}
+
+/// Decisions are batched many per commit: 40 pledges of 20 assets sent at
+/// once (two banks per asset) all get their own answer, exactly one lien per
+/// asset exists, and every decision and alert is on the ledger.
+async fn many_concurrent_pledges_commit_together_and_each_is_on_the_ledger(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let mut assets = Vec::new();
+    for number in 0..20 {
+        // Distinct amounts: equal ones would be near-duplicate registrations.
+        let amount = format!("{}.00", 100 + number);
+        assets.push(confirmed_asset(&app, &deal, &format!("INV-BATCH-{number}"), &amount).await);
+    }
+    let mut requests = Vec::new();
+    for (index, asset) in assets.iter().enumerate() {
+        for bank in [&first, &second] {
+            let nonce = format!("batch-{index}-{}", bank.id());
+            let body = pledge_body(bank, asset, "100.00", "CNY", &nonce);
+            let request = app
+                .client
+                .post(app.url("/v1/pledges"))
+                .bearer_auth(bank.api_key())
+                .header("Idempotency-Key", nonce)
+                .json(&body);
+            requests.push(tokio::spawn(
+                async move { request.send().await.unwrap().status().as_u16() },
+            ));
+        }
+    }
+    let mut statuses = Vec::new();
+    for request in requests {
+        statuses.push(request.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 201).count(),
+        20,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|status| **status == 409).count(),
+        20,
+        "{statuses:?}"
+    );
+    for asset in &assets {
+        let seen: Value = app
+            .get(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(seen["lien"]["status"], "active", "{seen}");
+    }
+    // 10 onboarding entries, 20 registrations and confirmations, 20 pledges, 20 alerts.
+    let kinds = crate::registry::ledger_kinds(&app, 10 + 40 + 20 + 20).await;
+    assert_eq!(kinds.iter().filter(|kind| *kind == "asset_pledged").count(), 20);
+    assert_eq!(kinds.iter().filter(|kind| *kind == "alert_raised").count(), 20);
 }

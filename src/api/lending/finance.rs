@@ -13,7 +13,7 @@ use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::state::AppState;
 use crate::domain::{Nonce, Role, Signature};
-use crate::lending::{finance, request_hash, FinanceRequest, LienKind, Outcome, Target};
+use crate::lending::{request_hash, BatchError, FinanceRequest, LienKind, Outcome, Target};
 use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -74,9 +74,14 @@ async fn decide(
     let bank = caller.require_organization(Role::Bank)?.organization_id.to_string();
     let finance_request = parse(&request, &body, kind)?;
     let outcome = state
-        .database
-        .run(move |connection| finance(connection, &bank, &finance_request))
-        .await??;
+        .financing
+        .decide(bank, finance_request)
+        .await
+        .map_err(|error| match error {
+            BatchError::Database(error) => ApiError::from(error),
+            BatchError::NotCommitted => ApiError::Unavailable,
+            BatchError::Stopped => ApiError::internal(error),
+        })?;
     state.sequencer.wake();
     match outcome {
         Outcome::Created { body } => Ok(HttpResponse::Created().json(body)),
