@@ -64,9 +64,10 @@ pub struct LedgerSettings {
 pub struct LendingSettings {
     /// How often overdue assets are looked for and marked defaulted.
     pub default_sweep_interval: Duration,
-    /// Workers deciding pledges and assignments, each one batch at a time.
+    /// Workers (per kind: registrations, confirmations, pledges and
+    /// assignments) running one batch at a time; always one on SQLite.
     pub decision_workers: usize,
-    /// The most decisions one commit carries.
+    /// The most requests one commit carries.
     pub max_decisions_per_commit: usize,
 }
 

@@ -74,6 +74,16 @@ impl Application {
             crate::store::Backend::Postgresql => settings.lending.decision_workers,
         };
         let database_for_financing = database.clone();
+        let confirmations = crate::registry::spawn_confirmation_batcher(
+            database.clone(),
+            decision_workers,
+            settings.lending.max_decisions_per_commit,
+        );
+        let registrations = crate::registry::spawn_registration_batcher(
+            database.clone(),
+            decision_workers,
+            settings.lending.max_decisions_per_commit,
+        );
         let state = web::Data::new(AppState {
             database,
             metrics,
@@ -81,7 +91,9 @@ impl Application {
             platform_key,
             sequencer: sequencer_handle,
             published: Arc::default(),
-            financing: crate::lending::FinanceBatcher::spawn(
+            registrations,
+            confirmations,
+            financing: crate::lending::spawn_finance_batcher(
                 database_for_financing,
                 decision_workers,
                 settings.lending.max_decisions_per_commit,

@@ -178,6 +178,15 @@ impl ResponseError for ApiError {
     }
 }
 
+impl From<crate::store::batcher::BatchError> for ApiError {
+    fn from(error: crate::store::batcher::BatchError) -> Self {
+        match error {
+            crate::store::batcher::BatchError::NotCommitted => Self::Unavailable,
+            crate::store::batcher::BatchError::Stopped => Self::internal(error),
+        }
+    }
+}
+
 impl From<DatabaseUnavailable> for ApiError {
     fn from(error: DatabaseUnavailable) -> Self {
         match error {

@@ -20,4 +20,8 @@ pub struct AppState {
     pub published: Arc<crate::tlog::PublishedSize>,
     /// Decides pledges and assignments, many per commit.
     pub financing: crate::lending::FinanceBatcher,
+    /// Registers receivables, many per commit.
+    pub registrations: crate::registry::RegistrationBatcher,
+    /// Confirms receivables, many per commit.
+    pub confirmations: crate::registry::ConfirmationBatcher,
 }

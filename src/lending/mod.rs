@@ -14,7 +14,7 @@ mod payment;
 mod release;
 mod sweep;
 
-pub use batcher::{BatchError, FinanceBatcher};
+pub use batcher::{spawn_finance_batcher, FinanceBatcher};
 pub use decide::{finance, FinanceRequest, LienKind, Target};
 pub use encumbrance::{encumbrance, Encumbrance};
 pub use outcome::{request_hash, Outcome};

@@ -114,7 +114,9 @@ pub(crate) fn committing_refusals<T>(
     loop {
         attempt += 1;
         match crate::store::write_transaction(connection, &mut once) {
-            Err(RegistryError::Database(error)) if attempt == 1 && crate::store::is_unique_violation(&error) => {
+            Err(RegistryError::Database(error))
+                if attempt < 3 && (crate::store::is_unique_violation(&error) || crate::store::is_deadlock(&error)) =>
+            {
                 continue
             }
             Ok(outcome) => return outcome,

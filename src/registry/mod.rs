@@ -5,6 +5,7 @@
 //! writes its ledger entry inside it (SPEC invariant 6).
 
 mod asset;
+mod batcher;
 mod bulk;
 mod decision;
 mod error;
@@ -15,6 +16,7 @@ mod receivable;
 mod view;
 
 pub use asset::{split_asset, Split, SplitPart};
+pub use batcher::{spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, RegistrationBatcher};
 pub use bulk::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
 pub use error::{Refusal, RegistryError};

@@ -4,6 +4,7 @@
 //! begins and ends.
 
 pub mod alerts;
+pub mod batcher;
 mod connection;
 pub mod ledger;
 pub mod lending;

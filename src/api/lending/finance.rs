@@ -13,7 +13,7 @@ use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::state::AppState;
 use crate::domain::{Nonce, Role, Signature};
-use crate::lending::{request_hash, BatchError, FinanceRequest, LienKind, Outcome, Target};
+use crate::lending::{request_hash, FinanceRequest, LienKind, Outcome, Target};
 use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -73,15 +73,7 @@ async fn decide(
 ) -> Result<HttpResponse, ApiError> {
     let bank = caller.require_organization(Role::Bank)?.organization_id.to_string();
     let finance_request = parse(&request, &body, kind)?;
-    let outcome = state
-        .financing
-        .decide(bank, finance_request)
-        .await
-        .map_err(|error| match error {
-            BatchError::Database(error) => ApiError::from(error),
-            BatchError::NotCommitted => ApiError::Unavailable,
-            BatchError::Stopped => ApiError::internal(error),
-        })?;
+    let outcome = state.financing.run((bank, finance_request)).await??;
     state.sequencer.wake();
     match outcome {
         Outcome::Created { body } => Ok(HttpResponse::Created().json(body)),

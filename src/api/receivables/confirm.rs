@@ -10,7 +10,7 @@ use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::state::AppState;
 use crate::domain::Signature;
-use crate::registry::{confirm_receivable, receivable_view};
+use crate::registry::receivable_view;
 use crate::validation::field;
 
 #[derive(Debug, Deserialize)]
@@ -29,8 +29,8 @@ pub async fn confirm(
     let id = path_id(&path)?;
     let signature = field("signature", Signature::parse_hex(&request.signature))?;
     let confirmed = state
-        .database
-        .run(move |connection| confirm_receivable(connection, &viewer.organization_id, id, &signature))
+        .confirmations
+        .run((viewer.organization_id, id, signature))
         .await??;
     state.sequencer.wake();
     let mut body = receivable_view(&confirmed.receivable, Some(&confirmed.asset.id));

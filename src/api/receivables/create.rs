@@ -9,7 +9,7 @@ use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::state::AppState;
 use crate::domain::{Currency, InvoiceNumber, Money, Role};
-use crate::registry::{receivable_view, register_receivable, NewReceivable};
+use crate::registry::{receivable_view, NewReceivable};
 use crate::validation::{field, iso_date, FieldError};
 
 #[derive(Debug, Deserialize)]
@@ -64,10 +64,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
     let new = request.parse()?;
-    let outcome = state
-        .database
-        .run(move |connection| register_receivable(connection, &supplier, &new))
-        .await?;
+    let outcome = state.registrations.run((supplier, new)).await?;
     // A refusal writes its alert to the ledger too.
     state.sequencer.wake();
     let registered = outcome?;

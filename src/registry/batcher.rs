@@ -1,0 +1,53 @@
+//! Registrations, many per commit, through the generic [`Batcher`]: each in
+//! its own savepoint exactly as [`register_receivable`] runs alone (a
+//! refusal's alert is kept, a failed registration leaves nothing).
+
+use uuid::Uuid;
+
+use super::decision::{confirm_receivable, Confirmed};
+use super::error::RegistryError;
+use super::receivable::{register_receivable, NewReceivable, Registered};
+use crate::domain::Signature;
+use crate::store::batcher::Batcher;
+use crate::store::{Database, DbConnection};
+
+/// A supplier's registration and the supplier's id.
+pub type RegistrationJob = (String, NewReceivable);
+
+pub type RegistrationBatcher = Batcher<RegistrationJob, Result<Registered, RegistryError>>;
+
+/// Registrations that may touch the same rows (one purchase order, one
+/// invoice) are taken in the same order by every batch.
+fn lock_order(job: &RegistrationJob) -> String {
+    format!(
+        "{}/{}/{}",
+        job.1.purchase_order_id.map(|id| id.to_string()).unwrap_or_default(),
+        job.1.buyer_id,
+        job.1.invoice_number.normalized()
+    )
+}
+
+fn register(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Registered, RegistryError> {
+    register_receivable(connection, &job.0, &job.1)
+}
+
+pub fn spawn_registration_batcher(database: Database, workers: usize, max_batch: usize) -> RegistrationBatcher {
+    Batcher::spawn(database, workers, max_batch, lock_order, register)
+}
+
+/// A buyer's confirmation: the buyer's id, the receivable, the signature.
+pub type ConfirmationJob = (String, Uuid, Signature);
+
+pub type ConfirmationBatcher = Batcher<ConfirmationJob, Result<Confirmed, RegistryError>>;
+
+fn confirmation_order(job: &ConfirmationJob) -> String {
+    job.1.to_string()
+}
+
+fn confirm(connection: &mut DbConnection, job: &ConfirmationJob) -> Result<Confirmed, RegistryError> {
+    confirm_receivable(connection, &job.0, job.1, &job.2)
+}
+
+pub fn spawn_confirmation_batcher(database: Database, workers: usize, max_batch: usize) -> ConfirmationBatcher {
+    Batcher::spawn(database, workers, max_batch, confirmation_order, confirm)
+}
