@@ -13,11 +13,33 @@ use crate::store::organizations as organizations_repository;
 use crate::store::registry::AlertRow;
 use crate::store::{format_time, DbConnection};
 
-/// The alert as one audience may see it: with `redacted`, the identities of
-/// organisations other than `viewer` are left out.
-pub fn alert_copy(alert: &AlertRow, viewer: &str, redacted: bool) -> Value {
+/// Names of the organisations an alert mentions, for the people reading it.
+pub type Names = std::collections::HashMap<String, String>;
+
+/// Looks up the names of the organisations `alerts` mention.
+pub fn names_of<'a>(
+    connection: &mut DbConnection,
+    alerts: impl IntoIterator<Item = &'a AlertRow>,
+) -> diesel::QueryResult<Names> {
+    let mut ids: Vec<String> = Vec::new();
+    for alert in alerts {
+        ids.push(alert.attempting_org_id.clone());
+        ids.extend(alert.existing_party_id.clone());
+    }
+    ids.sort();
+    ids.dedup();
+    organizations_repository::names(connection, &ids)
+}
+
+/// The alert as one audience may see it: with `redacted`, the identities
+/// (ids and names) of organisations other than `viewer` are left out.
+pub fn alert_copy(alert: &AlertRow, viewer: &str, redacted: bool, names: &Names) -> Value {
     let visible = |id: &Option<String>| match id {
         Some(id) if !redacted || id == viewer => Value::from(id.clone()),
+        _ => Value::Null,
+    };
+    let visible_name = |id: &Option<String>| match id {
+        Some(id) if !redacted || id == viewer => names.get(id).map_or(Value::Null, |name| Value::from(name.clone())),
         _ => Value::Null,
     };
     let facts: Value = serde_json::from_str(&alert.details).unwrap_or(Value::Null);
@@ -28,7 +50,9 @@ pub fn alert_copy(alert: &AlertRow, viewer: &str, redacted: bool) -> Value {
         "fingerprint": alert.fingerprint.as_ref().map(hex::encode),
         "subject_id": alert.subject_id,
         "attempting_org_id": visible(&Some(alert.attempting_org_id.clone())),
+        "attempting_org_name": visible_name(&Some(alert.attempting_org_id.clone())),
         "existing_party_id": visible(&alert.existing_party_id),
+        "existing_party_name": visible_name(&alert.existing_party_id),
         "facts": facts,
         "ledger": { "leaf_hash": hex::encode(&alert.leaf_hash) },
     })
@@ -51,6 +75,7 @@ pub fn address(connection: &mut DbConnection, alert: &AlertRow, now: chrono::Nai
             audiences.push((party.clone(), true));
         }
     }
+    let names = names_of(connection, [alert])?;
     for (organization_id, redacted) in audiences {
         repository::insert_audience(
             connection,
@@ -63,7 +88,7 @@ pub fn address(connection: &mut DbConnection, alert: &AlertRow, now: chrono::Nai
                 acknowledged_by: None,
             },
         )?;
-        let copy = alert_copy(alert, &organization_id, redacted);
+        let copy = alert_copy(alert, &organization_id, redacted, &names);
         for officer in organizations_repository::risk_officers_of(connection, &organization_id)? {
             let id = Uuid::new_v4().to_string();
             let (subject, text, html) = render(&copy);
@@ -120,14 +145,15 @@ pub fn render(copy: &Value) -> (String, String, String) {
         ("Fingerprint", copy["fingerprint"].as_str().unwrap_or("-").to_owned()),
         (
             "Attempting organisation",
-            copy["attempting_org_id"].as_str().unwrap_or("(withheld)").to_owned(),
+            party(&copy["attempting_org_name"], &copy["attempting_org_id"], "(withheld)"),
         ),
         (
             "Existing party",
-            copy["existing_party_id"]
-                .as_str()
-                .unwrap_or("(withheld or none)")
-                .to_owned(),
+            party(
+                &copy["existing_party_name"],
+                &copy["existing_party_id"],
+                "(withheld or none)",
+            ),
         ),
         (
             "Ledger leaf",
@@ -150,6 +176,15 @@ pub fn render(copy: &Value) -> (String, String, String) {
     }
     html.push_str("</table></body></html>");
     (subject, text, html)
+}
+
+/// "Name (id)" as far as the copy shows them.
+fn party(name: &Value, id: &Value, otherwise: &str) -> String {
+    match (name.as_str(), id.as_str()) {
+        (Some(name), Some(id)) => format!("{name} ({id})"),
+        (None, Some(id)) => id.to_owned(),
+        _ => otherwise.to_owned(),
+    }
 }
 
 fn escape(text: &str) -> String {
@@ -188,24 +223,37 @@ mod tests {
         }
     }
 
+    fn names() -> Names {
+        [("bank-a", "Bank A"), ("bank-b", "Bank B")]
+            .into_iter()
+            .map(|(id, name)| (id.to_owned(), name.to_owned()))
+            .collect()
+    }
+
     #[test]
     fn a_banks_copy_leaves_out_the_other_bank() {
-        let full = alert_copy(&alert(), "operator", false);
+        let full = alert_copy(&alert(), "operator", false, &names());
+        assert_eq!(full["attempting_org_name"], "Bank B");
+        assert_eq!(full["existing_party_name"], "Bank A");
         assert_eq!(full["attempting_org_id"], "bank-b");
         assert_eq!(full["existing_party_id"], "bank-a");
-        let lienholder = alert_copy(&alert(), "bank-a", true);
+        let lienholder = alert_copy(&alert(), "bank-a", true, &names());
+        assert_eq!(lienholder["attempting_org_name"], Value::Null);
         assert_eq!(lienholder["attempting_org_id"], Value::Null);
         assert_eq!(lienholder["existing_party_id"], "bank-a");
-        let attempting = alert_copy(&alert(), "bank-b", true);
+        let attempting = alert_copy(&alert(), "bank-b", true, &names());
+        assert_eq!(attempting["existing_party_name"], Value::Null);
         assert_eq!(attempting["attempting_org_id"], "bank-b");
         assert_eq!(attempting["existing_party_id"], Value::Null);
         let (_, text, html) = render(&attempting);
         assert!(!text.contains("bank-a") && !html.contains("bank-a"));
+        assert!(!text.contains("Bank A") && !html.contains("Bank A"));
+        assert!(text.contains("Bank B (bank-b)"), "{text}");
     }
 
     #[test]
     fn html_is_escaped() {
-        let (subject, text, html) = render(&alert_copy(&alert(), "operator", false));
+        let (subject, text, html) = render(&alert_copy(&alert(), "operator", false, &names()));
         assert_eq!(subject, "[Anchorfin alert] duplicate_pledge: asset-1");
         assert!(text.contains("<b>1.00</b>"));
         assert!(html.contains("&lt;b&gt;1.00&lt;/b&gt;") && !html.contains("<b>1.00"));

@@ -7,7 +7,7 @@ use base64::Engine;
 use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 
-use super::audience::alert_copy;
+use super::audience::{alert_copy, names_of, Names};
 use crate::registry::{Refusal, RegistryError};
 use crate::store::alerts as repository;
 use crate::store::alerts::AudienceRow;
@@ -43,8 +43,8 @@ pub fn decode_cursor(raw: &str) -> Option<(NaiveDateTime, String)> {
     Some((time, id.to_owned()))
 }
 
-fn item(alert: &AlertRow, audience: &AudienceRow) -> Value {
-    let mut copy = alert_copy(alert, &audience.organization_id, audience.redacted);
+fn item(alert: &AlertRow, audience: &AudienceRow, names: &Names) -> Value {
+    let mut copy = alert_copy(alert, &audience.organization_id, audience.redacted, names);
     copy["status"] = json!(audience.status);
     copy["acknowledged_at"] = json!(audience.acknowledged_at.map(format_time));
     copy
@@ -71,8 +71,12 @@ pub fn list_alerts(
     } else {
         None
     };
+    let names = names_of(connection, rows.iter().map(|(alert, _)| alert))?;
     Ok(AlertPage {
-        items: rows.iter().map(|(alert, audience)| item(alert, audience)).collect(),
+        items: rows
+            .iter()
+            .map(|(alert, audience)| item(alert, audience, &names))
+            .collect(),
         next_cursor,
     })
 }
@@ -100,7 +104,8 @@ pub fn acknowledge_alert(
             acknowledged_by: Some(officer_id.to_owned()),
             ..audience
         };
-        Ok(item(&alert, &audience))
+        let names = names_of(connection, [&alert])?;
+        Ok(item(&alert, &audience, &names))
     })
 }
 

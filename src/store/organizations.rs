@@ -156,3 +156,16 @@ pub fn organizations_with_role(connection: &mut DbConnection, role: &str) -> Que
         .select(organizations::id)
         .load(connection)
 }
+
+/// Names by id of the given organisations (unknown ids are left out).
+pub fn names(connection: &mut DbConnection, ids: &[String]) -> QueryResult<std::collections::HashMap<String, String>> {
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .select((organizations::id, organizations::name))
+        .load::<(String, String)>(connection)?
+        .into_iter()
+        .collect())
+}

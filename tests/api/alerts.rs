@@ -267,9 +267,12 @@ async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
     assert!(operator_copy.contains("duplicate_pledge") && operator_copy.contains(&asset));
     assert!(operator_copy.contains(&first.id()) && operator_copy.contains(&second.id()));
     assert!(operator_copy.contains("text/plain") && operator_copy.contains("text/html"));
-    // Neither bank learns the other's identity.
+    assert!(operator_copy.contains("Bank One") && operator_copy.contains("Bank Two"), "names, not only ids");
+    // Neither bank learns the other's identity, by id or by name.
     assert!(!mail["risk@bank-31.example"][0].contains(&second.id()));
+    assert!(!mail["risk@bank-31.example"][0].contains("Bank Two"));
     assert!(!mail["risk@bank-32.example"][0].contains(&first.id()));
+    assert!(!mail["risk@bank-32.example"][0].contains("Bank One"));
 
     // The API: each officer lists its own copy, redacted the same way.
     let listed: Value = app.get("/v1/alerts", Some(&second_officer)).await.json().await.unwrap();
@@ -279,7 +282,9 @@ async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
     assert_eq!(items[0]["status"], "open");
     assert_eq!(items[0]["subject_id"], asset.as_str());
     assert_eq!(items[0]["existing_party_id"], Value::Null);
+    assert_eq!(items[0]["existing_party_name"], Value::Null);
     assert_eq!(items[0]["attempting_org_id"], second.id());
+    assert_eq!(items[0]["attempting_org_name"], "Bank Two");
     let alert_id = items[0]["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/alerts/{alert_id}/acknowledgement");
     let response = app.post_json(&path, Some(&second_officer), &json!({})).await;
@@ -307,6 +312,7 @@ async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
         .unwrap();
     assert_eq!(listed["items"][0]["status"], "open");
     assert_eq!(listed["items"][0]["existing_party_id"], first.id());
+    assert_eq!(listed["items"][0]["existing_party_name"], "Bank One");
     // Other organisations' officers do not see it; organisation keys may not list.
     let lienholder: Value = app.get("/v1/alerts", Some(&first_officer)).await.json().await.unwrap();
     assert_eq!(lienholder["items"][0]["attempting_org_id"], Value::Null);
