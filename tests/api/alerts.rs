@@ -267,7 +267,10 @@ async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
     assert!(operator_copy.contains("duplicate_pledge") && operator_copy.contains(&asset));
     assert!(operator_copy.contains(&first.id()) && operator_copy.contains(&second.id()));
     assert!(operator_copy.contains("text/plain") && operator_copy.contains("text/html"));
-    assert!(operator_copy.contains("Bank One") && operator_copy.contains("Bank Two"), "names, not only ids");
+    assert!(
+        operator_copy.contains("Bank One") && operator_copy.contains("Bank Two"),
+        "names, not only ids"
+    );
     // Neither bank learns the other's identity, by id or by name.
     assert!(!mail["risk@bank-31.example"][0].contains(&second.id()));
     assert!(!mail["risk@bank-31.example"][0].contains("Bank Two"));
