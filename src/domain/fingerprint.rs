@@ -52,6 +52,11 @@ impl Fingerprint {
         )
     }
 
+    /// A fingerprint stored as its 32 raw bytes; `None` for any other length.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Fingerprint> {
+        bytes.try_into().ok().map(Fingerprint)
+    }
+
     /// Parses 64 hex characters, upper or lower case.
     pub fn parse_hex(raw: &str) -> Result<Fingerprint, FingerprintError> {
         let mut bytes = [0_u8; 32];

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::outcome::Outcome;
 use crate::alerts::{self, AlertKind, NewAlert};
-use crate::domain::{verify_with_any, Currency, Money, Nonce, PublicKey, Signature, SignedAction};
+use crate::domain::{format_minor_units, verify_with_any, Currency, Money, Nonce, PublicKey, Signature, SignedAction};
 use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
 use crate::store::organizations as organizations_repository;
 use crate::store::registry::{self as registry_repository, AssetRow, ReceivableRow};
@@ -249,9 +249,9 @@ fn decide_asset(
             422,
             "exceeds_face_value",
             format!(
-                "the amount exceeds the asset's face value of {}",
-                Money::from_minor_units(asset.face_value_minor, amount.currency())
-                    .map_or_else(|_| asset.face_value_minor.to_string(), |face| face.to_string())
+                "the amount exceeds the asset's face value of {} {}",
+                amount.currency().code(),
+                format_minor_units(asset.face_value_minor, amount.currency()),
             ),
         ));
     }
@@ -470,10 +470,7 @@ fn decide_purchase_order(
 
 /// A lien as the API shows it to its bank.
 pub(crate) fn lien_view(lien: &LienRow) -> serde_json::Value {
-    let amount = Currency::parse(&lien.currency)
-        .ok()
-        .and_then(|currency| Money::from_minor_units(lien.amount_minor, currency).ok())
-        .map_or_else(|| lien.amount_minor.to_string(), |money| money.amount_string());
+    let amount = crate::registry::amount(lien.amount_minor, &lien.currency);
     json!({
         "id": lien.id,
         "kind": lien.kind,

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::domain::{Currency, Money};
+use crate::domain::{format_minor_units, Currency, Money};
 use crate::registry::{visible_asset, Refusal, RegistryError, Viewer};
 use crate::store::lending::{self as repository, PaymentRow};
 use crate::store::registry::{self as registry_repository, AssetRow};
@@ -68,8 +68,7 @@ pub fn pay(
         }
         let outstanding: i64 = leaves.iter().map(|leaf| leaf.face_value_minor).sum();
         if amount.minor_units() != outstanding {
-            let outstanding = Money::from_minor_units(outstanding, currency)
-                .map_or_else(|_| outstanding.to_string(), |money| money.amount_string());
+            let outstanding = format_minor_units(outstanding, currency);
             return Err(RegistryError::refused(
                 Refusal::PaymentMismatch,
                 format!(
@@ -113,8 +112,7 @@ pub fn pay(
             .map(|(org_id, minor_units, asset_id, role)| {
                 json!({
                     "org_id": org_id,
-                    "amount": Money::from_minor_units(minor_units, currency)
-                        .map_or_else(|_| minor_units.to_string(), |money| money.amount_string()),
+                    "amount": format_minor_units(minor_units, currency),
                     "currency": currency.code(),
                     "asset_id": asset_id,
                     "role": role,

@@ -60,7 +60,7 @@ fn uuid(raw: &str) -> Result<Uuid, RegistryError> {
 }
 
 fn fingerprint(bytes: &[u8]) -> Result<Fingerprint, RegistryError> {
-    Fingerprint::parse_hex(&hex::encode(bytes)).map_err(|_| corrupt("fingerprint"))
+    Fingerprint::from_bytes(bytes).ok_or_else(|| corrupt("fingerprint"))
 }
 
 /// The receivable, if `caller` may see it; it must be its buyer to act.
@@ -111,7 +111,7 @@ pub fn confirm_receivable(
             NewEntry {
                 kind: "receivable_confirmed",
                 subjects: vec![receivable.id.clone(), asset_id.clone()],
-                fingerprint: Some(action_fingerprint(&receivable)?),
+                fingerprint: Some(*fingerprint(&receivable.fingerprint)?.as_bytes()),
                 actor: Some(caller.to_owned()),
                 signature: Some(signed),
                 details: json!({
@@ -173,7 +173,7 @@ pub fn dispute_receivable(
             NewEntry {
                 kind: "receivable_disputed",
                 subjects: vec![receivable.id.clone()],
-                fingerprint: Some(action_fingerprint(&receivable)?),
+                fingerprint: Some(*fingerprint(&receivable.fingerprint)?.as_bytes()),
                 actor: Some(caller.to_owned()),
                 signature: Some(signed),
                 details: json!({ "message": action.canonical_message(), "reason": reason.as_str() }),
@@ -220,17 +220,12 @@ pub fn acknowledge_purchase_order(
                 format!("the purchase order is {}", order.status),
             ));
         }
-        let fingerprint: [u8; 32] = order
-            .fingerprint
-            .as_slice()
-            .try_into()
-            .map_err(|_| corrupt("fingerprint"))?;
         let appended = tlog::append(
             connection,
             NewEntry {
                 kind: "purchase_order_acknowledged",
                 subjects: vec![order.id.clone()],
-                fingerprint: Some(fingerprint),
+                fingerprint: Some(*fingerprint(&order.fingerprint)?.as_bytes()),
                 actor: Some(caller.to_owned()),
                 signature: Some(signed),
                 details: json!({ "message": action.canonical_message() }),
@@ -245,12 +240,4 @@ pub fn acknowledge_purchase_order(
         };
         Ok((order, appended.leaf_hash))
     })
-}
-
-fn action_fingerprint(receivable: &ReceivableRow) -> Result<[u8; 32], RegistryError> {
-    receivable
-        .fingerprint
-        .as_slice()
-        .try_into()
-        .map_err(|_| corrupt("fingerprint"))
 }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::error::{committing_refusals, Refusal, RegistryError};
 use super::parties::{self, Party};
 use crate::alerts::{self, AlertKind, NewAlert};
-use crate::domain::{Fingerprint, InvoiceNumber, Money, Role};
+use crate::domain::{format_minor_units, Fingerprint, InvoiceNumber, Money, Role};
 use crate::store::registry::{self as repository, AlertRow, ReceivableRow};
 use crate::store::{self, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
@@ -107,8 +107,7 @@ fn register_once(
                 Refusal::ExceedsPoAmount,
                 format!(
                     "the purchase order has {} {currency} left to invoice; this invoice is for {}",
-                    Money::from_minor_units(remaining.max(0), new.amount.currency())
-                        .map_or_else(|_| "0".to_owned(), |money| money.amount_string()),
+                    format_minor_units(remaining.max(0), new.amount.currency()),
                     new.amount.amount_string()
                 ),
             ));

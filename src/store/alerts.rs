@@ -210,11 +210,3 @@ pub fn mark_failed(
     .execute(connection)
     .map(|updated| updated == 1)
 }
-
-pub fn deliveries_of(connection: &mut DbConnection, alert_id: &str) -> QueryResult<Vec<DeliveryRow>> {
-    alert_deliveries::table
-        .filter(alert_deliveries::alert_id.eq(alert_id))
-        .order(alert_deliveries::recipient.asc())
-        .select(DeliveryRow::as_select())
-        .load(connection)
-}
