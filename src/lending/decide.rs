@@ -101,7 +101,7 @@ pub fn finance(
             Ok(outcome)
         });
         match result {
-            Err(error) if attempt < 3 && (store::is_unique_violation(&error) || store::is_deadlock(&error)) => continue,
+            Err(error) if attempt < 3 && store::is_retryable_conflict(&error) => continue,
             other => return other,
         }
     }
@@ -269,7 +269,7 @@ fn decide_asset(
     if let Some(purchase_order_id) = &receivable.purchase_order_id {
         if let Some(po_lien) = repository::active_lien_on_purchase_order(connection, purchase_order_id)? {
             if po_lien.bank_id != bank_id {
-                let alert = alerts::raise(
+                return refuse_with_alert(
                     connection,
                     NewAlert {
                         kind: AlertKind::PoDoubleFinancing,
@@ -279,22 +279,15 @@ fn decide_asset(
                         existing_party_id: Some(po_lien.bank_id.clone()),
                         details: facts,
                     },
-                    now,
-                )?;
-                return Ok(Outcome::refused(
-                    403,
-                    "po_financed_elsewhere",
-                    format!(
-                        "the receivable's purchase order is financed by another bank, the only one that may finance it (alert {})",
-                        alert.id
-                    ),
-                ));
+                    (403, "po_financed_elsewhere"),
+                    "the receivable's purchase order is financed by another bank, the only one that may finance it",
+                );
             }
         }
     }
 
     if let Some(existing) = repository::active_lien_on_asset(connection, &asset.id)? {
-        let alert = alerts::raise(
+        return refuse_with_alert(
             connection,
             NewAlert {
                 kind: AlertKind::DuplicatePledge,
@@ -304,16 +297,9 @@ fn decide_asset(
                 existing_party_id: Some(existing.bank_id.clone()),
                 details: facts,
             },
-            now,
-        )?;
-        return Ok(Outcome::refused(
-            409,
-            "already_encumbered",
-            format!(
-                "the asset is already encumbered; risk officers were alerted (alert {})",
-                alert.id
-            ),
-        ));
+            (409, "already_encumbered"),
+            "the asset is already encumbered",
+        );
     }
 
     let lien_id = Uuid::new_v4().to_string();
@@ -405,7 +391,7 @@ fn decide_purchase_order(
     }
     let fingerprint: Option<[u8; 32]> = order.fingerprint.as_slice().try_into().ok();
     if let Some(existing) = repository::active_lien_on_purchase_order(connection, &order.id)? {
-        let alert = alerts::raise(
+        return refuse_with_alert(
             connection,
             NewAlert {
                 kind: AlertKind::DuplicatePledge,
@@ -416,16 +402,9 @@ fn decide_purchase_order(
                 details: json!({"kind": "pledge", "purchase_order_id": order.id, "amount": amount.amount_string(),
                                 "currency": amount.currency().code()}),
             },
-            now,
-        )?;
-        return Ok(Outcome::refused(
-            409,
-            "already_encumbered",
-            format!(
-                "the purchase order is already encumbered; risk officers were alerted (alert {})",
-                alert.id
-            ),
-        ));
+            (409, "already_encumbered"),
+            "the purchase order is already encumbered",
+        );
     }
     let lien_id = Uuid::new_v4().to_string();
     let appended = tlog::append(
@@ -466,6 +445,22 @@ fn decide_purchase_order(
     };
     repository::insert_lien(connection, &lien)?;
     Ok(Outcome::Created { body: lien_view(&lien) })
+}
+
+/// Records the alert (in the refusing transaction) and answers the refusal,
+/// naming the alert so the bank can quote it.
+fn refuse_with_alert(
+    connection: &mut DbConnection,
+    alert: NewAlert,
+    (status, code): (u16, &str),
+    reason: &str,
+) -> Result<Outcome, diesel::result::Error> {
+    let alert = alerts::raise(connection, alert, store::now())?;
+    Ok(Outcome::refused(
+        status,
+        code,
+        format!("{reason}; risk officers were alerted (alert {})", alert.id),
+    ))
 }
 
 /// A lien as the API shows it to its bank.

@@ -114,9 +114,7 @@ pub(crate) fn committing_refusals<T>(
     loop {
         attempt += 1;
         match crate::store::write_transaction(connection, &mut once) {
-            Err(RegistryError::Database(error))
-                if attempt < 3 && (crate::store::is_unique_violation(&error) || crate::store::is_deadlock(&error)) =>
-            {
+            Err(RegistryError::Database(error)) if attempt < 3 && crate::store::is_retryable_conflict(&error) => {
                 continue
             }
             Ok(outcome) => return outcome,

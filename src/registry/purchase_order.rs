@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::error::{committing_refusals, Refusal, RegistryError};
+use super::error::{committing_refusals, RegistryError};
 use super::parties;
-use crate::alerts::{self, AlertKind, NewAlert};
+use super::receivable::refuse_duplicate;
 use crate::domain::{Fingerprint, Money, PoNumber, Role};
 use crate::store::registry::{self as repository, PurchaseOrderRow};
 use crate::store::{self, DbConnection};
@@ -42,28 +42,23 @@ fn register_once(
     let fingerprint = Fingerprint::purchase_order(&buyer.legal_id, &supplier.legal_id, &new.po_number);
 
     if let Some(existing) = repository::find_purchase_order_by_fingerprint(connection, fingerprint.as_bytes())? {
-        alerts::raise(
+        let facts = json!({
+            "document": "purchase_order",
+            "po_number": new.po_number.as_str(),
+            "buyer_id": buyer.id(),
+            "amount": new.amount.amount_string(),
+            "currency": new.amount.currency().code(),
+        });
+        let detail = format!("purchase order {} is already registered", fingerprint.to_hex());
+        return refuse_duplicate(
             connection,
-            NewAlert {
-                kind: AlertKind::DuplicateRegistration,
-                fingerprint: Some(*fingerprint.as_bytes()),
-                subject_id: Some(existing.id.clone()),
-                attempting_org_id: supplier_id.to_owned(),
-                existing_party_id: Some(existing.supplier_id.clone()),
-                details: json!({
-                    "document": "purchase_order",
-                    "po_number": new.po_number.as_str(),
-                    "buyer_id": buyer.id(),
-                    "amount": new.amount.amount_string(),
-                    "currency": new.amount.currency().code(),
-                }),
-            },
-            now,
-        )?;
-        return Ok(Err(RegistryError::refused(
-            Refusal::DuplicateRegistration,
-            format!("purchase order {} is already registered", fingerprint.to_hex()),
-        )));
+            &fingerprint,
+            (&existing.id, &existing.supplier_id),
+            supplier_id,
+            facts,
+            detail,
+        )
+        .map(Err);
     }
 
     let id = Uuid::new_v4().to_string();

@@ -55,25 +55,19 @@ fn register_once(
     let currency = new.amount.currency().code();
 
     if let Some(existing) = repository::find_receivable_by_fingerprint(connection, fingerprint.as_bytes())? {
-        alerts::raise(
+        let detail = format!(
+            "this invoice is already registered (fingerprint {}); an invoice can be registered once, however it is written",
+            fingerprint.to_hex()
+        );
+        return refuse_duplicate(
             connection,
-            NewAlert {
-                kind: AlertKind::DuplicateRegistration,
-                fingerprint: Some(*fingerprint.as_bytes()),
-                subject_id: Some(existing.id.clone()),
-                attempting_org_id: supplier_id.to_owned(),
-                existing_party_id: Some(existing.supplier_id.clone()),
-                details: facts(new, &buyer),
-            },
-            now,
-        )?;
-        return Ok(Err(RegistryError::refused(
-            Refusal::DuplicateRegistration,
-            format!(
-                "this invoice is already registered (fingerprint {}); an invoice can be registered once, however it is written",
-                fingerprint.to_hex()
-            ),
-        )));
+            &fingerprint,
+            (&existing.id, &existing.supplier_id),
+            supplier_id,
+            facts(new, &buyer),
+            detail,
+        )
+        .map(Err);
     }
 
     if let Some(purchase_order_id) = new.purchase_order_id {
@@ -186,6 +180,32 @@ fn register_once(
         receivable,
         near_duplicate_alert,
     }))
+}
+
+/// Records the `duplicate_registration` alert of an attempt to register
+/// `existing` (its id and first registrant) again, and returns the refusal
+/// for the caller to answer once the alert has committed.
+pub(super) fn refuse_duplicate(
+    connection: &mut DbConnection,
+    fingerprint: &Fingerprint,
+    (existing_id, first_registrant): (&str, &str),
+    attempting: &str,
+    facts: serde_json::Value,
+    detail: String,
+) -> Result<RegistryError, RegistryError> {
+    alerts::raise(
+        connection,
+        NewAlert {
+            kind: AlertKind::DuplicateRegistration,
+            fingerprint: Some(*fingerprint.as_bytes()),
+            subject_id: Some(existing_id.to_owned()),
+            attempting_org_id: attempting.to_owned(),
+            existing_party_id: Some(first_registrant.to_owned()),
+            details: facts,
+        },
+        store::now(),
+    )?;
+    Ok(RegistryError::refused(Refusal::DuplicateRegistration, detail))
 }
 
 fn facts(new: &NewReceivable, buyer: &Party) -> serde_json::Value {

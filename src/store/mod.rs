@@ -40,10 +40,12 @@ pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     )
 }
 
-/// Whether PostgreSQL broke a deadlock by failing this statement (its
-/// transaction or savepoint can simply run again).
-pub fn is_deadlock(error: &diesel::result::Error) -> bool {
-    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("deadlock detected"))
+/// Whether a transaction lost a race it can simply run again: a racing
+/// twin won at a unique index (the rerun sees it and answers accordingly),
+/// or PostgreSQL broke a deadlock by failing this statement.
+pub fn is_retryable_conflict(error: &diesel::result::Error) -> bool {
+    is_unique_violation(error)
+        || matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("deadlock detected"))
 }
 
 /// Whether a diesel error means the database went away (the request may be
