@@ -6,17 +6,18 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::error::{Refusal, RegistryError};
+use super::error::{corrupt, Refusal, RegistryError};
 use super::parties;
 use super::view::{visible_asset, Viewer};
-use crate::domain::{Money, Role};
+use crate::domain::{Currency, Money, Role};
 use crate::store::registry::{self as repository, AssetRow};
 use crate::store::{self, write_transaction, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
 
 #[derive(Debug, Clone)]
 pub struct SplitPart {
-    pub amount: Money,
+    /// As sent; read in the asset's currency, which only the asset knows.
+    pub amount: String,
     /// Another supplier organisation that becomes the child's holder.
     pub transfer_to: Option<Uuid>,
 }
@@ -41,17 +42,16 @@ pub fn split_asset(
         if parent.holder_id != viewer.organization_id {
             return Err(RegistryError::Forbidden("only the asset's holder may split it"));
         }
+        let currency = Currency::parse(&parent.currency).map_err(|_| corrupt("currency"))?;
         let mut total: i64 = 0;
         let mut holders = Vec::with_capacity(parts.len());
+        let mut amounts = Vec::with_capacity(parts.len());
         for (index, part) in parts.iter().enumerate() {
-            if part.amount.currency().code() != parent.currency {
-                return Err(RegistryError::field(
-                    &format!("parts[{index}].amount"),
-                    format!("the asset is in {}", parent.currency),
-                ));
-            }
+            let amount = Money::parse(&part.amount, currency)
+                .map_err(|error| RegistryError::field(&format!("parts[{index}].amount"), error))?;
+            amounts.push(amount);
             total = total
-                .checked_add(part.amount.minor_units())
+                .checked_add(amount.minor_units())
                 .ok_or_else(|| RegistryError::refused(Refusal::PartsDoNotSum, "the parts overflow"))?;
             let holder = match part.transfer_to {
                 None => viewer.organization_id.clone(),
@@ -91,10 +91,10 @@ pub fn split_asset(
         parties_of_split.extend(holders.iter().cloned());
         parties_of_split.sort();
         parties_of_split.dedup();
-        let children: Vec<(String, &SplitPart, &String)> = parts
+        let children: Vec<(String, &Money, &String)> = amounts
             .iter()
             .zip(&holders)
-            .map(|(part, holder)| (Uuid::new_v4().to_string(), part, holder))
+            .map(|(amount, holder)| (Uuid::new_v4().to_string(), amount, holder))
             .collect();
         let fingerprint: Option<[u8; 32]> = receivable.fingerprint.as_slice().try_into().ok();
         let split = tlog::append(
@@ -107,10 +107,10 @@ pub fn split_asset(
                 signature: None,
                 details: json!({
                     "parent_id": parent.id,
-                    "children": children.iter().map(|(child, part, holder)| json!({
+                    "children": children.iter().map(|(child, amount, holder)| json!({
                         "id": child,
                         "holder_id": holder,
-                        "face_value": part.amount.amount_string(),
+                        "face_value": amount.amount_string(),
                     })).collect::<Vec<_>>(),
                     "currency": parent.currency,
                 }),
@@ -119,7 +119,7 @@ pub fn split_asset(
             now,
         )?;
         let mut rows = Vec::with_capacity(children.len());
-        for (position, (child, part, holder)) in children.into_iter().enumerate() {
+        for (position, (child, amount, holder)) in children.into_iter().enumerate() {
             let transferred = holder != &viewer.organization_id;
             let issued = tlog::append(
                 connection,
@@ -138,7 +138,7 @@ pub fn split_asset(
                         "parent_id": parent.id,
                         "from": viewer.organization_id,
                         "holder_id": holder,
-                        "face_value": part.amount.amount_string(),
+                        "face_value": amount.amount_string(),
                         "currency": parent.currency,
                     }),
                     visibility: Visibility::Parties(parties_of_split.clone()),
@@ -151,7 +151,7 @@ pub fn split_asset(
                 parent_id: Some(parent.id.clone()),
                 position: i32::try_from(position).unwrap_or(i32::MAX),
                 holder_id: holder.clone(),
-                face_value_minor: part.amount.minor_units(),
+                face_value_minor: amount.minor_units(),
                 currency: parent.currency.clone(),
                 status: "active".to_owned(),
                 leaf_hash: issued.leaf_hash.to_vec(),

@@ -122,8 +122,10 @@ pub fn receivable_view(receivable: &ReceivableRow, asset_id: Option<&str>) -> Va
     })
 }
 
-/// The active lien on an asset as its parties see it.
-pub fn lien_summary(lien: Option<&LienRow>) -> Value {
+/// The active lien on an asset. Only its parties see the asset (a bank only
+/// while its lien is active or once the payment settled it), so none of
+/// them learns from it who else finances the asset.
+fn lien_summary(lien: Option<&LienRow>) -> Value {
     match lien {
         None => Value::Null,
         Some(lien) => json!({

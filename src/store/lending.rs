@@ -49,6 +49,9 @@ pub struct IdempotencyRow {
     pub created_at: NaiveDateTime,
 }
 
+/// Lien statuses that let their bank see the asset.
+const SIGHTED: [&str; 2] = ["active", "settled"];
+
 pub fn insert_lien(connection: &mut DbConnection, row: &LienRow) -> QueryResult<()> {
     diesel::insert_into(liens::table)
         .values(row)
@@ -98,7 +101,9 @@ pub fn receivable_encumbered(connection: &mut DbConnection, receivable_id: &str)
     .get_result(connection)
 }
 
-/// Whether the bank holds (or held) a lien on any asset of the receivable.
+/// Whether the bank holds a lien on any asset of the receivable, or held one
+/// that the payment settled (a released lien gives no more sight: the
+/// asset may be financed by another bank since).
 pub fn bank_has_lien_on_receivable(
     connection: &mut DbConnection,
     receivable_id: &str,
@@ -110,16 +115,19 @@ pub fn bank_has_lien_on_receivable(
     diesel::select(diesel::dsl::exists(
         liens::table
             .filter(liens::bank_id.eq(bank_id))
+            .filter(liens::status.eq_any(SIGHTED))
             .filter(liens::asset_id.eq_any(asset_ids.nullable())),
     ))
     .get_result(connection)
 }
 
-/// Whether the bank holds (or held) a lien on the asset.
+/// Whether the bank holds a lien on the asset, or held one that the payment
+/// settled.
 pub fn bank_has_lien_on_asset(connection: &mut DbConnection, asset_id: &str, bank_id: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         liens::table
             .filter(liens::bank_id.eq(bank_id))
+            .filter(liens::status.eq_any(SIGHTED))
             .filter(liens::asset_id.eq(asset_id)),
     ))
     .get_result(connection)

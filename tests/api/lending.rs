@@ -479,6 +479,11 @@ async fn a_released_pledge_frees_the_asset(app: TestApp) {
         .unwrap();
     assert_eq!(seen["holder_id"], second.id());
     assert_eq!(seen["lien"]["kind"], "assignment");
+    assert_eq!(seen["lien"]["bank_id"], second.id());
+    // The first bank released its pledge: it no longer sees the asset, so it
+    // does not learn who finances it now.
+    let response = app.get(&format!("/v1/assets/{asset}"), Some(&first.api_key())).await;
+    assert_problem(response, 404, "not_found").await;
 }
 
 async fn a_purchase_order_lien_reserves_its_receivables(app: TestApp) {

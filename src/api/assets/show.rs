@@ -6,7 +6,6 @@ use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
 use crate::api::path_id;
 use crate::api::state::AppState;
-use crate::domain::Role;
 use crate::registry::{asset_view, visible_asset};
 use crate::store::registry as repository;
 
@@ -29,16 +28,5 @@ pub async fn show(
         })
         .await??
         .ok_or(ApiError::NotFound)?;
-    let mut body = asset_view(&asset, &children, lien.as_ref());
-    // A bank that once financed the asset does not learn who finances it now.
-    if caller.0.role == Role::Bank
-        && lien
-            .as_ref()
-            .is_some_and(|lien| lien.bank_id != caller.0.organization_id.to_string())
-    {
-        if let Some(lien) = body.get_mut("lien").and_then(|lien| lien.as_object_mut()) {
-            lien.remove("bank_id");
-        }
-    }
-    Ok(HttpResponse::Ok().json(body))
+    Ok(HttpResponse::Ok().json(asset_view(&asset, &children, lien.as_ref())))
 }

@@ -11,7 +11,6 @@ use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::state::AppState;
-use crate::domain::{Currency, Money};
 use crate::registry::{asset_view, split_asset, SplitPart};
 use crate::validation::{field, FieldError};
 
@@ -33,9 +32,7 @@ pub struct PartRequest {
 }
 
 impl SplitRequest {
-    /// Amounts are parsed with the asset's currency, known only once it is
-    /// loaded; so the raw strings are checked for shape here and the
-    /// currency applied in [`parse_parts`].
+    /// Amounts are read by the use case, in the asset's currency.
     fn check(&self) -> Result<(), FieldError> {
         if self.parts.len() < 2 || self.parts.len() > MAX_PARTS {
             return Err(FieldError::new(
@@ -47,12 +44,11 @@ impl SplitRequest {
     }
 }
 
-fn parse_parts(parts: &[PartRequest], currency: Currency) -> Result<Vec<SplitPart>, FieldError> {
+fn parse_parts(parts: Vec<PartRequest>) -> Result<Vec<SplitPart>, FieldError> {
     parts
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, part)| {
-            let amount = field(&format!("parts[{index}].amount"), Money::parse(&part.amount, currency))?;
             let transfer_to = match &part.transfer_to {
                 None => None,
                 Some(raw) => Some(field(
@@ -60,7 +56,10 @@ fn parse_parts(parts: &[PartRequest], currency: Currency) -> Result<Vec<SplitPar
                     Uuid::parse_str(raw).map_err(|_| "must be a UUID"),
                 )?),
             };
-            Ok(SplitPart { amount, transfer_to })
+            Ok(SplitPart {
+                amount: part.amount,
+                transfer_to,
+            })
         })
         .collect()
 }
@@ -74,17 +73,10 @@ pub async fn split(
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
     request.check()?;
+    let parts = parse_parts(request.parts)?;
     let split = state
         .database
-        .run(move |connection| -> Result<_, ApiError> {
-            // The currency of the amounts is the asset's.
-            let (asset, _) =
-                crate::registry::visible_asset(connection, &viewer, &id.to_string())?.ok_or(ApiError::NotFound)?;
-            let currency = Currency::parse(&asset.currency)
-                .map_err(|_| ApiError::internal(anyhow::anyhow!("stored currency is invalid")))?;
-            let parts = parse_parts(&request.parts, currency)?;
-            Ok(split_asset(connection, &viewer, id, &parts)?)
-        })
+        .run(move |connection| split_asset(connection, &viewer, id, &parts))
         .await??;
     state.sequencer.wake();
     let children: Vec<_> = split
