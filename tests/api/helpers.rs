@@ -216,6 +216,19 @@ pub fn database_url_with_name(url: &str, name: &str) -> String {
     result
 }
 
+/// Sends every request at once and returns their statuses, in order.
+pub async fn send_together(requests: Vec<reqwest::RequestBuilder>) -> Vec<u16> {
+    let running: Vec<_> = requests
+        .into_iter()
+        .map(|request| tokio::spawn(async move { request.send().await.expect("send request").status().as_u16() }))
+        .collect();
+    let mut statuses = Vec::with_capacity(running.len());
+    for request in running {
+        statuses.push(request.await.expect("request task"));
+    }
+    statuses
+}
+
 /// Asserts an RFC 9457 problem document and returns it.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status(), status, "status");

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, send_together, TestApp};
 use crate::on_both_backends;
 use crate::registry::{confirm, deal, invoice, onboard, register, registered, sign, Deal};
 
@@ -284,14 +284,9 @@ async fn racing_banks_get_exactly_one_lien(app: TestApp) {
             .bearer_auth(bank.api_key())
             .header("Idempotency-Key", nonce)
             .json(&body);
-        requests.push(tokio::spawn(
-            async move { request.send().await.unwrap().status().as_u16() },
-        ));
+        requests.push(request);
     }
-    let mut statuses = Vec::new();
-    for request in requests {
-        statuses.push(request.await.unwrap());
-    }
+    let mut statuses = send_together(requests).await;
     statuses.sort();
     assert_eq!(statuses, vec![201, 409, 409, 409, 409, 409, 409, 409]);
     let kinds = crate::registry::ledger_kinds(&app, 6 + 16 + 2 + 1 + 7).await;
@@ -743,15 +738,10 @@ async fn many_concurrent_pledges_commit_together_and_each_is_on_the_ledger(app: 
                 .bearer_auth(bank.api_key())
                 .header("Idempotency-Key", nonce)
                 .json(&body);
-            requests.push(tokio::spawn(
-                async move { request.send().await.unwrap().status().as_u16() },
-            ));
+            requests.push(request);
         }
     }
-    let mut statuses = Vec::new();
-    for request in requests {
-        statuses.push(request.await.unwrap());
-    }
+    let statuses = send_together(requests).await;
     assert_eq!(
         statuses.iter().filter(|status| **status == 201).count(),
         20,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use crate::helpers::{send_together, TestApp};
 
 struct ServerProcess {
     child: Child,
@@ -69,28 +69,17 @@ async fn two_server_processes_keep_one_consistent_log_on_postgres() {
 
     // Both servers onboard organisations at the same time.
     let client = reqwest::Client::new();
-    let mut requests = Vec::new();
-    for index in 0..40 {
-        let base = if index % 2 == 0 {
-            app.address.clone()
-        } else {
-            second.address.clone()
-        };
-        let client = client.clone();
-        let key = app.operator_key.clone();
-        requests.push(tokio::spawn(async move {
+    let requests = (0..40)
+        .map(|index| {
+            let base = if index % 2 == 0 { &app.address } else { &second.address };
             client
                 .post(format!("{base}/v1/orgs"))
-                .bearer_auth(key)
+                .bearer_auth(&app.operator_key)
                 .json(&json!({"name": format!("Org {index}"), "role": "supplier", "legal_id": format!("TWO-{index}")}))
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }));
-    }
-    for request in requests {
-        assert_eq!(request.await.unwrap(), 201);
+        })
+        .collect();
+    for status in send_together(requests).await {
+        assert_eq!(status, 201);
     }
     // The same legal id through the other server is still refused.
     let response = client
@@ -152,14 +141,9 @@ async fn racing_pledges_through_two_processes_win_exactly_once_on_postgres() {
             .bearer_auth(bank.api_key())
             .header("Idempotency-Key", &nonce)
             .json(&pledge_body(bank, &asset, "1000.00", "CNY", &nonce));
-        requests.push(tokio::spawn(
-            async move { request.send().await.unwrap().status().as_u16() },
-        ));
+        requests.push(request);
     }
-    let mut statuses = Vec::new();
-    for request in requests {
-        statuses.push(request.await.unwrap());
-    }
+    let mut statuses = send_together(requests).await;
     statuses.sort();
     assert_eq!(statuses, [vec![201], vec![409; 9]].concat());
 

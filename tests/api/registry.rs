@@ -6,7 +6,7 @@
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, send_together, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -590,28 +590,15 @@ async fn splits_must_conserve_value(app: TestApp) {
 async fn racing_registrations_of_one_invoice_create_exactly_one(app: TestApp) {
     let deal = deal(&app).await;
     let body = invoice(&deal, "INV-RACE-1", "10.00");
-    let mut requests = Vec::new();
-    for _ in 0..8 {
-        let client = app.client.clone();
-        let url = app.url("/v1/receivables");
-        let key = Deal::key(&deal.supplier);
-        let body = body.clone();
-        requests.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .bearer_auth(key)
+    let requests = (0..8)
+        .map(|_| {
+            app.client
+                .post(app.url("/v1/receivables"))
+                .bearer_auth(Deal::key(&deal.supplier))
                 .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for request in requests {
-        statuses.push(request.await.unwrap());
-    }
+        })
+        .collect();
+    let mut statuses = send_together(requests).await;
     statuses.sort();
     assert_eq!(statuses, vec![201, 409, 409, 409, 409, 409, 409, 409]);
 }
