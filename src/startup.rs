@@ -21,6 +21,10 @@ use crate::tlog::spawn_sequencer;
 /// (in-process appends wake it at once).
 const SEQUENCER_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// How long entries gather between two signed tree heads of a busy server
+/// (SPEC: a write is in a signed head within 1 s).
+const SEQUENCER_GATHER: std::time::Duration = std::time::Duration::from_millis(20);
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -41,6 +45,7 @@ impl Application {
             platform_key.clone(),
             settings.ledger.origin.clone(),
             SEQUENCER_POLL,
+            SEQUENCER_GATHER,
         );
 
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;

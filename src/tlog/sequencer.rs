@@ -137,30 +137,43 @@ impl SequencerHandle {
     }
 }
 
+/// Leaves integrated per tree head at most.
+const BATCH: i64 = 2_000;
+
 /// Runs the sequencer until the returned task is aborted: on every wake-up,
 /// and every `poll` (entries appended by other processes, e.g. `anchorfin
-/// org add`), it drains the queue in batches.
+/// org add`), it drains the queue in batches. After signing a head it lets
+/// entries gather for `gather` before the next one (unless the batch was
+/// full), so a busy server signs tens of heads a second, not one per
+/// request; an entry still reaches a signed head within about `gather`.
 pub fn spawn_sequencer(
     database: Database,
     signing_key: Arc<SigningKey>,
     origin: String,
     poll: Duration,
+    gather: Duration,
 ) -> (SequencerHandle, tokio::task::JoinHandle<()>) {
     let handle = SequencerHandle::default();
     let wake = handle.wake.clone();
     let task = tokio::spawn(async move {
         let mut failures: u32 = 0;
+        let mut last_size: Option<i64> = None;
         loop {
             let key = signing_key.clone();
             let batch_origin = origin.clone();
             let outcome = database
-                .run(move |connection| sequence_batch(connection, &key, &batch_origin, 2_000))
+                .run(move |connection| sequence_batch(connection, &key, &batch_origin, BATCH))
                 .await;
             let pause = match outcome {
-                // More may be queued: go again at once.
+                // More may be queued: go again, at once if the batch was full.
                 Ok(Ok(Some(head))) => {
                     failures = 0;
                     tracing::debug!(tree_size = head.tree_size, "tree head signed");
+                    let full = last_size.is_some_and(|last| head.tree_size - last >= BATCH);
+                    last_size = Some(head.tree_size);
+                    if !full {
+                        tokio::time::sleep(gather).await;
+                    }
                     continue;
                 }
                 Ok(Ok(None)) => {
