@@ -250,7 +250,18 @@ struct Registered {
     id: String,
     fingerprint: String,
     supplier_id: String,
+    amount: String,
 }
+
+/// Invoice `number`'s amount: 1,000.00 CNY and up, a cent apart, so that no
+/// two invoices of a run look alike (same parties, amount and issue date is
+/// what the registry alerts as a likely re-registration).
+fn amount_of(number: usize) -> String {
+    format!("{}.{:02}", 1000 + number / 100, number % 100)
+}
+
+/// What each bank pledges: below every invoice's face value.
+const PLEDGED: &str = "900.00";
 
 #[derive(Clone)]
 struct Api {
@@ -291,8 +302,9 @@ impl Api {
     }
 
     async fn register(&self, supplier: &Party, buyer: &Party, run: &str, number: usize) -> (u16, Option<Registered>) {
+        let amount = amount_of(number);
         let body = json!({"buyer_id": buyer.id, "invoice_number": format!("LOAD-{run}-{number}"),
-                          "issue_date": "2026-11-01", "due_date": "2030-12-31", "currency": "CNY", "amount": "1000.00"});
+                          "issue_date": "2026-11-01", "due_date": "2030-12-31", "currency": "CNY", "amount": amount});
         let response = self
             .client
             .post(format!("{}/v1/receivables", self.base))
@@ -312,6 +324,7 @@ impl Api {
                 id,
                 fingerprint,
                 supplier_id,
+                amount,
             }),
             _ => None,
         };
@@ -320,8 +333,8 @@ impl Api {
 
     async fn confirm(&self, buyer: &Party, receivable: &Registered) -> (u16, Option<String>) {
         let message = format!(
-            "anchorfin/v1/confirm\nreceivable={}\nfingerprint={}\namount=1000.00\ncurrency=CNY\ndue_date=2030-12-31\nsupplier={}\nbuyer={}",
-            receivable.id, receivable.fingerprint, receivable.supplier_id, buyer.id
+            "anchorfin/v1/confirm\nreceivable={}\nfingerprint={}\namount={}\ncurrency=CNY\ndue_date=2030-12-31\nsupplier={}\nbuyer={}",
+            receivable.id, receivable.fingerprint, receivable.amount, receivable.supplier_id, buyer.id
         );
         let signature = hex::encode(buyer.signing.sign(message.as_bytes()).to_bytes());
         let response = self
@@ -347,11 +360,11 @@ impl Api {
         response.map_or(0, |response| response.status().as_u16())
     }
 
-    /// One signed pledge of the whole face value; returns the status (0 when
+    /// One signed pledge of [`PLEDGED`]; returns the status (0 when
     /// the request failed at the transport).
     async fn pledge(&self, bank: &Party, asset: &str, nonce: &str) -> u16 {
         let message = format!(
-            "anchorfin/v1/pledge\nasset={asset}\namount=1000.00\ncurrency=CNY\nbank={}\nnonce={nonce}",
+            "anchorfin/v1/pledge\nasset={asset}\namount={PLEDGED}\ncurrency=CNY\nbank={}\nnonce={nonce}",
             bank.id
         );
         let signature = hex::encode(bank.signing.sign(message.as_bytes()).to_bytes());
@@ -360,7 +373,7 @@ impl Api {
             .post(format!("{}/v1/pledges", self.base))
             .bearer_auth(&bank.api_key)
             .header("Idempotency-Key", nonce)
-            .json(&json!({"asset_id": asset, "amount": "1000.00", "signature": signature}));
+            .json(&json!({"asset_id": asset, "amount": PLEDGED, "signature": signature}));
         match request.send().await {
             Ok(response) => response.status().as_u16(),
             Err(_) => 0,
