@@ -1,8 +1,10 @@
 //! Deciding many financing requests per commit (SPEC section 9's second
-//! target), through the generic [`Batcher`]: each decision runs in its own
-//! savepoint with its ledger entry, alert and idempotency record, exactly as
-//! [`finance`] does alone, in asset-id order.
+//! target), through the generic [`Batcher`]: a batch of asset targets is
+//! decided set-based ([`decide_many`]); otherwise, or when that fails, each
+//! decision runs in its own savepoint with its ledger entry, alert and
+//! idempotency record, exactly as [`finance`] does alone, in asset-id order.
 
+use super::bulk::decide_many;
 use super::decide::{finance, FinanceRequest};
 use super::outcome::Outcome;
 use crate::store::batcher::Batcher;
@@ -12,7 +14,7 @@ use crate::store::{Database, DbConnection};
 pub type FinanceJob = (String, FinanceRequest);
 
 /// Pledges and assignments, decided many per commit.
-pub type FinanceBatcher = Batcher<FinanceJob, Result<Outcome, diesel::result::Error>>;
+pub type FinanceBatcher = Batcher<FinanceJob, Decided>;
 
 fn lock_order(job: &FinanceJob) -> String {
     job.1.target.id().to_string()
@@ -22,6 +24,15 @@ fn decide(connection: &mut DbConnection, job: &FinanceJob) -> Result<Outcome, di
     finance(connection, &job.0, &job.1)
 }
 
+type Decided = Result<Outcome, diesel::result::Error>;
+
+fn decide_batch(
+    connection: &mut DbConnection,
+    jobs: &[FinanceJob],
+) -> Result<Option<Vec<Decided>>, diesel::result::Error> {
+    Ok(decide_many(connection, jobs)?.map(|outcomes| outcomes.into_iter().map(Ok).collect()))
+}
+
 pub fn spawn_finance_batcher(database: Database, workers: usize, max_batch: usize) -> FinanceBatcher {
-    Batcher::spawn(database, workers, max_batch, lock_order, decide)
+    Batcher::spawn(database, workers, max_batch, lock_order, decide, Some(decide_batch))
 }

@@ -12,6 +12,7 @@
 //! `po_financed_elsewhere`, alerted as `po_double_financing`), and an active
 //! lien (409 `already_encumbered`, alerted as `duplicate_pledge`).
 
+use chrono::NaiveDateTime;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -19,7 +20,7 @@ use super::outcome::Outcome;
 use crate::alerts::{self, AlertKind, NewAlert};
 use crate::domain::{format_minor_units, verify_with_any, Currency, Money, Nonce, PublicKey, Signature, SignedAction};
 use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
-use crate::store::organizations as organizations_repository;
+use crate::store::organizations::{self as organizations_repository, OrganizationKeyRow};
 use crate::store::registry::{self as registry_repository, AssetRow, ReceivableRow};
 use crate::store::{self, write_transaction, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
@@ -85,19 +86,7 @@ pub fn finance(
                 return Ok(replay(&stored, &request.request_hash));
             }
             let outcome = decide(connection, bank_id, request)?;
-            let body = serde_json::to_string(&outcome)
-                .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
-            repository::insert_idempotency(
-                connection,
-                &IdempotencyRow {
-                    organization_id: bank_id.to_owned(),
-                    idempotency_key: request.nonce.as_str().to_owned(),
-                    request_sha256: request.request_hash.to_vec(),
-                    response_status: i32::from(outcome.status()),
-                    response_body: body,
-                    created_at: store::now(),
-                },
-            )?;
+            repository::insert_idempotency(connection, &record(bank_id, request, &outcome, store::now())?)?;
             Ok(outcome)
         });
         match result {
@@ -107,7 +96,25 @@ pub fn finance(
     }
 }
 
-fn replay(stored: &IdempotencyRow, request_hash: &[u8; 32]) -> Outcome {
+/// The stored answer to `request`, for its retries.
+pub(super) fn record(
+    bank_id: &str,
+    request: &FinanceRequest,
+    outcome: &Outcome,
+    now: NaiveDateTime,
+) -> Result<IdempotencyRow, diesel::result::Error> {
+    Ok(IdempotencyRow {
+        organization_id: bank_id.to_owned(),
+        idempotency_key: request.nonce.as_str().to_owned(),
+        request_sha256: request.request_hash.to_vec(),
+        response_status: i32::from(outcome.status()),
+        response_body: serde_json::to_string(outcome)
+            .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?,
+        created_at: now,
+    })
+}
+
+pub(super) fn replay(stored: &IdempotencyRow, request_hash: &[u8; 32]) -> Outcome {
     if stored.request_sha256 != request_hash {
         return Outcome::refused(
             422,
@@ -135,23 +142,22 @@ fn verify(
     action: &SignedAction,
     signature: &Signature,
 ) -> Result<Result<SignedBy, Outcome>, diesel::result::Error> {
-    let keys: Vec<PublicKey> = organizations_repository::active_public_keys(connection, bank_id)?
-        .iter()
-        .filter_map(|row| PublicKey::parse_hex(&row.public_key).ok())
-        .collect();
-    Ok(
-        match verify_with_any(&keys, action.canonical_message().as_bytes(), signature) {
-            Ok(key) => Ok((*key.as_bytes(), signature.to_bytes())),
-            Err(error) => Err(Outcome::refused(
-                422,
-                "invalid_signature",
-                format!(
-                    "the signature is not valid for the canonical {} message by one of the bank's active keys: {error}",
-                    action.action_name()
-                ),
-            )),
-        },
-    )
+    let keys = active_keys(organizations_repository::active_public_keys(connection, bank_id)?);
+    Ok(check_signature(&keys, action, signature))
+}
+
+fn check_signature(keys: &[PublicKey], action: &SignedAction, signature: &Signature) -> Result<SignedBy, Outcome> {
+    match verify_with_any(keys, action.canonical_message().as_bytes(), signature) {
+        Ok(key) => Ok((*key.as_bytes(), signature.to_bytes())),
+        Err(error) => Err(Outcome::refused(
+            422,
+            "invalid_signature",
+            format!(
+                "the signature is not valid for the canonical {} message by one of the bank's active keys: {error}",
+                action.action_name()
+            ),
+        )),
+    }
 }
 
 /// Short-circuits a decision with its outcome.
@@ -198,6 +204,37 @@ fn not_found() -> Outcome {
     Outcome::refused(404, "not_found", "no such resource")
 }
 
+/// What an asset (or receivable) target's decision rests on, read with the
+/// asset's row lock held.
+pub(super) struct AssetFacts<'a> {
+    /// None while the receivable is not confirmed (no asset minted yet).
+    pub asset: Option<&'a AssetRow>,
+    pub receivable: &'a ReceivableRow,
+    /// The asset is active, as seen under its lock.
+    pub active: bool,
+    /// The bank's active signing keys.
+    pub keys: &'a [PublicKey],
+    /// The bank holding an active lien on the receivable's purchase order.
+    pub purchase_order_lienholder: Option<&'a str>,
+    /// The bank holding an active lien on the asset.
+    pub lienholder: Option<&'a str>,
+}
+
+/// A decision before it is written.
+pub(super) enum Plan {
+    /// Answered without writing anything but the idempotency record.
+    Answer(Outcome),
+    /// Refused, with an alert for the risk officers.
+    Alert {
+        alert: NewAlert,
+        refusal: (u16, &'static str),
+        reason: &'static str,
+    },
+    /// Granted: the ledger entry, the lien (its leaf hash set once the
+    /// entry is prepared) and, for an assignment, the new holder.
+    Lien { entry: Box<NewEntry>, lien: LienRow },
+}
+
 fn decide_asset(
     connection: &mut DbConnection,
     bank_id: &str,
@@ -221,14 +258,83 @@ fn decide_asset(
             (asset, receivable)
         }
     };
-    let currency = asset
-        .as_ref()
-        .map_or(receivable.currency.as_str(), |asset| asset.currency.as_str());
-    let amount = decided!(money(&request.amount, currency));
+    let active = match &asset {
+        Some(asset) => repository::lock_active_asset(connection, &asset.id, now)?,
+        None => false,
+    };
+    let keys = active_keys(organizations_repository::active_public_keys(connection, bank_id)?);
+    let purchase_order_lien = match &receivable.purchase_order_id {
+        Some(purchase_order_id) => repository::active_lien_on_purchase_order(connection, purchase_order_id)?,
+        None => None,
+    };
+    let lien = match (&asset, active) {
+        (Some(asset), true) => repository::active_lien_on_asset(connection, &asset.id)?,
+        _ => None,
+    };
+    let plan = plan_asset(
+        bank_id,
+        bank,
+        request,
+        now,
+        AssetFacts {
+            asset: asset.as_ref(),
+            receivable: &receivable,
+            active,
+            keys: &keys,
+            purchase_order_lienholder: purchase_order_lien.as_ref().map(|lien| lien.bank_id.as_str()),
+            lienholder: lien.as_ref().map(|lien| lien.bank_id.as_str()),
+        },
+    );
+    match plan {
+        Plan::Answer(outcome) => Ok(outcome),
+        Plan::Alert { alert, refusal, reason } => refuse_with_alert(connection, alert, refusal, reason),
+        Plan::Lien { entry, mut lien } => {
+            lien.leaf_hash = tlog::append(connection, *entry, now)?.leaf_hash.to_vec();
+            repository::insert_lien(connection, &lien)?;
+            if let (LienKind::Assignment, Some(asset_id)) = (request.kind, &lien.asset_id) {
+                repository::set_holder(connection, asset_id, bank_id, now)?;
+            }
+            Ok(Outcome::Created { body: lien_view(&lien) })
+        }
+    }
+}
+
+/// The parsable keys among stored key rows.
+pub(super) fn active_keys(rows: Vec<OrganizationKeyRow>) -> Vec<PublicKey> {
+    rows.iter()
+        .filter_map(|row| PublicKey::parse_hex(&row.public_key).ok())
+        .collect()
+}
+
+/// The rules of an asset pledge or assignment, first failure wins; pure, so
+/// one request and a batch of them decide alike.
+pub(super) fn plan_asset(
+    bank_id: &str,
+    bank: Uuid,
+    request: &FinanceRequest,
+    now: NaiveDateTime,
+    facts: AssetFacts<'_>,
+) -> Plan {
+    let AssetFacts {
+        asset,
+        receivable,
+        active,
+        keys,
+        purchase_order_lienholder,
+        lienholder,
+    } = facts;
+    let currency = asset.map_or(receivable.currency.as_str(), |asset| asset.currency.as_str());
+    let amount = match money(&request.amount, currency) {
+        Ok(amount) => amount,
+        Err(outcome) => return Plan::Answer(outcome),
+    };
     let action = action(request, bank, amount);
-    let signed = decided!(verify(connection, bank_id, &action, &request.signature)?);
+    let signed = match check_signature(keys, &action, &request.signature) {
+        Ok(signed) => signed,
+        Err(outcome) => return Plan::Answer(outcome),
+    };
     let Some(asset) = asset else {
-        return Ok(Outcome::refused(
+        return Plan::Answer(Outcome::refused(
             409,
             "not_confirmed",
             format!(
@@ -237,15 +343,15 @@ fn decide_asset(
             ),
         ));
     };
-    if !repository::lock_active_asset(connection, &asset.id, now)? {
-        return Ok(Outcome::refused(
+    if !active {
+        return Plan::Answer(Outcome::refused(
             409,
             "asset_not_active",
             format!("the asset is {} and cannot be financed", asset.status),
         ));
     }
     if amount.minor_units() > asset.face_value_minor {
-        return Ok(Outcome::refused(
+        return Plan::Answer(Outcome::refused(
             422,
             "exceeds_face_value",
             format!(
@@ -266,40 +372,34 @@ fn decide_asset(
 
     // Invariant 4: a purchase-order lien's bank is the only one that may
     // finance the order's receivables.
-    if let Some(purchase_order_id) = &receivable.purchase_order_id {
-        if let Some(po_lien) = repository::active_lien_on_purchase_order(connection, purchase_order_id)? {
-            if po_lien.bank_id != bank_id {
-                return refuse_with_alert(
-                    connection,
-                    NewAlert {
-                        kind: AlertKind::PoDoubleFinancing,
-                        fingerprint,
-                        subject_id: Some(asset.id.clone()),
-                        attempting_org_id: bank_id.to_owned(),
-                        existing_party_id: Some(po_lien.bank_id.clone()),
-                        details: facts,
-                    },
-                    (403, "po_financed_elsewhere"),
-                    "the receivable's purchase order is financed by another bank, the only one that may finance it",
-                );
-            }
-        }
+    if let Some(po_bank) = purchase_order_lienholder.filter(|po_bank| *po_bank != bank_id) {
+        return Plan::Alert {
+            alert: NewAlert {
+                kind: AlertKind::PoDoubleFinancing,
+                fingerprint,
+                subject_id: Some(asset.id.clone()),
+                attempting_org_id: bank_id.to_owned(),
+                existing_party_id: Some(po_bank.to_owned()),
+                details: facts,
+            },
+            refusal: (403, "po_financed_elsewhere"),
+            reason: "the receivable's purchase order is financed by another bank, the only one that may finance it",
+        };
     }
 
-    if let Some(existing) = repository::active_lien_on_asset(connection, &asset.id)? {
-        return refuse_with_alert(
-            connection,
-            NewAlert {
+    if let Some(existing) = lienholder {
+        return Plan::Alert {
+            alert: NewAlert {
                 kind: AlertKind::DuplicatePledge,
                 fingerprint,
                 subject_id: Some(asset.id.clone()),
                 attempting_org_id: bank_id.to_owned(),
-                existing_party_id: Some(existing.bank_id.clone()),
+                existing_party_id: Some(existing.to_owned()),
                 details: facts,
             },
-            (409, "already_encumbered"),
-            "the asset is already encumbered",
-        );
+            refusal: (409, "already_encumbered"),
+            reason: "the asset is already encumbered",
+        };
     }
 
     let lien_id = Uuid::new_v4().to_string();
@@ -311,9 +411,8 @@ fn decide_asset(
     ];
     parties.sort();
     parties.dedup();
-    let appended = tlog::append(
-        connection,
-        NewEntry {
+    Plan::Lien {
+        entry: Box::new(NewEntry {
             kind: match request.kind {
                 LienKind::Pledge => "asset_pledged",
                 LienKind::Assignment => "asset_assigned",
@@ -331,27 +430,21 @@ fn decide_asset(
                 "currency": amount.currency().code(),
             }),
             visibility: Visibility::Parties(parties),
+        }),
+        lien: LienRow {
+            id: lien_id,
+            asset_id: Some(asset.id.clone()),
+            purchase_order_id: None,
+            bank_id: bank_id.to_owned(),
+            kind: request.kind.as_str().to_owned(),
+            amount_minor: amount.minor_units(),
+            currency: amount.currency().code().to_owned(),
+            status: "active".to_owned(),
+            leaf_hash: Vec::new(),
+            created_at: now,
+            ended_at: None,
         },
-        now,
-    )?;
-    let lien = LienRow {
-        id: lien_id,
-        asset_id: Some(asset.id.clone()),
-        purchase_order_id: None,
-        bank_id: bank_id.to_owned(),
-        kind: request.kind.as_str().to_owned(),
-        amount_minor: amount.minor_units(),
-        currency: amount.currency().code().to_owned(),
-        status: "active".to_owned(),
-        leaf_hash: appended.leaf_hash.to_vec(),
-        created_at: now,
-        ended_at: None,
-    };
-    repository::insert_lien(connection, &lien)?;
-    if request.kind == LienKind::Assignment {
-        repository::set_holder(connection, &asset.id, bank_id, now)?;
     }
-    Ok(Outcome::Created { body: lien_view(&lien) })
 }
 
 fn decide_purchase_order(
@@ -449,7 +542,7 @@ fn decide_purchase_order(
 
 /// Records the alert (in the refusing transaction) and answers the refusal,
 /// naming the alert so the bank can quote it.
-fn refuse_with_alert(
+pub(super) fn refuse_with_alert(
     connection: &mut DbConnection,
     alert: NewAlert,
     (status, code): (u16, &str),

@@ -3,10 +3,12 @@
 //!
 //! The one-lien rule is a partial unique index on active liens (both
 //! backends); every decision takes the asset's row lock first (a
-//! conditional `UPDATE`), so pledges, assignments, splits and payments of
-//! one asset serialise in the database, across any number of processes.
+//! conditional `UPDATE`, or for a batch `SELECT … FOR NO KEY UPDATE` in id
+//! order), so pledges, assignments, splits and payments of one asset
+//! serialise in the database, across any number of processes.
 
 mod batcher;
+mod bulk;
 mod decide;
 mod encumbrance;
 mod outcome;
@@ -14,7 +16,8 @@ mod payment;
 mod release;
 mod sweep;
 
-pub use batcher::{spawn_finance_batcher, FinanceBatcher};
+pub use batcher::{spawn_finance_batcher, FinanceBatcher, FinanceJob};
+pub use bulk::decide_many;
 pub use decide::{finance, FinanceRequest, LienKind, Target};
 pub use encumbrance::{encumbrance, Encumbrance};
 pub use outcome::{request_hash, Outcome};

@@ -32,7 +32,7 @@ fn register(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Regi
 }
 
 pub fn spawn_registration_batcher(database: Database, workers: usize, max_batch: usize) -> RegistrationBatcher {
-    Batcher::spawn(database, workers, max_batch, lock_order, register)
+    Batcher::spawn(database, workers, max_batch, lock_order, register, None)
 }
 
 /// A buyer's confirmation: the buyer's id, the receivable, the signature.
@@ -49,5 +49,5 @@ fn confirm(connection: &mut DbConnection, job: &ConfirmationJob) -> Result<Confi
 }
 
 pub fn spawn_confirmation_batcher(database: Database, workers: usize, max_batch: usize) -> ConfirmationBatcher {
-    Batcher::spawn(database, workers, max_batch, confirmation_order, confirm)
+    Batcher::spawn(database, workers, max_batch, confirmation_order, confirm, None)
 }

@@ -5,6 +5,12 @@
 //! still means durable; if the commit fails, every job of the batch is told
 //! so and nothing of the batch was written.
 //!
+//! A use case may also offer a set-based path for a whole batch (a fixed
+//! number of statements instead of several per job). The batch is tried
+//! that way first; if that path declines it, or any of its statements fails
+//! (a unique index caught a race it did not foresee), its transaction is
+//! rolled back and the batch runs job by job as above.
+//!
 //! Batching changes how many commits there are, not what is correct: the use
 //! cases' row locks and unique indexes decide races exactly as they do one
 //! job per transaction.
@@ -27,6 +33,22 @@ pub enum BatchError {
 }
 
 type Reply<O> = oneshot::Sender<Result<O, BatchError>>;
+
+/// Runs a whole batch in the caller's transaction: the jobs' results in
+/// order, or `None` to decline (having written nothing).
+pub type BulkFn<J, O> = fn(&mut DbConnection, &[J]) -> Result<Option<Vec<O>>, diesel::result::Error>;
+
+/// Why the set-based path did not commit a batch.
+enum Bulk {
+    Declined,
+    Failed(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Bulk {
+    fn from(error: diesel::result::Error) -> Self {
+        Bulk::Failed(error)
+    }
+}
 
 /// A handle to the workers. Cheap to clone.
 pub struct Batcher<J, O> {
@@ -51,6 +73,7 @@ impl<J: Send + 'static, O: Send + 'static> Batcher<J, O> {
         max_batch: usize,
         lock_order: fn(&J) -> String,
         run: fn(&mut DbConnection, &J) -> O,
+        bulk: Option<BulkFn<J, O>>,
     ) -> Self {
         let max_batch = max_batch.max(1);
         let (sender, receiver) = mpsc::channel::<(J, Reply<O>)>(4 * max_batch * workers.max(1));
@@ -74,7 +97,7 @@ impl<J: Send + 'static, O: Send + 'static> Batcher<J, O> {
                         }
                     }
                     jobs.sort_by_key(|(job, _)| lock_order(job));
-                    run_batch(&database, jobs, run).await;
+                    run_batch(&database, jobs, run, bulk).await;
                 }
             });
         }
@@ -93,10 +116,23 @@ async fn run_batch<J: Send + 'static, O: Send + 'static>(
     database: &Database,
     jobs: Vec<(J, Reply<O>)>,
     run: fn(&mut DbConnection, &J) -> O,
+    bulk: Option<BulkFn<J, O>>,
 ) {
     let (jobs, replies): (Vec<J>, Vec<Reply<O>>) = jobs.into_iter().unzip();
     let done = database
         .run(move |connection| {
+            if let Some(bulk) = bulk {
+                let attempt = write_transaction(connection, |connection| -> Result<Vec<O>, Bulk> {
+                    bulk(connection, &jobs)?.ok_or(Bulk::Declined)
+                });
+                match attempt {
+                    Ok(results) => return Ok(results),
+                    Err(Bulk::Declined) => {}
+                    Err(Bulk::Failed(error)) => {
+                        tracing::debug!(%error, "a batch runs again job by job");
+                    }
+                }
+            }
             write_transaction(connection, |connection| -> Result<Vec<O>, diesel::result::Error> {
                 Ok(jobs.iter().map(|job| run(connection, job)).collect())
             })
@@ -120,5 +156,99 @@ async fn run_batch<J: Send + 'static, O: Send + 'static>(
                 let _ = reply.send(Err(BatchError::NotCommitted));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use diesel::sql_types::BigInt;
+    use diesel::RunQueryDsl;
+
+    use super::*;
+    use crate::store::DatabaseUrl;
+
+    type Out = Result<&'static str, String>;
+
+    fn insert(connection: &mut DbConnection, value: i64) -> Result<usize, diesel::result::Error> {
+        diesel::sql_query("INSERT INTO t (v) VALUES ($1)")
+            .bind::<BigInt, _>(value)
+            .execute(connection)
+    }
+
+    /// One job at a time.
+    fn one(connection: &mut DbConnection, job: &i64) -> Out {
+        write_transaction(connection, |connection| insert(connection, *job))
+            .map(|_| "alone")
+            .map_err(|error| error.to_string())
+    }
+
+    /// The whole batch: declines a batch holding 7; writes every job, then
+    /// fails, for a batch holding 13.
+    fn all(connection: &mut DbConnection, jobs: &[i64]) -> Result<Option<Vec<Out>>, diesel::result::Error> {
+        if jobs.contains(&7) {
+            return Ok(None);
+        }
+        for job in jobs {
+            insert(connection, *job)?;
+        }
+        if jobs.contains(&13) {
+            return Err(diesel::result::Error::RollbackTransaction);
+        }
+        Ok(Some(jobs.iter().map(|_| Ok("together")).collect()))
+    }
+
+    async fn batch(database: &Database, jobs: &[i64]) -> Vec<Out> {
+        let mut queued = Vec::new();
+        let mut answers = Vec::new();
+        for job in jobs {
+            let (reply, answer) = oneshot::channel();
+            queued.push((*job, reply));
+            answers.push(answer);
+        }
+        run_batch(database, queued, one, Some(all)).await;
+        let mut results = Vec::new();
+        for answer in answers {
+            results.push(answer.await.unwrap().unwrap());
+        }
+        results
+    }
+
+    async fn stored(database: &Database) -> Vec<i64> {
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = BigInt)]
+            v: i64,
+        }
+        database
+            .run(|connection| diesel::sql_query("SELECT v FROM t ORDER BY v").load::<Row>(connection))
+            .await
+            .unwrap()
+            .unwrap()
+            .into_iter()
+            .map(|row| row.v)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_failed_or_declined_set_based_batch_runs_again_job_by_job() {
+        let directory = tempfile::tempdir().unwrap();
+        let database = Database::new(
+            DatabaseUrl::sqlite_in(directory.path()),
+            2,
+            std::time::Duration::from_secs(5),
+        );
+        database
+            .run(|connection| connection.batch_execute("CREATE TABLE t (v BIGINT PRIMARY KEY)"))
+            .await
+            .unwrap()
+            .unwrap();
+
+        assert_eq!(batch(&database, &[1, 2]).await, [Ok("together"), Ok("together")]);
+        assert_eq!(batch(&database, &[7, 8]).await, [Ok("alone"), Ok("alone")]);
+        // The failed attempt's writes were rolled back: had they stayed, the
+        // jobs' own inserts would hit the primary key.
+        assert_eq!(batch(&database, &[13, 14]).await, [Ok("alone"), Ok("alone")]);
+        assert_eq!(stored(&database).await, [1, 2, 7, 8, 13, 14]);
     }
 }

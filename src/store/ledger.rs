@@ -56,6 +56,20 @@ pub fn insert_leaf(connection: &mut DbConnection, leaf: &LeafRow) -> QueryResult
     Ok(())
 }
 
+/// Many leaves and their queue rows, queued in the order given.
+pub fn insert_leaves(connection: &mut DbConnection, leaves: &[LeafRow]) -> QueryResult<()> {
+    if leaves.is_empty() {
+        return Ok(());
+    }
+    insert_many!(connection, ledger_leaves::table, leaves)?;
+    let queued: Vec<_> = leaves
+        .iter()
+        .map(|leaf| ledger_queue::leaf_hash.eq(&leaf.leaf_hash))
+        .collect();
+    insert_many!(connection, ledger_queue::table, &queued)?;
+    Ok(())
+}
+
 /// The oldest queued leaves, at most `limit`.
 pub fn queued(connection: &mut DbConnection, limit: i64) -> QueryResult<Vec<(i64, Vec<u8>)>> {
     ledger_queue::table
@@ -77,21 +91,6 @@ pub fn dequeue(connection: &mut DbConnection, ids: &[i64]) -> QueryResult<usize>
 
 pub fn queue_length(connection: &mut DbConnection) -> QueryResult<i64> {
     ledger_queue::table.count().get_result(connection)
-}
-
-/// Inserts many rows of one table with as few statements as the backend
-/// allows (`MultiConnection` cannot express multi-row inserts itself).
-macro_rules! insert_many {
-    ($connection:expr, $table:expr, $rows:expr) => {{
-        let mut inserted = 0;
-        for chunk in $rows.chunks(500) {
-            inserted += match $connection {
-                DbConnection::Postgresql(inner) => diesel::insert_into($table).values(chunk).execute(inner)?,
-                DbConnection::Sqlite(inner) => diesel::insert_into($table).values(chunk).execute(inner)?,
-            };
-        }
-        Ok::<usize, diesel::result::Error>(inserted)
-    }};
 }
 
 pub fn insert_sequence(connection: &mut DbConnection, rows: &[SequenceRow]) -> QueryResult<usize> {

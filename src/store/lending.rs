@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::registry::AssetRow;
 use super::schema::{assets, idempotency_keys, liens, payments};
 use super::DbConnection;
 
@@ -59,6 +60,11 @@ pub fn insert_lien(connection: &mut DbConnection, row: &LienRow) -> QueryResult<
         .map(|_| ())
 }
 
+/// Many liens in as few statements as the backend allows.
+pub fn insert_liens(connection: &mut DbConnection, rows: &[LienRow]) -> QueryResult<()> {
+    insert_many!(connection, liens::table, rows).map(|_| ())
+}
+
 pub fn find_lien(connection: &mut DbConnection, id: &str) -> QueryResult<Option<LienRow>> {
     liens::table
         .find(id)
@@ -88,15 +94,48 @@ pub fn active_lien_on_purchase_order(
         .optional()
 }
 
+/// The active liens on any of these assets.
+pub fn active_liens_on_assets(connection: &mut DbConnection, asset_ids: &[String]) -> QueryResult<Vec<LienRow>> {
+    liens::table
+        .filter(liens::asset_id.eq_any(asset_ids))
+        .filter(liens::status.eq("active"))
+        .select(LienRow::as_select())
+        .load(connection)
+}
+
+/// The active liens on any of these purchase orders.
+pub fn active_liens_on_purchase_orders(
+    connection: &mut DbConnection,
+    purchase_order_ids: &[String],
+) -> QueryResult<Vec<LienRow>> {
+    liens::table
+        .filter(liens::purchase_order_id.eq_any(purchase_order_ids))
+        .filter(liens::status.eq("active"))
+        .select(LienRow::as_select())
+        .load(connection)
+}
+
+/// The ids of every asset minted from the receivable (its root and any
+/// split children). Callers then ask about liens on exactly these ids: a
+/// join or `IN (subquery)` lets PostgreSQL, with statistics that lag a
+/// young table, hash every active lien for one look-up.
+fn asset_ids_of(connection: &mut DbConnection, receivable_id: &str) -> QueryResult<Vec<String>> {
+    assets::table
+        .filter(assets::receivable_id.eq(receivable_id))
+        .select(assets::id)
+        .load(connection)
+}
+
 /// Whether any asset minted from the receivable carries an active lien.
 pub fn receivable_encumbered(connection: &mut DbConnection, receivable_id: &str) -> QueryResult<bool> {
-    let asset_ids = assets::table
-        .filter(assets::receivable_id.eq(receivable_id))
-        .select(assets::id);
+    let asset_ids = asset_ids_of(connection, receivable_id)?;
+    if asset_ids.is_empty() {
+        return Ok(false);
+    }
     diesel::select(diesel::dsl::exists(
         liens::table
-            .filter(liens::status.eq("active"))
-            .filter(liens::asset_id.eq_any(asset_ids.nullable())),
+            .filter(liens::asset_id.eq_any(&asset_ids))
+            .filter(liens::status.eq("active")),
     ))
     .get_result(connection)
 }
@@ -109,14 +148,15 @@ pub fn bank_has_lien_on_receivable(
     receivable_id: &str,
     bank_id: &str,
 ) -> QueryResult<bool> {
-    let asset_ids = assets::table
-        .filter(assets::receivable_id.eq(receivable_id))
-        .select(assets::id);
+    let asset_ids = asset_ids_of(connection, receivable_id)?;
+    if asset_ids.is_empty() {
+        return Ok(false);
+    }
     diesel::select(diesel::dsl::exists(
         liens::table
+            .filter(liens::asset_id.eq_any(&asset_ids))
             .filter(liens::bank_id.eq(bank_id))
-            .filter(liens::status.eq_any(SIGHTED))
-            .filter(liens::asset_id.eq_any(asset_ids.nullable())),
+            .filter(liens::status.eq_any(SIGHTED)),
     ))
     .get_result(connection)
 }
@@ -154,6 +194,30 @@ pub fn lock_active_asset(connection: &mut DbConnection, id: &str, now: NaiveDate
     .set(assets::updated_at.eq(now))
     .execute(connection)
     .map(|updated| updated == 1)
+}
+
+/// Reads and locks these assets, whatever their status, for the rest of the
+/// transaction: on PostgreSQL row locks taken in id order (every batch
+/// locks in that order, so two batches cannot deadlock), on SQLite the
+/// write lock the transaction already holds. The rows are the latest
+/// committed versions.
+pub fn lock_assets(connection: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<AssetRow>> {
+    let in_order = assets::table.filter(assets::id.eq_any(ids)).order(assets::id.asc());
+    match connection {
+        DbConnection::Postgresql(inner) => in_order.select(AssetRow::as_select()).for_no_key_update().load(inner),
+        DbConnection::Sqlite(inner) => in_order.select(AssetRow::as_select()).load(inner),
+    }
+}
+
+/// Marks active assets as changed now, as [`lock_active_asset`] does.
+pub fn touch_active_assets(connection: &mut DbConnection, ids: &[String], now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        assets::table
+            .filter(assets::id.eq_any(ids))
+            .filter(assets::status.eq("active")),
+    )
+    .set(assets::updated_at.eq(now))
+    .execute(connection)
 }
 
 /// Sets an active asset's holder (assignment).
@@ -202,6 +266,32 @@ pub fn find_idempotency(
         .select(IdempotencyRow::as_select())
         .first(connection)
         .optional()
+}
+
+/// The stored answers under any of these (organisation, key) pairs.
+pub fn find_idempotency_many(
+    connection: &mut DbConnection,
+    pairs: &[(String, String)],
+) -> QueryResult<Vec<IdempotencyRow>> {
+    let organizations: Vec<&str> = pairs.iter().map(|(organization, _)| organization.as_str()).collect();
+    let keys: Vec<&str> = pairs.iter().map(|(_, key)| key.as_str()).collect();
+    let rows: Vec<IdempotencyRow> = idempotency_keys::table
+        .filter(idempotency_keys::idempotency_key.eq_any(keys))
+        .filter(idempotency_keys::organization_id.eq_any(organizations))
+        .select(IdempotencyRow::as_select())
+        .load(connection)?;
+    Ok(rows
+        .into_iter()
+        .filter(|row| {
+            pairs
+                .iter()
+                .any(|(organization, key)| *organization == row.organization_id && *key == row.idempotency_key)
+        })
+        .collect())
+}
+
+pub fn insert_idempotency_many(connection: &mut DbConnection, rows: &[IdempotencyRow]) -> QueryResult<()> {
+    insert_many!(connection, idempotency_keys::table, rows).map(|_| ())
 }
 
 pub fn insert_idempotency(connection: &mut DbConnection, row: &IdempotencyRow) -> QueryResult<()> {

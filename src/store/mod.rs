@@ -3,6 +3,21 @@
 //! return `diesel::QueryResult`; the use case decides where a transaction
 //! begins and ends.
 
+/// Inserts many rows of one table with as few statements as the backend
+/// allows (`MultiConnection` cannot express multi-row inserts itself).
+macro_rules! insert_many {
+    ($connection:expr, $table:expr, $rows:expr) => {{
+        let mut inserted = 0;
+        for chunk in $rows.chunks(500) {
+            inserted += match $connection {
+                DbConnection::Postgresql(inner) => diesel::insert_into($table).values(chunk).execute(inner)?,
+                DbConnection::Sqlite(inner) => diesel::insert_into($table).values(chunk).execute(inner)?,
+            };
+        }
+        Ok::<usize, diesel::result::Error>(inserted)
+    }};
+}
+
 pub mod alerts;
 pub mod batcher;
 mod connection;

@@ -116,6 +116,19 @@ pub fn active_public_keys(
         .load(connection)
 }
 
+/// The active keys of any of these organisations.
+pub fn active_public_keys_of(
+    connection: &mut DbConnection,
+    organization_ids: &[String],
+) -> QueryResult<Vec<OrganizationKeyRow>> {
+    organization_keys::table
+        .filter(organization_keys::organization_id.eq_any(organization_ids))
+        .filter(organization_keys::revoked_at.is_null())
+        .order(organization_keys::created_at.asc())
+        .select(OrganizationKeyRow::as_select())
+        .load(connection)
+}
+
 pub fn risk_officers_of(connection: &mut DbConnection, organization_id: &str) -> QueryResult<Vec<RiskOfficerRow>> {
     risk_officers::table
         .filter(risk_officers::organization_id.eq(organization_id))

@@ -154,6 +154,13 @@ pub fn find_receivable(connection: &mut DbConnection, id: &str) -> QueryResult<O
         .optional()
 }
 
+pub fn find_receivables(connection: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<ReceivableRow>> {
+    receivables::table
+        .filter(receivables::id.eq_any(ids))
+        .select(ReceivableRow::as_select())
+        .load(connection)
+}
+
 pub fn find_receivable_by_fingerprint(
     connection: &mut DbConnection,
     fingerprint: &[u8; 32],

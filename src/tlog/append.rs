@@ -45,6 +45,24 @@ pub fn append(
     entry: NewEntry,
     now: chrono::NaiveDateTime,
 ) -> Result<Appended, diesel::result::Error> {
+    let prepared = prepare(entry, now)?;
+    repository::insert_leaf(connection, &prepared.row)?;
+    Ok(Appended {
+        leaf_hash: prepared.leaf_hash,
+    })
+}
+
+/// An entry ready to be queued: its stored row (canonical header, salted
+/// details) and its leaf hash.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub row: LeafRow,
+    pub leaf_hash: Hash,
+}
+
+/// Prepares an entry for [`append_prepared`]; [`append`] prepares and
+/// queues one.
+pub fn prepare(entry: NewEntry, now: chrono::NaiveDateTime) -> Result<Prepared, diesel::result::Error> {
     let mut salt = [0u8; 32];
     OsRng.fill_bytes(&mut salt);
     // serde_json's map is ordered by key, so equal details serialise equally.
@@ -68,9 +86,8 @@ pub fn append(
         Visibility::Public => Value::String("*".to_owned()),
         Visibility::Parties(parties) => Value::from(parties),
     };
-    repository::insert_leaf(
-        connection,
-        &LeafRow {
+    Ok(Prepared {
+        row: LeafRow {
             leaf_hash: leaf_hash.to_vec(),
             entry: bytes,
             kind: entry.kind.to_owned(),
@@ -79,6 +96,13 @@ pub fn append(
             parties: parties.to_string(),
             queued_at: now,
         },
-    )?;
-    Ok(Appended { leaf_hash })
+        leaf_hash,
+    })
+}
+
+/// Queues many prepared entries at once, in the order given, in the
+/// caller's transaction (a batch of decisions).
+pub fn append_prepared(connection: &mut DbConnection, entries: &[Prepared]) -> Result<(), diesel::result::Error> {
+    let rows: Vec<LeafRow> = entries.iter().map(|entry| entry.row.clone()).collect();
+    repository::insert_leaves(connection, &rows)
 }

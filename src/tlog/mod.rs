@@ -7,7 +7,7 @@ mod append;
 mod read;
 mod sequencer;
 
-pub use append::{append, Appended, NewEntry, Visibility};
+pub use append::{append, append_prepared, prepare, Appended, NewEntry, Prepared, Visibility};
 pub use read::{
     consistency_proof, entries, inclusion_proof, latest_head, leaf_index, ProofError, PublishedSize, Reader,
     VisibleEntry, MAX_ENTRIES_PER_PAGE,

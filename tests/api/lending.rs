@@ -91,7 +91,7 @@ async fn pledge(app: &TestApp, bank: &Bank, asset: &str, amount: &str, nonce: &s
 }
 
 /// A confirmed receivable's asset id.
-async fn confirmed_asset(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> String {
+pub async fn confirmed_asset(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> String {
     let receivable = registered(app, deal, number, amount).await;
     let confirmed: Value = confirm(app, deal, &receivable).await.json().await.unwrap();
     confirmed["asset_id"].as_str().unwrap().to_owned()

@@ -6,6 +6,7 @@ mod helpers;
 mod idempotency;
 
 mod alerts;
+mod batches;
 mod cli;
 mod errors;
 mod health;

@@ -1,0 +1,1 @@
+DROP INDEX liens_asset;

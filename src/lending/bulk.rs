@@ -1,0 +1,181 @@
+//! A batch of asset pledges and assignments decided with a fixed number of
+//! statements, whatever its size: the stored answers, the assets (locked
+//! in id order), receivables, banks' keys and active liens are each read
+//! in one query; every request is then decided by the same rules as alone
+//! ([`plan_asset`]), in order, each seeing the liens and holders the ones
+//! before it granted; the ledger entries, liens and idempotency records
+//! are written in one statement each.
+//!
+//! The database still decides races: the partial unique index on active
+//! liens and the idempotency key's primary key stand behind these reads.
+//! If any statement fails (a twin request in another batch took the same
+//! Idempotency-Key, a deadlock), the batch's transaction is rolled back and
+//! the batcher decides its requests again one savepoint each ([`finance`]);
+//! batches this path does not take (a purchase order, a receivable's id)
+//! go that way too.
+//!
+//! [`finance`]: super::finance
+
+use std::collections::HashMap;
+
+use uuid::Uuid;
+
+use super::batcher::FinanceJob;
+use super::decide::{
+    active_keys, lien_view, plan_asset, record, refuse_with_alert, replay, AssetFacts, LienKind, Plan, Target,
+};
+use super::outcome::Outcome;
+use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
+use crate::store::organizations as organizations_repository;
+use crate::store::registry::{self as registry_repository, AssetRow, ReceivableRow};
+use crate::store::{self, DbConnection};
+use crate::tlog;
+
+/// Decides `jobs` in the caller's transaction, or `None` when this path
+/// does not take the batch (nothing was written then).
+pub fn decide_many(
+    connection: &mut DbConnection,
+    jobs: &[FinanceJob],
+) -> Result<Option<Vec<Outcome>>, diesel::result::Error> {
+    let mut ids: Vec<String> = Vec::with_capacity(jobs.len());
+    for (_, request) in jobs {
+        match request.target {
+            Target::Asset(id) => ids.push(id.to_string()),
+            Target::PurchaseOrder(_) => return Ok(None),
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    let now = store::now();
+
+    let pairs: Vec<(String, String)> = jobs
+        .iter()
+        .map(|(bank_id, request)| (bank_id.clone(), request.nonce.as_str().to_owned()))
+        .collect();
+    let mut answered: HashMap<(String, String), IdempotencyRow> =
+        repository::find_idempotency_many(connection, &pairs)?
+            .into_iter()
+            .map(|row| ((row.organization_id.clone(), row.idempotency_key.clone()), row))
+            .collect();
+
+    let mut assets: HashMap<String, AssetRow> = repository::lock_assets(connection, &ids)?
+        .into_iter()
+        .map(|asset| (asset.id.clone(), asset))
+        .collect();
+    if assets.len() != ids.len() {
+        // A receivable's id, or no such asset: decided one by one.
+        return Ok(None);
+    }
+    repository::touch_active_assets(connection, &ids, now)?;
+
+    let receivable_ids: Vec<String> = assets.values().map(|asset| asset.receivable_id.clone()).collect();
+    let receivables: HashMap<String, ReceivableRow> =
+        registry_repository::find_receivables(connection, &receivable_ids)?
+            .into_iter()
+            .map(|receivable| (receivable.id.clone(), receivable))
+            .collect();
+
+    let mut banks: Vec<String> = jobs.iter().map(|(bank_id, _)| bank_id.clone()).collect();
+    banks.sort();
+    banks.dedup();
+    let mut keys: HashMap<String, Vec<_>> = HashMap::new();
+    for row in organizations_repository::active_public_keys_of(connection, &banks)? {
+        keys.entry(row.organization_id.clone()).or_default().push(row);
+    }
+    let keys: HashMap<String, Vec<_>> = keys.into_iter().map(|(bank, rows)| (bank, active_keys(rows))).collect();
+
+    let purchase_orders: Vec<String> = receivables
+        .values()
+        .filter_map(|receivable| receivable.purchase_order_id.clone())
+        .collect();
+    let purchase_order_lienholders = lienholders(if purchase_orders.is_empty() {
+        Vec::new()
+    } else {
+        repository::active_liens_on_purchase_orders(connection, &purchase_orders)?
+    });
+    let mut lienholders = lienholders(repository::active_liens_on_assets(connection, &ids)?);
+
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut entries = Vec::new();
+    let mut liens: Vec<LienRow> = Vec::new();
+    let mut new_holders: Vec<(String, String)> = Vec::new();
+    let mut records = Vec::with_capacity(jobs.len());
+    let no_keys = Vec::new();
+    for ((bank_id, request), key) in jobs.iter().zip(pairs) {
+        if let Some(stored) = answered.get(&key) {
+            outcomes.push(replay(stored, &request.request_hash));
+            continue;
+        }
+        let Ok(bank) = Uuid::parse_str(bank_id) else {
+            return Ok(None);
+        };
+        let id = request.target.id().to_string();
+        let Some(asset) = assets.get(&id) else {
+            return Ok(None);
+        };
+        let Some(receivable) = receivables.get(&asset.receivable_id) else {
+            return Ok(None);
+        };
+        let plan = plan_asset(
+            bank_id,
+            bank,
+            request,
+            now,
+            AssetFacts {
+                asset: Some(asset),
+                receivable,
+                active: asset.status == "active",
+                keys: keys.get(bank_id).unwrap_or(&no_keys),
+                purchase_order_lienholder: receivable
+                    .purchase_order_id
+                    .as_ref()
+                    .and_then(|order| purchase_order_lienholders.get(order))
+                    .map(String::as_str),
+                lienholder: lienholders.get(&id).map(String::as_str),
+            },
+        );
+        let outcome = match plan {
+            Plan::Answer(outcome) => outcome,
+            Plan::Alert { alert, refusal, reason } => refuse_with_alert(connection, alert, refusal, reason)?,
+            Plan::Lien { entry, mut lien } => {
+                let prepared = tlog::prepare(*entry, now)?;
+                lien.leaf_hash = prepared.leaf_hash.to_vec();
+                entries.push(prepared);
+                // Later requests of this batch see this lien and holder.
+                lienholders.insert(id.clone(), bank_id.clone());
+                if request.kind == LienKind::Assignment {
+                    if let Some(asset) = assets.get_mut(&id) {
+                        asset.holder_id = bank_id.clone();
+                    }
+                    new_holders.push((id, bank_id.clone()));
+                }
+                let outcome = Outcome::Created { body: lien_view(&lien) };
+                liens.push(lien);
+                outcome
+            }
+        };
+        let record = record(bank_id, request, &outcome, now)?;
+        answered.insert(key, record.clone());
+        records.push(record);
+        outcomes.push(outcome);
+    }
+
+    tlog::append_prepared(connection, &entries)?;
+    repository::insert_liens(connection, &liens)?;
+    for (asset_id, holder_id) in &new_holders {
+        repository::set_holder(connection, asset_id, holder_id, now)?;
+    }
+    repository::insert_idempotency_many(connection, &records)?;
+    Ok(Some(outcomes))
+}
+
+/// Each subject's active lienholder.
+fn lienholders(liens: Vec<LienRow>) -> HashMap<String, String> {
+    liens
+        .into_iter()
+        .filter_map(|lien| {
+            let subject = lien.asset_id.or(lien.purchase_order_id)?;
+            Some((subject, lien.bank_id))
+        })
+        .collect()
+}

@@ -1,0 +1,166 @@
+//! A batch of financing requests decided set-based (`lending::decide_many`,
+//! what the server does with requests that arrive together) answers each
+//! exactly as deciding them one at a time would: later requests see the
+//! liens earlier ones granted, a repeated Idempotency-Key replays, and a
+//! second run of the batch writes nothing.
+
+use std::time::Duration;
+
+use anchorfin::domain::{Nonce, Signature};
+use anchorfin::lending::{decide_many, request_hash, FinanceJob, FinanceRequest, LienKind, Outcome, Target};
+use anchorfin::store::{write_transaction, Database};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::TestApp;
+use crate::lending::{bank, confirmed_asset, pledge_body, Bank};
+use crate::on_both_backends;
+use crate::registry::{deal, ledger_kinds, Deal};
+
+on_both_backends!(a_batch_decides_as_its_requests_would_one_by_one);
+
+fn job(bank: &Bank, body: &Value, nonce: &str) -> FinanceJob {
+    let target = match (body.get("asset_id"), body.get("purchase_order_id")) {
+        (Some(asset), _) => Target::Asset(Uuid::parse_str(asset.as_str().unwrap()).unwrap()),
+        (_, Some(order)) => Target::PurchaseOrder(Uuid::parse_str(order.as_str().unwrap()).unwrap()),
+        _ => panic!("no target in {body}"),
+    };
+    (
+        bank.id(),
+        FinanceRequest {
+            kind: LienKind::Pledge,
+            target,
+            amount: body["amount"].as_str().unwrap().to_owned(),
+            signature: Signature::parse_hex(body["signature"].as_str().unwrap()).unwrap(),
+            nonce: Nonce::parse(nonce).unwrap(),
+            request_hash: request_hash("pledge", body),
+        },
+    )
+}
+
+/// Runs the batch in one transaction, as the batcher does.
+async fn decide(app: &TestApp, jobs: Vec<FinanceJob>) -> Option<Vec<Outcome>> {
+    let url = app.settings.database_url().unwrap();
+    tokio::task::spawn_blocking(move || {
+        Database::new(url, 1, Duration::from_secs(10))
+            .run_blocking(|connection| write_transaction(connection, |connection| decide_many(connection, &jobs)))
+            .unwrap()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn code(outcome: &Outcome) -> (u16, &str) {
+    match outcome {
+        Outcome::Created { .. } => (201, "created"),
+        Outcome::Refused { status, code, .. } => (*status, code.as_str()),
+    }
+}
+
+async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let a = confirmed_asset(&app, &deal, "INV-B-1", "1000.00").await;
+    let b = confirmed_asset(&app, &deal, "INV-B-2", "1001.00").await;
+    let c = confirmed_asset(&app, &deal, "INV-B-3", "1002.00").await;
+    // 10 onboarding entries, then a registration and a confirmation each.
+    let before = ledger_kinds(&app, 16).await.len();
+    assert_eq!(before, 16);
+    let impostor = Bank {
+        org: second.org.clone(),
+        key: first.key.clone(),
+    };
+
+    let jobs = vec![
+        job(&first, &pledge_body(&first, &a, "800.00", "CNY", "b-1"), "b-1"),
+        job(&second, &pledge_body(&second, &a, "100.00", "CNY", "b-2"), "b-2"),
+        job(&first, &pledge_body(&first, &b, "500.00", "CNY", "b-3"), "b-3"),
+        job(&first, &pledge_body(&first, &b, "500.00", "CNY", "b-3"), "b-3"),
+        job(&first, &pledge_body(&first, &b, "400.00", "CNY", "b-3"), "b-3"),
+        job(&second, &pledge_body(&impostor, &c, "100.00", "CNY", "b-4"), "b-4"),
+        job(&second, &pledge_body(&second, &c, "1002.01", "CNY", "b-5"), "b-5"),
+        job(&second, &pledge_body(&second, &c, "1002.00", "CNY", "b-6"), "b-6"),
+    ];
+    let outcomes = decide(&app, jobs.clone())
+        .await
+        .expect("a batch of assets is decided set-based");
+    let codes: Vec<(u16, &str)> = outcomes.iter().map(code).collect();
+    assert_eq!(
+        codes,
+        [
+            (201, "created"),
+            (409, "already_encumbered"),
+            (201, "created"),
+            (201, "created"),
+            (422, "idempotency_mismatch"),
+            (422, "invalid_signature"),
+            (422, "exceeds_face_value"),
+            (201, "created"),
+        ]
+    );
+    assert_eq!(outcomes[3], outcomes[2], "a repeated key answers the first answer");
+
+    // What the batch granted is what the API shows.
+    let seen: Value = app
+        .get(&format!("/v1/assets/{a}"), Some(&first.api_key()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let Outcome::Created { body: granted } = &outcomes[0] else {
+        unreachable!()
+    };
+    assert_eq!(seen["lien"]["id"], granted["id"]);
+    assert_eq!(seen["lien"]["bank_id"], json!(first.id()));
+    let seen: Value = app
+        .get(&format!("/v1/assets/{c}"), Some(&second.api_key()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["lien"]["amount"], "1002.00");
+
+    // Three liens and one alert, each on the ledger, in the batch's order of
+    // decision; the alert's entry is the refused attempt's.
+    let kinds = ledger_kinds(&app, before + 4).await;
+    assert_eq!(kinds.len(), before + 4, "{kinds:?}");
+    let mut tail: Vec<&str> = kinds[before..].iter().map(String::as_str).collect();
+    tail.sort();
+    assert_eq!(
+        tail,
+        ["alert_raised", "asset_pledged", "asset_pledged", "asset_pledged"]
+    );
+    let Outcome::Refused { detail, .. } = &outcomes[1] else {
+        unreachable!()
+    };
+    assert!(detail.contains("risk officers were alerted"), "{detail}");
+
+    // The same batch again: every answer is the stored one, nothing is written.
+    let again = decide(&app, jobs).await.expect("decided again");
+    assert_eq!(again, outcomes);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(ledger_kinds(&app, before + 4).await.len(), before + 4);
+
+    // A purchase order in the batch: declined before anything is written
+    // (the batcher then decides the batch request by request).
+    let order: Value = app
+        .post_json(
+            "/v1/purchase-orders",
+            Some(&Deal::key(&deal.supplier)),
+            &json!({"buyer_id": Deal::id(&deal.buyer), "po_number": "PO-B-1", "issue_date": "2026-10-01",
+                    "currency": "CNY", "amount": "5000.00"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut on_order = pledge_body(&first, order["id"].as_str().unwrap(), "100.00", "CNY", "b-7");
+    let signature = on_order["signature"].clone();
+    on_order = json!({"purchase_order_id": order["id"], "amount": "100.00", "signature": signature});
+    let mixed = vec![
+        job(&first, &pledge_body(&first, &b, "100.00", "CNY", "b-8"), "b-8"),
+        job(&first, &on_order, "b-7"),
+    ];
+    assert!(decide(&app, mixed).await.is_none());
+}
