@@ -46,14 +46,7 @@ impl FromRequest for Authenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                let (scheme, token) = value.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
-            });
+        let token = bearer_token(request);
         let state = request.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let token = token.ok_or(ApiError::Unauthorized)?;
@@ -64,6 +57,32 @@ impl FromRequest for Authenticated {
                 .await??;
             principal.map(Authenticated).ok_or(ApiError::Unauthorized)
         })
+    }
+}
+
+/// `Authorization: Bearer <token>`'s token.
+fn bearer_token(request: &HttpRequest) -> Option<String> {
+    request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+        })
+}
+
+/// The bearer token, not yet checked: for requests decided in a batch,
+/// whose transaction authenticates every caller of the batch in one query.
+/// A request without one is refused 401 here.
+pub struct BearerToken(pub String);
+
+impl FromRequest for BearerToken {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(bearer_token(request).map(BearerToken).ok_or(ApiError::Unauthorized))
     }
 }
 

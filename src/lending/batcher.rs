@@ -3,15 +3,19 @@
 //! decided set-based ([`decide_many`]); otherwise, or when that fails, each
 //! decision runs in its own savepoint with its ledger entry, alert and
 //! idempotency record, exactly as [`finance`] does alone, in asset-id order.
+//! Callers are authenticated in the batch's transaction too, all of a
+//! batch's keys in one query.
 
 use super::bulk::decide_many;
-use super::decide::{finance, FinanceRequest};
-use super::outcome::Outcome;
+use super::decide::{finance, Decision, FinanceRequest};
 use crate::store::batcher::Batcher;
 use crate::store::{Database, DbConnection};
 
-/// A bank's financing request and the bank's id.
+/// A financing request and the caller's bearer token (authenticated when
+/// the request is decided).
 pub type FinanceJob = (String, FinanceRequest);
+
+type Decided = Result<Decision, diesel::result::Error>;
 
 /// Pledges and assignments, decided many per commit.
 pub type FinanceBatcher = Batcher<FinanceJob, Decided>;
@@ -20,17 +24,15 @@ fn lock_order(job: &FinanceJob) -> String {
     job.1.target.id().to_string()
 }
 
-fn decide(connection: &mut DbConnection, job: &FinanceJob) -> Result<Outcome, diesel::result::Error> {
+fn decide(connection: &mut DbConnection, job: &FinanceJob) -> Decided {
     finance(connection, &job.0, &job.1)
 }
-
-type Decided = Result<Outcome, diesel::result::Error>;
 
 fn decide_batch(
     connection: &mut DbConnection,
     jobs: &[FinanceJob],
 ) -> Result<Option<Vec<Decided>>, diesel::result::Error> {
-    Ok(decide_many(connection, jobs)?.map(|outcomes| outcomes.into_iter().map(Ok).collect()))
+    Ok(decide_many(connection, jobs)?.map(|decisions| decisions.into_iter().map(Ok).collect()))
 }
 
 pub fn spawn_finance_batcher(database: Database, workers: usize, max_batch: usize) -> FinanceBatcher {

@@ -1,6 +1,6 @@
 //! A batch of asset pledges and assignments decided with a fixed number of
-//! statements, whatever its size: the stored answers, the assets (locked
-//! in id order), receivables, banks' keys and active liens are each read
+//! statements, whatever its size: the callers' API keys, the stored
+//! answers, the assets (locked in id order), receivables, banks' keys and active liens are each read
 //! in one query; every request is then decided by the same rules as alone
 //! ([`plan_asset`]), in order, each seeing the liens and holders the ones
 //! before it granted; the ledger entries, liens and idempotency records
@@ -22,9 +22,11 @@ use uuid::Uuid;
 
 use super::batcher::FinanceJob;
 use super::decide::{
-    active_keys, lien_view, plan_asset, record, refuse_with_alert, replay, AssetFacts, LienKind, Plan, Target,
+    active_keys, bank_of, lien_view, plan_asset, record, refuse_with_alert, replay, AssetFacts, Decision, Denied,
+    LienKind, Plan, Target,
 };
 use super::outcome::Outcome;
+use crate::organizations::authenticate_many;
 use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
 use crate::store::organizations as organizations_repository;
 use crate::store::registry::{self as registry_repository, AssetRow, ReceivableRow};
@@ -36,7 +38,7 @@ use crate::tlog;
 pub fn decide_many(
     connection: &mut DbConnection,
     jobs: &[FinanceJob],
-) -> Result<Option<Vec<Outcome>>, diesel::result::Error> {
+) -> Result<Option<Vec<Decision>>, diesel::result::Error> {
     let mut ids: Vec<String> = Vec::with_capacity(jobs.len());
     for (_, request) in jobs {
         match request.target {
@@ -48,9 +50,18 @@ pub fn decide_many(
     ids.dedup();
     let now = store::now();
 
-    let pairs: Vec<(String, String)> = jobs
+    let tokens: Vec<&str> = jobs.iter().map(|(token, _)| token.as_str()).collect();
+    let callers: Vec<Result<String, Denied>> = authenticate_many(connection, &tokens)?
+        .into_iter()
+        .map(bank_of)
+        .collect();
+    let pairs: Vec<(String, String)> = callers
         .iter()
-        .map(|(bank_id, request)| (bank_id.clone(), request.nonce.as_str().to_owned()))
+        .zip(jobs)
+        .filter_map(|(caller, (_, request))| {
+            let bank_id = caller.as_ref().ok()?;
+            Some((bank_id.clone(), request.nonce.as_str().to_owned()))
+        })
         .collect();
     let mut answered: HashMap<(String, String), IdempotencyRow> =
         repository::find_idempotency_many(connection, &pairs)?
@@ -75,7 +86,7 @@ pub fn decide_many(
             .map(|receivable| (receivable.id.clone(), receivable))
             .collect();
 
-    let mut banks: Vec<String> = jobs.iter().map(|(bank_id, _)| bank_id.clone()).collect();
+    let mut banks: Vec<String> = pairs.iter().map(|(bank_id, _)| bank_id.clone()).collect();
     banks.sort();
     banks.dedup();
     let mut keys: HashMap<String, Vec<_>> = HashMap::new();
@@ -101,9 +112,17 @@ pub fn decide_many(
     let mut new_holders: Vec<(String, String)> = Vec::new();
     let mut records = Vec::with_capacity(jobs.len());
     let no_keys = Vec::new();
-    for ((bank_id, request), key) in jobs.iter().zip(pairs) {
+    for (caller, (_, request)) in callers.iter().zip(jobs) {
+        let bank_id = match caller {
+            Ok(bank_id) => bank_id,
+            Err(denied) => {
+                outcomes.push(Err(*denied));
+                continue;
+            }
+        };
+        let key = (bank_id.clone(), request.nonce.as_str().to_owned());
         if let Some(stored) = answered.get(&key) {
-            outcomes.push(replay(stored, &request.request_hash));
+            outcomes.push(Ok(replay(stored, &request.request_hash)));
             continue;
         }
         let Ok(bank) = Uuid::parse_str(bank_id) else {
@@ -157,7 +176,7 @@ pub fn decide_many(
         let record = record(bank_id, request, &outcome, now)?;
         answered.insert(key, record.clone());
         records.push(record);
-        outcomes.push(outcome);
+        outcomes.push(Ok(outcome));
     }
 
     tlog::append_prepared(connection, &entries)?;

@@ -18,7 +18,10 @@ use uuid::Uuid;
 
 use super::outcome::Outcome;
 use crate::alerts::{self, AlertKind, NewAlert};
-use crate::domain::{format_minor_units, verify_with_any, Currency, Money, Nonce, PublicKey, Signature, SignedAction};
+use crate::domain::{
+    format_minor_units, verify_with_any, Currency, Money, Nonce, PublicKey, Role, Signature, SignedAction,
+};
+use crate::organizations::{authenticate, Principal};
 use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
 use crate::store::organizations::{self as organizations_repository, OrganizationKeyRow};
 use crate::store::registry::{self as registry_repository, AssetRow, ReceivableRow};
@@ -69,13 +72,41 @@ pub struct FinanceRequest {
     pub request_hash: [u8; 32],
 }
 
-/// Decides `request` for `bank_id`. Errors are database failures only;
-/// every decision, refusals included, is an [`Outcome`].
+/// Why a financing request was not considered at all (answered 401 or 403,
+/// and not stored under its Idempotency-Key: it was nobody's request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    /// An unknown, revoked or malformed API key.
+    Unauthenticated,
+    /// The key is not a bank's own (another role, or a risk officer's).
+    NotABank,
+}
+
+/// A financing request's answer: a decision, or why there was none.
+pub type Decision = Result<Outcome, Denied>;
+
+/// The bank that may finance, behind an authenticated caller.
+pub(super) fn bank_of(caller: Option<Principal>) -> Result<String, Denied> {
+    let caller = caller.ok_or(Denied::Unauthenticated)?;
+    if caller.role != Role::Bank || caller.risk_officer_id.is_some() {
+        return Err(Denied::NotABank);
+    }
+    Ok(caller.organization_id.to_string())
+}
+
+/// Authenticates `token` and decides `request` for its bank, in the
+/// caller's transaction. Errors are database failures only; every decision,
+/// refusals included, is an [`Outcome`].
 pub fn finance(
     connection: &mut DbConnection,
-    bank_id: &str,
+    token: &str,
     request: &FinanceRequest,
-) -> Result<Outcome, diesel::result::Error> {
+) -> Result<Decision, diesel::result::Error> {
+    let bank_id = match bank_of(authenticate(connection, token)?) {
+        Ok(bank_id) => bank_id,
+        Err(denied) => return Ok(Err(denied)),
+    };
+    let bank_id = bank_id.as_str();
     // A racing twin may win at a unique index (the lien, or the
     // idempotency key); run once more to see it and answer accordingly.
     let mut attempt = 0;
@@ -91,7 +122,7 @@ pub fn finance(
         });
         match result {
             Err(error) if attempt < 3 && store::is_retryable_conflict(&error) => continue,
-            other => return other,
+            other => return other.map(Ok),
         }
     }
 }

@@ -18,7 +18,7 @@ mod sweep;
 
 pub use batcher::{spawn_finance_batcher, FinanceBatcher, FinanceJob};
 pub use bulk::decide_many;
-pub use decide::{finance, FinanceRequest, LienKind, Target};
+pub use decide::{finance, Decision, Denied, FinanceRequest, LienKind, Target};
 pub use encumbrance::{encumbrance, Encumbrance};
 pub use outcome::{request_hash, Outcome};
 pub use payment::{pay, Payment};

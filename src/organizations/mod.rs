@@ -7,7 +7,7 @@ mod onboard;
 mod risk_officer;
 mod view;
 
-pub use authenticate::{authenticate, Principal};
+pub use authenticate::{authenticate, authenticate_many, Principal};
 pub use onboard::{onboard, NewOrganization, OnboardError, Onboarded, OrganizationName, OrganizationNameError};
 pub use risk_officer::{add_risk_officer, AddRiskOfficerError, RiskOfficerAdded};
 pub use view::{OnboardedView, OrganizationRequest, RiskOfficerView};

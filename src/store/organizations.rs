@@ -161,6 +161,16 @@ pub fn find_active_api_key(connection: &mut DbConnection, id: &str) -> QueryResu
         .optional()
 }
 
+/// [`find_active_api_key`] for many ids in one query.
+pub fn find_active_api_keys(connection: &mut DbConnection, ids: &[&str]) -> QueryResult<Vec<(ApiKeyRow, String)>> {
+    api_keys::table
+        .inner_join(organizations::table)
+        .filter(api_keys::id.eq_any(ids))
+        .filter(api_keys::revoked_at.is_null())
+        .select((ApiKeyRow::as_select(), organizations::role))
+        .load(connection)
+}
+
 /// Ids of every organisation with `role`.
 pub fn organizations_with_role(connection: &mut DbConnection, role: &str) -> QueryResult<Vec<String>> {
     organizations::table

@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use anchorfin::domain::{Nonce, Signature};
-use anchorfin::lending::{decide_many, request_hash, FinanceJob, FinanceRequest, LienKind, Outcome, Target};
+use anchorfin::lending::{
+    decide_many, request_hash, Decision, Denied, FinanceJob, FinanceRequest, LienKind, Outcome, Target,
+};
 use anchorfin::store::{write_transaction, Database};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -20,13 +22,17 @@ use crate::registry::{deal, ledger_kinds, Deal};
 on_both_backends!(a_batch_decides_as_its_requests_would_one_by_one);
 
 fn job(bank: &Bank, body: &Value, nonce: &str) -> FinanceJob {
+    job_with_key(&bank.api_key(), body, nonce)
+}
+
+fn job_with_key(api_key: &str, body: &Value, nonce: &str) -> FinanceJob {
     let target = match (body.get("asset_id"), body.get("purchase_order_id")) {
         (Some(asset), _) => Target::Asset(Uuid::parse_str(asset.as_str().unwrap()).unwrap()),
         (_, Some(order)) => Target::PurchaseOrder(Uuid::parse_str(order.as_str().unwrap()).unwrap()),
         _ => panic!("no target in {body}"),
     };
     (
-        bank.id(),
+        api_key.to_owned(),
         FinanceRequest {
             kind: LienKind::Pledge,
             target,
@@ -39,7 +45,7 @@ fn job(bank: &Bank, body: &Value, nonce: &str) -> FinanceJob {
 }
 
 /// Runs the batch in one transaction, as the batcher does.
-async fn decide(app: &TestApp, jobs: Vec<FinanceJob>) -> Option<Vec<Outcome>> {
+async fn decide(app: &TestApp, jobs: Vec<FinanceJob>) -> Option<Vec<Decision>> {
     let url = app.settings.database_url().unwrap();
     tokio::task::spawn_blocking(move || {
         Database::new(url, 1, Duration::from_secs(10))
@@ -51,10 +57,12 @@ async fn decide(app: &TestApp, jobs: Vec<FinanceJob>) -> Option<Vec<Outcome>> {
     .unwrap()
 }
 
-fn code(outcome: &Outcome) -> (u16, &str) {
-    match outcome {
-        Outcome::Created { .. } => (201, "created"),
-        Outcome::Refused { status, code, .. } => (*status, code.as_str()),
+fn code(decision: &Decision) -> (u16, &str) {
+    match decision {
+        Ok(Outcome::Created { .. }) => (201, "created"),
+        Ok(Outcome::Refused { status, code, .. }) => (*status, code.as_str()),
+        Err(Denied::Unauthenticated) => (401, "unauthorized"),
+        Err(Denied::NotABank) => (403, "forbidden"),
     }
 }
 
@@ -81,6 +89,18 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
         job(&second, &pledge_body(&impostor, &c, "100.00", "CNY", "b-4"), "b-4"),
         job(&second, &pledge_body(&second, &c, "1002.01", "CNY", "b-5"), "b-5"),
         job(&second, &pledge_body(&second, &c, "1002.00", "CNY", "b-6"), "b-6"),
+        // Callers are authenticated in the batch: an unknown key, a
+        // supplier's key.
+        job_with_key(
+            &format!("{}x", first.api_key()),
+            &pledge_body(&first, &c, "1.00", "CNY", "b-9"),
+            "b-9",
+        ),
+        job_with_key(
+            &Deal::key(&deal.supplier),
+            &pledge_body(&first, &c, "1.00", "CNY", "b-10"),
+            "b-10",
+        ),
     ];
     let outcomes = decide(&app, jobs.clone())
         .await
@@ -97,6 +117,8 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
             (422, "invalid_signature"),
             (422, "exceeds_face_value"),
             (201, "created"),
+            (401, "unauthorized"),
+            (403, "forbidden"),
         ]
     );
     assert_eq!(outcomes[3], outcomes[2], "a repeated key answers the first answer");
@@ -108,7 +130,7 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
         .json()
         .await
         .unwrap();
-    let Outcome::Created { body: granted } = &outcomes[0] else {
+    let Ok(Outcome::Created { body: granted }) = &outcomes[0] else {
         unreachable!()
     };
     assert_eq!(seen["lien"]["id"], granted["id"]);
@@ -131,7 +153,7 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
         tail,
         ["alert_raised", "asset_pledged", "asset_pledged", "asset_pledged"]
     );
-    let Outcome::Refused { detail, .. } = &outcomes[1] else {
+    let Ok(Outcome::Refused { detail, .. }) = &outcomes[1] else {
         unreachable!()
     };
     assert!(detail.contains("risk officers were alerted"), "{detail}");

@@ -250,6 +250,21 @@ async fn bad_pledges_are_refused_with_closed_codes(app: TestApp) {
     assert_problem(pledge(&app, &first, &unknown, "10.00", "bad-5").await, 404, "not_found").await;
     let response = post_with_key(&app, "/v1/pledges", &Deal::key(&deal.supplier), "bad-6", &body).await;
     assert_problem(response, 403, "forbidden").await;
+    // Keys are checked where the request is decided: none, or a wrong one.
+    let response = app
+        .client
+        .post(app.url("/v1/pledges"))
+        .header("Idempotency-Key", "bad-8")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 401, "unauthorized").await;
+    let key = first.api_key();
+    let (kept, last) = key.split_at(key.len() - 1);
+    let wrong = format!("{kept}{}", if last == "A" { "B" } else { "A" });
+    let response = post_with_key(&app, "/v1/pledges", &wrong, "bad-9", &body).await;
+    assert_problem(response, 401, "unauthorized").await;
     // A retired parent can never be pledged.
     let response = app
         .post_json(

@@ -2,18 +2,22 @@
 //! for a lien (or a true sale), under an `Idempotency-Key` that is also the
 //! signed message's nonce. A retry with the same key and body gets the first
 //! answer, whatever it was.
+//!
+//! The caller's API key is checked in the decision's transaction (a batch's
+//! keys in one query): a request without a bearer token is 401 at once; one
+//! whose token is not a valid bank key is 401 or 403 once its body parsed.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::api::auth::Authenticated;
+use crate::api::auth::BearerToken;
 use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::state::AppState;
 use crate::domain::{Nonce, Role, Signature};
-use crate::lending::{request_hash, FinanceRequest, LienKind, Outcome, Target};
+use crate::lending::{request_hash, Denied, FinanceRequest, LienKind, Outcome, Target};
 use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -66,15 +70,24 @@ fn parse(request: &HttpRequest, body: &FinanceBody, kind: LienKind) -> Result<Fi
 
 async fn decide(
     request: HttpRequest,
-    caller: Authenticated,
+    BearerToken(token): BearerToken,
     state: web::Data<AppState>,
     body: FinanceBody,
     kind: LienKind,
 ) -> Result<HttpResponse, ApiError> {
-    let bank = caller.require_organization(Role::Bank)?.organization_id.to_string();
     let finance_request = parse(&request, &body, kind)?;
-    let outcome = state.financing.run((bank, finance_request)).await??;
+    let decision = state.financing.run((token, finance_request)).await??;
     state.sequencer.wake();
+    let outcome = match decision {
+        Ok(outcome) => outcome,
+        Err(Denied::Unauthenticated) => return Err(ApiError::Unauthorized),
+        Err(Denied::NotABank) => {
+            return Err(ApiError::Forbidden(format!(
+                "this action needs an API key of an organisation with the role {}",
+                Role::Bank.as_str()
+            )))
+        }
+    };
     match outcome {
         Outcome::Created { body } => Ok(HttpResponse::Created().json(body)),
         Outcome::Refused {
@@ -93,7 +106,7 @@ async fn decide(
 
 pub async fn pledge(
     request: HttpRequest,
-    caller: Authenticated,
+    caller: BearerToken,
     state: web::Data<AppState>,
     JsonBody(body): JsonBody<FinanceBody>,
 ) -> Result<HttpResponse, ApiError> {
@@ -102,7 +115,7 @@ pub async fn pledge(
 
 pub async fn assign(
     request: HttpRequest,
-    caller: Authenticated,
+    caller: BearerToken,
     state: web::Data<AppState>,
     JsonBody(body): JsonBody<FinanceBody>,
 ) -> Result<HttpResponse, ApiError> {
