@@ -4,23 +4,30 @@
 //! bank's identity. Audiences and the outbox messages are written in the
 //! transaction that raises the alert.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::domain::Role;
 use crate::store::alerts::{self as repository, AudienceRow, DeliveryRow};
-use crate::store::organizations as organizations_repository;
+use crate::store::organizations::{self as organizations_repository, RiskOfficerRow};
 use crate::store::registry::AlertRow;
 use crate::store::{format_time, DbConnection};
 
 /// Names of the organisations an alert mentions, for the people reading it.
-pub type Names = std::collections::HashMap<String, String>;
+pub type Names = HashMap<String, String>;
 
 /// Looks up the names of the organisations `alerts` mention.
 pub fn names_of<'a>(
     connection: &mut DbConnection,
     alerts: impl IntoIterator<Item = &'a AlertRow>,
 ) -> diesel::QueryResult<Names> {
+    organizations_repository::names(connection, &parties_of(alerts))
+}
+
+/// The organisations `alerts` mention (attempting and existing parties).
+fn parties_of<'a>(alerts: impl IntoIterator<Item = &'a AlertRow>) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for alert in alerts {
         ids.push(alert.attempting_org_id.clone());
@@ -28,7 +35,7 @@ pub fn names_of<'a>(
     }
     ids.sort();
     ids.dedup();
-    organizations_repository::names(connection, &ids)
+    ids
 }
 
 /// The alert as one audience may see it: with `redacted`, the identities
@@ -58,45 +65,59 @@ pub fn alert_copy(alert: &AlertRow, viewer: &str, redacted: bool, names: &Names)
     })
 }
 
-/// Records who is told of `alert` and queues one e-mail per risk officer.
-pub fn address(connection: &mut DbConnection, alert: &AlertRow, now: chrono::NaiveDateTime) -> diesel::QueryResult<()> {
-    let mut audiences: Vec<(String, bool)> =
-        organizations_repository::organizations_with_role(connection, Role::Operator.as_str())?
-            .into_iter()
-            .map(|id| (id, false))
-            .collect();
-    for party in std::iter::once(Some(&alert.attempting_org_id))
-        .chain(std::iter::once(alert.existing_party_id.as_ref()))
-        .flatten()
-    {
-        let is_bank = organizations_repository::find_organization(connection, party)?
-            .is_some_and(|organization| organization.role == Role::Bank.as_str());
-        if is_bank && !audiences.iter().any(|(id, _)| id == party) {
-            audiences.push((party.clone(), true));
-        }
+/// Records who is told of each alert and queues one e-mail per risk
+/// officer, with a fixed number of statements for any number of alerts.
+pub fn address(
+    connection: &mut DbConnection,
+    alerts: &[AlertRow],
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<()> {
+    let operators = organizations_repository::organizations_with_role(connection, Role::Operator.as_str())?;
+    let mentioned = organizations_repository::find_organizations(connection, &parties_of(alerts))?;
+    let names: Names = mentioned
+        .iter()
+        .map(|organization| (organization.id.clone(), organization.name.clone()))
+        .collect();
+    let banks: HashSet<&str> = mentioned
+        .iter()
+        .filter(|organization| organization.role == Role::Bank.as_str())
+        .map(|organization| organization.id.as_str())
+        .collect();
+
+    // The operator sees every alert in full; each bank party a redacted copy.
+    let audiences: Vec<Vec<(String, bool)>> = alerts
+        .iter()
+        .map(|alert| {
+            let mut audience: Vec<(String, bool)> = operators.iter().map(|id| (id.clone(), false)).collect();
+            for party in std::iter::once(&alert.attempting_org_id).chain(alert.existing_party_id.as_ref()) {
+                if banks.contains(party.as_str()) && !audience.iter().any(|(id, _)| id == party) {
+                    audience.push((party.clone(), true));
+                }
+            }
+            audience
+        })
+        .collect();
+    let mut told: Vec<String> = audiences.iter().flatten().map(|(id, _)| id.clone()).collect();
+    told.sort();
+    told.dedup();
+    let mut officers: HashMap<String, Vec<RiskOfficerRow>> = HashMap::new();
+    for officer in organizations_repository::risk_officers_of_many(connection, &told)? {
+        officers
+            .entry(officer.organization_id.clone())
+            .or_default()
+            .push(officer);
     }
-    let names = names_of(connection, [alert])?;
-    for (organization_id, redacted) in audiences {
-        repository::insert_audience(
-            connection,
-            &AudienceRow {
-                alert_id: alert.id.clone(),
-                organization_id: organization_id.clone(),
-                redacted,
-                status: "open".to_owned(),
-                acknowledged_at: None,
-                acknowledged_by: None,
-            },
-        )?;
-        let copy = alert_copy(alert, &organization_id, redacted, &names);
-        for officer in organizations_repository::risk_officers_of(connection, &organization_id)? {
-            let id = Uuid::new_v4().to_string();
-            let (subject, text, html) = render(&copy);
-            repository::insert_delivery(
-                connection,
-                &DeliveryRow {
+
+    let mut audience_rows = Vec::new();
+    let mut deliveries = Vec::new();
+    for (alert, audience) in alerts.iter().zip(audiences) {
+        for (organization_id, redacted) in audience {
+            let copy = alert_copy(alert, &organization_id, redacted, &names);
+            for officer in officers.get(&organization_id).into_iter().flatten() {
+                let (subject, text, html) = render(&copy);
+                deliveries.push(DeliveryRow {
                     message_id: format!("<alert-{}-{}@anchorfin>", alert.id, officer.id),
-                    id,
+                    id: Uuid::new_v4().to_string(),
                     alert_id: alert.id.clone(),
                     risk_officer_id: officer.id.clone(),
                     recipient: officer.email.clone(),
@@ -111,11 +132,20 @@ pub fn address(connection: &mut DbConnection, alert: &AlertRow, now: chrono::Nai
                     last_error: None,
                     sent_at: None,
                     created_at: now,
-                },
-            )?;
+                });
+            }
+            audience_rows.push(AudienceRow {
+                alert_id: alert.id.clone(),
+                organization_id,
+                redacted,
+                status: "open".to_owned(),
+                acknowledged_at: None,
+                acknowledged_by: None,
+            });
         }
     }
-    Ok(())
+    repository::insert_audiences(connection, &audience_rows)?;
+    repository::insert_deliveries(connection, &deliveries)
 }
 
 fn headline(kind: &str) -> &'static str {

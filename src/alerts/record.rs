@@ -47,6 +47,23 @@ pub fn raise(
     alert: NewAlert,
     now: chrono::NaiveDateTime,
 ) -> Result<AlertRow, diesel::result::Error> {
+    let prepared = prepare(alert, now)?;
+    tlog::append_prepared(connection, std::slice::from_ref(&prepared.entry))?;
+    store_prepared(connection, std::slice::from_ref(&prepared.row), now)?;
+    Ok(prepared.row)
+}
+
+/// An alert ready to be stored: its row (with its id) and its ledger entry.
+#[derive(Debug, Clone)]
+pub struct PreparedAlert {
+    pub row: AlertRow,
+    pub entry: tlog::Prepared,
+}
+
+/// Gives the alert its id and `alert_raised` entry without writing
+/// anything, so that a batch of decisions can name it in its answers and
+/// store all its alerts at once.
+pub fn prepare(alert: NewAlert, now: chrono::NaiveDateTime) -> Result<PreparedAlert, diesel::result::Error> {
     let id = Uuid::new_v4().to_string();
     let details = json!({
         "alert_id": id,
@@ -58,8 +75,7 @@ pub fn raise(
     });
     let mut subjects = vec![id.clone()];
     subjects.extend(alert.subject_id.clone());
-    let appended = tlog::append(
-        connection,
+    let entry = tlog::prepare(
         NewEntry {
             kind: "alert_raised",
             subjects,
@@ -82,13 +98,25 @@ pub fn raise(
         attempting_org_id: alert.attempting_org_id,
         existing_party_id: alert.existing_party_id,
         details: alert.details.to_string(),
-        leaf_hash: appended.leaf_hash.to_vec(),
+        leaf_hash: entry.leaf_hash.to_vec(),
         status: "open".to_owned(),
         created_at: now,
         acknowledged_at: None,
         acknowledged_by: None,
     };
-    repository::insert_alert(connection, &row)?;
-    super::audience::address(connection, &row, now)?;
-    Ok(row)
+    Ok(PreparedAlert { row, entry })
+}
+
+/// Stores prepared alerts, their audiences and their e-mails, whose ledger
+/// entries the caller queues in the same transaction.
+pub fn store_prepared(
+    connection: &mut DbConnection,
+    alerts: &[AlertRow],
+    now: chrono::NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    if alerts.is_empty() {
+        return Ok(());
+    }
+    repository::insert_alerts(connection, alerts)?;
+    super::audience::address(connection, alerts, now)
 }

@@ -3,8 +3,9 @@
 //! answers, the assets (locked in id order), receivables, banks' keys and active liens are each read
 //! in one query; every request is then decided by the same rules as alone
 //! ([`plan_asset`]), in order, each seeing the liens and holders the ones
-//! before it granted; the ledger entries, liens and idempotency records
-//! are written in one statement each.
+//! before it granted; the ledger entries (liens' and alerts' in the order
+//! decided), alerts with their audiences and e-mails, liens and idempotency
+//! records are written in one statement per table.
 //!
 //! The database still decides races: the partial unique index on active
 //! liens and the idempotency key's primary key stand behind these reads.
@@ -22,10 +23,11 @@ use uuid::Uuid;
 
 use super::batcher::FinanceJob;
 use super::decide::{
-    active_keys, bank_of, lien_view, plan_asset, record, refuse_with_alert, replay, AssetFacts, Decision, Denied,
-    LienKind, Plan, Target,
+    active_keys, alerted, bank_of, lien_view, plan_asset, record, replay, AssetFacts, Decision, Denied, LienKind, Plan,
+    Target,
 };
 use super::outcome::Outcome;
+use crate::alerts;
 use crate::organizations::authenticate_many;
 use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
 use crate::store::organizations as organizations_repository;
@@ -110,6 +112,7 @@ pub fn decide_many(
     let mut entries = Vec::new();
     let mut liens: Vec<LienRow> = Vec::new();
     let mut new_holders: Vec<(String, String)> = Vec::new();
+    let mut raised = Vec::new();
     let mut records = Vec::with_capacity(jobs.len());
     let no_keys = Vec::new();
     for (caller, (_, request)) in callers.iter().zip(jobs) {
@@ -155,7 +158,13 @@ pub fn decide_many(
         );
         let outcome = match plan {
             Plan::Answer(outcome) => outcome,
-            Plan::Alert { alert, refusal, reason } => refuse_with_alert(connection, alert, refusal, reason)?,
+            Plan::Alert { alert, refusal, reason } => {
+                let prepared = alerts::prepare(alert, now)?;
+                let outcome = alerted(&prepared.row.id, refusal, reason);
+                entries.push(prepared.entry);
+                raised.push(prepared.row);
+                outcome
+            }
             Plan::Lien { entry, mut lien } => {
                 let prepared = tlog::prepare(*entry, now)?;
                 lien.leaf_hash = prepared.leaf_hash.to_vec();
@@ -180,6 +189,7 @@ pub fn decide_many(
     }
 
     tlog::append_prepared(connection, &entries)?;
+    alerts::store_prepared(connection, &raised, now)?;
     repository::insert_liens(connection, &liens)?;
     for (asset_id, holder_id) in &new_holders {
         repository::set_holder(connection, asset_id, holder_id, now)?;

@@ -571,20 +571,24 @@ fn decide_purchase_order(
     Ok(Outcome::Created { body: lien_view(&lien) })
 }
 
-/// Records the alert (in the refusing transaction) and answers the refusal,
-/// naming the alert so the bank can quote it.
-pub(super) fn refuse_with_alert(
+/// Records the alert (in the refusing transaction) and answers the refusal.
+fn refuse_with_alert(
     connection: &mut DbConnection,
     alert: NewAlert,
-    (status, code): (u16, &str),
+    refusal: (u16, &str),
     reason: &str,
 ) -> Result<Outcome, diesel::result::Error> {
     let alert = alerts::raise(connection, alert, store::now())?;
-    Ok(Outcome::refused(
+    Ok(alerted(&alert.id, refusal, reason))
+}
+
+/// The refusal, naming its alert so the bank can quote it.
+pub(super) fn alerted(alert_id: &str, (status, code): (u16, &str), reason: &str) -> Outcome {
+    Outcome::refused(
         status,
         code,
-        format!("{reason}; risk officers were alerted (alert {})", alert.id),
-    ))
+        format!("{reason}; risk officers were alerted (alert {alert_id})"),
+    )
 }
 
 /// A lien as the API shows it to its bank.

@@ -39,18 +39,12 @@ pub struct DeliveryRow {
     pub created_at: NaiveDateTime,
 }
 
-pub fn insert_audience(connection: &mut DbConnection, row: &AudienceRow) -> QueryResult<()> {
-    diesel::insert_into(alert_audiences::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
+pub fn insert_audiences(connection: &mut DbConnection, rows: &[AudienceRow]) -> QueryResult<()> {
+    insert_many!(connection, alert_audiences::table, rows).map(|_| ())
 }
 
-pub fn insert_delivery(connection: &mut DbConnection, row: &DeliveryRow) -> QueryResult<()> {
-    diesel::insert_into(alert_deliveries::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
+pub fn insert_deliveries(connection: &mut DbConnection, rows: &[DeliveryRow]) -> QueryResult<()> {
+    insert_many!(connection, alert_deliveries::table, rows).map(|_| ())
 }
 
 /// Alerts an organisation is told of, newest first, after the cursor

@@ -84,6 +84,13 @@ pub fn find_organization(connection: &mut DbConnection, id: &str) -> QueryResult
         .optional()
 }
 
+pub fn find_organizations(connection: &mut DbConnection, ids: &[String]) -> QueryResult<Vec<OrganizationRow>> {
+    organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .select(OrganizationRow::as_select())
+        .load(connection)
+}
+
 pub fn find_organization_by_normalized_legal_id(
     connection: &mut DbConnection,
     legal_id_normalized: &str,
@@ -132,6 +139,18 @@ pub fn active_public_keys_of(
 pub fn risk_officers_of(connection: &mut DbConnection, organization_id: &str) -> QueryResult<Vec<RiskOfficerRow>> {
     risk_officers::table
         .filter(risk_officers::organization_id.eq(organization_id))
+        .order(risk_officers::created_at.asc())
+        .select(RiskOfficerRow::as_select())
+        .load(connection)
+}
+
+/// The risk officers of any of these organisations.
+pub fn risk_officers_of_many(
+    connection: &mut DbConnection,
+    organization_ids: &[String],
+) -> QueryResult<Vec<RiskOfficerRow>> {
+    risk_officers::table
+        .filter(risk_officers::organization_id.eq_any(organization_ids))
         .order(risk_officers::created_at.asc())
         .select(RiskOfficerRow::as_select())
         .load(connection)

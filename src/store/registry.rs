@@ -276,9 +276,6 @@ pub fn holds_asset_of(connection: &mut DbConnection, receivable_id: &str, organi
 
 // Alerts.
 
-pub fn insert_alert(connection: &mut DbConnection, row: &AlertRow) -> QueryResult<()> {
-    diesel::insert_into(alerts::table)
-        .values(row)
-        .execute(connection)
-        .map(|_| ())
+pub fn insert_alerts(connection: &mut DbConnection, rows: &[AlertRow]) -> QueryResult<()> {
+    insert_many!(connection, alerts::table, rows).map(|_| ())
 }

@@ -13,9 +13,10 @@ use ed25519_dalek::SigningKey;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
+use crate::batches::{decide, job};
 use crate::cli::run_against;
 use crate::helpers::{assert_problem, TestApp};
-use crate::lending::{pledge_body, post_with_key, Bank};
+use crate::lending::{confirmed_asset, pledge_body, post_with_key, Bank};
 use crate::registry::{confirm, deal, registered, Deal};
 
 /// A real SMTP server: aiosmtpd storing every message in a maildir.
@@ -164,6 +165,7 @@ type Start = fn(Configure) -> std::pin::Pin<Box<dyn std::future::Future<Output =
 with_smtp_on_both_backends!(
     a_refused_pledge_emails_each_entitled_risk_officer_once,
     an_smtp_outage_and_restart_lose_and_duplicate_nothing,
+    alerts_raised_in_one_batch_each_reach_their_own_audience,
 );
 
 /// A bank with a signing key and one risk officer.
@@ -231,6 +233,18 @@ async fn refused_second_pledge(app: &TestApp, first: &Bank, second: &Bank, numbe
     asset
 }
 
+/// A real SMTP server and the application sending to it (`None` when the
+/// backend is not under test).
+async fn with_smtp(start: Start) -> Option<(SmtpSink, TestApp)> {
+    if !smtp_tests_run() {
+        panic!("aiosmtpd is required for the e-mail tests: pip install aiosmtpd");
+    }
+    let sink = SmtpSink::up();
+    let url = sink.url();
+    let app = start(Box::new(move |settings| settings.alerts.smtp_url = Some(url))).await?;
+    Some((sink, app))
+}
+
 fn by_recipient(messages: &[(String, String, String)]) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (to, _, text) in messages {
@@ -240,12 +254,7 @@ fn by_recipient(messages: &[(String, String, String)]) -> BTreeMap<String, Vec<S
 }
 
 async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
-    if !smtp_tests_run() {
-        panic!("aiosmtpd is required for the e-mail tests: pip install aiosmtpd");
-    }
-    let sink = SmtpSink::up();
-    let url = sink.url();
-    let Some(app) = start(Box::new(move |settings| settings.alerts.smtp_url = Some(url))).await else {
+    let Some((sink, app)) = with_smtp(start).await else {
         return;
     };
     let operator_officer = operator_officer(&app);
@@ -432,4 +441,65 @@ async fn an_smtp_outage_and_restart_lose_and_duplicate_nothing(start: Start) {
         2
     );
     assert_eq!(recipients.iter().filter(|to| **to == "risk@bank-35.example").count(), 1);
+}
+
+/// Two refusals decided in one batch (set-based): each alert is told to its
+/// own lienholder, the attempting bank and the operator, and to no one else.
+async fn alerts_raised_in_one_batch_each_reach_their_own_audience(start: Start) {
+    let Some((sink, app)) = with_smtp(start).await else {
+        return;
+    };
+    operator_officer(&app);
+    let (first, _) = bank_with_officer(&app, "Bank One", 41).await;
+    let (second, _) = bank_with_officer(&app, "Bank Two", 42).await;
+    let (third, _) = bank_with_officer(&app, "Bank Three", 43).await;
+    let deal = deal(&app).await;
+    let x = confirmed_asset(&app, &deal, "INV-BATCH-X", "1000.00").await;
+    let y = confirmed_asset(&app, &deal, "INV-BATCH-Y", "1001.00").await;
+    for (bank, asset, nonce) in [(&first, &x, "x-1"), (&second, &y, "y-1")] {
+        let response = post_with_key(
+            &app,
+            "/v1/pledges",
+            &bank.api_key(),
+            nonce,
+            &pledge_body(bank, asset, "900.00", "CNY", nonce),
+        )
+        .await;
+        assert_eq!(response.status(), 201);
+    }
+
+    let decisions = decide(
+        &app,
+        vec![
+            job(&third, &pledge_body(&third, &x, "900.00", "CNY", "x-2"), "x-2"),
+            job(&third, &pledge_body(&third, &y, "900.00", "CNY", "y-2"), "y-2"),
+        ],
+    )
+    .await
+    .expect("decided set-based");
+    for decision in &decisions {
+        assert!(
+            matches!(decision, Ok(anchorfin::lending::Outcome::Refused { status: 409, .. })),
+            "{decision:?}"
+        );
+    }
+
+    // Each alert: the operator, the attempting bank, its own lienholder.
+    let messages = sink.await_exactly(6).await;
+    let mail = by_recipient(&messages);
+    let count = |to: &str| mail.get(to).map_or(0, Vec::len);
+    assert_eq!(count("risk@operator.example"), 2);
+    assert_eq!(count("risk@bank-43.example"), 2);
+    assert_eq!(count("risk@bank-41.example"), 1);
+    assert_eq!(count("risk@bank-42.example"), 1);
+    let lienholder_x = &mail["risk@bank-41.example"][0];
+    assert!(lienholder_x.contains(&x) && !lienholder_x.contains(&y));
+    assert!(!lienholder_x.contains(&third.id()) && !lienholder_x.contains("Bank Three"));
+    let lienholder_y = &mail["risk@bank-42.example"][0];
+    assert!(lienholder_y.contains(&y) && !lienholder_y.contains(&x));
+    for copy in &mail["risk@bank-43.example"] {
+        assert!(!copy.contains(&first.id()) && !copy.contains(&second.id()), "{copy}");
+    }
+    let operator: String = mail["risk@operator.example"].concat();
+    assert!(operator.contains("Bank One") && operator.contains("Bank Two") && operator.contains("Bank Three"));
 }

@@ -21,7 +21,7 @@ use crate::registry::{deal, ledger_kinds, Deal};
 
 on_both_backends!(a_batch_decides_as_its_requests_would_one_by_one);
 
-fn job(bank: &Bank, body: &Value, nonce: &str) -> FinanceJob {
+pub fn job(bank: &Bank, body: &Value, nonce: &str) -> FinanceJob {
     job_with_key(&bank.api_key(), body, nonce)
 }
 
@@ -45,7 +45,7 @@ fn job_with_key(api_key: &str, body: &Value, nonce: &str) -> FinanceJob {
 }
 
 /// Runs the batch in one transaction, as the batcher does.
-async fn decide(app: &TestApp, jobs: Vec<FinanceJob>) -> Option<Vec<Decision>> {
+pub async fn decide(app: &TestApp, jobs: Vec<FinanceJob>) -> Option<Vec<Decision>> {
     let url = app.settings.database_url().unwrap();
     tokio::task::spawn_blocking(move || {
         Database::new(url, 1, Duration::from_secs(10))
