@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 ADMIN_URL="${ANCHORFIN_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 CLIENTS="${CLIENTS:-64}"
-ASSETS="${ASSETS:-3000}"
+ASSETS="${ASSETS:-10000}"
 PORT="${PORT:-18080}"
 export POOL="${POOL:-32}" # the server's database connections
 SECONDS_RAW="${SECONDS_RAW:-20}"
@@ -91,8 +91,18 @@ print(json.dumps(report))
 PY
 }
 
-raw_pgbench() { # SCRIPT -> transactions per second of the raw transaction
-  pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_RAW" -f "$work/$1.sql" "$raw_url" 2>/dev/null | awk '/^tps/ {print $3; exit}'
+raw_pgbench() { # SCRIPT -> {"per_second", "p50", "p99", "p99_9"} of the raw transaction (latencies in ms)
+  local tps
+  tps="$(pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_RAW" -l --log-prefix="$work/pgbench-$1" -f "$work/$1.sql" "$raw_url" 2>/dev/null |
+    awk '/^tps/ {print $3; exit}')"
+  # Each log line: client, transaction, latency in microseconds, ...
+  cat "$work/pgbench-$1".* | python3 -c '
+import json, sys
+latencies = sorted(int(line.split()[2]) / 1000 for line in sys.stdin if line.strip())
+def at(q):
+    return latencies[min(len(latencies) - 1, int(q * len(latencies)))] if latencies else 0
+print(json.dumps({"per_second": float(sys.argv[1]), "p50": at(0.50), "p99": at(0.99), "p99_9": at(0.999)}))
+' "$tps"
 }
 
 prepare_raw() {
@@ -154,7 +164,8 @@ sqlite_report="$(run_backend sqlite)"
 python3 - "$OUT" "$raw_register" "$raw_pledge" "$raw_lookup" "$pg_report" "$sqlite_report" "$CLIENTS" "$ASSETS" <<'PY'
 import datetime, json, os, platform, subprocess, sys
 out = sys.argv[1]
-raw = {"register": float(sys.argv[2]), "pledge": float(sys.argv[3]), "lookup": float(sys.argv[4])}
+raw_latency = {"register": json.loads(sys.argv[2]), "pledge": json.loads(sys.argv[3]), "lookup": json.loads(sys.argv[4])}
+raw = {k: v["per_second"] for k, v in raw_latency.items()}
 pg, sq, clients, assets = json.loads(sys.argv[5]), json.loads(sys.argv[6]), sys.argv[7], sys.argv[8]
 def cpu():
     for line in open("/proc/cpuinfo"):
@@ -172,7 +183,8 @@ def rows(name, report):
         lines.append(f"| {phase['phase']} | anchorfin on {name} | {phase['per_second']:.0f} | {l['p50']:.1f} | {l['p99']:.1f} "
                      f"| {l['p99_9']:.1f} | {phase['statuses']} | {ratio} |")
     return "\n".join(lines)
-raw_rows = "\n".join(f"| {k} | raw PostgreSQL transaction (pgbench) | {v:.0f} | | | | | 1.00 |" for k, v in raw.items())
+raw_rows = "\n".join(f"| {k} | raw PostgreSQL transaction (pgbench) | {v['per_second']:.0f} | {v['p50']:.1f} | {v['p99']:.1f} "
+                     f"| {v['p99_9']:.1f} | | 1.00 |" for k, v in raw_latency.items())
 section = f"""## Throughput over HTTP ({datetime.date.today()})
 
 `scripts/bench.sh`: {clients} concurrent HTTP clients over loopback (the
@@ -181,7 +193,7 @@ confirmed, pledged (10% raced by a second bank, refused 409) and looked up
 (4 look-ups each); release build; durable commits (PostgreSQL
 `synchronous_commit=on`; SQLite WAL with `synchronous=FULL`). The raw figures
 are pgbench running the SQL each operation needs, one per commit, {clients}
-clients, in the same run. The server used {os.environ.get('POOL', '32')} database connections. Server peak RSS: {pg['server_peak_rss_mb']} MB on
+clients, in the same run (latencies from pgbench's per-transaction log). The server used {os.environ.get('POOL', '32')} database connections. Server peak RSS: {pg['server_peak_rss_mb']} MB on
 PostgreSQL, {sq['server_peak_rss_mb']} MB on SQLite.
 Machine: {os.cpu_count()} cores ({cpu()}), {mem_gb} GiB, {pg_version}.
 
