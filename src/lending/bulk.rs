@@ -97,13 +97,16 @@ pub fn decide_many(
     }
     let keys: HashMap<String, Vec<_>> = keys.into_iter().map(|(bank, rows)| (bank, active_keys(rows))).collect();
 
-    let purchase_orders: Vec<String> = receivables
+    let mut purchase_orders: Vec<String> = receivables
         .values()
         .filter_map(|receivable| receivable.purchase_order_id.clone())
         .collect();
+    purchase_orders.sort();
+    purchase_orders.dedup();
     let purchase_order_lienholders = lienholders(if purchase_orders.is_empty() {
         Vec::new()
     } else {
+        repository::share_purchase_orders(connection, &purchase_orders)?;
         repository::active_liens_on_purchase_orders(connection, &purchase_orders)?
     });
     let mut lienholders = lienholders(repository::active_liens_on_assets(connection, &ids)?);

@@ -295,7 +295,10 @@ fn decide_asset(
     };
     let keys = active_keys(organizations_repository::active_public_keys(connection, bank_id)?);
     let purchase_order_lien = match &receivable.purchase_order_id {
-        Some(purchase_order_id) => repository::active_lien_on_purchase_order(connection, purchase_order_id)?,
+        Some(purchase_order_id) => {
+            repository::share_purchase_orders(connection, std::slice::from_ref(purchase_order_id))?;
+            repository::active_lien_on_purchase_order(connection, purchase_order_id)?
+        }
         None => None,
     };
     let lien = match (&asset, active) {
@@ -486,7 +489,9 @@ fn decide_purchase_order(
     request: &FinanceRequest,
 ) -> Result<Outcome, diesel::result::Error> {
     let now = store::now();
-    let order = decided!(registry_repository::find_purchase_order(connection, &id.to_string())?.ok_or_else(not_found));
+    let id = id.to_string();
+    repository::lock_purchase_order(connection, &id)?;
+    let order = decided!(registry_repository::find_purchase_order(connection, &id)?.ok_or_else(not_found));
     if request.kind == LienKind::Assignment {
         return Ok(Outcome::invalid_field(
             "purchase_order_id",
@@ -528,6 +533,27 @@ fn decide_purchase_order(
             },
             (409, "already_encumbered"),
             "the purchase order is already encumbered",
+        );
+    }
+    // Invariant 4 seen from the order: a lien on it would make its bank the
+    // only one that may finance receivables another bank already finances.
+    if let Some(other) = repository::lienholders_under_purchase_order(connection, &order.id)?
+        .into_iter()
+        .find(|holder| holder != bank_id)
+    {
+        return refuse_with_alert(
+            connection,
+            NewAlert {
+                kind: AlertKind::PoDoubleFinancing,
+                fingerprint,
+                subject_id: Some(order.id.clone()),
+                attempting_org_id: bank_id.to_owned(),
+                existing_party_id: Some(other),
+                details: json!({"kind": "pledge", "purchase_order_id": order.id, "amount": amount.amount_string(),
+                                "currency": amount.currency().code()}),
+            },
+            (409, "already_encumbered"),
+            "receivables of the purchase order are already financed by another bank",
         );
     }
     let lien_id = Uuid::new_v4().to_string();

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::registry::AssetRow;
-use super::schema::{assets, idempotency_keys, liens, payments};
+use super::schema::{assets, idempotency_keys, liens, payments, purchase_orders, receivables};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -207,6 +207,61 @@ pub fn lock_assets(connection: &mut DbConnection, ids: &[String]) -> QueryResult
         DbConnection::Postgresql(inner) => in_order.select(AssetRow::as_select()).for_no_key_update().load(inner),
         DbConnection::Sqlite(inner) => in_order.select(AssetRow::as_select()).load(inner),
     }
+}
+
+/// Shares these purchase orders' row locks for the rest of the transaction
+/// (PostgreSQL; on SQLite the write lock is held already). An asset pledge
+/// holds them while it reads the orders' liens, so a pledge of the order
+/// itself, which locks the row exclusively ([`lock_purchase_order`]),
+/// cannot commit unseen in between; asset pledges do not wait for each
+/// other.
+pub fn share_purchase_orders(connection: &mut DbConnection, ids: &[String]) -> QueryResult<()> {
+    if let DbConnection::Postgresql(inner) = connection {
+        if !ids.is_empty() {
+            purchase_orders::table
+                .filter(purchase_orders::id.eq_any(ids))
+                .order(purchase_orders::id.asc())
+                .select(purchase_orders::id)
+                .for_share()
+                .load::<String>(inner)?;
+        }
+    }
+    Ok(())
+}
+
+/// Locks a purchase order's row for a pledge of the order (PostgreSQL; on
+/// SQLite the write lock is held already): asset pledges of its
+/// receivables wait, and are waited for.
+pub fn lock_purchase_order(connection: &mut DbConnection, id: &str) -> QueryResult<()> {
+    if let DbConnection::Postgresql(inner) = connection {
+        purchase_orders::table
+            .find(id)
+            .select(purchase_orders::id)
+            .for_no_key_update()
+            .load::<String>(inner)?;
+    }
+    Ok(())
+}
+
+/// The banks holding active liens on assets minted from the order's
+/// receivables.
+pub fn lienholders_under_purchase_order(
+    connection: &mut DbConnection,
+    purchase_order_id: &str,
+) -> QueryResult<Vec<String>> {
+    let asset_ids: Vec<String> = assets::table
+        .inner_join(receivables::table)
+        .filter(receivables::purchase_order_id.eq(purchase_order_id))
+        .select(assets::id)
+        .load(connection)?;
+    if asset_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    liens::table
+        .filter(liens::asset_id.eq_any(&asset_ids))
+        .filter(liens::status.eq("active"))
+        .select(liens::bank_id)
+        .load(connection)
 }
 
 /// Marks active assets as changed now, as [`lock_active_asset`] does.

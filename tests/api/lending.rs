@@ -21,6 +21,8 @@ on_both_backends!(
     many_concurrent_pledges_commit_together_and_each_is_on_the_ledger,
     a_released_pledge_frees_the_asset,
     a_purchase_order_lien_reserves_its_receivables,
+    a_purchase_order_is_not_pledged_over_receivables_financed_elsewhere,
+    a_purchase_order_and_its_receivable_raced_by_two_banks_get_one_lien,
     overdue_assets_default,
     encumbrance_tells_banks_nothing_more,
 );
@@ -499,17 +501,7 @@ async fn a_released_pledge_frees_the_asset(app: TestApp) {
 async fn a_purchase_order_lien_reserves_its_receivables(app: TestApp) {
     let deal = deal(&app).await;
     let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
-    let order: Value = app
-        .post_json(
-            "/v1/purchase-orders",
-            Some(&Deal::key(&deal.supplier)),
-            &json!({"buyer_id": Deal::id(&deal.buyer), "po_number": "PO-FIN-1", "issue_date": "2026-10-01",
-                    "currency": "CNY", "amount": "5000.00"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let order = registered_order(&app, &deal, "PO-FIN-1", "5000.00").await;
     let order_id = order["id"].as_str().unwrap();
     let po_pledge = |bank: &Bank, nonce: &str| {
         let signature = sign(
@@ -535,25 +527,7 @@ async fn a_purchase_order_lien_reserves_its_receivables(app: TestApp) {
     )
     .await;
     assert_problem(response, 409, "not_confirmed").await;
-    let acknowledgement = sign(
-        &deal.buyer_key,
-        &[
-            "anchorfin/v1/acknowledge_po".to_owned(),
-            format!("purchase_order={order_id}"),
-            format!("fingerprint={}", order["fingerprint"].as_str().unwrap()),
-            "amount=5000.00".to_owned(),
-            "currency=CNY".to_owned(),
-            format!("buyer={}", Deal::id(&deal.buyer)),
-        ],
-    );
-    let response = app
-        .post_json(
-            &format!("/v1/purchase-orders/{order_id}/acknowledgement"),
-            Some(&Deal::key(&deal.buyer)),
-            &json!({ "signature": acknowledgement }),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
+    acknowledge(&app, &deal, &order, "5000.00").await;
     let response = post_with_key(
         &app,
         "/v1/pledges",
@@ -780,4 +754,131 @@ async fn many_concurrent_pledges_commit_together_and_each_is_on_the_ledger(app: 
     let kinds = crate::registry::ledger_kinds(&app, 10 + 40 + 20 + 20).await;
     assert_eq!(kinds.iter().filter(|kind| *kind == "asset_pledged").count(), 20);
     assert_eq!(kinds.iter().filter(|kind| *kind == "alert_raised").count(), 20);
+}
+
+/// A purchase order registered by the supplier.
+async fn registered_order(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> Value {
+    let response = app
+        .post_json(
+            "/v1/purchase-orders",
+            Some(&Deal::key(&deal.supplier)),
+            &json!({"buyer_id": Deal::id(&deal.buyer), "po_number": number, "issue_date": "2026-10-01",
+                    "currency": "CNY", "amount": amount}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    response.json().await.unwrap()
+}
+
+/// The buyer's signed acknowledgement of `order`, for `amount` CNY.
+async fn acknowledge(app: &TestApp, deal: &Deal, order: &Value, amount: &str) {
+    let id = order["id"].as_str().unwrap();
+    let acknowledgement = sign(
+        &deal.buyer_key,
+        &[
+            "anchorfin/v1/acknowledge_po".to_owned(),
+            format!("purchase_order={id}"),
+            format!("fingerprint={}", order["fingerprint"].as_str().unwrap()),
+            format!("amount={amount}"),
+            "currency=CNY".to_owned(),
+            format!("buyer={}", Deal::id(&deal.buyer)),
+        ],
+    );
+    let response = app
+        .post_json(
+            &format!("/v1/purchase-orders/{id}/acknowledgement"),
+            Some(&Deal::key(&deal.buyer)),
+            &json!({ "signature": acknowledgement }),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+/// A purchase order acknowledged by the buyer; its id.
+async fn acknowledged_order(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> String {
+    let order = registered_order(app, deal, number, amount).await;
+    acknowledge(app, deal, &order, amount).await;
+    order["id"].as_str().unwrap().to_owned()
+}
+
+/// A confirmed receivable registered against `order`; its asset id.
+async fn asset_under_order(app: &TestApp, deal: &Deal, order: &str, number: &str, amount: &str) -> String {
+    let mut body = invoice(deal, number, amount);
+    body["purchase_order_id"] = json!(order);
+    let receivable: Value = register(app, deal, &body).await.json().await.unwrap();
+    let confirmed: Value = confirm(app, deal, &receivable).await.json().await.unwrap();
+    confirmed["asset_id"].as_str().unwrap().to_owned()
+}
+
+/// A pledge of `amount` on a purchase order.
+fn order_pledge_body(bank: &Bank, order: &str, amount: &str, nonce: &str) -> Value {
+    let mut body = pledge_body(bank, order, amount, "CNY", nonce);
+    let signature = body["signature"].take();
+    json!({"purchase_order_id": order, "amount": amount, "signature": signature})
+}
+
+async fn a_purchase_order_is_not_pledged_over_receivables_financed_elsewhere(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let order = acknowledged_order(&app, &deal, "PO-REV-1", "5000.00").await;
+    let asset = asset_under_order(&app, &deal, &order, "INV-REV-1", "2000.00").await;
+    assert_eq!(pledge(&app, &first, &asset, "2000.00", "rev-1").await.status(), 201);
+
+    // Another bank would become the only one that may finance a receivable
+    // the first already finances: refused, and alerted.
+    let response = post_with_key(
+        &app,
+        "/v1/pledges",
+        &second.api_key(),
+        "rev-2",
+        &order_pledge_body(&second, &order, "1000.00", "rev-2"),
+    )
+    .await;
+    let problem = assert_problem(response, 409, "already_encumbered").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("risk officers were alerted"),
+        "{problem}"
+    );
+    // The bank that finances the receivable may take the order.
+    let response = post_with_key(
+        &app,
+        "/v1/pledges",
+        &first.api_key(),
+        "rev-3",
+        &order_pledge_body(&first, &order, "1000.00", "rev-3"),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+}
+
+async fn a_purchase_order_and_its_receivable_raced_by_two_banks_get_one_lien(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    for round in 0..5 {
+        let order = acknowledged_order(&app, &deal, &format!("PO-RACE-{round}"), "5000.00").await;
+        let asset = asset_under_order(&app, &deal, &order, &format!("INV-RACE-{round}"), "2000.00").await;
+        let (on_order, on_asset) = (format!("race-po-{round}"), format!("race-asset-{round}"));
+        let statuses = send_together(vec![
+            app.client
+                .post(app.url("/v1/pledges"))
+                .bearer_auth(first.api_key())
+                .header("Idempotency-Key", &on_order)
+                .json(&order_pledge_body(&first, &order, "1000.00", &on_order)),
+            app.client
+                .post(app.url("/v1/pledges"))
+                .bearer_auth(second.api_key())
+                .header("Idempotency-Key", &on_asset)
+                .json(&pledge_body(&second, &asset, "2000.00", "CNY", &on_asset)),
+        ])
+        .await;
+        // Whoever came second is refused: 409 for the order (its receivable
+        // is financed), 403 for the receivable (its order is).
+        assert!(
+            statuses == [201, 403] || statuses == [409, 201],
+            "round {round}: {statuses:?}"
+        );
+    }
 }
