@@ -128,8 +128,13 @@ async fn run_batch<J: Send + 'static, O: Send + 'static>(
                 match attempt {
                     Ok(results) => return Ok(results),
                     Err(Bulk::Declined) => {}
-                    Err(Bulk::Failed(error)) => {
+                    // A race the set-based path did not foresee is expected
+                    // now and then; anything else says the fast path broke.
+                    Err(Bulk::Failed(error)) if super::is_retryable_conflict(&error) => {
                         tracing::debug!(%error, "a batch runs again job by job");
+                    }
+                    Err(Bulk::Failed(error)) => {
+                        tracing::warn!(%error, "a set-based batch failed; it runs again job by job");
                     }
                 }
             }
