@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::state::AppState;
 use crate::domain::Role;
 use crate::organizations::{authenticate, Principal};
+use crate::store::DbConnection;
 
 pub struct Authenticated(pub Principal);
 
@@ -84,6 +85,23 @@ impl FromRequest for BearerToken {
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         std::future::ready(bearer_token(request).map(BearerToken).ok_or(ApiError::Unauthorized))
     }
+}
+
+/// Authenticates `token` and runs `work` for the caller on the same
+/// connection: one trip through the blocking pool instead of two, for a
+/// read whose only other cost is a query or two.
+pub async fn run_authenticated<T, F>(state: &AppState, BearerToken(token): BearerToken, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection, Authenticated) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    state
+        .database
+        .run(move |connection| {
+            let caller = authenticate(connection, &token)?.ok_or(ApiError::Unauthorized)?;
+            work(connection, Authenticated(caller))
+        })
+        .await?
 }
 
 /// The caller if it sent a key (which must then be valid), else anonymous.

@@ -15,7 +15,9 @@ pub struct Encumbrance {
 }
 
 pub fn encumbrance(connection: &mut DbConnection, fingerprint: &Fingerprint) -> diesel::QueryResult<Encumbrance> {
-    if let Some(receivable) = registry_repository::find_receivable_by_fingerprint(connection, fingerprint.as_bytes())? {
+    if let Some((receivable, assets)) =
+        registry_repository::find_receivable_with_assets_by_fingerprint(connection, fingerprint.as_bytes())?
+    {
         // A lien on its purchase order reserves the receivable for that bank.
         let reserved = match &receivable.purchase_order_id {
             Some(order) => repository::active_lien_on_purchase_order(connection, order)?.is_some(),
@@ -24,7 +26,7 @@ pub fn encumbrance(connection: &mut DbConnection, fingerprint: &Fingerprint) -> 
         return Ok(Encumbrance {
             registered: true,
             confirmed: matches!(receivable.status.as_str(), "confirmed" | "settled" | "defaulted"),
-            encumbered: reserved || repository::receivable_encumbered(connection, &receivable.id)?,
+            encumbered: reserved || repository::any_active_lien(connection, &assets)?,
         });
     }
     if let Some(order) = registry_repository::find_purchase_order_by_fingerprint(connection, fingerprint.as_bytes())? {

@@ -126,15 +126,14 @@ fn asset_ids_of(connection: &mut DbConnection, receivable_id: &str) -> QueryResu
         .load(connection)
 }
 
-/// Whether any asset minted from the receivable carries an active lien.
-pub fn receivable_encumbered(connection: &mut DbConnection, receivable_id: &str) -> QueryResult<bool> {
-    let asset_ids = asset_ids_of(connection, receivable_id)?;
+/// Whether any of these assets carries an active lien.
+pub fn any_active_lien(connection: &mut DbConnection, asset_ids: &[String]) -> QueryResult<bool> {
     if asset_ids.is_empty() {
         return Ok(false);
     }
     diesel::select(diesel::dsl::exists(
         liens::table
-            .filter(liens::asset_id.eq_any(&asset_ids))
+            .filter(liens::asset_id.eq_any(asset_ids))
             .filter(liens::status.eq("active")),
     ))
     .get_result(connection)

@@ -172,6 +172,25 @@ pub fn find_receivable_by_fingerprint(
         .optional()
 }
 
+/// The receivable with this fingerprint and the ids of the assets minted
+/// from it (none until it is confirmed), in one query.
+pub fn find_receivable_with_assets_by_fingerprint(
+    connection: &mut DbConnection,
+    fingerprint: &[u8; 32],
+) -> QueryResult<Option<(ReceivableRow, Vec<String>)>> {
+    let rows: Vec<(ReceivableRow, Option<String>)> = receivables::table
+        .left_join(assets::table)
+        .filter(receivables::fingerprint.eq(fingerprint.as_slice()))
+        .select((ReceivableRow::as_select(), assets::id.nullable()))
+        .load(connection)?;
+    let mut rows = rows.into_iter();
+    let Some((receivable, first)) = rows.next() else {
+        return Ok(None);
+    };
+    let assets = first.into_iter().chain(rows.filter_map(|(_, asset)| asset)).collect();
+    Ok(Some((receivable, assets)))
+}
+
 /// Receivables of the same seller and buyer with the same amount and issue
 /// date (a likely re-registration under another number).
 pub fn near_duplicates(

@@ -663,6 +663,31 @@ async fn encumbrance_tells_banks_nothing_more(app: TestApp) {
     .await;
     assert_eq!(problem["field"], "fingerprint");
     assert_problem(app.get(&path, Some(&Deal::key(&deal.supplier))).await, 403, "forbidden").await;
+    // The key is checked before the fingerprint.
+    assert_problem(app.get("/v1/encumbrance/xyz", None).await, 401, "unauthorized").await;
+
+    // A lien on any part of a split receivable encumbers it.
+    let receivable = registered(&app, &deal, "INV-ENC-2", "100.00").await;
+    let path = format!("/v1/encumbrance/{}", receivable["fingerprint"].as_str().unwrap());
+    let confirmed: Value = confirm(&app, &deal, &receivable).await.json().await.unwrap();
+    let split: Value = app
+        .post_json(
+            &format!("/v1/assets/{}/split", confirmed["asset_id"].as_str().unwrap()),
+            Some(&Deal::key(&deal.supplier)),
+            &json!({"parts": [{"amount": "60.00"}, {"amount": "40.00"}]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let encumbered = || async {
+        let body: Value = app.get(&path, Some(&first.api_key())).await.json().await.unwrap();
+        body["encumbered"].clone()
+    };
+    assert_eq!(encumbered().await, false);
+    let second_part = split["children"][1]["id"].as_str().unwrap_or_else(|| panic!("{split}"));
+    assert_eq!(pledge(&app, &first, second_part, "40.00", "enc-2").await.status(), 201);
+    assert_eq!(encumbered().await, true);
 }
 
 async fn a_retry_after_a_dropped_connection_never_pledges_twice(app: TestApp) {
