@@ -74,11 +74,9 @@ impl Application {
         )?;
 
         // SQLite has one writer at a time: more decision workers would only wait.
-        let (decision_workers, financing_workers) = match database.url().backend() {
-            crate::store::Backend::Sqlite => (1, 1),
-            crate::store::Backend::Postgresql => {
-                (settings.lending.decision_workers, settings.lending.financing_workers)
-            }
+        let decision_workers = match database.url().backend() {
+            crate::store::Backend::Sqlite => 1,
+            crate::store::Backend::Postgresql => settings.lending.decision_workers,
         };
         let database_for_financing = database.clone();
         let confirmations = crate::registry::spawn_confirmation_batcher(
@@ -102,7 +100,7 @@ impl Application {
             confirmations,
             financing: crate::lending::spawn_finance_batcher(
                 database_for_financing,
-                financing_workers,
+                decision_workers,
                 settings.lending.max_decisions_per_commit,
             ),
         });

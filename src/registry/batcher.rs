@@ -1,11 +1,13 @@
-//! Registrations, many per commit, through the generic [`Batcher`]: each in
-//! its own savepoint exactly as [`register_receivable`] runs alone (a
-//! refusal's alert is kept, a failed registration leaves nothing).
+//! Registrations, many per commit, through the generic [`Batcher`]: set-based
+//! ([`register_many`]) when it takes the batch; otherwise each in its own
+//! savepoint exactly as [`register_receivable`] runs alone (a refusal's
+//! alert is kept, a failed registration leaves nothing).
 
 use uuid::Uuid;
 
 use super::decision::{confirm_receivable, Confirmed};
 use super::error::RegistryError;
+use super::many::register_many;
 use super::receivable::{register_receivable, NewReceivable, Registered};
 use crate::domain::Signature;
 use crate::store::batcher::Batcher;
@@ -14,7 +16,7 @@ use crate::store::{Database, DbConnection};
 /// A supplier's registration and the supplier's id.
 pub type RegistrationJob = (String, NewReceivable);
 
-pub type RegistrationBatcher = Batcher<RegistrationJob, Result<Registered, RegistryError>>;
+pub type RegistrationBatcher = Batcher<RegistrationJob, RegistrationResult>;
 
 /// Registrations that may touch the same rows (one purchase order, one
 /// invoice) are taken in the same order by every batch.
@@ -31,8 +33,17 @@ fn register(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Regi
     register_receivable(connection, &job.0, &job.1)
 }
 
+type RegistrationResult = Result<Registered, RegistryError>;
+
+fn register_batch(
+    connection: &mut DbConnection,
+    jobs: &[RegistrationJob],
+) -> Result<Option<Vec<RegistrationResult>>, diesel::result::Error> {
+    register_many(connection, jobs)
+}
+
 pub fn spawn_registration_batcher(database: Database, workers: usize, max_batch: usize) -> RegistrationBatcher {
-    Batcher::spawn(database, workers, max_batch, lock_order, register, None)
+    Batcher::spawn(database, workers, max_batch, lock_order, register, Some(register_batch))
 }
 
 /// A buyer's confirmation: the buyer's id, the receivable, the signature.

@@ -8,6 +8,7 @@ use crate::store::organizations::{self as organizations, OrganizationRow};
 use crate::store::DbConnection;
 
 /// An onboarded organisation with its parsed legal id and role.
+#[derive(Clone)]
 pub(crate) struct Party {
     pub row: OrganizationRow,
     pub legal_id: LegalId,
@@ -18,15 +19,18 @@ impl Party {
     pub fn id(&self) -> &str {
         &self.row.id
     }
+
+    pub fn from_row(row: OrganizationRow) -> Result<Party, RegistryError> {
+        let legal_id = LegalId::parse(&row.legal_id).map_err(|_| corrupt("legal id"))?;
+        let role = row.role.parse::<Role>().map_err(|_| corrupt("role"))?;
+        Ok(Party { row, legal_id, role })
+    }
 }
 
 pub(crate) fn load(connection: &mut DbConnection, id: &str) -> Result<Option<Party>, RegistryError> {
-    let Some(row) = organizations::find_organization(connection, id)? else {
-        return Ok(None);
-    };
-    let legal_id = LegalId::parse(&row.legal_id).map_err(|_| corrupt("legal id"))?;
-    let role = row.role.parse::<Role>().map_err(|_| corrupt("role"))?;
-    Ok(Some(Party { row, legal_id, role }))
+    organizations::find_organization(connection, id)?
+        .map(Party::from_row)
+        .transpose()
 }
 
 /// The organisation a request names in `field`, which must have `role`.
@@ -36,8 +40,13 @@ pub(crate) fn load_with_role(
     id: Uuid,
     role: Role,
 ) -> Result<Party, RegistryError> {
-    let party =
-        load(connection, &id.to_string())?.ok_or_else(|| RegistryError::field(field, "no organisation has this id"))?;
+    with_role(load(connection, &id.to_string())?, field, role)
+}
+
+/// The organisation a request names in `field` (if found), which must have
+/// `role`.
+pub(crate) fn with_role(party: Option<Party>, field: &str, role: Role) -> Result<Party, RegistryError> {
+    let party = party.ok_or_else(|| RegistryError::field(field, "no organisation has this id"))?;
     if party.role != role {
         return Err(RegistryError::field(
             field,

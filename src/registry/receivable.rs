@@ -55,17 +55,13 @@ fn register_once(
     let currency = new.amount.currency().code();
 
     if let Some(existing) = repository::find_receivable_by_fingerprint(connection, fingerprint.as_bytes())? {
-        let detail = format!(
-            "this invoice is already registered (fingerprint {}); an invoice can be registered once, however it is written",
-            fingerprint.to_hex()
-        );
         return refuse_duplicate(
             connection,
             &fingerprint,
             (&existing.id, &existing.supplier_id),
             supplier_id,
             facts(new, &buyer),
-            detail,
+            already_registered(&fingerprint),
         )
         .map(Err);
     }
@@ -117,23 +113,53 @@ fn register_once(
         new.amount.minor_units(),
     )?;
 
+    let (entry, mut receivable) = new_receivable(supplier_id, new, &buyer, &fingerprint, now);
+    receivable.leaf_hash = tlog::append(connection, entry, now)?.leaf_hash.to_vec();
+    repository::insert_receivable(connection, &receivable)?;
+    let near_duplicate_alert = match near.first() {
+        None => None,
+        Some(earlier) => Some(alerts::raise(
+            connection,
+            near_duplicate(&receivable, new, &buyer, earlier),
+            now,
+        )?),
+    };
+    Ok(Ok(Registered {
+        receivable,
+        near_duplicate_alert,
+    }))
+}
+
+/// Why a registration of an already registered invoice is refused.
+pub(super) fn already_registered(fingerprint: &Fingerprint) -> String {
+    format!(
+        "this invoice is already registered (fingerprint {}); an invoice can be registered once, however it is written",
+        fingerprint.to_hex()
+    )
+}
+
+/// A new receivable's ledger entry and row (its leaf hash set once the
+/// entry is queued).
+pub(super) fn new_receivable(
+    supplier_id: &str,
+    new: &NewReceivable,
+    buyer: &Party,
+    fingerprint: &Fingerprint,
+    now: chrono::NaiveDateTime,
+) -> (NewEntry, ReceivableRow) {
     let id = Uuid::new_v4().to_string();
-    let mut details = facts(new, &buyer);
+    let mut details = facts(new, buyer);
     details["supplier_id"] = json!(supplier_id);
     details["fingerprint"] = json!(fingerprint.to_hex());
-    let appended = tlog::append(
-        connection,
-        NewEntry {
-            kind: "receivable_registered",
-            subjects: vec![id.clone()],
-            fingerprint: Some(*fingerprint.as_bytes()),
-            actor: Some(supplier_id.to_owned()),
-            signature: None,
-            details,
-            visibility: Visibility::Parties(vec![supplier_id.to_owned(), buyer.id().to_owned()]),
-        },
-        now,
-    )?;
+    let entry = NewEntry {
+        kind: "receivable_registered",
+        subjects: vec![id.clone()],
+        fingerprint: Some(*fingerprint.as_bytes()),
+        actor: Some(supplier_id.to_owned()),
+        signature: None,
+        details,
+        visibility: Visibility::Parties(vec![supplier_id.to_owned(), buyer.id().to_owned()]),
+    };
     let receivable = ReceivableRow {
         id,
         fingerprint: fingerprint.as_bytes().to_vec(),
@@ -143,43 +169,41 @@ fn register_once(
         purchase_order_id: new.purchase_order_id.map(|id| id.to_string()),
         issue_date: new.issue_date,
         due_date: new.due_date,
-        currency: currency.to_owned(),
+        currency: new.amount.currency().code().to_owned(),
         amount_minor: new.amount.minor_units(),
         status: "registered".to_owned(),
         dispute_reason: None,
-        leaf_hash: appended.leaf_hash.to_vec(),
+        leaf_hash: Vec::new(),
         created_at: now,
         decided_at: None,
     };
-    repository::insert_receivable(connection, &receivable)?;
+    (entry, receivable)
+}
 
-    let near_duplicate_alert = match near.first() {
-        None => None,
-        Some(earlier) => Some(alerts::raise(
-            connection,
-            NewAlert {
-                kind: AlertKind::NearDuplicateRegistration,
-                fingerprint: Some(*fingerprint.as_bytes()),
-                subject_id: Some(receivable.id.clone()),
-                attempting_org_id: supplier_id.to_owned(),
-                existing_party_id: Some(earlier.supplier_id.clone()),
-                details: json!({
-                    "invoice_number": new.invoice_number.as_str(),
-                    "earlier_receivable_id": earlier.id,
-                    "earlier_invoice_number": earlier.invoice_number,
-                    "buyer_id": buyer.id(),
-                    "issue_date": new.issue_date.to_string(),
-                    "amount": new.amount.amount_string(),
-                    "currency": currency,
-                }),
-            },
-            now,
-        )?),
-    };
-    Ok(Ok(Registered {
-        receivable,
-        near_duplicate_alert,
-    }))
+/// The `near_duplicate_registration` alert of `receivable`, which has the
+/// same seller, buyer, amount and issue date as `earlier`.
+pub(super) fn near_duplicate(
+    receivable: &ReceivableRow,
+    new: &NewReceivable,
+    buyer: &Party,
+    earlier: &ReceivableRow,
+) -> NewAlert {
+    NewAlert {
+        kind: AlertKind::NearDuplicateRegistration,
+        fingerprint: receivable.fingerprint.as_slice().try_into().ok(),
+        subject_id: Some(receivable.id.clone()),
+        attempting_org_id: receivable.supplier_id.clone(),
+        existing_party_id: Some(earlier.supplier_id.clone()),
+        details: json!({
+            "invoice_number": new.invoice_number.as_str(),
+            "earlier_receivable_id": earlier.id,
+            "earlier_invoice_number": earlier.invoice_number,
+            "buyer_id": buyer.id(),
+            "issue_date": new.issue_date.to_string(),
+            "amount": new.amount.amount_string(),
+            "currency": receivable.currency,
+        }),
+    }
 }
 
 /// Records the `duplicate_registration` alert of an attempt to register
@@ -195,20 +219,31 @@ pub(super) fn refuse_duplicate(
 ) -> Result<RegistryError, RegistryError> {
     alerts::raise(
         connection,
-        NewAlert {
-            kind: AlertKind::DuplicateRegistration,
-            fingerprint: Some(*fingerprint.as_bytes()),
-            subject_id: Some(existing_id.to_owned()),
-            attempting_org_id: attempting.to_owned(),
-            existing_party_id: Some(first_registrant.to_owned()),
-            details: facts,
-        },
+        duplicate(fingerprint, (existing_id, first_registrant), attempting, facts),
         store::now(),
     )?;
     Ok(RegistryError::refused(Refusal::DuplicateRegistration, detail))
 }
 
-fn facts(new: &NewReceivable, buyer: &Party) -> serde_json::Value {
+/// The `duplicate_registration` alert of an attempt to register `existing`
+/// (its id and first registrant) again.
+pub(super) fn duplicate(
+    fingerprint: &Fingerprint,
+    (existing_id, first_registrant): (&str, &str),
+    attempting: &str,
+    facts: serde_json::Value,
+) -> NewAlert {
+    NewAlert {
+        kind: AlertKind::DuplicateRegistration,
+        fingerprint: Some(*fingerprint.as_bytes()),
+        subject_id: Some(existing_id.to_owned()),
+        attempting_org_id: attempting.to_owned(),
+        existing_party_id: Some(first_registrant.to_owned()),
+        details: facts,
+    }
+}
+
+pub(super) fn facts(new: &NewReceivable, buyer: &Party) -> serde_json::Value {
     json!({
         "invoice_number": new.invoice_number.as_str(),
         "buyer_id": buyer.id(),

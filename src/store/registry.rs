@@ -139,6 +139,10 @@ pub fn add_invoiced(connection: &mut DbConnection, id: &str, amount_minor: i64) 
 
 // Receivables.
 
+pub fn insert_receivables(connection: &mut DbConnection, rows: &[ReceivableRow]) -> QueryResult<()> {
+    insert_many!(connection, receivables::table, rows).map(|_| ())
+}
+
 pub fn insert_receivable(connection: &mut DbConnection, row: &ReceivableRow) -> QueryResult<()> {
     diesel::insert_into(receivables::table)
         .values(row)
@@ -170,6 +174,43 @@ pub fn find_receivable_by_fingerprint(
         .select(ReceivableRow::as_select())
         .first(connection)
         .optional()
+}
+
+pub fn find_receivables_by_fingerprints(
+    connection: &mut DbConnection,
+    fingerprints: &[Vec<u8>],
+) -> QueryResult<Vec<ReceivableRow>> {
+    if fingerprints.is_empty() {
+        return Ok(Vec::new());
+    }
+    receivables::table
+        .filter(receivables::fingerprint.eq_any(fingerprints))
+        .select(ReceivableRow::as_select())
+        .load(connection)
+}
+
+/// Receivables alike any of `likenesses` (seller, buyer, issue date,
+/// currency, amount), oldest first: [`near_duplicates`] for many in one
+/// query.
+pub fn receivables_alike(
+    connection: &mut DbConnection,
+    likenesses: &[(String, String, NaiveDate, String, i64)],
+) -> QueryResult<Vec<ReceivableRow>> {
+    if likenesses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = receivables::table.select(ReceivableRow::as_select()).into_boxed();
+    for (supplier_id, buyer_id, issue_date, currency, amount_minor) in likenesses {
+        query = query.or_filter(
+            receivables::supplier_id
+                .eq(supplier_id)
+                .and(receivables::buyer_id.eq(buyer_id))
+                .and(receivables::issue_date.eq(*issue_date))
+                .and(receivables::currency.eq(currency))
+                .and(receivables::amount_minor.eq(*amount_minor)),
+        );
+    }
+    query.order(receivables::created_at.asc()).load(connection)
 }
 
 /// The receivable with this fingerprint and the ids of the assets minted

@@ -6,10 +6,11 @@
 
 use std::time::Duration;
 
-use anchorfin::domain::{Nonce, Signature};
+use anchorfin::domain::{Currency, InvoiceNumber, Money, Nonce, Signature};
 use anchorfin::lending::{
     decide_many, request_hash, Decision, Denied, FinanceJob, FinanceRequest, LienKind, Outcome, Target,
 };
+use anchorfin::registry::{register_many, NewReceivable, RegistrationJob, RegistryError};
 use anchorfin::store::{write_transaction, Database};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -19,7 +20,10 @@ use crate::lending::{bank, confirmed_asset, pledge_body, Bank};
 use crate::on_both_backends;
 use crate::registry::{deal, ledger_kinds, Deal};
 
-on_both_backends!(a_batch_decides_as_its_requests_would_one_by_one);
+on_both_backends!(
+    a_batch_decides_as_its_requests_would_one_by_one,
+    a_batch_registers_as_its_invoices_would_one_by_one,
+);
 
 pub fn job(bank: &Bank, body: &Value, nonce: &str) -> FinanceJob {
     job_with_key(&bank.api_key(), body, nonce)
@@ -185,4 +189,106 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
         job(&first, &on_order, "b-7"),
     ];
     assert!(decide(&app, mixed).await.is_none());
+}
+
+fn registration(deal: &Deal, buyer: &Value, number: &str, amount: &str) -> RegistrationJob {
+    (
+        Deal::id(&deal.supplier),
+        NewReceivable {
+            buyer_id: Uuid::parse_str(&Deal::id(buyer)).unwrap(),
+            invoice_number: InvoiceNumber::parse(number).unwrap(),
+            issue_date: "2026-11-01".parse().unwrap(),
+            due_date: "2027-03-31".parse().unwrap(),
+            amount: Money::parse(amount, Currency::parse("CNY").unwrap()).unwrap(),
+            purchase_order_id: None,
+        },
+    )
+}
+
+/// Registers the batch in one transaction, as the batcher does: per job
+/// the receivable's id and its near-duplicate alert's, or the error.
+async fn register_batch(app: &TestApp, jobs: Vec<RegistrationJob>) -> Option<Vec<Result<(String, bool), String>>> {
+    let url = app.settings.database_url().unwrap();
+    tokio::task::spawn_blocking(move || {
+        Database::new(url, 1, Duration::from_secs(10))
+            .run_blocking(|connection| write_transaction(connection, |connection| register_many(connection, &jobs)))
+            .unwrap()
+            .unwrap()
+            .map(|results| {
+                results
+                    .into_iter()
+                    .map(|result| match result {
+                        Ok(registered) => Ok((registered.receivable.id, registered.near_duplicate_alert.is_some())),
+                        Err(RegistryError::Refused { refusal, .. }) => Err(format!("{refusal:?}")),
+                        Err(other) => Err(other.to_string()),
+                    })
+                    .collect()
+            })
+    })
+    .await
+    .unwrap()
+}
+
+async fn a_batch_registers_as_its_invoices_would_one_by_one(app: TestApp) {
+    let deal = deal(&app).await;
+    let earlier = crate::registry::registered(&app, &deal, "INV-R-0", "700.00").await;
+    // The deal's 6 onboarding entries and the earlier registration.
+    let before = ledger_kinds(&app, 7).await.len();
+    assert_eq!(before, 7);
+
+    let jobs = vec![
+        registration(&deal, &deal.buyer, "INV-R-1", "100.00"),
+        // The same invoice written otherwise, later in the batch.
+        registration(&deal, &deal.buyer, "inv r 1", "100.00"),
+        // Alike the first (seller, buyer, amount, date) under another number.
+        registration(&deal, &deal.buyer, "INV-R-2", "100.00"),
+        // Alike one registered before the batch.
+        registration(&deal, &deal.buyer, "INV-R-3", "700.00"),
+        // Registered before the batch.
+        registration(&deal, &deal.buyer, "INV-R-0", "700.00"),
+        // A buyer that is not a core enterprise.
+        registration(&deal, &deal.bank, "INV-R-4", "100.00"),
+    ];
+    let results = register_batch(&app, jobs.clone()).await.expect("taken set-based");
+    assert!(matches!(&results[0], Ok((_, false))), "{results:?}");
+    assert_eq!(results[1], Err("DuplicateRegistration".to_owned()));
+    assert!(matches!(&results[2], Ok((_, true))), "{results:?}");
+    assert!(matches!(&results[3], Ok((_, true))), "{results:?}");
+    assert_eq!(results[4], Err("DuplicateRegistration".to_owned()));
+    assert!(
+        matches!(&results[5], Err(error) if error.contains("not a core_enterprise")),
+        "{results:?}"
+    );
+
+    // What the batch wrote is what the API shows.
+    let Ok((first, _)) = &results[0] else { unreachable!() };
+    let seen: Value = app
+        .get(&format!("/v1/receivables/{first}"), Some(&Deal::key(&deal.supplier)))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["invoice_number"], "INV-R-1");
+    assert_eq!(seen["status"], "registered");
+    assert_ne!(seen["id"], earlier["id"]);
+
+    // Three registrations, two duplicate and two near-duplicate alerts.
+    let kinds = ledger_kinds(&app, before + 7).await;
+    assert_eq!(kinds.len(), before + 7, "{kinds:?}");
+    let count = |kind: &str| kinds[before..].iter().filter(|k| *k == kind).count();
+    assert_eq!(count("receivable_registered"), 3);
+    assert_eq!(count("alert_raised"), 4);
+
+    // The same batch again: every invoice is now a duplicate.
+    let again = register_batch(&app, jobs).await.expect("taken again");
+    assert_eq!(
+        again[..5],
+        vec![Err("DuplicateRegistration".to_owned()); 5][..],
+        "{again:?}"
+    );
+
+    // An invoice against a purchase order: registered one by one instead.
+    let mut on_order = registration(&deal, &deal.buyer, "INV-R-5", "100.00");
+    on_order.1.purchase_order_id = Some(Uuid::new_v4());
+    assert!(register_batch(&app, vec![on_order]).await.is_none());
 }

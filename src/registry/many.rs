@@ -1,0 +1,174 @@
+//! A batch of registrations decided with a fixed number of statements,
+//! whatever its size: the parties, the invoices' fingerprints and the
+//! possible near duplicates are each read in one query; every registration
+//! is then decided by the same rules as alone, in order, each seeing the
+//! receivables registered before it in the batch; the ledger entries,
+//! receivables and alerts are written one statement per table.
+//!
+//! The fingerprint's unique index still decides races with other batches
+//! and processes: if a statement fails, the batch rolls back and the
+//! batcher registers its requests again one savepoint each
+//! ([`register_receivable`](super::register_receivable)). Registrations
+//! against a purchase order (whose remaining amount each one consumes) go
+//! that way from the start.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use super::batcher::RegistrationJob;
+use super::error::{Refusal, RegistryError};
+use super::parties::{with_role, Party};
+use super::receivable::{already_registered, duplicate, facts, near_duplicate, new_receivable, Registered};
+use crate::alerts;
+use crate::domain::{Fingerprint, Role};
+use crate::store::organizations as organizations_repository;
+use crate::store::registry::{self as repository, ReceivableRow};
+use crate::store::{self, DbConnection};
+use crate::tlog;
+
+/// What makes two invoices look alike: seller, buyer, issue date, currency
+/// and amount.
+type Likeness = (String, String, NaiveDate, String, i64);
+
+/// Registers `jobs` in the caller's transaction, or `None` when this path
+/// does not take the batch (nothing was written then).
+pub fn register_many(
+    connection: &mut DbConnection,
+    jobs: &[RegistrationJob],
+) -> Result<Option<Vec<Result<Registered, RegistryError>>>, diesel::result::Error> {
+    if jobs.iter().any(|(_, new)| new.purchase_order_id.is_some()) {
+        return Ok(None);
+    }
+    let now = store::now();
+
+    let mut ids: Vec<String> = jobs
+        .iter()
+        .flat_map(|(supplier_id, new)| [supplier_id.clone(), new.buyer_id.to_string()])
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let mut parties: HashMap<String, Party> = HashMap::new();
+    for row in organizations_repository::find_organizations(connection, &ids)? {
+        let Ok(party) = Party::from_row(row) else {
+            // Corrupt rows: the one-by-one path reports them.
+            return Ok(None);
+        };
+        parties.insert(party.id().to_owned(), party);
+    }
+
+    // Each job's parties and fingerprint, or why it cannot be registered.
+    let prepared: Vec<Result<(&Party, Party, Fingerprint), RegistryError>> = jobs
+        .iter()
+        .map(|(supplier_id, new)| {
+            let supplier = parties.get(supplier_id).ok_or(RegistryError::NotFound)?;
+            let buyer = with_role(
+                parties.get(&new.buyer_id.to_string()).cloned(),
+                "buyer_id",
+                Role::CoreEnterprise,
+            )?;
+            let fingerprint = Fingerprint::receivable(&supplier.legal_id, &buyer.legal_id, &new.invoice_number);
+            Ok((supplier, buyer, fingerprint))
+        })
+        .collect();
+
+    let fingerprints: Vec<Vec<u8>> = prepared
+        .iter()
+        .flatten()
+        .map(|(_, _, fingerprint)| fingerprint.as_bytes().to_vec())
+        .collect();
+    let mut registered: HashMap<Vec<u8>, ReceivableRow> =
+        repository::find_receivables_by_fingerprints(connection, &fingerprints)?
+            .into_iter()
+            .map(|receivable| (receivable.fingerprint.clone(), receivable))
+            .collect();
+    let likenesses: Vec<Likeness> = prepared
+        .iter()
+        .zip(jobs)
+        .filter_map(|(prepared, (supplier_id, new))| {
+            let (_, buyer, _) = prepared.as_ref().ok()?;
+            Some(likeness(supplier_id, buyer.id(), new))
+        })
+        .collect();
+    // The earliest receivable of each likeness (the query orders by age).
+    let mut earliest: HashMap<Likeness, ReceivableRow> = HashMap::new();
+    for receivable in repository::receivables_alike(connection, &likenesses)? {
+        let key = (
+            receivable.supplier_id.clone(),
+            receivable.buyer_id.clone(),
+            receivable.issue_date,
+            receivable.currency.clone(),
+            receivable.amount_minor,
+        );
+        earliest.entry(key).or_insert(receivable);
+    }
+
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut entries = Vec::new();
+    let mut receivables = Vec::new();
+    let mut raised = Vec::new();
+    for (prepared, (supplier_id, new)) in prepared.into_iter().zip(jobs) {
+        let (_, buyer, fingerprint) = match prepared {
+            Ok(prepared) => prepared,
+            Err(error) => {
+                results.push(Err(error));
+                continue;
+            }
+        };
+        if let Some(existing) = registered.get(fingerprint.as_bytes().as_slice()) {
+            let alert = alerts::prepare(
+                duplicate(
+                    &fingerprint,
+                    (&existing.id, &existing.supplier_id),
+                    supplier_id,
+                    facts(new, &buyer),
+                ),
+                now,
+            )?;
+            entries.push(alert.entry);
+            raised.push(alert.row);
+            results.push(Err(RegistryError::refused(
+                Refusal::DuplicateRegistration,
+                already_registered(&fingerprint),
+            )));
+            continue;
+        }
+        let (entry, mut receivable) = new_receivable(supplier_id, new, &buyer, &fingerprint, now);
+        let prepared = tlog::prepare(entry, now)?;
+        receivable.leaf_hash = prepared.leaf_hash.to_vec();
+        entries.push(prepared);
+        let key = likeness(supplier_id, buyer.id(), new);
+        let near_duplicate_alert = match earliest.get(&key) {
+            Some(earlier) => {
+                let alert = alerts::prepare(near_duplicate(&receivable, new, &buyer, earlier), now)?;
+                entries.push(alert.entry);
+                raised.push(alert.row.clone());
+                Some(alert.row)
+            }
+            None => None,
+        };
+        // Later registrations of this batch see this one.
+        earliest.entry(key).or_insert_with(|| receivable.clone());
+        registered.insert(receivable.fingerprint.clone(), receivable.clone());
+        receivables.push(receivable.clone());
+        results.push(Ok(Registered {
+            receivable,
+            near_duplicate_alert,
+        }));
+    }
+
+    tlog::append_prepared(connection, &entries)?;
+    repository::insert_receivables(connection, &receivables)?;
+    alerts::store_prepared(connection, &raised, now)?;
+    Ok(Some(results))
+}
+
+fn likeness(supplier_id: &str, buyer_id: &str, new: &super::NewReceivable) -> Likeness {
+    (
+        supplier_id.to_owned(),
+        buyer_id.to_owned(),
+        new.issue_date,
+        new.amount.currency().code().to_owned(),
+        new.amount.minor_units(),
+    )
+}
