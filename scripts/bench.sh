@@ -212,10 +212,14 @@ except FileNotFoundError:
     existing = header
 marker = "## Throughput over HTTP ("
 if marker in existing:
+    # Replace the section in place, keeping what follows it (the analysis).
     start = existing.index(marker)
     rest = existing[start + len(marker):]
     end = rest.find("\n## ")
-    existing = existing[:start] + (rest[end + 1:] if end >= 0 else "")
-open(out, "w").write(existing.rstrip() + "\n\n" + section)
+    after = rest[end + 1:] if end >= 0 else ""
+    updated = existing[:start] + section + ("\n" + after if after else "")
+else:
+    updated = existing.rstrip() + "\n\n" + section
+open(out, "w").write(updated)
 print(section)
 PY
