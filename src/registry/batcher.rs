@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::decision::{confirm_receivable, Confirmed};
 use super::error::RegistryError;
-use super::many::register_many;
+use super::many::{confirm_many, register_many};
 use super::receivable::{register_receivable, NewReceivable, Registered};
 use crate::domain::Signature;
 use crate::store::batcher::Batcher;
@@ -49,7 +49,7 @@ pub fn spawn_registration_batcher(database: Database, workers: usize, max_batch:
 /// A buyer's confirmation: the buyer's id, the receivable, the signature.
 pub type ConfirmationJob = (String, Uuid, Signature);
 
-pub type ConfirmationBatcher = Batcher<ConfirmationJob, Result<Confirmed, RegistryError>>;
+pub type ConfirmationBatcher = Batcher<ConfirmationJob, ConfirmationResult>;
 
 fn confirmation_order(job: &ConfirmationJob) -> String {
     job.1.to_string()
@@ -59,6 +59,22 @@ fn confirm(connection: &mut DbConnection, job: &ConfirmationJob) -> Result<Confi
     confirm_receivable(connection, &job.0, job.1, &job.2)
 }
 
+type ConfirmationResult = Result<Confirmed, RegistryError>;
+
+fn confirm_batch(
+    connection: &mut DbConnection,
+    jobs: &[ConfirmationJob],
+) -> Result<Option<Vec<ConfirmationResult>>, diesel::result::Error> {
+    confirm_many(connection, jobs)
+}
+
 pub fn spawn_confirmation_batcher(database: Database, workers: usize, max_batch: usize) -> ConfirmationBatcher {
-    Batcher::spawn(database, workers, max_batch, confirmation_order, confirm, None)
+    Batcher::spawn(
+        database,
+        workers,
+        max_batch,
+        confirmation_order,
+        confirm,
+        Some(confirm_batch),
+    )
 }

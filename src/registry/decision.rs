@@ -65,7 +65,16 @@ fn fingerprint(bytes: &[u8]) -> Result<Fingerprint, RegistryError> {
 
 /// The receivable, if `caller` may see it; it must be its buyer to act.
 fn receivable_for_buyer(connection: &mut DbConnection, id: Uuid, caller: &str) -> Result<ReceivableRow, RegistryError> {
-    let receivable = repository::find_receivable(connection, &id.to_string())?
+    let receivable = repository::find_receivable(connection, &id.to_string())?;
+    buyers_receivable(receivable.as_ref(), caller).cloned()
+}
+
+/// [`receivable_for_buyer`] of a receivable already read.
+pub(super) fn buyers_receivable<'a>(
+    receivable: Option<&'a ReceivableRow>,
+    caller: &str,
+) -> Result<&'a ReceivableRow, RegistryError> {
+    let receivable = receivable
         .filter(|row| row.buyer_id == caller || row.supplier_id == caller)
         .ok_or(RegistryError::NotFound)?;
     if receivable.buyer_id != caller {
@@ -76,7 +85,7 @@ fn receivable_for_buyer(connection: &mut DbConnection, id: Uuid, caller: &str) -
     Ok(receivable)
 }
 
-fn state_refusal(status: &str) -> RegistryError {
+pub(super) fn state_refusal(status: &str) -> RegistryError {
     match status {
         "disputed" => RegistryError::refused(Refusal::AlreadyDisputed, "the receivable was disputed"),
         _ => RegistryError::refused(Refusal::AlreadyConfirmed, format!("the receivable is already {status}")),
@@ -92,61 +101,77 @@ pub fn confirm_receivable(
     write_transaction(connection, |connection| {
         let now = store::now();
         let receivable = receivable_for_buyer(connection, id, caller)?;
-        let amount = money(receivable.amount_minor, &receivable.currency)?;
-        let action = SignedAction::Confirm {
-            receivable: id,
-            fingerprint: fingerprint(&receivable.fingerprint)?,
-            amount,
-            due_date: receivable.due_date,
-            supplier: uuid(&receivable.supplier_id)?,
-            buyer: uuid(&receivable.buyer_id)?,
-        };
+        let (action, amount) = confirmation(&receivable)?;
         let signed = parties::verify_signed(connection, caller, &action, signature)?;
         if !repository::decide_receivable(connection, &receivable.id, "confirmed", None, now)? {
             return Err(state_refusal(&receivable.status));
         }
-        let asset_id = Uuid::new_v4().to_string();
-        let appended = tlog::append(
-            connection,
-            NewEntry {
-                kind: "receivable_confirmed",
-                subjects: vec![receivable.id.clone(), asset_id.clone()],
-                fingerprint: Some(*fingerprint(&receivable.fingerprint)?.as_bytes()),
-                actor: Some(caller.to_owned()),
-                signature: Some(signed),
-                details: json!({
-                    "message": action.canonical_message(),
-                    "asset_id": asset_id,
-                    "holder_id": receivable.supplier_id,
-                    "face_value": amount.amount_string(),
-                    "currency": receivable.currency,
-                }),
-                visibility: Visibility::Parties(vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()]),
-            },
-            now,
-        )?;
-        let asset = AssetRow {
-            id: asset_id,
-            receivable_id: receivable.id.clone(),
-            parent_id: None,
-            position: 0,
-            holder_id: receivable.supplier_id.clone(),
-            face_value_minor: receivable.amount_minor,
-            currency: receivable.currency.clone(),
-            status: "active".to_owned(),
-            leaf_hash: appended.leaf_hash.to_vec(),
-            created_at: now,
-            updated_at: now,
-        };
-        repository::insert_asset(connection, &asset)?;
-        let receivable = ReceivableRow {
-            status: "confirmed".to_owned(),
-            decided_at: Some(now),
-            leaf_hash: receivable.leaf_hash.clone(),
-            ..receivable
-        };
-        Ok(Confirmed { receivable, asset })
+        let (entry, mut confirmed) = mint(receivable, caller, &action, amount, signed, now)?;
+        confirmed.asset.leaf_hash = tlog::append(connection, entry, now)?.leaf_hash.to_vec();
+        repository::insert_asset(connection, &confirmed.asset)?;
+        Ok(confirmed)
     })
+}
+
+/// What the buyer signs to confirm `receivable`, and its face value.
+pub(super) fn confirmation(receivable: &ReceivableRow) -> Result<(SignedAction, Money), RegistryError> {
+    let amount = money(receivable.amount_minor, &receivable.currency)?;
+    let action = SignedAction::Confirm {
+        receivable: uuid(&receivable.id)?,
+        fingerprint: fingerprint(&receivable.fingerprint)?,
+        amount,
+        due_date: receivable.due_date,
+        supplier: uuid(&receivable.supplier_id)?,
+        buyer: uuid(&receivable.buyer_id)?,
+    };
+    Ok((action, amount))
+}
+
+/// The confirmation's ledger entry, the asset it mints (its leaf hash set
+/// once the entry is queued) and the receivable as confirmed.
+pub(super) fn mint(
+    receivable: ReceivableRow,
+    caller: &str,
+    action: &SignedAction,
+    amount: Money,
+    signed: ([u8; 32], [u8; 64]),
+    now: chrono::NaiveDateTime,
+) -> Result<(NewEntry, Confirmed), RegistryError> {
+    let asset_id = Uuid::new_v4().to_string();
+    let entry = NewEntry {
+        kind: "receivable_confirmed",
+        subjects: vec![receivable.id.clone(), asset_id.clone()],
+        fingerprint: Some(*fingerprint(&receivable.fingerprint)?.as_bytes()),
+        actor: Some(caller.to_owned()),
+        signature: Some(signed),
+        details: json!({
+            "message": action.canonical_message(),
+            "asset_id": asset_id,
+            "holder_id": receivable.supplier_id,
+            "face_value": amount.amount_string(),
+            "currency": receivable.currency,
+        }),
+        visibility: Visibility::Parties(vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()]),
+    };
+    let asset = AssetRow {
+        id: asset_id,
+        receivable_id: receivable.id.clone(),
+        parent_id: None,
+        position: 0,
+        holder_id: receivable.supplier_id.clone(),
+        face_value_minor: receivable.amount_minor,
+        currency: receivable.currency.clone(),
+        status: "active".to_owned(),
+        leaf_hash: Vec::new(),
+        created_at: now,
+        updated_at: now,
+    };
+    let receivable = ReceivableRow {
+        status: "confirmed".to_owned(),
+        decided_at: Some(now),
+        ..receivable
+    };
+    Ok((entry, Confirmed { receivable, asset }))
 }
 
 pub fn dispute_receivable(

@@ -1,5 +1,5 @@
-//! A batch of registrations decided with a fixed number of statements,
-//! whatever its size: the parties, the invoices' fingerprints and the
+//! Batches of registrations and of confirmations, each decided with a fixed
+//! number of statements whatever its size. Registrations: the parties, the invoices' fingerprints and the
 //! possible near duplicates are each read in one query; every registration
 //! is then decided by the same rules as alone, in order, each seeing the
 //! receivables registered before it in the batch; the ledger entries,
@@ -16,9 +16,10 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::batcher::RegistrationJob;
+use super::batcher::{ConfirmationJob, RegistrationJob};
+use super::decision::{buyers_receivable, confirmation, mint, state_refusal, Confirmed};
 use super::error::{Refusal, RegistryError};
-use super::parties::{with_role, Party};
+use super::parties::{check_signed, parse_keys, with_role, Party};
 use super::receivable::{already_registered, duplicate, facts, near_duplicate, new_receivable, Registered};
 use crate::alerts;
 use crate::domain::{Fingerprint, Role};
@@ -171,4 +172,78 @@ fn likeness(supplier_id: &str, buyer_id: &str, new: &super::NewReceivable) -> Li
         new.amount.currency().code().to_owned(),
         new.amount.minor_units(),
     )
+}
+
+/// Confirms `jobs` in the caller's transaction, or `None` when this path
+/// does not take the batch (the transaction is then rolled back).
+pub fn confirm_many(
+    connection: &mut DbConnection,
+    jobs: &[ConfirmationJob],
+) -> Result<Option<Vec<Result<Confirmed, RegistryError>>>, diesel::result::Error> {
+    let now = store::now();
+    let mut ids: Vec<String> = jobs.iter().map(|(_, id, _)| id.to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    let receivables: HashMap<String, ReceivableRow> = repository::find_receivables(connection, &ids)?
+        .into_iter()
+        .map(|receivable| (receivable.id.clone(), receivable))
+        .collect();
+    let mut buyers: Vec<String> = jobs.iter().map(|(caller, _, _)| caller.clone()).collect();
+    buyers.sort();
+    buyers.dedup();
+    let mut rows: HashMap<String, Vec<_>> = HashMap::new();
+    for row in organizations_repository::active_public_keys_of(connection, &buyers)? {
+        rows.entry(row.organization_id.clone()).or_default().push(row);
+    }
+    let mut keys = HashMap::new();
+    for (buyer, rows) in rows {
+        let Ok(parsed) = parse_keys(&rows) else {
+            return Ok(None);
+        };
+        keys.insert(buyer, parsed);
+    }
+
+    // Each receivable's status as this batch leaves it.
+    let mut status: HashMap<&str, &str> = receivables
+        .values()
+        .map(|receivable| (receivable.id.as_str(), receivable.status.as_str()))
+        .collect();
+    let no_keys = Vec::new();
+    let mut results = Vec::with_capacity(jobs.len());
+    let mut confirming: Vec<String> = Vec::new();
+    let mut entries = Vec::new();
+    let mut assets = Vec::new();
+    for (caller, id, signature) in jobs {
+        let decided = (|| {
+            let receivable = buyers_receivable(receivables.get(&id.to_string()), caller)?;
+            let (action, amount) = confirmation(receivable)?;
+            let signed = check_signed(keys.get(caller).unwrap_or(&no_keys), &action, signature)?;
+            let current = status.get(receivable.id.as_str()).copied().unwrap_or_default();
+            if current != "registered" {
+                return Err(state_refusal(current));
+            }
+            let minted = mint(receivable.clone(), caller, &action, amount, signed, now)?;
+            status.insert(receivable.id.as_str(), "confirmed");
+            Ok(minted)
+        })();
+        match decided {
+            Ok((entry, mut confirmed)) => {
+                let prepared = tlog::prepare(entry, now)?;
+                confirmed.asset.leaf_hash = prepared.leaf_hash.to_vec();
+                entries.push(prepared);
+                confirming.push(confirmed.receivable.id.clone());
+                assets.push(confirmed.asset.clone());
+                results.push(Ok(confirmed));
+            }
+            Err(error) => results.push(Err(error)),
+        }
+    }
+
+    if repository::confirm_receivables(connection, &confirming, now)? != confirming.len() {
+        // Decided meanwhile by another transaction: one by one instead.
+        return Ok(None);
+    }
+    tlog::append_prepared(connection, &entries)?;
+    repository::insert_assets(connection, &assets)?;
+    Ok(Some(results))
 }

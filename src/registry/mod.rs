@@ -18,12 +18,13 @@ mod view;
 
 pub use asset::{split_asset, Split, SplitPart};
 pub use batcher::{
-    spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, RegistrationBatcher, RegistrationJob,
+    spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, ConfirmationJob, RegistrationBatcher,
+    RegistrationJob,
 };
 pub use bulk::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
 pub use error::{Refusal, RegistryError};
-pub use many::register_many;
+pub use many::{confirm_many, register_many};
 pub use purchase_order::{register_purchase_order, NewPurchaseOrder};
 pub use receivable::{register_receivable, NewReceivable, Registered};
 pub(crate) use view::amount;

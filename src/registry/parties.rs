@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 use super::error::{corrupt, RegistryError};
 use crate::domain::{verify_with_any, LegalId, PublicKey, Role, Signature, SignedAction};
-use crate::store::organizations::{self as organizations, OrganizationRow};
+use crate::store::organizations::{self as organizations, OrganizationKeyRow, OrganizationRow};
 use crate::store::DbConnection;
 
 /// An onboarded organisation with its parsed legal id and role.
@@ -64,11 +64,24 @@ pub(crate) fn verify_signed(
     action: &SignedAction,
     signature: &Signature,
 ) -> Result<([u8; 32], [u8; 64]), RegistryError> {
-    let keys = organizations::active_public_keys(connection, signer)?
-        .iter()
+    let keys = parse_keys(&organizations::active_public_keys(connection, signer)?)?;
+    check_signed(&keys, action, signature)
+}
+
+/// The stored keys, parsed (one that does not parse is corruption).
+pub(crate) fn parse_keys(rows: &[OrganizationKeyRow]) -> Result<Vec<PublicKey>, RegistryError> {
+    rows.iter()
         .map(|row| PublicKey::parse_hex(&row.public_key).map_err(|_| corrupt("public key")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let key = verify_with_any(&keys, action.canonical_message().as_bytes(), signature).map_err(|error| {
+        .collect()
+}
+
+/// [`verify_signed`] with the signer's keys already read.
+pub(crate) fn check_signed(
+    keys: &[PublicKey],
+    action: &SignedAction,
+    signature: &Signature,
+) -> Result<([u8; 32], [u8; 64]), RegistryError> {
+    let key = verify_with_any(keys, action.canonical_message().as_bytes(), signature).map_err(|error| {
         RegistryError::refused(
             super::Refusal::InvalidSignature,
             format!(

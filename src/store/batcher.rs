@@ -35,7 +35,8 @@ pub enum BatchError {
 type Reply<O> = oneshot::Sender<Result<O, BatchError>>;
 
 /// Runs a whole batch in the caller's transaction: the jobs' results in
-/// order, or `None` to decline (having written nothing).
+/// order, or `None` to decline (the transaction is then rolled back, so
+/// whatever it wrote is undone).
 pub type BulkFn<J, O> = fn(&mut DbConnection, &[J]) -> Result<Option<Vec<O>>, diesel::result::Error>;
 
 /// Why the set-based path did not commit a batch.

@@ -254,6 +254,21 @@ pub fn near_duplicates(
         .load(connection)
 }
 
+/// `registered → confirmed` for every one of `ids` still registered; how
+/// many changed.
+pub fn confirm_receivables(connection: &mut DbConnection, ids: &[String], now: NaiveDateTime) -> QueryResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    diesel::update(
+        receivables::table
+            .filter(receivables::id.eq_any(ids))
+            .filter(receivables::status.eq("registered")),
+    )
+    .set((receivables::status.eq("confirmed"), receivables::decided_at.eq(now)))
+    .execute(connection)
+}
+
 /// `registered → to`; false when the receivable was not `registered`.
 pub fn decide_receivable(
     connection: &mut DbConnection,
@@ -277,6 +292,10 @@ pub fn decide_receivable(
 }
 
 // Assets.
+
+pub fn insert_assets(connection: &mut DbConnection, rows: &[AssetRow]) -> QueryResult<()> {
+    insert_many!(connection, assets::table, rows).map(|_| ())
+}
 
 pub fn insert_asset(connection: &mut DbConnection, row: &AssetRow) -> QueryResult<()> {
     diesel::insert_into(assets::table)

@@ -10,8 +10,10 @@ use anchorfin::domain::{Currency, InvoiceNumber, Money, Nonce, Signature};
 use anchorfin::lending::{
     decide_many, request_hash, Decision, Denied, FinanceJob, FinanceRequest, LienKind, Outcome, Target,
 };
-use anchorfin::registry::{register_many, NewReceivable, RegistrationJob, RegistryError};
-use anchorfin::store::{write_transaction, Database};
+use anchorfin::registry::{
+    confirm_many, register_many, ConfirmationJob, NewReceivable, RegistrationJob, RegistryError,
+};
+use anchorfin::store::{write_transaction, Database, DbConnection};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -23,6 +25,7 @@ use crate::registry::{deal, ledger_kinds, Deal};
 on_both_backends!(
     a_batch_decides_as_its_requests_would_one_by_one,
     a_batch_registers_as_its_invoices_would_one_by_one,
+    a_batch_confirms_as_its_buyers_would_one_by_one,
 );
 
 pub fn job(bank: &Bank, body: &Value, nonce: &str) -> FinanceJob {
@@ -48,17 +51,36 @@ fn job_with_key(api_key: &str, body: &Value, nonce: &str) -> FinanceJob {
     )
 }
 
-/// Runs the batch in one transaction, as the batcher does.
-pub async fn decide(app: &TestApp, jobs: Vec<FinanceJob>) -> Option<Vec<Decision>> {
+/// Runs `work` in one transaction on the app's database, as the batcher
+/// runs a batch.
+async fn in_one_transaction<T, F>(app: &TestApp, work: F) -> T
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, diesel::result::Error> + Send + 'static,
+    T: Send + 'static,
+{
     let url = app.settings.database_url().unwrap();
     tokio::task::spawn_blocking(move || {
         Database::new(url, 1, Duration::from_secs(10))
-            .run_blocking(|connection| write_transaction(connection, |connection| decide_many(connection, &jobs)))
+            .run_blocking(|connection| write_transaction(connection, work))
             .unwrap()
             .unwrap()
     })
     .await
     .unwrap()
+}
+
+/// Decides the batch set-based, as the batcher does.
+pub async fn decide(app: &TestApp, jobs: Vec<FinanceJob>) -> Option<Vec<Decision>> {
+    in_one_transaction(app, move |connection| decide_many(connection, &jobs)).await
+}
+
+/// A registry result as the tests compare it: the `Ok` value, or the
+/// refusal's name, or the error's text.
+fn outcome<T>(result: Result<T, RegistryError>) -> Result<T, String> {
+    result.map_err(|error| match error {
+        RegistryError::Refused { refusal, .. } => format!("{refusal:?}"),
+        other => other.to_string(),
+    })
 }
 
 fn code(decision: &Decision) -> (u16, &str) {
@@ -208,25 +230,15 @@ fn registration(deal: &Deal, buyer: &Value, number: &str, amount: &str) -> Regis
 /// Registers the batch in one transaction, as the batcher does: per job
 /// the receivable's id and its near-duplicate alert's, or the error.
 async fn register_batch(app: &TestApp, jobs: Vec<RegistrationJob>) -> Option<Vec<Result<(String, bool), String>>> {
-    let url = app.settings.database_url().unwrap();
-    tokio::task::spawn_blocking(move || {
-        Database::new(url, 1, Duration::from_secs(10))
-            .run_blocking(|connection| write_transaction(connection, |connection| register_many(connection, &jobs)))
-            .unwrap()
-            .unwrap()
-            .map(|results| {
-                results
-                    .into_iter()
-                    .map(|result| match result {
-                        Ok(registered) => Ok((registered.receivable.id, registered.near_duplicate_alert.is_some())),
-                        Err(RegistryError::Refused { refusal, .. }) => Err(format!("{refusal:?}")),
-                        Err(other) => Err(other.to_string()),
-                    })
-                    .collect()
+    let results = in_one_transaction(app, move |connection| register_many(connection, &jobs)).await?;
+    Some(
+        results
+            .into_iter()
+            .map(|result| {
+                outcome(result).map(|registered| (registered.receivable.id, registered.near_duplicate_alert.is_some()))
             })
-    })
-    .await
-    .unwrap()
+            .collect(),
+    )
 }
 
 async fn a_batch_registers_as_its_invoices_would_one_by_one(app: TestApp) {
@@ -291,4 +303,87 @@ async fn a_batch_registers_as_its_invoices_would_one_by_one(app: TestApp) {
     let mut on_order = registration(&deal, &deal.buyer, "INV-R-5", "100.00");
     on_order.1.purchase_order_id = Some(Uuid::new_v4());
     assert!(register_batch(&app, vec![on_order]).await.is_none());
+}
+
+fn confirmation(caller: &Value, receivable: &Value, signed_by: &ed25519_dalek::SigningKey) -> ConfirmationJob {
+    let signature = crate::registry::sign(signed_by, &crate::registry::confirm_message(receivable));
+    (
+        Deal::id(caller),
+        Uuid::parse_str(receivable["id"].as_str().unwrap()).unwrap(),
+        Signature::parse_hex(&signature).unwrap(),
+    )
+}
+
+/// Confirms the batch in one transaction, as the batcher does: per job the
+/// minted asset's id, or the error.
+async fn confirm_batch(app: &TestApp, jobs: Vec<ConfirmationJob>) -> Option<Vec<Result<String, String>>> {
+    let results = in_one_transaction(app, move |connection| confirm_many(connection, &jobs)).await?;
+    Some(
+        results
+            .into_iter()
+            .map(|result| outcome(result).map(|confirmed| confirmed.asset.id))
+            .collect(),
+    )
+}
+
+async fn a_batch_confirms_as_its_buyers_would_one_by_one(app: TestApp) {
+    let deal = deal(&app).await;
+    let first = crate::registry::registered(&app, &deal, "INV-C-1", "100.00").await;
+    let second = crate::registry::registered(&app, &deal, "INV-C-2", "200.00").await;
+    let third = crate::registry::registered(&app, &deal, "INV-C-3", "300.00").await;
+    let mut unknown = first.clone();
+    unknown["id"] = json!(Uuid::new_v4().to_string());
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[99; 32]);
+
+    let jobs = vec![
+        confirmation(&deal.buyer, &first, &deal.buyer_key),
+        // The same confirmation again in the batch: already confirmed.
+        confirmation(&deal.buyer, &first, &deal.buyer_key),
+        // Signed with a key that is not the buyer's.
+        confirmation(&deal.buyer, &second, &stranger),
+        // The supplier is a party, not the buyer.
+        confirmation(&deal.supplier, &third, &deal.buyer_key),
+        confirmation(&deal.buyer, &unknown, &deal.buyer_key),
+        confirmation(&deal.buyer, &third, &deal.buyer_key),
+    ];
+    let results = confirm_batch(&app, jobs.clone()).await.expect("taken set-based");
+    assert!(results[0].is_ok(), "{results:?}");
+    assert_eq!(results[1], Err("AlreadyConfirmed".to_owned()));
+    assert_eq!(results[2], Err("InvalidSignature".to_owned()));
+    assert!(
+        matches!(&results[3], Err(error) if error.contains("only the buyer")),
+        "{results:?}"
+    );
+    assert_eq!(results[4], Err("no such resource".to_owned()));
+    assert!(results[5].is_ok(), "{results:?}");
+
+    // The minted asset is what the API shows; the badly signed second is
+    // still registered.
+    let asset = results[0].as_ref().unwrap();
+    let seen: Value = app
+        .get(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["face_value"], "100.00");
+    assert_eq!(seen["status"], "active");
+    let seen: Value = app
+        .get(
+            &format!("/v1/receivables/{}", second["id"].as_str().unwrap()),
+            Some(&Deal::key(&deal.supplier)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["status"], "registered");
+    // 6 onboarding entries, 3 registrations, 2 confirmations.
+    let kinds = ledger_kinds(&app, 11).await;
+    assert_eq!(kinds.iter().filter(|kind| *kind == "receivable_confirmed").count(), 2);
+
+    // Again: both are confirmed already, nothing more is minted.
+    let again = confirm_batch(&app, jobs).await.expect("taken again");
+    assert_eq!(again[0], Err("AlreadyConfirmed".to_owned()));
+    assert_eq!(again[5], Err("AlreadyConfirmed".to_owned()));
 }
