@@ -36,20 +36,17 @@ use crate::store::{self, DbConnection};
 use crate::tlog;
 
 /// Decides `jobs` in the caller's transaction, or `None` when this path
-/// does not take the batch (nothing was written then).
+/// does not take the batch (the transaction is then rolled back).
 pub fn decide_many(
     connection: &mut DbConnection,
     jobs: &[FinanceJob],
 ) -> Result<Option<Vec<Decision>>, diesel::result::Error> {
-    let mut ids: Vec<String> = Vec::with_capacity(jobs.len());
-    for (_, request) in jobs {
-        match request.target {
-            Target::Asset(id) => ids.push(id.to_string()),
-            Target::PurchaseOrder(_) => return Ok(None),
-        }
+    if jobs
+        .iter()
+        .any(|(_, request)| matches!(request.target, Target::PurchaseOrder(_)))
+    {
+        return Ok(None);
     }
-    ids.sort();
-    ids.dedup();
     let now = store::now();
 
     let tokens: Vec<&str> = jobs.iter().map(|(token, _)| token.as_str()).collect();
@@ -57,6 +54,15 @@ pub fn decide_many(
         .into_iter()
         .map(bank_of)
         .collect();
+    // Only authenticated banks' targets are read and locked.
+    let mut ids: Vec<String> = callers
+        .iter()
+        .zip(jobs)
+        .filter(|(caller, _)| caller.is_ok())
+        .map(|(_, (_, request))| request.target.id().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
     let pairs: Vec<(String, String)> = callers
         .iter()
         .zip(jobs)

@@ -115,11 +115,12 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
         job(&second, &pledge_body(&impostor, &c, "100.00", "CNY", "b-4"), "b-4"),
         job(&second, &pledge_body(&second, &c, "1002.01", "CNY", "b-5"), "b-5"),
         job(&second, &pledge_body(&second, &c, "1002.00", "CNY", "b-6"), "b-6"),
-        // Callers are authenticated in the batch: an unknown key, a
+        // Callers are authenticated in the batch: an unknown key (naming an
+        // asset that does not exist, which must not stop the others), a
         // supplier's key.
         job_with_key(
             &format!("{}x", first.api_key()),
-            &pledge_body(&first, &c, "1.00", "CNY", "b-9"),
+            &pledge_body(&first, &Uuid::new_v4().to_string(), "1.00", "CNY", "b-9"),
             "b-9",
         ),
         job_with_key(
