@@ -78,16 +78,23 @@ impl Application {
             crate::store::Backend::Sqlite => 1,
             crate::store::Backend::Postgresql => settings.lending.decision_workers,
         };
-        let database_for_financing = database.clone();
         let confirmations = crate::registry::spawn_confirmation_batcher(
             database.clone(),
             decision_workers,
             settings.lending.max_decisions_per_commit,
+            metrics.batch_observer("confirmation"),
         );
         let registrations = crate::registry::spawn_registration_batcher(
             database.clone(),
             decision_workers,
             settings.lending.max_decisions_per_commit,
+            metrics.batch_observer("registration"),
+        );
+        let financing = crate::lending::spawn_finance_batcher(
+            database.clone(),
+            decision_workers,
+            settings.lending.max_decisions_per_commit,
+            metrics.batch_observer("financing"),
         );
         let state = web::Data::new(AppState {
             database,
@@ -98,11 +105,7 @@ impl Application {
             published: Arc::default(),
             registrations,
             confirmations,
-            financing: crate::lending::spawn_finance_batcher(
-                database_for_financing,
-                decision_workers,
-                settings.lending.max_decisions_per_commit,
-            ),
+            financing,
         });
         let body_limit = settings.http.max_body_bytes;
         let mut server = HttpServer::new(move || {

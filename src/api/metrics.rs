@@ -2,6 +2,7 @@
 //! text at `/metrics`. One registry per application, not a global, so that
 //! test servers in one process do not share counters.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
@@ -12,12 +13,14 @@ use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Regi
 
 use super::error::ApiError;
 use super::state::AppState;
+use crate::store::batcher::{BatchObserver, BatchPath};
 
 #[derive(Clone)]
 pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    batches: IntCounterVec,
 }
 
 impl Metrics {
@@ -33,13 +36,30 @@ impl Metrics {
             ]),
             &["method", "route"],
         )?;
+        let batches = IntCounterVec::new(
+            Opts::new(
+                "decision_batches_total",
+                "Committed batches of decisions, by kind and by how they were decided \
+                 (set_based; declined, after_failure or one_by_one: a savepoint per request)",
+            ),
+            &["kind", "path"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(batches.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
+            batches,
         })
+    }
+
+    /// Counts the committed batches of `kind` (registration, confirmation,
+    /// financing) by how each was decided.
+    pub fn batch_observer(&self, kind: &'static str) -> BatchObserver {
+        let batches = self.batches.clone();
+        Arc::new(move |path: BatchPath| batches.with_label_values(&[kind, path.as_str()]).inc())
     }
 
     pub fn registry(&self) -> &Registry {

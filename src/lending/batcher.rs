@@ -8,7 +8,7 @@
 
 use super::bulk::decide_many;
 use super::decide::{finance, Decision, FinanceRequest};
-use crate::store::batcher::Batcher;
+use crate::store::batcher::{BatchObserver, Batcher};
 use crate::store::{Database, DbConnection};
 
 /// A financing request and the caller's bearer token (authenticated when
@@ -35,6 +35,19 @@ fn decide_batch(
     Ok(decide_many(connection, jobs)?.map(|decisions| decisions.into_iter().map(Ok).collect()))
 }
 
-pub fn spawn_finance_batcher(database: Database, workers: usize, max_batch: usize) -> FinanceBatcher {
-    Batcher::spawn(database, workers, max_batch, lock_order, decide, Some(decide_batch))
+pub fn spawn_finance_batcher(
+    database: Database,
+    workers: usize,
+    max_batch: usize,
+    observe: BatchObserver,
+) -> FinanceBatcher {
+    Batcher::spawn(
+        database,
+        workers,
+        max_batch,
+        lock_order,
+        decide,
+        Some(decide_batch),
+        observe,
+    )
 }

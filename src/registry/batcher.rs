@@ -10,7 +10,7 @@ use super::error::RegistryError;
 use super::many::{confirm_many, register_many};
 use super::receivable::{register_receivable, NewReceivable, Registered};
 use crate::domain::Signature;
-use crate::store::batcher::Batcher;
+use crate::store::batcher::{BatchObserver, Batcher};
 use crate::store::{Database, DbConnection};
 
 /// A supplier's registration and the supplier's id.
@@ -42,8 +42,21 @@ fn register_batch(
     register_many(connection, jobs)
 }
 
-pub fn spawn_registration_batcher(database: Database, workers: usize, max_batch: usize) -> RegistrationBatcher {
-    Batcher::spawn(database, workers, max_batch, lock_order, register, Some(register_batch))
+pub fn spawn_registration_batcher(
+    database: Database,
+    workers: usize,
+    max_batch: usize,
+    observe: BatchObserver,
+) -> RegistrationBatcher {
+    Batcher::spawn(
+        database,
+        workers,
+        max_batch,
+        lock_order,
+        register,
+        Some(register_batch),
+        observe,
+    )
 }
 
 /// A buyer's confirmation: the buyer's id, the receivable, the signature.
@@ -68,7 +81,12 @@ fn confirm_batch(
     confirm_many(connection, jobs)
 }
 
-pub fn spawn_confirmation_batcher(database: Database, workers: usize, max_batch: usize) -> ConfirmationBatcher {
+pub fn spawn_confirmation_batcher(
+    database: Database,
+    workers: usize,
+    max_batch: usize,
+    observe: BatchObserver,
+) -> ConfirmationBatcher {
     Batcher::spawn(
         database,
         workers,
@@ -76,5 +94,6 @@ pub fn spawn_confirmation_batcher(database: Database, workers: usize, max_batch:
         confirmation_order,
         confirm,
         Some(confirm_batch),
+        observe,
     )
 }

@@ -39,6 +39,30 @@ type Reply<O> = oneshot::Sender<Result<O, BatchError>>;
 /// whatever it wrote is undone).
 pub type BulkFn<J, O> = fn(&mut DbConnection, &[J]) -> Result<Option<Vec<O>>, diesel::result::Error>;
 
+/// How a batch was decided, for the metrics: set-based, or one job at a
+/// time because the set-based path declined it, failed, or does not exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchPath {
+    SetBased,
+    Declined,
+    AfterFailure,
+    OneByOne,
+}
+
+impl BatchPath {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchPath::SetBased => "set_based",
+            BatchPath::Declined => "declined",
+            BatchPath::AfterFailure => "after_failure",
+            BatchPath::OneByOne => "one_by_one",
+        }
+    }
+}
+
+/// Told how each committed batch was decided.
+pub type BatchObserver = Arc<dyn Fn(BatchPath) + Send + Sync>;
+
 /// Why the set-based path did not commit a batch.
 enum Bulk {
     Declined,
@@ -75,12 +99,13 @@ impl<J: Send + 'static, O: Send + 'static> Batcher<J, O> {
         lock_order: fn(&J) -> String,
         run: fn(&mut DbConnection, &J) -> O,
         bulk: Option<BulkFn<J, O>>,
+        observe: BatchObserver,
     ) -> Self {
         let max_batch = max_batch.max(1);
         let (sender, receiver) = mpsc::channel::<(J, Reply<O>)>(4 * max_batch * workers.max(1));
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..workers.max(1) {
-            let (database, receiver) = (database.clone(), receiver.clone());
+            let (database, receiver, observe) = (database.clone(), receiver.clone(), observe.clone());
             tokio::spawn(async move {
                 loop {
                     let mut jobs = Vec::with_capacity(max_batch);
@@ -98,7 +123,9 @@ impl<J: Send + 'static, O: Send + 'static> Batcher<J, O> {
                         }
                     }
                     jobs.sort_by_key(|(job, _)| lock_order(job));
-                    run_batch(&database, jobs, run, bulk).await;
+                    if let Some(path) = run_batch(&database, jobs, run, bulk).await {
+                        observe(path);
+                    }
                 }
             });
         }
@@ -118,37 +145,42 @@ async fn run_batch<J: Send + 'static, O: Send + 'static>(
     jobs: Vec<(J, Reply<O>)>,
     run: fn(&mut DbConnection, &J) -> O,
     bulk: Option<BulkFn<J, O>>,
-) {
+) -> Option<BatchPath> {
     let (jobs, replies): (Vec<J>, Vec<Reply<O>>) = jobs.into_iter().unzip();
     let done = database
         .run(move |connection| {
+            let mut path = BatchPath::OneByOne;
             if let Some(bulk) = bulk {
                 let attempt = write_transaction(connection, |connection| -> Result<Vec<O>, Bulk> {
                     bulk(connection, &jobs)?.ok_or(Bulk::Declined)
                 });
-                match attempt {
-                    Ok(results) => return Ok(results),
-                    Err(Bulk::Declined) => {}
+                path = match attempt {
+                    Ok(results) => return Ok((results, BatchPath::SetBased)),
+                    Err(Bulk::Declined) => BatchPath::Declined,
                     // A race the set-based path did not foresee is expected
                     // now and then; anything else says the fast path broke.
                     Err(Bulk::Failed(error)) if super::is_retryable_conflict(&error) => {
                         tracing::debug!(%error, "a batch runs again job by job");
+                        BatchPath::AfterFailure
                     }
                     Err(Bulk::Failed(error)) => {
                         tracing::warn!(%error, "a set-based batch failed; it runs again job by job");
+                        BatchPath::AfterFailure
                     }
-                }
+                };
             }
             write_transaction(connection, |connection| -> Result<Vec<O>, diesel::result::Error> {
                 Ok(jobs.iter().map(|job| run(connection, job)).collect())
             })
+            .map(|results| (results, path))
         })
         .await;
     match done {
-        Ok(Ok(results)) => {
+        Ok(Ok((results, path))) => {
             for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(Ok(result));
             }
+            return Some(path);
         }
         Ok(Err(error)) => {
             tracing::warn!(%error, "a batch did not commit");
@@ -163,6 +195,7 @@ async fn run_batch<J: Send + 'static, O: Send + 'static>(
             }
         }
     }
+    None
 }
 
 #[cfg(test)]
@@ -204,7 +237,7 @@ mod tests {
         Ok(Some(jobs.iter().map(|_| Ok("together")).collect()))
     }
 
-    async fn batch(database: &Database, jobs: &[i64]) -> Vec<Out> {
+    async fn batch(database: &Database, jobs: &[i64]) -> (BatchPath, Vec<Out>) {
         let mut queued = Vec::new();
         let mut answers = Vec::new();
         for job in jobs {
@@ -212,12 +245,12 @@ mod tests {
             queued.push((*job, reply));
             answers.push(answer);
         }
-        run_batch(database, queued, one, Some(all)).await;
+        let path = run_batch(database, queued, one, Some(all)).await.expect("committed");
         let mut results = Vec::new();
         for answer in answers {
             results.push(answer.await.unwrap().unwrap());
         }
-        results
+        (path, results)
     }
 
     async fn stored(database: &Database) -> Vec<i64> {
@@ -250,11 +283,13 @@ mod tests {
             .unwrap()
             .unwrap();
 
-        assert_eq!(batch(&database, &[1, 2]).await, [Ok("together"), Ok("together")]);
-        assert_eq!(batch(&database, &[7, 8]).await, [Ok("alone"), Ok("alone")]);
+        let together = vec![Ok("together"), Ok("together")];
+        let alone = vec![Ok("alone"), Ok("alone")];
+        assert_eq!(batch(&database, &[1, 2]).await, (BatchPath::SetBased, together));
+        assert_eq!(batch(&database, &[7, 8]).await, (BatchPath::Declined, alone.clone()));
         // The failed attempt's writes were rolled back: had they stayed, the
         // jobs' own inserts would hit the primary key.
-        assert_eq!(batch(&database, &[13, 14]).await, [Ok("alone"), Ok("alone")]);
+        assert_eq!(batch(&database, &[13, 14]).await, (BatchPath::AfterFailure, alone));
         assert_eq!(stored(&database).await, [1, 2, 7, 8, 13, 14]);
     }
 }

@@ -778,6 +778,18 @@ async fn many_concurrent_pledges_commit_together_and_each_is_on_the_ledger(app: 
     // 10 onboarding entries, 20 registrations and confirmations, 20 pledges, 20 alerts.
     let kinds = crate::registry::ledger_kinds(&app, 10 + 40 + 20 + 20).await;
     assert_eq!(kinds.iter().filter(|kind| *kind == "asset_pledged").count(), 20);
+    // The metrics tell how the batches were decided: all set-based here.
+    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    let set_based: u64 = metrics
+        .lines()
+        .find(|line| line.starts_with(r#"anchorfin_decision_batches_total{kind="financing",path="set_based"}"#))
+        .and_then(|line| line.rsplit(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no set-based financing batches in {metrics}"));
+    assert!((1..=40).contains(&set_based), "{set_based}");
+    assert!(
+        !metrics.contains(r#"kind="financing",path="after_failure""#),
+        "{metrics}"
+    );
     assert_eq!(kinds.iter().filter(|kind| *kind == "alert_raised").count(), 20);
 }
 
