@@ -3,19 +3,18 @@
 //! bad row is reported and the others are kept. Uploading the same file
 //! twice creates nothing new: every row is then a duplicate.
 
-use chrono::NaiveDate;
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::error::RegistryError;
 use super::import::{self, ImportError, ImportRow, ParsedRow};
 use super::parties;
-use super::receivable::{register_receivable, NewReceivable};
+use super::receivable::{invoice_dates, register_receivable, NewReceivable};
 use crate::domain::{normalize_identifier, Currency, Fingerprint, InvoiceNumber, LegalId, Money, PoNumber, Role};
 use crate::store::organizations as organizations_repository;
 use crate::store::registry as repository;
 use crate::store::DbConnection;
-use crate::validation::{field, FieldError};
+use crate::validation::field;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportFormat {
@@ -122,10 +121,6 @@ fn rejected(row: usize, code: String, field: Option<String>, detail: String) -> 
     }
 }
 
-fn date(name: &str, raw: &str) -> Result<NaiveDate, FieldError> {
-    crate::validation::iso_date(raw).map_err(|detail| FieldError::new(name, detail))
-}
-
 /// Registers one row; returns the new receivable's id and fingerprint.
 fn register_row(
     connection: &mut DbConnection,
@@ -142,23 +137,18 @@ fn register_row(
     }
     let invoice_number = field("invoice_number", InvoiceNumber::parse(&row.invoice_number))?;
     let buyer_legal_id = field("buyer_legal_id", LegalId::parse(&row.buyer_legal_id))?;
-    let issue_date = date("issue_date", &row.issue_date)?;
-    let due_date = date("due_date", &row.due_date)?;
-    if due_date < issue_date {
-        return Err(RegistryError::field("due_date", "must not be before issue_date"));
-    }
+    let (issue_date, due_date) = invoice_dates(&row.issue_date, &row.due_date)?;
     let currency = field("currency", Currency::parse(&row.currency))?;
     let amount = field("amount", Money::parse(&row.amount, currency))?;
     let buyer =
         organizations_repository::find_organization_by_normalized_legal_id(connection, buyer_legal_id.normalized())?
             .ok_or_else(|| RegistryError::field("buyer_legal_id", "no onboarded organisation has this legal id"))?;
-    if buyer.role != Role::CoreEnterprise.as_str() {
-        return Err(RegistryError::field(
-            "buyer_legal_id",
-            "this organisation is not a core_enterprise",
-        ));
-    }
-    let buyer_id = Uuid::parse_str(&buyer.id).map_err(|_| super::error::corrupt("organisation id"))?;
+    let buyer = parties::with_role(
+        Some(parties::Party::from_row(buyer)?),
+        "buyer_legal_id",
+        Role::CoreEnterprise,
+    )?;
+    let buyer_id = Uuid::parse_str(buyer.id()).map_err(|_| super::error::corrupt("organisation id"))?;
     let purchase_order_id = match &row.po_number {
         None => None,
         Some(raw) => {

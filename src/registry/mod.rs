@@ -26,7 +26,7 @@ pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_recei
 pub use error::{Refusal, RegistryError};
 pub use many::{confirm_many, register_many};
 pub use purchase_order::{register_purchase_order, NewPurchaseOrder};
-pub use receivable::{register_receivable, NewReceivable, Registered};
+pub use receivable::{invoice_dates, register_receivable, NewReceivable, Registered};
 pub(crate) use view::amount;
 pub use view::{
     asset_view, purchase_order_view, receivable_view, visible_asset, visible_purchase_order, visible_receivable, Viewer,

@@ -16,16 +16,28 @@ use crate::domain::{format_minor_units, Fingerprint, InvoiceNumber, Money, Role}
 use crate::store::registry::{self as repository, AlertRow, ReceivableRow};
 use crate::store::{self, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
+use crate::validation::{field, iso_date, FieldError};
 
 #[derive(Debug, Clone)]
 pub struct NewReceivable {
     pub buyer_id: Uuid,
     pub invoice_number: InvoiceNumber,
-    /// Not before `issue_date` (checked when the request is parsed).
+    /// Not before `issue_date` ([`invoice_dates`]).
     pub issue_date: NaiveDate,
     pub due_date: NaiveDate,
     pub amount: Money,
     pub purchase_order_id: Option<Uuid>,
+}
+
+/// An invoice's issue and due dates as written (ISO 8601); the due date may
+/// not come before the issue date.
+pub fn invoice_dates(issue_date: &str, due_date: &str) -> Result<(NaiveDate, NaiveDate), FieldError> {
+    let issue_date = field("issue_date", iso_date(issue_date))?;
+    let due_date = field("due_date", iso_date(due_date))?;
+    if due_date < issue_date {
+        return Err(FieldError::new("due_date", "must not be before issue_date"));
+    }
+    Ok((issue_date, due_date))
 }
 
 #[derive(Debug)]

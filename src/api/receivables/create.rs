@@ -9,8 +9,8 @@ use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::state::AppState;
 use crate::domain::{Currency, InvoiceNumber, Money, Role};
-use crate::registry::{receivable_view, NewReceivable};
-use crate::validation::{field, iso_date, FieldError};
+use crate::registry::{invoice_dates, receivable_view, NewReceivable};
+use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,11 +32,7 @@ impl ReceivableRequest {
             Uuid::parse_str(&self.buyer_id).map_err(|_| "must be a UUID"),
         )?;
         let invoice_number = field("invoice_number", InvoiceNumber::parse(&self.invoice_number))?;
-        let issue_date = field("issue_date", iso_date(&self.issue_date))?;
-        let due_date = field("due_date", iso_date(&self.due_date))?;
-        if due_date < issue_date {
-            return Err(FieldError::new("due_date", "must not be before issue_date"));
-        }
+        let (issue_date, due_date) = invoice_dates(&self.issue_date, &self.due_date)?;
         let currency = field("currency", Currency::parse(&self.currency))?;
         let amount = field("amount", Money::parse(&self.amount, currency))?;
         let purchase_order_id = match self.purchase_order_id {
