@@ -408,14 +408,14 @@ pub(super) fn plan_asset(
     // finance the order's receivables.
     if let Some(po_bank) = purchase_order_lienholder.filter(|po_bank| *po_bank != bank_id) {
         return Plan::Alert {
-            alert: NewAlert {
-                kind: AlertKind::PoDoubleFinancing,
+            alert: attempt_alert(
+                AlertKind::PoDoubleFinancing,
                 fingerprint,
-                subject_id: Some(asset.id.clone()),
-                attempting_org_id: bank_id.to_owned(),
-                existing_party_id: Some(po_bank.to_owned()),
-                details: facts,
-            },
+                &asset.id,
+                bank_id,
+                po_bank,
+                facts,
+            ),
             refusal: (403, "po_financed_elsewhere"),
             reason: "the receivable's purchase order is financed by another bank, the only one that may finance it",
         };
@@ -423,14 +423,14 @@ pub(super) fn plan_asset(
 
     if let Some(existing) = lienholder {
         return Plan::Alert {
-            alert: NewAlert {
-                kind: AlertKind::DuplicatePledge,
+            alert: attempt_alert(
+                AlertKind::DuplicatePledge,
                 fingerprint,
-                subject_id: Some(asset.id.clone()),
-                attempting_org_id: bank_id.to_owned(),
-                existing_party_id: Some(existing.to_owned()),
-                details: facts,
-            },
+                &asset.id,
+                bank_id,
+                existing,
+                facts,
+            ),
             refusal: (409, "already_encumbered"),
             reason: "the asset is already encumbered",
         };
@@ -519,18 +519,19 @@ fn decide_purchase_order(
         ));
     }
     let fingerprint: Option<[u8; 32]> = order.fingerprint.as_slice().try_into().ok();
+    let facts = json!({"kind": "pledge", "purchase_order_id": order.id, "amount": amount.amount_string(),
+                       "currency": amount.currency().code()});
     if let Some(existing) = repository::active_lien_on_purchase_order(connection, &order.id)? {
         return refuse_with_alert(
             connection,
-            NewAlert {
-                kind: AlertKind::DuplicatePledge,
+            attempt_alert(
+                AlertKind::DuplicatePledge,
                 fingerprint,
-                subject_id: Some(order.id.clone()),
-                attempting_org_id: bank_id.to_owned(),
-                existing_party_id: Some(existing.bank_id.clone()),
-                details: json!({"kind": "pledge", "purchase_order_id": order.id, "amount": amount.amount_string(),
-                                "currency": amount.currency().code()}),
-            },
+                &order.id,
+                bank_id,
+                &existing.bank_id,
+                facts,
+            ),
             (409, "already_encumbered"),
             "the purchase order is already encumbered",
         );
@@ -543,15 +544,14 @@ fn decide_purchase_order(
     {
         return refuse_with_alert(
             connection,
-            NewAlert {
-                kind: AlertKind::PoDoubleFinancing,
+            attempt_alert(
+                AlertKind::PoDoubleFinancing,
                 fingerprint,
-                subject_id: Some(order.id.clone()),
-                attempting_org_id: bank_id.to_owned(),
-                existing_party_id: Some(other),
-                details: json!({"kind": "pledge", "purchase_order_id": order.id, "amount": amount.amount_string(),
-                                "currency": amount.currency().code()}),
-            },
+                &order.id,
+                bank_id,
+                &other,
+                facts,
+            ),
             (409, "already_encumbered"),
             "receivables of the purchase order are already financed by another bank",
         );
@@ -595,6 +595,26 @@ fn decide_purchase_order(
     };
     repository::insert_lien(connection, &lien)?;
     Ok(Outcome::Created { body: lien_view(&lien) })
+}
+
+/// The alert of `bank_id`'s refused attempt on `subject_id`, which
+/// `holder` already finances.
+fn attempt_alert(
+    kind: AlertKind,
+    fingerprint: Option<[u8; 32]>,
+    subject_id: &str,
+    bank_id: &str,
+    holder: &str,
+    facts: serde_json::Value,
+) -> NewAlert {
+    NewAlert {
+        kind,
+        fingerprint,
+        subject_id: Some(subject_id.to_owned()),
+        attempting_org_id: bank_id.to_owned(),
+        existing_party_id: Some(holder.to_owned()),
+        details: facts,
+    }
 }
 
 /// Records the alert (in the refusing transaction) and answers the refusal.
