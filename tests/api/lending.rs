@@ -92,6 +92,22 @@ async fn pledge(app: &TestApp, bank: &Bank, asset: &str, amount: &str, nonce: &s
     .await
 }
 
+/// A payment's distributions: (organisation, amount, role), in order.
+fn distributions(paid: &Value) -> Vec<(String, String, String)> {
+    paid["distributions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{paid}"))
+        .iter()
+        .map(|d| {
+            (
+                d["org_id"].as_str().unwrap().to_owned(),
+                d["amount"].as_str().unwrap().to_owned(),
+                d["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// A confirmed receivable's asset id.
 pub async fn confirmed_asset(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> String {
     let receivable = registered(app, deal, number, amount).await;
@@ -345,22 +361,11 @@ async fn payments_run_through_the_waterfall(app: TestApp) {
         .await;
     assert_eq!(response.status(), 201);
     let paid: Value = response.json().await.unwrap();
-    let distributions: Vec<(String, String)> = paid["distributions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["org_id"].as_str().unwrap().to_owned(),
-                d["amount"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
     assert_eq!(
-        distributions,
+        distributions(&paid),
         vec![
-            (first.id(), "700.00".to_owned()),
-            (Deal::id(&deal.supplier), "300.00".to_owned())
+            (first.id(), "700.00".to_owned(), "lienholder".to_owned()),
+            (Deal::id(&deal.supplier), "300.00".to_owned(), "holder".to_owned()),
         ]
     );
     let seen: Value = app
@@ -415,20 +420,8 @@ async fn payments_run_through_the_waterfall(app: TestApp) {
         .await;
     assert_eq!(response.status(), 201);
     let paid: Value = response.json().await.unwrap();
-    let distributions: Vec<(String, String, String)> = paid["distributions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (
-                d["org_id"].as_str().unwrap().to_owned(),
-                d["amount"].as_str().unwrap().to_owned(),
-                d["role"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
     assert_eq!(
-        distributions,
+        distributions(&paid),
         vec![
             (Deal::id(&deal.supplier), "60.00".to_owned(), "holder".to_owned()),
             (first.id(), "40.00".to_owned(), "lienholder".to_owned()),
