@@ -261,8 +261,8 @@ pub(super) enum Plan {
         refusal: (u16, &'static str),
         reason: &'static str,
     },
-    /// Granted: the ledger entry, the lien (its leaf hash set once the
-    /// entry is prepared) and, for an assignment, the new holder.
+    /// Granted: the ledger entry and the lien (its leaf hash set once the
+    /// entry is prepared); an assignment also makes the bank the holder.
     Lien { entry: Box<NewEntry>, lien: LienRow },
 }
 

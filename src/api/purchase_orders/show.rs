@@ -2,23 +2,23 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::api::auth::Authenticated;
+use crate::api::auth::{run_authenticated, BearerToken};
 use crate::api::error::ApiError;
 use crate::api::path_id;
 use crate::api::state::AppState;
 use crate::registry::{purchase_order_view, visible_purchase_order};
 
 pub async fn show(
-    caller: Authenticated,
+    token: BearerToken,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let viewer = caller.organization()?;
-    let id = path_id(&path)?.to_string();
-    let order = state
-        .database
-        .run(move |connection| visible_purchase_order(connection, &viewer, &id))
-        .await??
-        .ok_or(ApiError::NotFound)?;
+    let path = path.into_inner();
+    let order = run_authenticated(&state, token, move |connection, caller| {
+        let viewer = caller.organization()?;
+        let id = path_id(&path)?.to_string();
+        visible_purchase_order(connection, &viewer, &id)?.ok_or(ApiError::NotFound)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(purchase_order_view(&order)))
 }
