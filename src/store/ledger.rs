@@ -128,14 +128,6 @@ pub fn latest_tree_head(connection: &mut DbConnection) -> QueryResult<Option<Tre
         .optional()
 }
 
-/// The number of sequenced leaves (indexes are gap-free from 0).
-pub fn sequenced_size(connection: &mut DbConnection) -> QueryResult<i64> {
-    ledger_sequence::table
-        .select(diesel::dsl::max(ledger_sequence::leaf_index))
-        .first::<Option<i64>>(connection)
-        .map(|max| max.map_or(0, |max| max + 1))
-}
-
 /// Sequenced entries with indexes in `[start, end)`, in order.
 pub fn entries(connection: &mut DbConnection, start: i64, end: i64) -> QueryResult<Vec<(SequenceRow, LeafRow)>> {
     ledger_sequence::table
@@ -153,11 +145,4 @@ pub fn leaf_index(connection: &mut DbConnection, leaf_hash: &[u8]) -> QueryResul
         .select(ledger_sequence::leaf_index)
         .first(connection)
         .optional()
-}
-
-pub fn leaf_exists(connection: &mut DbConnection, leaf_hash: &[u8]) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        ledger_leaves::table.filter(ledger_leaves::leaf_hash.eq(leaf_hash)),
-    ))
-    .get_result(connection)
 }

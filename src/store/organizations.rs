@@ -136,14 +136,6 @@ pub fn active_public_keys_of(
         .load(connection)
 }
 
-pub fn risk_officers_of(connection: &mut DbConnection, organization_id: &str) -> QueryResult<Vec<RiskOfficerRow>> {
-    risk_officers::table
-        .filter(risk_officers::organization_id.eq(organization_id))
-        .order(risk_officers::created_at.asc())
-        .select(RiskOfficerRow::as_select())
-        .load(connection)
-}
-
 /// The risk officers of any of these organisations.
 pub fn risk_officers_of_many(
     connection: &mut DbConnection,
