@@ -287,7 +287,7 @@ async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
     assert!(!mail["risk@bank-32.example"][0].contains("Bank One"));
 
     // The API: each officer lists its own copy, redacted the same way.
-    let listed: Value = app.get("/v1/alerts", Some(&second_officer)).await.json().await.unwrap();
+    let listed: Value = app.get_json("/v1/alerts", Some(&second_officer)).await;
     let items = listed["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{listed}");
     assert_eq!(items[0]["kind"], "duplicate_pledge");
@@ -308,25 +308,17 @@ async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
         "already_acknowledged",
     )
     .await;
-    let open: Value = app
-        .get("/v1/alerts?status=open", Some(&second_officer))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let open: Value = app.get_json("/v1/alerts?status=open", Some(&second_officer)).await;
     assert_eq!(open["items"], json!([]));
     // The operator's copy is its own, still open, and complete.
     let listed: Value = app
-        .get("/v1/alerts?kind=duplicate_pledge", Some(&operator_officer))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json("/v1/alerts?kind=duplicate_pledge", Some(&operator_officer))
+        .await;
     assert_eq!(listed["items"][0]["status"], "open");
     assert_eq!(listed["items"][0]["existing_party_id"], first.id());
     assert_eq!(listed["items"][0]["existing_party_name"], "Bank One");
     // Other organisations' officers do not see it; organisation keys may not list.
-    let lienholder: Value = app.get("/v1/alerts", Some(&first_officer)).await.json().await.unwrap();
+    let lienholder: Value = app.get_json("/v1/alerts", Some(&first_officer)).await;
     assert_eq!(lienholder["items"][0]["attempting_org_id"], Value::Null);
     assert_problem(app.get("/v1/alerts", Some(&first.api_key())).await, 403, "forbidden").await;
     let problem = assert_problem(
@@ -351,7 +343,7 @@ async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
             Some(cursor) => format!("/v1/alerts?limit=2&cursor={cursor}"),
             None => "/v1/alerts?limit=2".to_owned(),
         };
-        let page: Value = app.get(&path, Some(&operator_officer)).await.json().await.unwrap();
+        let page: Value = app.get_json(&path, Some(&operator_officer)).await;
         for item in page["items"].as_array().unwrap() {
             seen.push(item["id"].as_str().unwrap().to_owned());
         }

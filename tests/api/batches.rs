@@ -151,23 +151,13 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
     assert_eq!(outcomes[3], outcomes[2], "a repeated key answers the first answer");
 
     // What the batch granted is what the API shows.
-    let seen: Value = app
-        .get(&format!("/v1/assets/{a}"), Some(&first.api_key()))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = app.get_json(&format!("/v1/assets/{a}"), Some(&first.api_key())).await;
     let Ok(Outcome::Created { body: granted }) = &outcomes[0] else {
         unreachable!()
     };
     assert_eq!(seen["lien"]["id"], granted["id"]);
     assert_eq!(seen["lien"]["bank_id"], json!(first.id()));
-    let seen: Value = app
-        .get(&format!("/v1/assets/{c}"), Some(&second.api_key()))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = app.get_json(&format!("/v1/assets/{c}"), Some(&second.api_key())).await;
     assert_eq!(seen["lien"]["amount"], "1002.00");
 
     // Three liens and one alert, each on the ledger, in the batch's order of
@@ -276,11 +266,8 @@ async fn a_batch_registers_as_its_invoices_would_one_by_one(app: TestApp) {
     // What the batch wrote is what the API shows.
     let Ok((first, _)) = &results[0] else { unreachable!() };
     let seen: Value = app
-        .get(&format!("/v1/receivables/{first}"), Some(&Deal::key(&deal.supplier)))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/receivables/{first}"), Some(&Deal::key(&deal.supplier)))
+        .await;
     assert_eq!(seen["invoice_number"], "INV-R-1");
     assert_eq!(seen["status"], "registered");
     assert_ne!(seen["id"], earlier["id"]);
@@ -362,22 +349,16 @@ async fn a_batch_confirms_as_its_buyers_would_one_by_one(app: TestApp) {
     // still registered.
     let asset = results[0].as_ref().unwrap();
     let seen: Value = app
-        .get(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
+        .await;
     assert_eq!(seen["face_value"], "100.00");
     assert_eq!(seen["status"], "active");
     let seen: Value = app
-        .get(
+        .get_json(
             &format!("/v1/receivables/{}", second["id"].as_str().unwrap()),
             Some(&Deal::key(&deal.supplier)),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(seen["status"], "registered");
     // 6 onboarding entries, 3 registrations, 2 confirmations.
     let kinds = ledger_kinds(&app, 11).await;

@@ -146,6 +146,11 @@ impl TestApp {
         request.send().await.expect("send request")
     }
 
+    /// `get`, its body read as JSON (whatever the status).
+    pub async fn get_json(&self, path: &str, api_key: Option<&str>) -> Value {
+        self.get(path, api_key).await.json().await.expect("a JSON body")
+    }
+
     pub async fn post_json(&self, path: &str, api_key: Option<&str>, body: &Value) -> reqwest::Response {
         let mut request = self.client.post(self.url(path)).json(body);
         if let Some(key) = api_key {

@@ -182,12 +182,7 @@ async fn the_signed_head_covers_onboarded_organisations(app: TestApp) {
     }
     // Leaf look-up by hash.
     let leaf = hex::encode(leaves[2]);
-    let body: Value = app
-        .get(&format!("/v1/ledger/leaves/{leaf}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json(&format!("/v1/ledger/leaves/{leaf}"), None).await;
     assert_eq!(body["index"], 2);
 }
 
@@ -215,14 +210,11 @@ async fn every_proof_verifies_independently(app: TestApp) {
         let tree_root = rfc9162::root(&leaves[..tree_size as usize]);
         for index in 0..tree_size {
             let body: Value = app
-                .get(
+                .get_json(
                     &format!("/v1/ledger/proofs/inclusion?index={index}&tree_size={tree_size}"),
                     None,
                 )
-                .await
-                .json()
-                .await
-                .unwrap();
+                .await;
             let proof = hashes_of(&body["hashes"]);
             assert!(
                 rfc9162::verify_inclusion(index, tree_size, &leaves[index as usize], &proof, &tree_root),
@@ -240,14 +232,11 @@ async fn every_proof_verifies_independently(app: TestApp) {
         }
         for first in 1..=tree_size {
             let body: Value = app
-                .get(
+                .get_json(
                     &format!("/v1/ledger/proofs/consistency?first={first}&second={tree_size}"),
                     None,
                 )
-                .await
-                .json()
-                .await
-                .unwrap();
+                .await;
             let proof = hashes_of(&body["hashes"]);
             let first_root = rfc9162::root(&leaves[..first as usize]);
             assert!(

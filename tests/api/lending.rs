@@ -139,11 +139,8 @@ async fn a_second_bank_is_refused_and_alerted(app: TestApp) {
 
     // The first bank now sees the asset and its lien; the second does not.
     let seen: Value = app
-        .get(&format!("/v1/assets/{asset}"), Some(&first.api_key()))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/assets/{asset}"), Some(&first.api_key()))
+        .await;
     assert_eq!(seen["lien"]["id"], lien["id"]);
     assert_problem(
         app.get(&format!("/v1/assets/{asset}"), Some(&second.api_key())).await,
@@ -368,23 +365,15 @@ async fn payments_run_through_the_waterfall(app: TestApp) {
             (Deal::id(&deal.supplier), "300.00".to_owned(), "holder".to_owned()),
         ]
     );
-    let seen: Value = app
-        .get(&format!("/v1/assets/{asset}"), Some(&buyer_key))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = app.get_json(&format!("/v1/assets/{asset}"), Some(&buyer_key)).await;
     assert_eq!(seen["status"], "settled");
     assert_eq!(seen["lien"], Value::Null);
     let receivable: Value = app
-        .get(
+        .get_json(
             &format!("/v1/receivables/{}", seen["receivable_id"].as_str().unwrap()),
             Some(&buyer_key),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(receivable["status"], "settled");
     // Paying twice is impossible.
     let response = app
@@ -477,11 +466,8 @@ async fn a_released_pledge_frees_the_asset(app: TestApp) {
     .await;
     assert_eq!(response.status(), 201);
     let seen: Value = app
-        .get(&format!("/v1/assets/{asset}"), Some(&second.api_key()))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/assets/{asset}"), Some(&second.api_key()))
+        .await;
     assert_eq!(seen["holder_id"], second.id());
     assert_eq!(seen["lien"]["kind"], "assignment");
     assert_eq!(seen["lien"]["bank_id"], second.id());
@@ -572,12 +558,7 @@ async fn overdue_assets_default(app: TestApp) {
     let key = Deal::key(&deal.supplier);
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let seen: Value = app
-            .get(&format!("/v1/assets/{asset}"), Some(&key))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let seen: Value = app.get_json(&format!("/v1/assets/{asset}"), Some(&key)).await;
         if seen["status"] == "defaulted" {
             break;
         }
@@ -585,14 +566,11 @@ async fn overdue_assets_default(app: TestApp) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let seen: Value = app
-        .get(
+        .get_json(
             &format!("/v1/receivables/{}", receivable["id"].as_str().unwrap()),
             Some(&key),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(seen["status"], "defaulted");
     // A late payment still settles it.
     let response = app
@@ -606,12 +584,7 @@ async fn overdue_assets_default(app: TestApp) {
     // A receivable not yet due stays active.
     let fresh = confirmed_asset(&app, &deal, "INV-NEW-1", "10.00").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let seen: Value = app
-        .get(&format!("/v1/assets/{fresh}"), Some(&key))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let seen: Value = app.get_json(&format!("/v1/assets/{fresh}"), Some(&key)).await;
     assert_eq!(seen["status"], "active");
 }
 
@@ -646,7 +619,7 @@ async fn encumbrance_tells_banks_nothing_more(app: TestApp) {
     look(json!({"registered": true, "confirmed": true, "encumbered": true})).await;
 
     let unknown = format!("/v1/encumbrance/{}", "ab".repeat(32));
-    let body: Value = app.get(&unknown, Some(&first.api_key())).await.json().await.unwrap();
+    let body: Value = app.get_json(&unknown, Some(&first.api_key())).await;
     assert_eq!(body["registered"], false);
     let problem = assert_problem(
         app.get("/v1/encumbrance/xyz", Some(&first.api_key())).await,
@@ -674,7 +647,7 @@ async fn encumbrance_tells_banks_nothing_more(app: TestApp) {
         .await
         .unwrap();
     let encumbered = || async {
-        let body: Value = app.get(&path, Some(&first.api_key())).await.json().await.unwrap();
+        let body: Value = app.get_json(&path, Some(&first.api_key())).await;
         body["encumbered"].clone()
     };
     assert_eq!(encumbered().await, false);
@@ -761,11 +734,8 @@ async fn many_concurrent_pledges_commit_together_and_each_is_on_the_ledger(app: 
     );
     for asset in &assets {
         let seen: Value = app
-            .get(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
-            .await
-            .json()
-            .await
-            .unwrap();
+            .get_json(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
+            .await;
         assert_eq!(seen["lien"]["status"], "active", "{seen}");
     }
     // 10 onboarding entries, 20 registrations and confirmations, 20 pledges, 20 alerts.

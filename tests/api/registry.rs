@@ -188,14 +188,11 @@ async fn register_confirm_split_and_transfer(app: TestApp) {
     assert_eq!(receivable["ledger"]["leaf_hash"].as_str().unwrap().len(), 64);
     assert_eq!(receivable["amount"], "120000.00");
     let order_now: Value = app
-        .get(
+        .get_json(
             &format!("/v1/purchase-orders/{}", order["id"].as_str().unwrap()),
             Some(&supplier_key),
         )
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(order_now["invoiced_amount"], "120000.00");
 
     // Visibility: the parties and the operator; anyone else gets 404.
@@ -216,11 +213,8 @@ async fn register_confirm_split_and_transfer(app: TestApp) {
     assert_problem(confirm(&app, &deal, &receivable).await, 409, "already_confirmed").await;
 
     let asset: Value = app
-        .get(&format!("/v1/assets/{asset_id}"), Some(&supplier_key))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/v1/assets/{asset_id}"), Some(&supplier_key))
+        .await;
     assert_eq!(asset["holder_id"], Deal::id(&deal.supplier));
     assert_eq!(asset["face_value"], "120000.00");
     assert_eq!(asset["receivable_id"], receivable["id"]);
@@ -649,12 +643,7 @@ async fn a_csv_upload_reports_every_row_and_is_idempotent(app: TestApp) {
 
     // A created row is a real receivable.
     let id = results[41]["id"].as_str().unwrap();
-    let receivable: Value = app
-        .get(&format!("/v1/receivables/{id}"), Some(&key))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let receivable: Value = app.get_json(&format!("/v1/receivables/{id}"), Some(&key)).await;
     assert_eq!(receivable["invoice_number"], "CSV-00042");
     assert_eq!(receivable["amount"], "42.50");
     assert_eq!(receivable["buyer_id"], Deal::id(&deal.buyer));
