@@ -92,6 +92,16 @@ async fn pledge(app: &TestApp, bank: &Bank, asset: &str, amount: &str, nonce: &s
     .await
 }
 
+/// The buyer's (or anyone's) payment of `amount` CNY on 2027-03-31.
+async fn pay(app: &TestApp, asset: &str, api_key: Option<&str>, amount: &str) -> reqwest::Response {
+    app.post_json(
+        &format!("/v1/assets/{asset}/payments"),
+        api_key,
+        &json!({"amount": amount, "paid_on": "2027-03-31"}),
+    )
+    .await
+}
+
 /// A payment's distributions: (organisation, amount, role), in order.
 fn distributions(paid: &Value) -> Vec<(String, String, String)> {
     paid["distributions"]
@@ -331,31 +341,12 @@ async fn payments_run_through_the_waterfall(app: TestApp) {
     // A pledged asset: 700 to the bank, 300 to the supplier.
     let asset = confirmed_asset(&app, &deal, "INV-PAY-1", "1000.00").await;
     assert_eq!(pledge(&app, &first, &asset, "700.00", "pay-1").await.status(), 201);
-    let path = format!("/v1/assets/{asset}/payments");
     // Only the buyer pays, and exactly what is outstanding.
-    let response = app
-        .post_json(
-            &path,
-            Some(&Deal::key(&deal.supplier)),
-            &json!({"amount": "1000.00", "paid_on": "2027-03-31"}),
-        )
-        .await;
+    let response = pay(&app, &asset, Some(&Deal::key(&deal.supplier)), "1000.00").await;
     assert_problem(response, 403, "forbidden").await;
-    let response = app
-        .post_json(
-            &path,
-            Some(&buyer_key),
-            &json!({"amount": "999.99", "paid_on": "2027-03-31"}),
-        )
-        .await;
+    let response = pay(&app, &asset, Some(&buyer_key), "999.99").await;
     assert_problem(response, 422, "payment_mismatch").await;
-    let response = app
-        .post_json(
-            &path,
-            Some(&buyer_key),
-            &json!({"amount": "1000.00", "paid_on": "2027-03-31"}),
-        )
-        .await;
+    let response = pay(&app, &asset, Some(&buyer_key), "1000.00").await;
     assert_eq!(response.status(), 201);
     let paid: Value = response.json().await.unwrap();
     assert_eq!(
@@ -376,13 +367,7 @@ async fn payments_run_through_the_waterfall(app: TestApp) {
         .await;
     assert_eq!(receivable["status"], "settled");
     // Paying twice is impossible.
-    let response = app
-        .post_json(
-            &path,
-            Some(&buyer_key),
-            &json!({"amount": "1000.00", "paid_on": "2027-03-31"}),
-        )
-        .await;
+    let response = pay(&app, &asset, Some(&buyer_key), "1000.00").await;
     assert_problem(response, 409, "asset_not_active").await;
 
     // A split asset: each child is paid to its own holder, the pledged one
@@ -400,13 +385,7 @@ async fn payments_run_through_the_waterfall(app: TestApp) {
         .unwrap();
     let child = split["children"][1]["id"].as_str().unwrap();
     assert_eq!(pledge(&app, &first, child, "40.00", "pay-2").await.status(), 201);
-    let response = app
-        .post_json(
-            &format!("/v1/assets/{asset}/payments"),
-            Some(&buyer_key),
-            &json!({"amount": "100.00", "paid_on": "2027-03-31"}),
-        )
-        .await;
+    let response = pay(&app, &asset, Some(&buyer_key), "100.00").await;
     assert_eq!(response.status(), 201);
     let paid: Value = response.json().await.unwrap();
     assert_eq!(
