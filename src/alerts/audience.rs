@@ -39,17 +39,29 @@ fn parties_of<'a>(alerts: impl IntoIterator<Item = &'a AlertRow>) -> Vec<String>
 }
 
 /// The alert as one audience may see it: with `redacted`, the identities
-/// (ids and names) of organisations other than `viewer` are left out.
+/// (ids and names) of organisations other than `viewer` are left out —
+/// except, when the attempt was a holder offering what it had financed
+/// already, the holder itself, which the lienholder knows as its borrower.
+/// Whom the holder offered it to (`offered_to`) only the operator's
+/// complete copy says.
 pub fn alert_copy(alert: &AlertRow, viewer: &str, redacted: bool, names: &Names) -> Value {
+    let mut facts: Value = serde_json::from_str(&alert.details).unwrap_or(Value::Null);
+    let by_holder = facts["attempt"] == "offer";
+    let shown = |id: &str| !redacted || id == viewer || (by_holder && id == alert.attempting_org_id);
     let visible = |id: &Option<String>| match id {
-        Some(id) if !redacted || id == viewer => Value::from(id.clone()),
+        Some(id) if shown(id) => Value::from(id.clone()),
         _ => Value::Null,
     };
     let visible_name = |id: &Option<String>| match id {
-        Some(id) if !redacted || id == viewer => names.get(id).map_or(Value::Null, |name| Value::from(name.clone())),
+        Some(id) if shown(id) => names.get(id).map_or(Value::Null, |name| Value::from(name.clone())),
         _ => Value::Null,
     };
-    let facts: Value = serde_json::from_str(&alert.details).unwrap_or(Value::Null);
+    if let Some(facts) = facts.as_object_mut() {
+        let offered_to = facts.get("offered_to").and_then(Value::as_str).map(str::to_owned);
+        if offered_to.is_some_and(|offered_to| !shown(&offered_to)) {
+            facts.remove("offered_to");
+        }
+    }
     json!({
         "id": alert.id,
         "kind": alert.kind,
@@ -150,8 +162,8 @@ pub fn address(
 
 fn headline(kind: &str) -> &'static str {
     match kind {
-        "duplicate_pledge" => "An attempt to pledge an asset that is already encumbered",
-        "po_double_financing" => "An attempt to finance a receivable reserved by a purchase-order lien",
+        "duplicate_pledge" => "An attempt to finance an asset that is already encumbered",
+        "po_double_financing" => "An attempt to finance a receivable (or order) reserved by a purchase-order lien",
         "duplicate_registration" => "An attempt to register an invoice or purchase order a second time",
         "near_duplicate_registration" => {
             "An invoice registered with the same seller, buyer, amount and date as another"
@@ -279,6 +291,35 @@ mod tests {
         assert!(!text.contains("bank-a") && !html.contains("bank-a"));
         assert!(!text.contains("Bank A") && !html.contains("Bank A"));
         assert!(text.contains("Bank B (bank-b)"), "{text}");
+    }
+
+    #[test]
+    fn a_lienholders_copy_of_a_holders_attempt_names_the_holder_not_the_other_bank() {
+        let by_holder = AlertRow {
+            attempting_org_id: "supplier".to_owned(),
+            details: r#"{"attempt":"offer","offered_to":"bank-b","amount":"1.00"}"#.to_owned(),
+            ..alert()
+        };
+        let mut names = names();
+        names.insert("supplier".to_owned(), "Supplier S".to_owned());
+        let lienholder = alert_copy(&by_holder, "bank-a", true, &names);
+        assert_eq!(lienholder["attempting_org_id"], "supplier");
+        assert_eq!(lienholder["attempting_org_name"], "Supplier S");
+        assert_eq!(lienholder["existing_party_id"], "bank-a");
+        assert_eq!(lienholder["facts"], json!({"attempt": "offer", "amount": "1.00"}));
+        let (_, text, html) = render(&lienholder);
+        assert!(!text.contains("bank-b") && !html.contains("bank-b"));
+        let full = alert_copy(&by_holder, "operator", false, &names);
+        assert_eq!(full["facts"]["offered_to"], "bank-b");
+        // A bank's attempt (an acceptance) stays redacted for the lienholder.
+        let accepted = AlertRow {
+            details: r#"{"attempt":"acceptance"}"#.to_owned(),
+            ..alert()
+        };
+        assert_eq!(
+            alert_copy(&accepted, "bank-a", true, &names)["attempting_org_id"],
+            Value::Null
+        );
     }
 
     #[test]

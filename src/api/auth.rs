@@ -104,6 +104,22 @@ where
         .await?
 }
 
+/// A read of one thing by the id in its path: [`run_authenticated`], with
+/// the calling organisation (a risk officer's key is 403) and the id (one
+/// that is not a UUID names nothing: 404).
+pub async fn read_by_id<T, F>(state: &AppState, token: BearerToken, path: String, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection, crate::registry::Viewer, uuid::Uuid) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    run_authenticated(state, token, move |connection, caller| {
+        let viewer = caller.organization()?;
+        let id = super::path_id(&path)?;
+        work(connection, viewer, id)
+    })
+    .await
+}
+
 /// The caller if it sent a key (which must then be valid), else anonymous.
 pub struct MaybeAuthenticated(pub Option<Principal>);
 

@@ -3,8 +3,10 @@
 //! is 422 `idempotency_mismatch`. Keys are per caller (the SHA-256 of its API
 //! key is the scope).
 //!
-//! Pledges and assignments record theirs in the decision's own transaction
-//! (`lending::finance`), so this middleware leaves them alone. For the other
+//! The signed requests whose nonce is the Idempotency-Key — offers,
+//! pledges, assignments, payments, disbursements and repayments — record
+//! theirs in the decision's own transaction (`lending::decide_once`), so
+//! this middleware leaves them alone. For the other
 //! POSTs the answer is stored just after the change commits: should the
 //! process die in between, a retry runs the request again, and the use
 //! cases' own rules (a fingerprint registers once, a receivable confirms
@@ -29,8 +31,16 @@ use crate::store::replays::{self, ReplayRow};
 /// every route's own limit would.
 const MAX_BUFFERED_BYTES: usize = 10 * 1024 * 1024;
 
-/// Routes that keep their idempotency records transactionally themselves.
-const TRANSACTIONAL: [&str; 2] = ["/v1/pledges", "/v1/assignments"];
+/// Whether the route keeps its idempotency records transactionally itself.
+fn transactional(path: &str) -> bool {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["", "v1", "offers" | "pledges" | "assignments"]
+            | ["", "v1", "assets", _, "payments"]
+            | ["", "v1", "pledges", _, "disbursements" | "repayments"]
+    )
+}
 
 pub async fn replay(
     mut request: ServiceRequest,
@@ -46,7 +56,7 @@ pub async fn replay(
         .get(header::AUTHORIZATION)
         .map(|value| Sha256::digest(value.as_bytes()).to_vec());
     let state = request.app_data::<web::Data<AppState>>().cloned();
-    let applies = request.method() == Method::POST && !TRANSACTIONAL.contains(&request.path());
+    let applies = request.method() == Method::POST && !transactional(request.path());
     let (Some(key), Some(caller), Some(state), true) = (key, caller, state, applies) else {
         return Ok(next.call(request).await?.map_into_boxed_body());
     };
@@ -172,4 +182,33 @@ pub async fn replay(
         request,
         response.set_body(bytes).map_into_boxed_body(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transactional;
+
+    #[test]
+    fn signed_idempotent_routes_keep_their_own_records() {
+        for path in [
+            "/v1/offers",
+            "/v1/pledges",
+            "/v1/assignments",
+            "/v1/assets/0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90/payments",
+            "/v1/pledges/0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90/disbursements",
+            "/v1/pledges/x/repayments",
+        ] {
+            assert!(transactional(path), "{path}");
+        }
+        for path in [
+            "/v1/receivables",
+            "/v1/offers/x/withdrawal",
+            "/v1/pledges/x/receipt",
+            "/v1/pledges/x/release",
+            "/v1/assets/x/split",
+            "/v1/assets/payments",
+        ] {
+            assert!(!transactional(path), "{path}");
+        }
+    }
 }

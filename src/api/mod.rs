@@ -12,11 +12,13 @@ pub mod json;
 pub mod ledger;
 pub mod lending;
 pub mod metrics;
+pub mod offers;
 pub mod orgs;
 pub mod purchase_orders;
 pub mod query;
 pub mod receivables;
 mod registry_error;
+pub mod signed;
 pub mod state;
 
 use actix_web::{web, HttpResponse, Route};
@@ -35,14 +37,16 @@ impl From<crate::validation::FieldError> for ApiError {
 /// Declares the route table once: `routes` registers it and `ROUTES`
 /// lists it, so the list cannot drift from what is served. A test checks
 /// `api-spec/openapi.yaml` against `ROUTES`.
+/// A path answering several methods is one resource (so that each of its
+/// methods is reached and others are 405): `"/p" => get a | post b`.
 macro_rules! route_table {
-    ($($path:literal => $method:ident $handler:path),* $(,)?) => {
+    ($($path:literal => $($method:ident $handler:path)|+),* $(,)?) => {
         /// Every (method, path) the service answers, as registered.
-        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),*];
 
         /// Every route of the service. `api-spec/openapi.yaml` describes the same set.
         pub fn routes(config: &mut web::ServiceConfig) {
-            $(config.service(resource($path, vec![web::$method().to($handler)]));)*
+            $(config.service(resource($path, vec![$(web::$method().to($handler)),+]));)*
         }
     };
 }
@@ -64,7 +68,14 @@ route_table! {
     "/v1/assets/{id}/split" => post assets::split,
     "/v1/assets/{id}/payments" => post lending::pay,
     "/v1/encumbrance/{fingerprint}" => get lending::encumbrance,
+    "/v1/offers" => post offers::create | get offers::list,
+    "/v1/offers/{id}" => get offers::show,
+    "/v1/offers/{id}/withdrawal" => post offers::withdraw,
     "/v1/pledges" => post lending::pledge,
+    "/v1/pledges/{id}" => get lending::show_lien,
+    "/v1/pledges/{id}/receipt" => post lending::receipt,
+    "/v1/pledges/{id}/disbursements" => post lending::disburse,
+    "/v1/pledges/{id}/repayments" => post lending::repay,
     "/v1/pledges/{id}/release" => post lending::release,
     "/v1/assignments" => post lending::assign,
     "/v1/alerts" => get alerts::list,

@@ -12,11 +12,7 @@ impl From<RegistryError> for ApiError {
             RegistryError::Forbidden(detail) => ApiError::Forbidden(detail.to_owned()),
             RegistryError::InvalidField(error) => error.into(),
             RegistryError::Refused { refusal, detail } => ApiError::Refused {
-                status: if refusal.is_conflict() {
-                    StatusCode::CONFLICT
-                } else {
-                    StatusCode::UNPROCESSABLE_ENTITY
-                },
+                status: StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::CONFLICT),
                 code: refusal.code(),
                 detail,
             },

@@ -19,4 +19,7 @@ pub use identifier::{normalize_identifier, IdentifierError, InvoiceNumber, Legal
 pub use money::{format_minor_units, Money, MoneyError};
 pub use role::{Role, RoleError};
 pub use signature::{verify_with_any, PublicKey, PublicKeyError, Signature, SignatureError, SignatureParseError};
-pub use signed_message::{Nonce, NonceError, SignedAction, MAX_NONCE_CHARS, MESSAGE_PREFIX};
+pub use signed_message::{
+    LoanEntry, LoanReference, LoanReferenceError, Nonce, NonceError, SignedAction, Subject, UtcSecond, UtcSecondError,
+    MAX_NONCE_CHARS, MAX_REFERENCE_CHARS, MESSAGE_PREFIX,
+};

@@ -9,7 +9,7 @@
 //! Changing a name, an order or a format breaks every client: add a new
 //! action or a `v2` prefix instead.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use uuid::Uuid;
 
 use super::fingerprint::Fingerprint;
@@ -88,20 +88,58 @@ pub enum SignedAction {
         fingerprint: Fingerprint,
         buyer: Uuid,
     },
-    /// A bank takes a pledge over an asset.
+    /// The holder offers an asset (or the supplier an acknowledged
+    /// purchase order) to one bank for a pledge of at most `amount`.
+    OfferPledge {
+        subject: Subject,
+        bank: Uuid,
+        amount: Money,
+        expires_at: UtcSecond,
+        holder: Uuid,
+        nonce: Nonce,
+    },
+    /// The holder offers an asset to one bank for sale at `price`.
+    OfferAssignment {
+        subject: Subject,
+        bank: Uuid,
+        price: Money,
+        expires_at: UtcSecond,
+        holder: Uuid,
+        nonce: Nonce,
+    },
+    /// The holder withdraws an open offer.
+    WithdrawOffer { offer: Uuid, holder: Uuid },
+    /// A bank accepts an offer with a pledge over its subject.
     Pledge {
-        asset: Uuid,
+        offer: Uuid,
+        subject: Subject,
         amount: Money,
         bank: Uuid,
         nonce: Nonce,
     },
-    /// A bank buys an asset outright; `price` is written as `amount`.
+    /// A bank accepts an offer by buying the asset; `price` is written as
+    /// `amount`.
     Assign {
-        asset: Uuid,
+        offer: Uuid,
+        subject: Subject,
         price: Money,
         bank: Uuid,
         nonce: Nonce,
     },
+    /// The lienholder records money it lent against its lien.
+    Disbursement(LoanEntry),
+    /// The lienholder records money repaid to it.
+    Repayment(LoanEntry),
+    /// The buyer pays an asset at maturity.
+    Payment {
+        asset: Uuid,
+        amount: Money,
+        paid_on: NaiveDate,
+        buyer: Uuid,
+        nonce: Nonce,
+    },
+    /// A lienholder confirms it received its share of the buyer's payment.
+    Receipt { lien: Uuid, amount: Money, bank: Uuid },
 }
 
 impl SignedAction {
@@ -111,8 +149,15 @@ impl SignedAction {
             SignedAction::AcknowledgePo { .. } => "acknowledge_po",
             SignedAction::Confirm { .. } => "confirm",
             SignedAction::Dispute { .. } => "dispute",
+            SignedAction::OfferPledge { .. } => "offer_pledge",
+            SignedAction::OfferAssignment { .. } => "offer_assignment",
+            SignedAction::WithdrawOffer { .. } => "withdraw_offer",
             SignedAction::Pledge { .. } => "pledge",
             SignedAction::Assign { .. } => "assign",
+            SignedAction::Disbursement(_) => "disbursement",
+            SignedAction::Repayment(_) => "repayment",
+            SignedAction::Payment { .. } => "payment",
+            SignedAction::Receipt { .. } => "receipt",
         }
     }
 
@@ -174,31 +219,207 @@ impl SignedAction {
                 ("fingerprint", fingerprint.to_hex()),
                 ("buyer", uuid(buyer)),
             ],
+            SignedAction::OfferPledge {
+                subject,
+                bank,
+                amount: money,
+                expires_at,
+                holder,
+                nonce,
+            }
+            | SignedAction::OfferAssignment {
+                subject,
+                bank,
+                price: money,
+                expires_at,
+                holder,
+                nonce,
+            } => vec![
+                ("subject", subject.to_string()),
+                ("bank", uuid(bank)),
+                ("amount", money.amount_string()),
+                ("currency", money.currency().code().to_owned()),
+                ("expires_at", expires_at.to_string()),
+                ("holder", uuid(holder)),
+                ("nonce", nonce.as_str().to_owned()),
+            ],
+            SignedAction::WithdrawOffer { offer, holder } => vec![("offer", uuid(offer)), ("holder", uuid(holder))],
             SignedAction::Pledge {
+                offer,
+                subject,
+                amount: money,
+                bank,
+                nonce,
+            }
+            | SignedAction::Assign {
+                offer,
+                subject,
+                price: money,
+                bank,
+                nonce,
+            } => vec![
+                ("offer", uuid(offer)),
+                ("subject", subject.to_string()),
+                ("amount", money.amount_string()),
+                ("currency", money.currency().code().to_owned()),
+                ("bank", uuid(bank)),
+                ("nonce", nonce.as_str().to_owned()),
+            ],
+            SignedAction::Disbursement(entry) | SignedAction::Repayment(entry) => vec![
+                ("lien", uuid(&entry.lien)),
+                ("amount", entry.amount.amount_string()),
+                ("currency", entry.amount.currency().code().to_owned()),
+                ("value_date", date(&entry.value_date)),
+                ("reference", entry.reference.as_str().to_owned()),
+                ("bank", uuid(&entry.bank)),
+                ("nonce", entry.nonce.as_str().to_owned()),
+            ],
+            SignedAction::Payment {
                 asset,
                 amount,
-                bank,
+                paid_on,
+                buyer,
                 nonce,
             } => vec![
                 ("asset", uuid(asset)),
                 ("amount", amount.amount_string()),
                 ("currency", amount.currency().code().to_owned()),
-                ("bank", uuid(bank)),
+                ("paid_on", date(paid_on)),
+                ("buyer", uuid(buyer)),
                 ("nonce", nonce.as_str().to_owned()),
             ],
-            SignedAction::Assign {
-                asset,
-                price,
-                bank,
-                nonce,
-            } => vec![
-                ("asset", uuid(asset)),
-                ("amount", price.amount_string()),
-                ("currency", price.currency().code().to_owned()),
+            SignedAction::Receipt { lien, amount, bank } => vec![
+                ("lien", uuid(lien)),
+                ("amount", amount.amount_string()),
+                ("currency", amount.currency().code().to_owned()),
                 ("bank", uuid(bank)),
-                ("nonce", nonce.as_str().to_owned()),
             ],
         }
+    }
+}
+
+/// What a financing request is about: `asset:<id>` or `purchase_order:<id>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Asset(Uuid),
+    PurchaseOrder(Uuid),
+}
+
+impl Subject {
+    pub fn id(self) -> Uuid {
+        match self {
+            Subject::Asset(id) | Subject::PurchaseOrder(id) => id,
+        }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::Asset(id) => write!(f, "asset:{}", uuid(id)),
+            Subject::PurchaseOrder(id) => write!(f, "purchase_order:{}", uuid(id)),
+        }
+    }
+}
+
+/// A disbursement or repayment the lienholder records against its lien.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoanEntry {
+    pub lien: Uuid,
+    pub amount: Money,
+    pub value_date: NaiveDate,
+    pub reference: LoanReference,
+    pub bank: Uuid,
+    pub nonce: Nonce,
+}
+
+/// The longest loan reference accepted, in characters.
+pub const MAX_REFERENCE_CHARS: usize = 100;
+
+/// A bank's own reference for a disbursement or repayment: 1 to 100
+/// characters, no control characters (so no line breaks, which would forge
+/// message lines), no leading or trailing white space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoanReference(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoanReferenceError {
+    #[error("must be 1 to {max} characters", max = MAX_REFERENCE_CHARS)]
+    Length,
+    #[error("may not contain control characters such as line breaks")]
+    Control,
+    #[error("may not begin or end with white space")]
+    Padded,
+}
+
+impl LoanReference {
+    pub fn parse(raw: &str) -> Result<LoanReference, LoanReferenceError> {
+        let count = raw.chars().count();
+        if count == 0 || count > MAX_REFERENCE_CHARS {
+            return Err(LoanReferenceError::Length);
+        }
+        if raw.chars().any(char::is_control) {
+            return Err(LoanReferenceError::Control);
+        }
+        if raw.trim() != raw {
+            return Err(LoanReferenceError::Padded);
+        }
+        Ok(LoanReference(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An instant in UTC to the second, written exactly `YYYY-MM-DDTHH:MM:SSZ`
+/// (RFC 3339): one spelling per instant, so a signed message can be built
+/// again from the stored value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UtcSecond(NaiveDateTime);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be an RFC 3339 time in UTC to the second, written like 2027-01-31T18:00:00Z")]
+pub struct UtcSecondError;
+
+impl UtcSecond {
+    pub fn parse(raw: &str) -> Result<UtcSecond, UtcSecondError> {
+        let shaped = raw.len() == 20
+            && raw.bytes().enumerate().all(|(index, byte)| match index {
+                4 | 7 => byte == b'-',
+                10 => byte == b'T',
+                13 | 16 => byte == b':',
+                19 => byte == b'Z',
+                _ => byte.is_ascii_digit(),
+            });
+        if !shaped {
+            return Err(UtcSecondError);
+        }
+        NaiveDateTime::parse_from_str(&raw[..19], "%Y-%m-%dT%H:%M:%S")
+            .map(UtcSecond)
+            .map_err(|_| UtcSecondError)
+    }
+
+    /// The stored instant, truncated to the second.
+    pub fn from_naive(time: NaiveDateTime) -> UtcSecond {
+        UtcSecond(time.with_nanosecond(0).unwrap_or(time))
+    }
+
+    pub fn naive(self) -> NaiveDateTime {
+        self.0
+    }
+}
+
+impl std::fmt::Display for UtcSecond {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}T{:02}:{:02}:{:02}Z",
+            date(&self.0.date()),
+            self.0.hour(),
+            self.0.minute(),
+            self.0.second()
+        )
     }
 }
 
@@ -299,10 +520,14 @@ mod tests {
         );
     }
 
+    const OFFER: &str = "5e0f6a7b-8c9d-4e1f-a2b3-c4d5e6f7a8b9";
+    const LIEN: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+
     #[test]
     fn pledge_message() {
         let action = SignedAction::Pledge {
-            asset: id(RECEIVABLE),
+            offer: id(OFFER),
+            subject: Subject::Asset(id(RECEIVABLE)),
             amount: money("96000", "JPY"),
             bank: id(BANK),
             nonce: Nonce::parse("idem-2027-03-01-0001").unwrap(),
@@ -311,7 +536,8 @@ mod tests {
         assert_eq!(
             action.canonical_message(),
             "anchorfin/v1/pledge\n\
-             asset=0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90\n\
+             offer=5e0f6a7b-8c9d-4e1f-a2b3-c4d5e6f7a8b9\n\
+             subject=asset:0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90\n\
              amount=96000\n\
              currency=JPY\n\
              bank=c0ffee00-1234-4abc-8def-0123456789ab\n\
@@ -322,7 +548,8 @@ mod tests {
     #[test]
     fn assign_message_writes_the_price_as_amount() {
         let action = SignedAction::Assign {
-            asset: id(RECEIVABLE),
+            offer: id(OFFER),
+            subject: Subject::Asset(id(RECEIVABLE)),
             price: money("1.5", "BHD"),
             bank: id(BANK),
             nonce: Nonce::parse("7f0e3c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b").unwrap(),
@@ -331,12 +558,140 @@ mod tests {
         assert_eq!(
             action.canonical_message(),
             "anchorfin/v1/assign\n\
-             asset=0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90\n\
+             offer=5e0f6a7b-8c9d-4e1f-a2b3-c4d5e6f7a8b9\n\
+             subject=asset:0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90\n\
              amount=1.500\n\
              currency=BHD\n\
              bank=c0ffee00-1234-4abc-8def-0123456789ab\n\
              nonce=7f0e3c1a-2b4d-4e6f-8a9b-0c1d2e3f4a5b"
         );
+    }
+
+    #[test]
+    fn offer_messages_name_the_subject_bank_terms_and_holder() {
+        let expires_at = UtcSecond::parse("2027-01-31T18:00:00Z").unwrap();
+        let pledge = SignedAction::OfferPledge {
+            subject: Subject::Asset(id(RECEIVABLE)),
+            bank: id(BANK),
+            amount: money("800", "CNY"),
+            expires_at,
+            holder: id(SUPPLIER),
+            nonce: Nonce::parse("offer-2027-0001").unwrap(),
+        };
+        assert_eq!(
+            pledge.canonical_message(),
+            "anchorfin/v1/offer_pledge\n\
+             subject=asset:0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90\n\
+             bank=c0ffee00-1234-4abc-8def-0123456789ab\n\
+             amount=800.00\n\
+             currency=CNY\n\
+             expires_at=2027-01-31T18:00:00Z\n\
+             holder=7d3a2b1c-0e9f-4d8c-b7a6-958473625140\n\
+             nonce=offer-2027-0001"
+        );
+        let sale = SignedAction::OfferAssignment {
+            subject: Subject::PurchaseOrder(id(RECEIVABLE)),
+            bank: id(BANK),
+            price: money("950", "CNY"),
+            expires_at,
+            holder: id(SUPPLIER),
+            nonce: Nonce::parse("offer-2027-0002").unwrap(),
+        };
+        let message = sale.canonical_message();
+        assert!(message.starts_with("anchorfin/v1/offer_assignment\nsubject=purchase_order:0b9e5a4c-"));
+        assert!(message.contains("\namount=950.00\n"), "{message}");
+        let withdrawal = SignedAction::WithdrawOffer {
+            offer: id(OFFER),
+            holder: id(SUPPLIER),
+        };
+        assert_eq!(
+            withdrawal.canonical_message(),
+            "anchorfin/v1/withdraw_offer\n\
+             offer=5e0f6a7b-8c9d-4e1f-a2b3-c4d5e6f7a8b9\n\
+             holder=7d3a2b1c-0e9f-4d8c-b7a6-958473625140"
+        );
+    }
+
+    #[test]
+    fn payment_receipt_and_loan_messages() {
+        let payment = SignedAction::Payment {
+            asset: id(RECEIVABLE),
+            amount: money("1000", "CNY"),
+            paid_on: NaiveDate::from_ymd_opt(2027, 3, 31).unwrap(),
+            buyer: id(BUYER),
+            nonce: Nonce::parse("pay-1").unwrap(),
+        };
+        assert_eq!(
+            payment.canonical_message(),
+            "anchorfin/v1/payment\n\
+             asset=0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90\n\
+             amount=1000.00\n\
+             currency=CNY\n\
+             paid_on=2027-03-31\n\
+             buyer=41e0c9d8-b7a6-4f5e-8d3c-2b1a09f8e7d6\n\
+             nonce=pay-1"
+        );
+        let receipt = SignedAction::Receipt {
+            lien: id(LIEN),
+            amount: money("700", "CNY"),
+            bank: id(BANK),
+        };
+        assert_eq!(
+            receipt.canonical_message(),
+            "anchorfin/v1/receipt\n\
+             lien=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\n\
+             amount=700.00\n\
+             currency=CNY\n\
+             bank=c0ffee00-1234-4abc-8def-0123456789ab"
+        );
+        let entry = LoanEntry {
+            lien: id(LIEN),
+            amount: money("650", "CNY"),
+            value_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            reference: LoanReference::parse("LN 2026/0042 = tranche 1").unwrap(),
+            bank: id(BANK),
+            nonce: Nonce::parse("loan-1").unwrap(),
+        };
+        assert_eq!(
+            SignedAction::Disbursement(entry.clone()).canonical_message(),
+            "anchorfin/v1/disbursement\n\
+             lien=1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\n\
+             amount=650.00\n\
+             currency=CNY\n\
+             value_date=2026-12-01\n\
+             reference=LN 2026/0042 = tranche 1\n\
+             bank=c0ffee00-1234-4abc-8def-0123456789ab\n\
+             nonce=loan-1"
+        );
+        let repayment = SignedAction::Repayment(entry).canonical_message();
+        assert!(repayment.starts_with("anchorfin/v1/repayment\nlien="), "{repayment}");
+    }
+
+    #[test]
+    fn references_cannot_forge_lines() {
+        for bad in ["a\nb", "a\rb", "a\u{85}b", "\tx", " padded", "padded ", ""] {
+            assert!(LoanReference::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(LoanReference::parse(&"x".repeat(101)).is_err());
+        assert!(LoanReference::parse(&"贷".repeat(100)).is_ok());
+    }
+
+    #[test]
+    fn utc_seconds_have_one_spelling() {
+        let time = UtcSecond::parse("2027-01-31T18:00:05Z").unwrap();
+        assert_eq!(time.to_string(), "2027-01-31T18:00:05Z");
+        assert_eq!(UtcSecond::from_naive(time.naive()), time);
+        for bad in [
+            "2027-01-31T18:00:05+00:00",
+            "2027-01-31T18:00:05.5Z",
+            "2027-01-31 18:00:05Z",
+            "2027-01-31T18:00Z",
+            "2027-02-30T18:00:05Z",
+            "2027-01-31T24:00:00Z",
+            "2027-01-31t18:00:05z",
+        ] {
+            assert_eq!(UtcSecond::parse(bad), Err(UtcSecondError), "{bad}");
+        }
     }
 
     #[test]

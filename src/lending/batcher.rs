@@ -21,7 +21,7 @@ type Decided = Result<Decision, diesel::result::Error>;
 pub type FinanceBatcher = Batcher<FinanceJob, Decided>;
 
 fn lock_order(job: &FinanceJob) -> String {
-    job.1.target.id().to_string()
+    job.1.subject.id().to_string()
 }
 
 fn decide(connection: &mut DbConnection, job: &FinanceJob) -> Decided {

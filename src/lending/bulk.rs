@@ -1,7 +1,7 @@
 //! A batch of asset pledges and assignments decided with a fixed number of
 //! statements, whatever its size: the callers' API keys, the stored
-//! answers, the assets (locked in id order), receivables, banks' keys and active liens are each read
-//! in one query; every request is then decided by the same rules as alone
+//! answers, the assets (locked in id order), the offers they accept,
+//! receivables, banks' keys and active liens are each read in one query; every request is then decided by the same rules as alone
 //! ([`plan_asset`]), in order, each seeing the liens and holders the ones
 //! before it granted; the ledger entries (liens' and alerts' in the order
 //! decided), alerts with their audiences and e-mails, liens and idempotency
@@ -12,8 +12,9 @@
 //! If any statement fails (a twin request in another batch took the same
 //! Idempotency-Key, a deadlock), the batch's transaction is rolled back and
 //! the batcher decides its requests again one savepoint each ([`finance`]);
-//! batches this path does not take (a purchase order, a receivable's id)
-//! go that way too.
+//! so it does when an offer it granted could not be marked taken (it lapsed
+//! meanwhile), and batches this path does not take (a purchase order) go
+//! that way from the start.
 //!
 //! [`finance`]: super::finance
 
@@ -23,13 +24,14 @@ use uuid::Uuid;
 
 use super::batcher::FinanceJob;
 use super::decide::{
-    active_keys, alerted, bank_of, lien_view, plan_asset, record, replay, AssetFacts, Decision, Denied, LienKind, Plan,
-    Target,
+    active_keys, alerted, bank_of, lien_view, plan_asset, AssetFacts, Decision, Denied, LienKind, Plan,
 };
-use super::outcome::Outcome;
+use super::outcome::{record, replay, Outcome};
 use crate::alerts;
+use crate::domain::Subject;
 use crate::organizations::authenticate_many;
 use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
+use crate::store::offers::{self as offers_repository, OfferRow};
 use crate::store::organizations as organizations_repository;
 use crate::store::registry::{self as registry_repository, AssetRow, ReceivableRow};
 use crate::store::{self, DbConnection};
@@ -43,7 +45,7 @@ pub fn decide_many(
 ) -> Result<Option<Vec<Decision>>, diesel::result::Error> {
     if jobs
         .iter()
-        .any(|(_, request)| matches!(request.target, Target::PurchaseOrder(_)))
+        .any(|(_, request)| matches!(request.subject, Subject::PurchaseOrder(_)))
     {
         return Ok(None);
     }
@@ -59,7 +61,7 @@ pub fn decide_many(
         .iter()
         .zip(jobs)
         .filter(|(caller, _)| caller.is_ok())
-        .map(|(_, (_, request))| request.target.id().to_string())
+        .map(|(_, (_, request))| request.subject.id().to_string())
         .collect();
     ids.sort();
     ids.dedup();
@@ -77,15 +79,25 @@ pub fn decide_many(
             .map(|row| ((row.organization_id.clone(), row.idempotency_key.clone()), row))
             .collect();
 
+    // The assets' row locks come first (as for one request alone): their
+    // offers' withdrawals wait, and what is read below is the latest.
     let mut assets: HashMap<String, AssetRow> = repository::lock_assets(connection, &ids)?
         .into_iter()
         .map(|asset| (asset.id.clone(), asset))
         .collect();
-    if assets.len() != ids.len() {
-        // A receivable's id, or no such asset: decided one by one.
-        return Ok(None);
-    }
     repository::touch_active_assets(connection, &ids, now)?;
+    let mut offer_ids: Vec<String> = callers
+        .iter()
+        .zip(jobs)
+        .filter(|(caller, _)| caller.is_ok())
+        .map(|(_, (_, request))| request.offer.to_string())
+        .collect();
+    offer_ids.sort();
+    offer_ids.dedup();
+    let mut offers: HashMap<String, OfferRow> = offers_repository::find_offers(connection, &offer_ids)?
+        .into_iter()
+        .map(|offer| (offer.id.clone(), offer))
+        .collect();
 
     let receivable_ids: Vec<String> = assets.values().map(|asset| asset.receivable_id.clone()).collect();
     let receivables: HashMap<String, ReceivableRow> =
@@ -123,12 +135,13 @@ pub fn decide_many(
     let mut new_holders: Vec<(String, String)> = Vec::new();
     let mut raised = Vec::new();
     let mut records = Vec::with_capacity(jobs.len());
+    let mut taken: Vec<String> = Vec::new();
     let no_keys = Vec::new();
     for (caller, (_, request)) in callers.iter().zip(jobs) {
         let bank_id = match caller {
             Ok(bank_id) => bank_id,
             Err(denied) => {
-                outcomes.push(Err(*denied));
+                outcomes.push(Err(denied.clone()));
                 continue;
             }
         };
@@ -140,26 +153,26 @@ pub fn decide_many(
         let Ok(bank) = Uuid::parse_str(bank_id) else {
             return Ok(None);
         };
-        let id = request.target.id().to_string();
-        let Some(asset) = assets.get(&id) else {
+        let id = request.subject.id().to_string();
+        let offer = offers.get(&request.offer.to_string());
+        let asset = assets.get(&id);
+        let receivable = asset.and_then(|asset| receivables.get(&asset.receivable_id));
+        if asset.is_some() && receivable.is_none() {
             return Ok(None);
-        };
-        let Some(receivable) = receivables.get(&asset.receivable_id) else {
-            return Ok(None);
-        };
+        }
         let plan = plan_asset(
             bank_id,
             bank,
             request,
             now,
             AssetFacts {
-                asset: Some(asset),
+                offer,
+                asset,
                 receivable,
-                active: asset.status == "active",
+                active: asset.is_some_and(|asset| asset.status == "active"),
                 keys: keys.get(bank_id).unwrap_or(&no_keys),
                 purchase_order_lienholder: receivable
-                    .purchase_order_id
-                    .as_ref()
+                    .and_then(|receivable| receivable.purchase_order_id.as_ref())
                     .and_then(|order| purchase_order_lienholders.get(order))
                     .map(String::as_str),
                 lienholder: lienholders.get(&id).map(String::as_str),
@@ -175,6 +188,11 @@ pub fn decide_many(
                 outcome
             }
             Plan::Lien { entry, mut lien } => {
+                // Later requests of this batch see the offer taken.
+                if let Some(offer) = lien.offer_id.as_ref().and_then(|offer| offers.get_mut(offer)) {
+                    offer.status = "taken".to_owned();
+                }
+                taken.extend(lien.offer_id.clone());
                 let prepared = tlog::prepare(*entry, now)?;
                 lien.leaf_hash = prepared.leaf_hash.to_vec();
                 entries.push(prepared);
@@ -191,12 +209,17 @@ pub fn decide_many(
                 outcome
             }
         };
-        let record = record(bank_id, request, &outcome, now)?;
+        let record = record(bank_id, &request.nonce, &request.request_hash, &outcome, now)?;
         answered.insert(key, record.clone());
         records.push(record);
         outcomes.push(Ok(outcome));
     }
 
+    // The offers were read under the assets' locks; should one have lapsed
+    // meanwhile, the batch is decided again one request at a time.
+    if offers_repository::take_offers(connection, &taken, now)? != taken.len() {
+        return Ok(None);
+    }
     tlog::append_prepared(connection, &entries)?;
     alerts::store_prepared(connection, &raised, now)?;
     repository::insert_liens(connection, &liens)?;

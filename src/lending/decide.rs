@@ -1,31 +1,36 @@
-//! Pledges and assignments: a bank's signed request to take a lien on an
-//! asset (or on a purchase order), decided in one transaction with its
-//! ledger entry, its alert when refused, and its idempotency record.
+//! Pledges and assignments: a bank accepts its holder's open offer with a
+//! signed request for a lien (or a true sale) on an asset or a purchase
+//! order, decided in one transaction with its ledger entry, its alert when
+//! refused, and its idempotency record.
 //!
-//! Checks, first failure wins: the Idempotency-Key (a replay answers the
-//! first answer; another body under the key is 422 `idempotency_mismatch`),
-//! the target exists (404), the amount is well-formed in the target's
-//! currency (422 `invalid_field`), the signature (422 `invalid_signature`),
-//! the target is confirmed (409 `not_confirmed`) and active (409
-//! `asset_not_active`), the amount is within the face value (422
-//! `exceeds_face_value`), a purchase-order lien of another bank (403
-//! `po_financed_elsewhere`, alerted as `po_double_financing`), and an active
-//! lien (409 `already_encumbered`, alerted as `duplicate_pledge`).
+//! Checks, first failure wins (docs/FINANCING.md, "Which refusal wins"):
+//! the Idempotency-Key (a replay answers the first answer; another body
+//! under the key is 422 `idempotency_mismatch`); an open offer to this bank,
+//! of this subject and of this kind (404 otherwise, before anything else is
+//! looked at, so a bank without an offer learns nothing); the amount in the
+//! subject's currency (422 `invalid_field`); the signature (422
+//! `invalid_signature`); the subject's state (409 `asset_not_active`,
+//! `not_confirmed`); encumbrance (403 `po_financed_elsewhere` alerted as
+//! `po_double_financing`, 409 `already_encumbered` alerted as
+//! `duplicate_pledge`); and last the amounts (422 `exceeds_offer`,
+//! `price_mismatch`, `exceeds_face_value`).
 
 use chrono::NaiveDateTime;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::outcome::Outcome;
+use super::outcome::{decide_once, Outcome};
 use crate::alerts::{self, AlertKind, NewAlert};
 use crate::domain::{
-    format_minor_units, verify_with_any, Currency, Money, Nonce, PublicKey, Role, Signature, SignedAction,
+    format_minor_units, verify_with_any, Currency, Money, Nonce, PublicKey, Role, Signature, SignedAction, Subject,
 };
 use crate::organizations::{authenticate, Principal};
-use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
+use crate::registry::Refusal;
+use crate::store::lending::{self as repository, LienRow};
+use crate::store::offers::{self as offers_repository, OfferRow};
 use crate::store::organizations::{self as organizations_repository, OrganizationKeyRow};
 use crate::store::registry::{self as registry_repository, AssetRow, ReceivableRow};
-use crate::store::{self, write_transaction, DbConnection};
+use crate::store::{self, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,20 +48,12 @@ impl LienKind {
             LienKind::Assignment => "assignment",
         }
     }
-}
 
-#[derive(Debug, Clone, Copy)]
-pub enum Target {
-    /// An asset, or a receivable's id (refused while it is not confirmed).
-    Asset(Uuid),
-    /// A purchase order (pledges only).
-    PurchaseOrder(Uuid),
-}
-
-impl Target {
-    pub fn id(self) -> Uuid {
-        match self {
-            Target::Asset(id) | Target::PurchaseOrder(id) => id,
+    pub fn parse(raw: &str) -> Option<LienKind> {
+        match raw {
+            "pledge" => Some(LienKind::Pledge),
+            "assignment" => Some(LienKind::Assignment),
+            _ => None,
         }
     }
 }
@@ -64,22 +61,26 @@ impl Target {
 #[derive(Debug, Clone)]
 pub struct FinanceRequest {
     pub kind: LienKind,
-    pub target: Target,
-    /// Parsed with the target's currency once it is loaded.
+    /// The holder's offer this request accepts.
+    pub offer: Uuid,
+    pub subject: Subject,
+    /// Parsed with the subject's currency once it is loaded.
     pub amount: String,
     pub signature: Signature,
     pub nonce: Nonce,
     pub request_hash: [u8; 32],
 }
 
-/// Why a financing request was not considered at all (answered 401 or 403,
-/// and not stored under its Idempotency-Key: it was nobody's request).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a financing request was not considered at all (answered 401, or 404
+/// or 403, and not stored under its Idempotency-Key: it was nobody's
+/// request).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Denied {
     /// An unknown, revoked or malformed API key.
     Unauthenticated,
-    /// The key is not a bank's own (another role, or a risk officer's).
-    NotABank,
+    /// The key is not a bank's own (another role, or a risk officer's):
+    /// 403 if the caller may see the offer it names, else 404.
+    NotABank(Principal),
 }
 
 /// A financing request's answer: a decision, or why there was none.
@@ -89,7 +90,7 @@ pub type Decision = Result<Outcome, Denied>;
 pub(super) fn bank_of(caller: Option<Principal>) -> Result<String, Denied> {
     let caller = caller.ok_or(Denied::Unauthenticated)?;
     if caller.role != Role::Bank || caller.risk_officer_id.is_some() {
-        return Err(Denied::NotABank);
+        return Err(Denied::NotABank(caller));
     }
     Ok(caller.organization_id.to_string())
 }
@@ -106,57 +107,14 @@ pub fn finance(
         Ok(bank_id) => bank_id,
         Err(denied) => return Ok(Err(denied)),
     };
-    let bank_id = bank_id.as_str();
-    // A racing twin may win at a unique index (the lien, or the
-    // idempotency key); run once more to see it and answer accordingly.
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let result = write_transaction(connection, |connection| -> Result<Outcome, diesel::result::Error> {
-            if let Some(stored) = repository::find_idempotency(connection, bank_id, request.nonce.as_str())? {
-                return Ok(replay(&stored, &request.request_hash));
-            }
-            let outcome = decide(connection, bank_id, request)?;
-            repository::insert_idempotency(connection, &record(bank_id, request, &outcome, store::now())?)?;
-            Ok(outcome)
-        });
-        match result {
-            Err(error) if attempt < 3 && store::is_retryable_conflict(&error) => continue,
-            other => return other.map(Ok),
-        }
-    }
-}
-
-/// The stored answer to `request`, for its retries.
-pub(super) fn record(
-    bank_id: &str,
-    request: &FinanceRequest,
-    outcome: &Outcome,
-    now: NaiveDateTime,
-) -> Result<IdempotencyRow, diesel::result::Error> {
-    Ok(IdempotencyRow {
-        organization_id: bank_id.to_owned(),
-        idempotency_key: request.nonce.as_str().to_owned(),
-        request_sha256: request.request_hash.to_vec(),
-        response_status: i32::from(outcome.status()),
-        response_body: serde_json::to_string(outcome)
-            .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?,
-        created_at: now,
-    })
-}
-
-pub(super) fn replay(stored: &IdempotencyRow, request_hash: &[u8; 32]) -> Outcome {
-    if stored.request_sha256 != request_hash {
-        return Outcome::refused(
-            422,
-            "idempotency_mismatch",
-            "this Idempotency-Key was used with another request body; use a new key for a new request",
-        );
-    }
-    serde_json::from_str(&stored.response_body).unwrap_or_else(|_| {
-        tracing::error!("a stored idempotent answer does not parse");
-        Outcome::refused(500, "internal_error", "internal error")
-    })
+    decide_once(
+        connection,
+        &bank_id,
+        &request.nonce,
+        &request.request_hash,
+        |connection| decide(connection, &bank_id, request),
+    )
+    .map(Ok)
 }
 
 fn money(raw: &str, currency: &str) -> Result<Money, Outcome> {
@@ -166,16 +124,6 @@ fn money(raw: &str, currency: &str) -> Result<Money, Outcome> {
 
 /// The key that verified a signature, and the signature, for the ledger.
 type SignedBy = ([u8; 32], [u8; 64]);
-
-fn verify(
-    connection: &mut DbConnection,
-    bank_id: &str,
-    action: &SignedAction,
-    signature: &Signature,
-) -> Result<Result<SignedBy, Outcome>, diesel::result::Error> {
-    let keys = active_keys(organizations_repository::active_public_keys(connection, bank_id)?);
-    Ok(check_signature(&keys, action, signature))
-}
 
 fn check_signature(keys: &[PublicKey], action: &SignedAction, signature: &Signature) -> Result<SignedBy, Outcome> {
     match verify_with_any(keys, action.canonical_message().as_bytes(), signature) {
@@ -191,14 +139,8 @@ fn check_signature(keys: &[PublicKey], action: &SignedAction, signature: &Signat
     }
 }
 
-/// Short-circuits a decision with its outcome.
-macro_rules! decided {
-    ($result:expr) => {
-        match $result {
-            Ok(value) => value,
-            Err(outcome) => return Ok(outcome),
-        }
-    };
+fn refusal(refusal: Refusal, detail: impl Into<String>) -> Outcome {
+    Outcome::refused(refusal.status(), refusal.code(), detail)
 }
 
 fn decide(
@@ -206,24 +148,27 @@ fn decide(
     bank_id: &str,
     request: &FinanceRequest,
 ) -> Result<Outcome, diesel::result::Error> {
-    let bank =
-        decided!(Uuid::parse_str(bank_id).map_err(|_| Outcome::refused(500, "internal_error", "internal error")));
-    match request.target {
-        Target::Asset(id) => decide_asset(connection, bank_id, bank, id, request),
-        Target::PurchaseOrder(id) => decide_purchase_order(connection, bank_id, bank, id, request),
+    let Ok(bank) = Uuid::parse_str(bank_id) else {
+        return Ok(Outcome::refused(500, "internal_error", "internal error"));
+    };
+    match request.subject {
+        Subject::Asset(id) => decide_asset(connection, bank_id, bank, id, request),
+        Subject::PurchaseOrder(id) => decide_purchase_order(connection, bank_id, bank, id, request),
     }
 }
 
 fn action(request: &FinanceRequest, bank: Uuid, amount: Money) -> SignedAction {
     match request.kind {
         LienKind::Pledge => SignedAction::Pledge {
-            asset: request.target.id(),
+            offer: request.offer,
+            subject: request.subject,
             amount,
             bank,
             nonce: request.nonce.clone(),
         },
         LienKind::Assignment => SignedAction::Assign {
-            asset: request.target.id(),
+            offer: request.offer,
+            subject: request.subject,
             price: amount,
             bank,
             nonce: request.nonce.clone(),
@@ -235,12 +180,28 @@ fn not_found() -> Outcome {
     Outcome::refused(404, "not_found", "no such resource")
 }
 
-/// What an asset (or receivable) target's decision rests on, read with the
-/// asset's row lock held.
+/// Whether `offer` is one this request may accept: open at `now`,
+/// addressed to `bank_id`, of the request's subject and kind.
+pub(super) fn accepts(offer: &OfferRow, bank_id: &str, request: &FinanceRequest, now: NaiveDateTime) -> bool {
+    let subject = request.subject.id().to_string();
+    let same_subject = match request.subject {
+        Subject::Asset(_) => offer.asset_id.as_deref() == Some(subject.as_str()),
+        Subject::PurchaseOrder(_) => offer.purchase_order_id.as_deref() == Some(subject.as_str()),
+    };
+    offer.id == request.offer.to_string()
+        && offer.is_open_at(now)
+        && offer.bank_id == bank_id
+        && offer.kind == request.kind.as_str()
+        && same_subject
+}
+
+/// What an asset acceptance's decision rests on, read with the asset's row
+/// lock held.
 pub(super) struct AssetFacts<'a> {
-    /// None while the receivable is not confirmed (no asset minted yet).
+    /// The offer the request names, if it exists.
+    pub offer: Option<&'a OfferRow>,
     pub asset: Option<&'a AssetRow>,
-    pub receivable: &'a ReceivableRow,
+    pub receivable: Option<&'a ReceivableRow>,
     /// The asset is active, as seen under its lock.
     pub active: bool,
     /// The bank's active signing keys.
@@ -258,11 +219,12 @@ pub(super) enum Plan {
     /// Refused, with an alert for the risk officers.
     Alert {
         alert: NewAlert,
-        refusal: (u16, &'static str),
+        refusal: Refusal,
         reason: &'static str,
     },
-    /// Granted: the ledger entry and the lien (its leaf hash set once the
-    /// entry is prepared); an assignment also makes the bank the holder.
+    /// Granted: the offer is taken, and the ledger entry and the lien (its
+    /// leaf hash set once the entry is prepared) written; an assignment
+    /// also makes the bank the holder.
     Lien { entry: Box<NewEntry>, lien: LienRow },
 }
 
@@ -275,26 +237,31 @@ fn decide_asset(
 ) -> Result<Outcome, diesel::result::Error> {
     let now = store::now();
     let id = id.to_string();
-    // The id may name the asset, or the receivable it is (to be) minted from.
-    let (asset, receivable): (Option<AssetRow>, ReceivableRow) = match registry_repository::find_asset(connection, &id)?
-    {
-        Some(asset) => {
-            let receivable =
-                decided!(registry_repository::find_receivable(connection, &asset.receivable_id)?.ok_or_else(not_found));
-            (Some(asset), receivable)
-        }
-        None => {
-            let receivable = decided!(registry_repository::find_receivable(connection, &id)?.ok_or_else(not_found));
-            let asset = registry_repository::root_asset_of(connection, &receivable.id)?;
-            (asset, receivable)
-        }
-    };
+    let asset = registry_repository::find_asset(connection, &id)?;
+    // The asset's row lock comes first: a withdrawal of its offer, a split,
+    // a payment or another decision on it waits for this one, and what is
+    // read below is the latest.
     let active = match &asset {
         Some(asset) => repository::lock_active_asset(connection, &asset.id, now)?,
         None => false,
     };
+    let offer = offers_repository::find_offer(connection, &request.offer.to_string())?;
+    // Nothing more is read for a bank without an offer.
+    if !offer
+        .as_ref()
+        .is_some_and(|offer| accepts(offer, bank_id, request, now))
+    {
+        return Ok(not_found());
+    }
+    let receivable = match &asset {
+        Some(asset) => registry_repository::find_receivable(connection, &asset.receivable_id)?,
+        None => None,
+    };
     let keys = active_keys(organizations_repository::active_public_keys(connection, bank_id)?);
-    let purchase_order_lien = match &receivable.purchase_order_id {
+    let purchase_order_lien = match receivable
+        .as_ref()
+        .and_then(|receivable| receivable.purchase_order_id.as_ref())
+    {
         Some(purchase_order_id) => {
             repository::share_purchase_orders(connection, std::slice::from_ref(purchase_order_id))?;
             repository::active_lien_on_purchase_order(connection, purchase_order_id)?
@@ -311,8 +278,9 @@ fn decide_asset(
         request,
         now,
         AssetFacts {
+            offer: offer.as_ref(),
             asset: asset.as_ref(),
-            receivable: &receivable,
+            receivable: receivable.as_ref(),
             active,
             keys: &keys,
             purchase_order_lienholder: purchase_order_lien.as_ref().map(|lien| lien.bank_id.as_str()),
@@ -323,6 +291,9 @@ fn decide_asset(
         Plan::Answer(outcome) => Ok(outcome),
         Plan::Alert { alert, refusal, reason } => refuse_with_alert(connection, alert, refusal, reason),
         Plan::Lien { entry, mut lien } => {
+            if !take_offer(connection, &lien, now)? {
+                return Ok(not_found());
+            }
             lien.leaf_hash = tlog::append(connection, *entry, now)?.leaf_hash.to_vec();
             repository::insert_lien(connection, &lien)?;
             if let (LienKind::Assignment, Some(asset_id)) = (request.kind, &lien.asset_id) {
@@ -331,6 +302,19 @@ fn decide_asset(
             Ok(Outcome::Created { body: lien_view(&lien) })
         }
     }
+}
+
+/// Marks the lien's offer taken; false if it is no longer open (it lapsed
+/// meanwhile), in which case nothing may be granted.
+fn take_offer(
+    connection: &mut DbConnection,
+    lien: &LienRow,
+    now: NaiveDateTime,
+) -> Result<bool, diesel::result::Error> {
+    let Some(offer_id) = &lien.offer_id else {
+        return Ok(false);
+    };
+    Ok(offers_repository::take_offers(connection, std::slice::from_ref(offer_id), now)? == 1)
 }
 
 /// The parsable keys among stored key rows.
@@ -350,6 +334,7 @@ pub(super) fn plan_asset(
     facts: AssetFacts<'_>,
 ) -> Plan {
     let AssetFacts {
+        offer,
         asset,
         receivable,
         active,
@@ -357,8 +342,12 @@ pub(super) fn plan_asset(
         purchase_order_lienholder,
         lienholder,
     } = facts;
-    let currency = asset.map_or(receivable.currency.as_str(), |asset| asset.currency.as_str());
-    let amount = match money(&request.amount, currency) {
+    // May you see it: an open offer to this bank, of this asset and kind.
+    let offer = offer.filter(|offer| accepts(offer, bank_id, request, now));
+    let (Some(offer), Some(asset), Some(receivable)) = (offer, asset, receivable) else {
+        return Plan::Answer(not_found());
+    };
+    let amount = match money(&request.amount, &asset.currency) {
         Ok(amount) => amount,
         Err(outcome) => return Plan::Answer(outcome),
     };
@@ -367,43 +356,22 @@ pub(super) fn plan_asset(
         Ok(signed) => signed,
         Err(outcome) => return Plan::Answer(outcome),
     };
-    let Some(asset) = asset else {
-        return Plan::Answer(Outcome::refused(
-            409,
-            "not_confirmed",
-            format!(
-                "the receivable is {}; only a confirmed receivable can be financed",
-                receivable.status
-            ),
-        ));
-    };
     if !active {
-        return Plan::Answer(Outcome::refused(
-            409,
-            "asset_not_active",
+        return Plan::Answer(refusal(
+            Refusal::AssetNotActive,
             format!("the asset is {} and cannot be financed", asset.status),
-        ));
-    }
-    if amount.minor_units() > asset.face_value_minor {
-        return Plan::Answer(Outcome::refused(
-            422,
-            "exceeds_face_value",
-            format!(
-                "the amount exceeds the asset's face value of {} {}",
-                amount.currency().code(),
-                format_minor_units(asset.face_value_minor, amount.currency()),
-            ),
         ));
     }
     let fingerprint: Option<[u8; 32]> = receivable.fingerprint.as_slice().try_into().ok();
     let facts = json!({
+        "attempt": "acceptance",
+        "offer_id": offer.id,
         "kind": request.kind.as_str(),
         "asset_id": asset.id,
         "receivable_id": receivable.id,
         "amount": amount.amount_string(),
         "currency": amount.currency().code(),
     });
-
     // Invariant 4: a purchase-order lien's bank is the only one that may
     // finance the order's receivables.
     if let Some(po_bank) = purchase_order_lienholder.filter(|po_bank| *po_bank != bank_id) {
@@ -416,11 +384,10 @@ pub(super) fn plan_asset(
                 po_bank,
                 facts,
             ),
-            refusal: (403, "po_financed_elsewhere"),
+            refusal: Refusal::PoFinancedElsewhere,
             reason: "the receivable's purchase order is financed by another bank, the only one that may finance it",
         };
     }
-
     if let Some(existing) = lienholder {
         return Plan::Alert {
             alert: attempt_alert(
@@ -431,9 +398,22 @@ pub(super) fn plan_asset(
                 existing,
                 facts,
             ),
-            refusal: (409, "already_encumbered"),
+            refusal: Refusal::AlreadyEncumbered,
             reason: "the asset is already encumbered",
         };
+    }
+    if let Some(outcome) = beyond_offer(request.kind, amount, offer) {
+        return Plan::Answer(outcome);
+    }
+    if amount.minor_units() > asset.face_value_minor {
+        return Plan::Answer(refusal(
+            Refusal::ExceedsFaceValue,
+            format!(
+                "the amount exceeds the asset's face value of {} {}",
+                amount.currency().code(),
+                format_minor_units(asset.face_value_minor, amount.currency()),
+            ),
+        ));
     }
 
     let lien_id = Uuid::new_v4().to_string();
@@ -458,6 +438,7 @@ pub(super) fn plan_asset(
             details: json!({
                 "message": action.canonical_message(),
                 "lien_id": lien_id,
+                "offer_id": offer.id,
                 "holder_id": asset.holder_id,
                 "bank_id": bank_id,
                 "amount": amount.amount_string(),
@@ -465,19 +446,64 @@ pub(super) fn plan_asset(
             }),
             visibility: Visibility::Parties(parties),
         }),
-        lien: LienRow {
-            id: lien_id,
-            asset_id: Some(asset.id.clone()),
-            purchase_order_id: None,
-            bank_id: bank_id.to_owned(),
-            kind: request.kind.as_str().to_owned(),
-            amount_minor: amount.minor_units(),
-            currency: amount.currency().code().to_owned(),
-            status: "active".to_owned(),
-            leaf_hash: Vec::new(),
-            created_at: now,
-            ended_at: None,
-        },
+        lien: new_lien(
+            lien_id,
+            Some(asset.id.clone()),
+            None,
+            bank_id,
+            request.kind,
+            amount,
+            &offer.id,
+            now,
+        ),
+    }
+}
+
+/// The refusal of terms the offer does not allow: a pledge for more than
+/// offered, an assignment at another price than asked.
+fn beyond_offer(kind: LienKind, amount: Money, offer: &OfferRow) -> Option<Outcome> {
+    let offered = format_minor_units(offer.amount_minor, amount.currency());
+    let code = amount.currency().code();
+    match kind {
+        LienKind::Pledge if amount.minor_units() > offer.amount_minor => Some(refusal(
+            Refusal::ExceedsOffer,
+            format!("the offer allows a pledge of at most {code} {offered}"),
+        )),
+        LienKind::Assignment if amount.minor_units() != offer.amount_minor => Some(refusal(
+            Refusal::PriceMismatch,
+            format!("the holder asked {code} {offered} for the asset"),
+        )),
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn new_lien(
+    id: String,
+    asset_id: Option<String>,
+    purchase_order_id: Option<String>,
+    bank_id: &str,
+    kind: LienKind,
+    amount: Money,
+    offer_id: &str,
+    now: NaiveDateTime,
+) -> LienRow {
+    LienRow {
+        id,
+        asset_id,
+        purchase_order_id,
+        bank_id: bank_id.to_owned(),
+        kind: kind.as_str().to_owned(),
+        amount_minor: amount.minor_units(),
+        currency: amount.currency().code().to_owned(),
+        status: "active".to_owned(),
+        leaf_hash: Vec::new(),
+        created_at: now,
+        ended_at: None,
+        offer_id: Some(offer_id.to_owned()),
+        share_minor: None,
+        disbursed_minor: 0,
+        repaid_minor: 0,
     }
 }
 
@@ -491,36 +517,35 @@ fn decide_purchase_order(
     let now = store::now();
     let id = id.to_string();
     repository::lock_purchase_order(connection, &id)?;
-    let order = decided!(registry_repository::find_purchase_order(connection, &id)?.ok_or_else(not_found));
-    if request.kind == LienKind::Assignment {
-        return Ok(Outcome::invalid_field(
-            "purchase_order_id",
-            "a purchase order can be pledged, not assigned",
-        ));
-    }
-    let amount = decided!(money(&request.amount, &order.currency));
+    let offer = offers_repository::find_offer(connection, &request.offer.to_string())?;
+    let Some(offer) = offer.filter(|offer| accepts(offer, bank_id, request, now)) else {
+        return Ok(not_found());
+    };
+    let Some(order) = registry_repository::find_purchase_order(connection, &id)? else {
+        return Ok(not_found());
+    };
+    let amount = match money(&request.amount, &order.currency) {
+        Ok(amount) => amount,
+        Err(outcome) => return Ok(outcome),
+    };
     let action = action(request, bank, amount);
-    let signed = decided!(verify(connection, bank_id, &action, &request.signature)?);
+    let keys = active_keys(organizations_repository::active_public_keys(connection, bank_id)?);
+    let signed = match check_signature(&keys, &action, &request.signature) {
+        Ok(signed) => signed,
+        Err(outcome) => return Ok(outcome),
+    };
     if order.status != "acknowledged" {
-        return Ok(Outcome::refused(
-            409,
-            "not_confirmed",
+        return Ok(refusal(
+            Refusal::NotConfirmed,
             format!(
                 "the purchase order is {}; only an acknowledged order can be financed",
                 order.status
             ),
         ));
     }
-    if amount.minor_units() > order.amount_minor {
-        return Ok(Outcome::refused(
-            422,
-            "exceeds_face_value",
-            "the amount exceeds the purchase order's amount",
-        ));
-    }
     let fingerprint: Option<[u8; 32]> = order.fingerprint.as_slice().try_into().ok();
-    let facts = json!({"kind": "pledge", "purchase_order_id": order.id, "amount": amount.amount_string(),
-                       "currency": amount.currency().code()});
+    let facts = json!({"attempt": "acceptance", "offer_id": offer.id, "kind": "pledge", "purchase_order_id": order.id,
+                       "amount": amount.amount_string(), "currency": amount.currency().code()});
     if let Some(existing) = repository::active_lien_on_purchase_order(connection, &order.id)? {
         return refuse_with_alert(
             connection,
@@ -532,7 +557,7 @@ fn decide_purchase_order(
                 &existing.bank_id,
                 facts,
             ),
-            (409, "already_encumbered"),
+            Refusal::AlreadyEncumbered,
             "the purchase order is already encumbered",
         );
     }
@@ -552,11 +577,33 @@ fn decide_purchase_order(
                 &other,
                 facts,
             ),
-            (409, "already_encumbered"),
+            Refusal::AlreadyEncumbered,
             "receivables of the purchase order are already financed by another bank",
         );
     }
+    if let Some(outcome) = beyond_offer(request.kind, amount, &offer) {
+        return Ok(outcome);
+    }
+    if amount.minor_units() > order.amount_minor {
+        return Ok(refusal(
+            Refusal::ExceedsFaceValue,
+            "the amount exceeds the purchase order's amount",
+        ));
+    }
     let lien_id = Uuid::new_v4().to_string();
+    let mut lien = new_lien(
+        lien_id.clone(),
+        None,
+        Some(order.id.clone()),
+        bank_id,
+        request.kind,
+        amount,
+        &offer.id,
+        now,
+    );
+    if !take_offer(connection, &lien, now)? {
+        return Ok(not_found());
+    }
     let appended = tlog::append(
         connection,
         NewEntry {
@@ -568,6 +615,7 @@ fn decide_purchase_order(
             details: json!({
                 "message": action.canonical_message(),
                 "lien_id": lien_id,
+                "offer_id": offer.id,
                 "bank_id": bank_id,
                 "amount": amount.amount_string(),
                 "currency": amount.currency().code(),
@@ -580,30 +628,18 @@ fn decide_purchase_order(
         },
         now,
     )?;
-    let lien = LienRow {
-        id: lien_id,
-        asset_id: None,
-        purchase_order_id: Some(order.id.clone()),
-        bank_id: bank_id.to_owned(),
-        kind: "pledge".to_owned(),
-        amount_minor: amount.minor_units(),
-        currency: amount.currency().code().to_owned(),
-        status: "active".to_owned(),
-        leaf_hash: appended.leaf_hash.to_vec(),
-        created_at: now,
-        ended_at: None,
-    };
+    lien.leaf_hash = appended.leaf_hash.to_vec();
     repository::insert_lien(connection, &lien)?;
     Ok(Outcome::Created { body: lien_view(&lien) })
 }
 
-/// The alert of `bank_id`'s refused attempt on `subject_id`, which
+/// The alert of `attempting`'s refused attempt on `subject_id`, which
 /// `holder` already finances.
-fn attempt_alert(
+pub(super) fn attempt_alert(
     kind: AlertKind,
     fingerprint: Option<[u8; 32]>,
     subject_id: &str,
-    bank_id: &str,
+    attempting: &str,
     holder: &str,
     facts: serde_json::Value,
 ) -> NewAlert {
@@ -611,7 +647,7 @@ fn attempt_alert(
         kind,
         fingerprint,
         subject_id: Some(subject_id.to_owned()),
-        attempting_org_id: bank_id.to_owned(),
+        attempting_org_id: attempting.to_owned(),
         existing_party_id: Some(holder.to_owned()),
         details: facts,
     }
@@ -621,34 +657,35 @@ fn attempt_alert(
 fn refuse_with_alert(
     connection: &mut DbConnection,
     alert: NewAlert,
-    refusal: (u16, &str),
+    refused: Refusal,
     reason: &str,
 ) -> Result<Outcome, diesel::result::Error> {
     let alert = alerts::raise(connection, alert, store::now())?;
-    Ok(alerted(&alert.id, refusal, reason))
+    Ok(alerted(&alert.id, refused, reason))
 }
 
-/// The refusal, naming its alert so the bank can quote it.
-pub(super) fn alerted(alert_id: &str, (status, code): (u16, &str), reason: &str) -> Outcome {
-    Outcome::refused(
-        status,
-        code,
+/// The refusal, naming its alert so the caller can quote it.
+pub(super) fn alerted(alert_id: &str, refused: Refusal, reason: &str) -> Outcome {
+    refusal(
+        refused,
         format!("{reason}; risk officers were alerted (alert {alert_id})"),
     )
 }
 
-/// A lien as the API shows it to its bank.
+/// A lien as the API shows it to its parties.
 pub(crate) fn lien_view(lien: &LienRow) -> serde_json::Value {
-    let amount = crate::registry::amount(lien.amount_minor, &lien.currency);
+    let amount = |minor_units: i64| crate::registry::amount(minor_units, &lien.currency);
     json!({
         "id": lien.id,
         "kind": lien.kind,
         "status": lien.status,
+        "offer_id": lien.offer_id,
         "asset_id": lien.asset_id,
         "purchase_order_id": lien.purchase_order_id,
         "bank_id": lien.bank_id,
-        "amount": amount,
+        "amount": amount(lien.amount_minor),
         "currency": lien.currency,
+        "share": lien.share_minor.map(amount),
         "created_at": store::format_time(lien.created_at),
         "ended_at": lien.ended_at.map(store::format_time),
         "ledger": { "leaf_hash": hex::encode(&lien.leaf_hash) },

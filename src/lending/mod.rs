@@ -1,26 +1,35 @@
-//! Lending: pledges and assignments that cannot be doubled, releases,
-//! payments through the waterfall, defaults, and the encumbrance look-up.
+//! Lending with consent: the holder offers an asset (or an acknowledged
+//! purchase order) to one bank; that bank's pledge or assignment accepts
+//! the offer and cannot be doubled; the bank records its loan; the buyer's
+//! signed payment runs through the waterfall; the bank's signed receipt
+//! ends its lien. Also defaults and the encumbrance look-up.
 //!
-//! The one-lien rule is a partial unique index on active liens (both
-//! backends); every decision takes the asset's row lock first (a
-//! conditional `UPDATE`, or for a batch `SELECT … FOR NO KEY UPDATE` in id
-//! order), so pledges, assignments, splits and payments of one asset
-//! serialise in the database, across any number of processes.
+//! The one-lien rule is a partial unique index on active liens, and "one
+//! open offer" one on open offers (both backends); every decision takes the
+//! asset's row lock first (a conditional `UPDATE`, or for a batch `SELECT …
+//! FOR NO KEY UPDATE` in id order), so offers, withdrawals, pledges,
+//! assignments, splits and payments of one asset serialise in the
+//! database, across any number of processes.
 
 mod batcher;
 mod bulk;
 mod decide;
 mod encumbrance;
+mod lien;
+mod offer;
 mod outcome;
 mod payment;
-mod release;
 mod sweep;
 
 pub use batcher::{spawn_finance_batcher, FinanceBatcher, FinanceJob};
 pub use bulk::decide_many;
-pub use decide::{finance, Decision, Denied, FinanceRequest, LienKind, Target};
+pub use decide::{finance, Decision, Denied, FinanceRequest, LienKind};
 pub use encumbrance::{encumbrance, Encumbrance};
-pub use outcome::{request_hash, Outcome};
+pub use lien::{confirm_receipt, record_loan, release, show_lien, LoanRecordKind, LoanRecordRequest};
+pub use offer::{
+    lapse_expired_offers, list_offers, make_offer, offer_visible_to, show_offer, withdraw_offer, OfferRequest,
+    MAX_OFFER_DAYS, MAX_OFFER_PAGE,
+};
+pub use outcome::{decide_once, request_hash, Outcome};
 pub use payment::{pay, Payment};
-pub use release::release;
 pub use sweep::{mark_defaults, spawn_default_sweeper};

@@ -2,9 +2,15 @@
 //! included, are stored under the request's Idempotency-Key in the same
 //! transaction, so a retry returns exactly the first answer.
 
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+
+use crate::domain::Nonce;
+use crate::registry::RegistryError;
+use crate::store::lending::{self as repository, IdempotencyRow};
+use crate::store::{self, write_transaction, DbConnection};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
@@ -40,6 +46,22 @@ impl Outcome {
         }
     }
 
+    /// A use case's result as it is stored and answered: its refusals
+    /// become outcomes (and commit, with whatever alert they raised); a
+    /// database failure stays an error, so the transaction rolls back.
+    pub fn of(result: Result<Value, RegistryError>) -> Result<Outcome, diesel::result::Error> {
+        Ok(match result {
+            Ok(body) => Outcome::Created { body },
+            Err(RegistryError::Database(error)) => return Err(error),
+            Err(RegistryError::NotFound) => Outcome::refused(404, "not_found", "no such resource"),
+            Err(RegistryError::Forbidden(detail)) => Outcome::refused(403, "forbidden", detail),
+            Err(RegistryError::InvalidField(error)) => Outcome::invalid_field(&error.field, error.detail),
+            Err(RegistryError::Refused { refusal, detail }) => {
+                Outcome::refused(refusal.status(), refusal.code(), detail)
+            }
+        })
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Outcome::Created { .. } => 201,
@@ -56,4 +78,71 @@ pub fn request_hash(action: &str, body: &Value) -> [u8; 32] {
     hasher.update([0]);
     hasher.update(body.to_string().as_bytes());
     hasher.finalize().into()
+}
+
+/// Decides a signed request once per (organisation, nonce): in one
+/// transaction, a stored answer is replayed (another body under the key is
+/// 422 `idempotency_mismatch`), or `decide` runs and its outcome — refusals
+/// included — is stored with it. A retry after any failure therefore gets
+/// the first answer, and a signed message cannot be used twice. A racing
+/// twin that wins at a unique index makes the work run once more, to see
+/// it.
+pub fn decide_once(
+    connection: &mut DbConnection,
+    organization_id: &str,
+    nonce: &Nonce,
+    request_hash: &[u8; 32],
+    mut decide: impl FnMut(&mut DbConnection) -> Result<Outcome, diesel::result::Error>,
+) -> Result<Outcome, diesel::result::Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let result = write_transaction(connection, |connection| -> Result<Outcome, diesel::result::Error> {
+            if let Some(stored) = repository::find_idempotency(connection, organization_id, nonce.as_str())? {
+                return Ok(replay(&stored, request_hash));
+            }
+            let outcome = decide(connection)?;
+            let record = record(organization_id, nonce, request_hash, &outcome, store::now())?;
+            repository::insert_idempotency(connection, &record)?;
+            Ok(outcome)
+        });
+        match result {
+            Err(error) if attempt < 3 && store::is_retryable_conflict(&error) => continue,
+            other => return other,
+        }
+    }
+}
+
+/// The stored answer to a request, for its retries.
+pub(crate) fn record(
+    organization_id: &str,
+    nonce: &Nonce,
+    request_hash: &[u8; 32],
+    outcome: &Outcome,
+    now: NaiveDateTime,
+) -> Result<IdempotencyRow, diesel::result::Error> {
+    Ok(IdempotencyRow {
+        organization_id: organization_id.to_owned(),
+        idempotency_key: nonce.as_str().to_owned(),
+        request_sha256: request_hash.to_vec(),
+        response_status: i32::from(outcome.status()),
+        response_body: serde_json::to_string(outcome)
+            .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?,
+        created_at: now,
+    })
+}
+
+/// The first answer, if `request_hash` is the request it answered.
+pub(crate) fn replay(stored: &IdempotencyRow, request_hash: &[u8; 32]) -> Outcome {
+    if stored.request_sha256 != request_hash {
+        return Outcome::refused(
+            422,
+            "idempotency_mismatch",
+            "this Idempotency-Key was used with another request body; use a new key for a new request",
+        );
+    }
+    serde_json::from_str(&stored.response_body).unwrap_or_else(|_| {
+        tracing::error!("a stored idempotent answer does not parse");
+        Outcome::refused(500, "internal_error", "internal error")
+    })
 }

@@ -2,25 +2,34 @@
 //! The payment runs through the waterfall for every open asset it covers
 //! (the asset itself, or the children of a split, each paid to its own
 //! holder): the lienholder up to the pledged amount, the rest to the holder.
-//! Liens end, assets settle; the receivable settles when nothing of it is
-//! left open. A payment must equal what is outstanding, so distributions
-//! never exceed what was received.
+//! Assets settle, and the receivable when nothing of it is left open; each
+//! lien the payment reached becomes `settling` with its share, until its
+//! bank signs its receipt. A payment must equal what is outstanding, so
+//! distributions never exceed what was received.
+//!
+//! The buyer signs its payment (SPEC section 4a's `payment` message, whose
+//! nonce is the Idempotency-Key); the answer is stored with the payment,
+//! so a retry after any failure gets the first answer.
 
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::domain::{format_minor_units, Currency, Money};
-use crate::registry::{visible_asset, Refusal, RegistryError, Viewer};
+use super::outcome::{decide_once, Outcome};
+use crate::domain::{format_minor_units, Currency, Money, Nonce, Signature, SignedAction};
+use crate::registry::{verify_signed, visible_asset, Refusal, RegistryError, Viewer};
 use crate::store::lending::{self as repository, PaymentRow};
 use crate::store::registry::{self as registry_repository, AssetRow};
-use crate::store::{self, write_transaction, DbConnection};
+use crate::store::{self, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
 
 #[derive(Debug, Clone)]
 pub struct Payment {
     pub amount: String,
     pub paid_on: NaiveDate,
+    pub signature: Signature,
+    pub nonce: Nonce,
+    pub request_hash: [u8; 32],
 }
 
 fn open(asset: &AssetRow) -> bool {
@@ -48,121 +57,167 @@ pub fn pay(
     viewer: &Viewer,
     id: Uuid,
     payment: &Payment,
+) -> Result<Outcome, diesel::result::Error> {
+    decide_once(
+        connection,
+        &viewer.organization_id,
+        &payment.nonce,
+        &payment.request_hash,
+        |connection| Outcome::of(pay_once(connection, viewer, id, payment)),
+    )
+}
+
+/// The payment, in the caller's transaction; nothing is written before
+/// every check passed.
+fn pay_once(
+    connection: &mut DbConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    payment: &Payment,
 ) -> Result<Value, RegistryError> {
-    write_transaction(connection, |connection| {
-        let now = store::now();
-        let (asset, receivable) = visible_asset(connection, viewer, &id.to_string())?.ok_or(RegistryError::NotFound)?;
-        if receivable.buyer_id != viewer.organization_id {
-            return Err(RegistryError::Forbidden(
-                "only the buyer who owes the receivable records its payment",
-            ));
+    let now = store::now();
+    let (asset, receivable) = visible_asset(connection, viewer, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+    if receivable.buyer_id != viewer.organization_id {
+        return Err(RegistryError::Forbidden(
+            "only the buyer who owes the receivable records its payment",
+        ));
+    }
+    let currency = Currency::parse(&asset.currency).map_err(|_| crate::registry::RegistryError::NotFound)?;
+    let amount = Money::parse(&payment.amount, currency).map_err(|error| RegistryError::field("amount", error))?;
+    let buyer = Uuid::parse_str(&viewer.organization_id).map_err(|_| crate::registry::RegistryError::NotFound)?;
+    let action = SignedAction::Payment {
+        asset: id,
+        amount,
+        paid_on: payment.paid_on,
+        buyer,
+        nonce: payment.nonce.clone(),
+    };
+    let signed = verify_signed(connection, &viewer.organization_id, &action, &payment.signature)?;
+    // The open assets the payment covers, read again under their row locks
+    // (taken in id order), so that a pledge or split of one of them cannot
+    // slip in between these reads and the settlement below.
+    let covered = open_leaves(connection, asset.clone())?;
+    let mut ids: Vec<String> = covered.iter().map(|leaf| leaf.id.clone()).collect();
+    ids.sort();
+    let mut locked: std::collections::HashMap<String, AssetRow> = repository::lock_assets(connection, &ids)?
+        .into_iter()
+        .map(|leaf| (leaf.id.clone(), leaf))
+        .collect();
+    let leaves: Vec<AssetRow> = covered.iter().filter_map(|leaf| locked.remove(&leaf.id)).collect();
+    if leaves.len() != covered.len() || !leaves.iter().all(open) {
+        return Err(RegistryError::refused(
+            Refusal::AssetNotActive,
+            "the asset changed while it was being paid; retry",
+        ));
+    }
+    if leaves.is_empty() {
+        return Err(RegistryError::refused(
+            Refusal::AssetNotActive,
+            format!("the asset is {}; nothing is outstanding", asset.status),
+        ));
+    }
+    let outstanding: i64 = leaves.iter().map(|leaf| leaf.face_value_minor).sum();
+    if amount.minor_units() != outstanding {
+        let outstanding = format_minor_units(outstanding, currency);
+        return Err(RegistryError::refused(
+            Refusal::PaymentMismatch,
+            format!(
+                "{outstanding} {} is outstanding; a payment must settle it exactly",
+                currency.code()
+            ),
+        ));
+    }
+
+    let mut distributions = Vec::new();
+    let mut parties = vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()];
+    for leaf in &leaves {
+        let mut rest = leaf.face_value_minor;
+        if let Some(lien) = repository::active_lien_on_asset(connection, &leaf.id)? {
+            // An assignment made the bank the holder: it gets it all, as
+            // the holder, below.
+            let share = if lien.kind == "pledge" {
+                let to_bank = lien.amount_minor.min(rest);
+                rest -= to_bank;
+                distributions.push((lien.bank_id.clone(), to_bank, leaf.id.clone(), "lienholder"));
+                to_bank
+            } else {
+                rest
+            };
+            parties.push(lien.bank_id.clone());
+            // The lien lasts until its bank signs the receipt of its share.
+            repository::settle_lien(connection, &lien.id, share)?;
         }
-        let currency = Currency::parse(&asset.currency).map_err(|_| crate::registry::RegistryError::NotFound)?;
-        let amount = Money::parse(&payment.amount, currency).map_err(|error| RegistryError::field("amount", error))?;
-        let leaves = open_leaves(connection, asset.clone())?;
-        if leaves.is_empty() {
+        if rest > 0 {
+            distributions.push((leaf.holder_id.clone(), rest, leaf.id.clone(), "holder"));
+        }
+        parties.push(leaf.holder_id.clone());
+        if !repository::end_asset(connection, &leaf.id, "settled", now)? {
             return Err(RegistryError::refused(
                 Refusal::AssetNotActive,
-                format!("the asset is {}; nothing is outstanding", asset.status),
+                "the asset was settled meanwhile",
             ));
         }
-        let outstanding: i64 = leaves.iter().map(|leaf| leaf.face_value_minor).sum();
-        if amount.minor_units() != outstanding {
-            let outstanding = format_minor_units(outstanding, currency);
-            return Err(RegistryError::refused(
-                Refusal::PaymentMismatch,
-                format!(
-                    "{outstanding} {} is outstanding; a payment must settle it exactly",
-                    currency.code()
-                ),
-            ));
-        }
+    }
+    if !repository::receivable_has_open_assets(connection, &receivable.id)? {
+        repository::end_receivable(connection, &receivable.id, "settled", now)?;
+    }
 
-        let mut distributions = Vec::new();
-        let mut parties = vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()];
-        for leaf in &leaves {
-            let mut rest = leaf.face_value_minor;
-            if let Some(lien) = repository::active_lien_on_asset(connection, &leaf.id)? {
-                // An assignment made the bank the holder: it gets it all below.
-                if lien.kind == "pledge" {
-                    let to_bank = lien.amount_minor.min(rest);
-                    rest -= to_bank;
-                    distributions.push((lien.bank_id.clone(), to_bank, leaf.id.clone(), "lienholder"));
-                    parties.push(lien.bank_id.clone());
-                }
-                repository::end_lien(connection, &lien.id, "settled", now)?;
-            }
-            if rest > 0 {
-                distributions.push((leaf.holder_id.clone(), rest, leaf.id.clone(), "holder"));
-            }
-            parties.push(leaf.holder_id.clone());
-            if !repository::end_asset(connection, &leaf.id, "settled", now)? {
-                return Err(RegistryError::refused(
-                    Refusal::AssetNotActive,
-                    "the asset was settled meanwhile",
-                ));
-            }
-        }
-        if !repository::receivable_has_open_assets(connection, &receivable.id)? {
-            repository::end_receivable(connection, &receivable.id, "settled", now)?;
-        }
-
-        let distributions: Vec<Value> = distributions
-            .into_iter()
-            .map(|(org_id, minor_units, asset_id, role)| {
-                json!({
-                    "org_id": org_id,
-                    "amount": format_minor_units(minor_units, currency),
-                    "currency": currency.code(),
-                    "asset_id": asset_id,
-                    "role": role,
-                })
+    let distributions: Vec<Value> = distributions
+        .into_iter()
+        .map(|(org_id, minor_units, asset_id, role)| {
+            json!({
+                "org_id": org_id,
+                "amount": format_minor_units(minor_units, currency),
+                "currency": currency.code(),
+                "asset_id": asset_id,
+                "role": role,
             })
-            .collect();
-        parties.sort();
-        parties.dedup();
-        let payment_id = Uuid::new_v4().to_string();
-        let appended = tlog::append(
-            connection,
-            NewEntry {
-                kind: "asset_paid",
-                subjects: vec![payment_id.clone(), asset.id.clone()],
-                fingerprint: receivable.fingerprint.as_slice().try_into().ok(),
-                actor: Some(viewer.organization_id.clone()),
-                signature: None,
-                details: json!({
-                    "payment_id": payment_id,
-                    "amount": amount.amount_string(),
-                    "currency": currency.code(),
-                    "paid_on": payment.paid_on.to_string(),
-                    "distributions": distributions,
-                }),
-                visibility: Visibility::Parties(parties),
-            },
-            now,
-        )?;
-        repository::insert_payment(
-            connection,
-            &PaymentRow {
-                id: payment_id.clone(),
-                asset_id: asset.id.clone(),
-                payer_id: viewer.organization_id.clone(),
-                amount_minor: amount.minor_units(),
-                currency: currency.code().to_owned(),
-                paid_on: payment.paid_on,
-                distributions: Value::from(distributions.clone()).to_string(),
-                leaf_hash: appended.leaf_hash.to_vec(),
-                created_at: now,
-            },
-        )?;
-        Ok(json!({
-            "id": payment_id,
-            "asset_id": asset.id,
-            "amount": amount.amount_string(),
-            "currency": currency.code(),
-            "paid_on": payment.paid_on.to_string(),
-            "distributions": distributions,
-            "ledger": { "leaf_hash": hex::encode(appended.leaf_hash) },
-        }))
-    })
+        })
+        .collect();
+    parties.sort();
+    parties.dedup();
+    let payment_id = Uuid::new_v4().to_string();
+    let appended = tlog::append(
+        connection,
+        NewEntry {
+            kind: "asset_paid",
+            subjects: vec![payment_id.clone(), asset.id.clone()],
+            fingerprint: receivable.fingerprint.as_slice().try_into().ok(),
+            actor: Some(viewer.organization_id.clone()),
+            signature: Some(signed),
+            details: json!({
+                "message": action.canonical_message(),
+                "payment_id": payment_id,
+                "amount": amount.amount_string(),
+                "currency": currency.code(),
+                "paid_on": payment.paid_on.to_string(),
+                "distributions": distributions,
+            }),
+            visibility: Visibility::Parties(parties),
+        },
+        now,
+    )?;
+    repository::insert_payment(
+        connection,
+        &PaymentRow {
+            id: payment_id.clone(),
+            asset_id: asset.id.clone(),
+            payer_id: viewer.organization_id.clone(),
+            amount_minor: amount.minor_units(),
+            currency: currency.code().to_owned(),
+            paid_on: payment.paid_on,
+            distributions: Value::from(distributions.clone()).to_string(),
+            leaf_hash: appended.leaf_hash.to_vec(),
+            created_at: now,
+        },
+    )?;
+    Ok(json!({
+        "id": payment_id,
+        "asset_id": asset.id,
+        "amount": amount.amount_string(),
+        "currency": currency.code(),
+        "paid_on": payment.paid_on.to_string(),
+        "distributions": distributions,
+        "ledger": { "leaf_hash": hex::encode(appended.leaf_hash) },
+    }))
 }

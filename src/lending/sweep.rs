@@ -1,6 +1,7 @@
 //! Defaults: an asset still unpaid after its receivable's due date becomes
-//! `defaulted` (and so does the receivable), each with its ledger entry. A
-//! background task sweeps periodically; any process may run it, as the
+//! `defaulted` (and so does the receivable), each with its ledger entry;
+//! and offers past their expiry are recorded `lapsed`. A background task
+//! sweeps periodically; any process may run it, as the
 //! conditional updates make a second sweeper's work a no-op.
 
 use std::time::Duration;
@@ -62,16 +63,20 @@ pub fn spawn_default_sweeper(
             interval.tick().await;
             let today = chrono::Utc::now().date_naive();
             match database
-                .run(move |connection| mark_defaults(connection, today, 1_000))
+                .run(move |connection| {
+                    let defaulted = mark_defaults(connection, today, 1_000)?;
+                    let lapsed = super::lapse_expired_offers(connection, 1_000)?;
+                    Ok::<_, diesel::result::Error>((defaulted, lapsed))
+                })
                 .await
             {
-                Ok(Ok(0)) => {}
-                Ok(Ok(marked)) => {
-                    tracing::info!(marked, "overdue assets defaulted");
+                Ok(Ok((0, 0))) => {}
+                Ok(Ok((defaulted, lapsed))) => {
+                    tracing::info!(defaulted, lapsed, "overdue assets defaulted, expired offers lapsed");
                     on_marked();
                 }
-                Ok(Err(error)) => tracing::error!(%error, "default sweep failed"),
-                Err(error) => tracing::warn!(%error, "default sweep has no database connection"),
+                Ok(Err(error)) => tracing::error!(%error, "default and lapse sweep failed"),
+                Err(error) => tracing::warn!(%error, "default and lapse sweep has no database connection"),
             }
         }
     })

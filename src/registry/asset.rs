@@ -86,6 +86,17 @@ pub fn split_asset(
                 "the asset is encumbered; it cannot be split until the lien is released or settled",
             ));
         }
+        if let Some(offer) = crate::store::offers::open_offer_on(connection, Some(&parent.id), None)?
+            .filter(|offer| offer.is_open_at(now))
+        {
+            return Err(RegistryError::refused(
+                Refusal::OfferOpen,
+                format!(
+                    "the asset is offered to a bank (offer {}); withdraw the offer first",
+                    offer.id
+                ),
+            ));
+        }
 
         let mut parties_of_split = vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()];
         parties_of_split.extend(holders.iter().cloned());

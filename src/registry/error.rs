@@ -34,6 +34,30 @@ pub enum Refusal {
     NotAPledge,
     /// 422: a payment must settle exactly what is outstanding.
     PaymentMismatch,
+    /// 409: the purchase order is not acknowledged (or the receivable not
+    /// confirmed), so it cannot be financed.
+    NotConfirmed,
+    /// 403: the receivable's purchase order is financed by another bank,
+    /// the only one that may finance it (SPEC invariant 4).
+    PoFinancedElsewhere,
+    /// 422: the amount exceeds the asset's face value (the order's amount).
+    ExceedsFaceValue,
+    /// 409: another offer of the asset (order) is open.
+    OfferOpen,
+    /// 409: the offer was taken, withdrawn or has lapsed.
+    OfferNotOpen,
+    /// 422: a pledge for more than the offer allows.
+    ExceedsOffer,
+    /// 422: an assignment at another price than the one asked.
+    PriceMismatch,
+    /// 409: the lien is not waiting for its bank's receipt.
+    LienNotSettling,
+    /// 422: a receipt must state exactly the share the payment paid.
+    ReceiptMismatch,
+    /// 422: what is disbursed would exceed the lien's amount.
+    ExceedsLienAmount,
+    /// 422: what is repaid would exceed what was disbursed.
+    ExceedsDisbursed,
 }
 
 impl Refusal {
@@ -51,6 +75,26 @@ impl Refusal {
             Refusal::LienNotActive => "lien_not_active",
             Refusal::NotAPledge => "not_a_pledge",
             Refusal::PaymentMismatch => "payment_mismatch",
+            Refusal::NotConfirmed => "not_confirmed",
+            Refusal::PoFinancedElsewhere => "po_financed_elsewhere",
+            Refusal::ExceedsFaceValue => "exceeds_face_value",
+            Refusal::OfferOpen => "offer_open",
+            Refusal::OfferNotOpen => "offer_not_open",
+            Refusal::ExceedsOffer => "exceeds_offer",
+            Refusal::PriceMismatch => "price_mismatch",
+            Refusal::LienNotSettling => "lien_not_settling",
+            Refusal::ReceiptMismatch => "receipt_mismatch",
+            Refusal::ExceedsLienAmount => "exceeds_lien_amount",
+            Refusal::ExceedsDisbursed => "exceeds_disbursed",
+        }
+    }
+
+    /// The HTTP status the refusal is answered with.
+    pub fn status(self) -> u16 {
+        match self {
+            Refusal::PoFinancedElsewhere => 403,
+            refusal if refusal.is_conflict() => 409,
+            _ => 422,
         }
     }
 
@@ -59,7 +103,17 @@ impl Refusal {
     pub fn is_conflict(self) -> bool {
         !matches!(
             self,
-            Refusal::ExceedsPoAmount | Refusal::InvalidSignature | Refusal::PartsDoNotSum | Refusal::PaymentMismatch
+            Refusal::ExceedsPoAmount
+                | Refusal::InvalidSignature
+                | Refusal::PartsDoNotSum
+                | Refusal::PaymentMismatch
+                | Refusal::PoFinancedElsewhere
+                | Refusal::ExceedsFaceValue
+                | Refusal::ExceedsOffer
+                | Refusal::PriceMismatch
+                | Refusal::ReceiptMismatch
+                | Refusal::ExceedsLienAmount
+                | Refusal::ExceedsDisbursed
         )
     }
 }

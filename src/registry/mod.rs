@@ -23,8 +23,10 @@ pub use batcher::{
 };
 pub use bulk::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
+pub(crate) use error::corrupt;
 pub use error::{Refusal, RegistryError};
 pub use many::{confirm_many, register_many};
+pub(crate) use parties::{load_with_role, verify_signed};
 pub use purchase_order::{register_purchase_order, NewPurchaseOrder};
 pub use receivable::{invoice_dates, register_receivable, NewReceivable, Registered};
 pub(crate) use view::amount;

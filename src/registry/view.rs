@@ -1,11 +1,15 @@
 //! Who may see what, and how it is shown. A supplier sees its own documents
 //! and the assets it holds or issued, a buyer what it owes, the operator
-//! everything; anything else is "not found", so ids leak nothing.
+//! everything; a bank sees what is offered to it while the offer is open,
+//! and what it finances while its lien lasts (and once the payment settled
+//! it) — never before an offer. Anything else is "not found", so ids leak
+//! nothing.
 
 use serde_json::{json, Value};
 
 use crate::domain::{format_minor_units, Currency, Role};
 use crate::store::lending::{self, LienRow};
+use crate::store::offers;
 use crate::store::registry::{self as repository, AssetRow, PurchaseOrderRow, ReceivableRow};
 use crate::store::{format_time, DbConnection};
 
@@ -27,9 +31,26 @@ pub fn visible_purchase_order(
     viewer: &Viewer,
     id: &str,
 ) -> diesel::QueryResult<Option<PurchaseOrderRow>> {
-    Ok(repository::find_purchase_order(connection, id)?.filter(|order| {
-        viewer.is_operator() || order.supplier_id == viewer.organization_id || order.buyer_id == viewer.organization_id
-    }))
+    let Some(order) = repository::find_purchase_order(connection, id)? else {
+        return Ok(None);
+    };
+    let party = viewer.is_operator()
+        || order.supplier_id == viewer.organization_id
+        || order.buyer_id == viewer.organization_id
+        || (viewer.role == Role::Bank && bank_sees_purchase_order(connection, &order.id, &viewer.organization_id)?);
+    Ok(party.then_some(order))
+}
+
+fn bank_sees_purchase_order(connection: &mut DbConnection, id: &str, bank_id: &str) -> diesel::QueryResult<bool> {
+    Ok(lending::bank_has_lien_on_purchase_order(connection, id, bank_id)?
+        || offers::bank_has_open_offer_on_purchase_order(connection, id, bank_id, crate::store::now())?)
+}
+
+/// Whether the bank finances (or financed until settlement) one of these
+/// assets, or has an open offer of one.
+fn bank_sees_assets(connection: &mut DbConnection, asset_ids: &[String], bank_id: &str) -> diesel::QueryResult<bool> {
+    Ok(lending::bank_has_lien_on_assets(connection, asset_ids, bank_id)?
+        || offers::bank_has_open_offer_on_assets(connection, asset_ids, bank_id, crate::store::now())?)
 }
 
 pub fn visible_receivable(
@@ -44,8 +65,10 @@ pub fn visible_receivable(
         || receivable.supplier_id == viewer.organization_id
         || receivable.buyer_id == viewer.organization_id
         || repository::holds_asset_of(connection, &receivable.id, &viewer.organization_id)?
-        || (viewer.role == Role::Bank
-            && lending::bank_has_lien_on_receivable(connection, &receivable.id, &viewer.organization_id)?);
+        || (viewer.role == Role::Bank && {
+            let asset_ids = lending::asset_ids_of(connection, &receivable.id)?;
+            bank_sees_assets(connection, &asset_ids, &viewer.organization_id)?
+        });
     Ok(party.then_some(receivable))
 }
 
@@ -66,7 +89,7 @@ pub fn visible_asset(
         || receivable.supplier_id == viewer.organization_id
         || receivable.buyer_id == viewer.organization_id
         || (viewer.role == Role::Bank
-            && lending::bank_has_lien_on_asset(connection, &asset.id, &viewer.organization_id)?);
+            && bank_sees_assets(connection, std::slice::from_ref(&asset.id), &viewer.organization_id)?);
     Ok(party.then_some((asset, receivable)))
 }
 
@@ -122,9 +145,10 @@ pub fn receivable_view(receivable: &ReceivableRow, asset_id: Option<&str>) -> Va
     })
 }
 
-/// The active lien on an asset. Only its parties see the asset (a bank only
-/// while its lien is active or once the payment settled it), so none of
-/// them learns from it who else finances the asset.
+/// The standing (active or settling) lien on an asset. Only its parties
+/// see the asset (a bank only while an offer to it is open, while its lien
+/// lasts, or once the payment settled it), so none of them learns from it
+/// who else finances the asset.
 fn lien_summary(lien: Option<&LienRow>) -> Value {
     match lien {
         None => Value::Null,

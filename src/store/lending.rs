@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::registry::AssetRow;
-use super::schema::{assets, idempotency_keys, liens, payments, purchase_orders, receivables};
+use super::schema::{assets, idempotency_keys, liens, loan_records, payments, purchase_orders, receivables};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -23,6 +23,27 @@ pub struct LienRow {
     pub leaf_hash: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub ended_at: Option<NaiveDateTime>,
+    /// The offer this lien accepted.
+    pub offer_id: Option<String>,
+    /// What the buyer's payment paid this lien's bank, once it settles.
+    pub share_minor: Option<i64>,
+    pub disbursed_minor: i64,
+    pub repaid_minor: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = loan_records)]
+pub struct LoanRecordRow {
+    pub id: String,
+    pub lien_id: String,
+    pub bank_id: String,
+    pub kind: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub value_date: NaiveDate,
+    pub reference: String,
+    pub leaf_hash: Vec<u8>,
+    pub created_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -50,8 +71,9 @@ pub struct IdempotencyRow {
     pub created_at: NaiveDateTime,
 }
 
-/// Lien statuses that let their bank see the asset.
-const SIGHTED: [&str; 2] = ["active", "settled"];
+/// Lien statuses that let their bank see the asset: while the lien lasts,
+/// and once the payment settled it (a released lien gives no more sight).
+const SIGHTED: [&str; 3] = ["active", "settling", "settled"];
 
 pub fn insert_lien(connection: &mut DbConnection, row: &LienRow) -> QueryResult<()> {
     diesel::insert_into(liens::table)
@@ -119,7 +141,7 @@ pub fn active_liens_on_purchase_orders(
 /// split children). Callers then ask about liens on exactly these ids: a
 /// join or `IN (subquery)` lets PostgreSQL, with statistics that lag a
 /// young table, hash every active lien for one look-up.
-fn asset_ids_of(connection: &mut DbConnection, receivable_id: &str) -> QueryResult<Vec<String>> {
+pub fn asset_ids_of(connection: &mut DbConnection, receivable_id: &str) -> QueryResult<Vec<String>> {
     assets::table
         .filter(assets::receivable_id.eq(receivable_id))
         .select(assets::id)
@@ -139,45 +161,137 @@ pub fn any_active_lien(connection: &mut DbConnection, asset_ids: &[String]) -> Q
     .get_result(connection)
 }
 
-/// Whether the bank holds a lien on any asset of the receivable, or held one
-/// that the payment settled (a released lien gives no more sight: the
-/// asset may be financed by another bank since).
-pub fn bank_has_lien_on_receivable(
+/// Whether the bank holds a lien on any of these assets, or held one that
+/// the payment settled (a released lien gives no more sight: the asset may
+/// be financed by another bank since).
+pub fn bank_has_lien_on_assets(
     connection: &mut DbConnection,
-    receivable_id: &str,
+    asset_ids: &[String],
     bank_id: &str,
 ) -> QueryResult<bool> {
-    let asset_ids = asset_ids_of(connection, receivable_id)?;
     if asset_ids.is_empty() {
         return Ok(false);
     }
     diesel::select(diesel::dsl::exists(
         liens::table
-            .filter(liens::asset_id.eq_any(&asset_ids))
+            .filter(liens::asset_id.eq_any(asset_ids))
             .filter(liens::bank_id.eq(bank_id))
             .filter(liens::status.eq_any(SIGHTED)),
     ))
     .get_result(connection)
 }
 
-/// Whether the bank holds a lien on the asset, or held one that the payment
-/// settled.
-pub fn bank_has_lien_on_asset(connection: &mut DbConnection, asset_id: &str, bank_id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        liens::table
-            .filter(liens::bank_id.eq(bank_id))
-            .filter(liens::status.eq_any(SIGHTED))
-            .filter(liens::asset_id.eq(asset_id)),
-    ))
-    .get_result(connection)
+/// The asset's active or settling lien: the one its view shows.
+pub fn standing_lien_on_asset(connection: &mut DbConnection, asset_id: &str) -> QueryResult<Option<LienRow>> {
+    liens::table
+        .filter(liens::asset_id.eq(asset_id))
+        .filter(liens::status.eq_any(["active", "settling"]))
+        .order(liens::created_at.desc())
+        .select(LienRow::as_select())
+        .first(connection)
+        .optional()
 }
 
-/// `active → to` (released or settled); false when it was not active.
-pub fn end_lien(connection: &mut DbConnection, id: &str, to: &str, now: NaiveDateTime) -> QueryResult<bool> {
+/// `active → released`; false when it was not active.
+pub fn release_lien(connection: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(liens::table.filter(liens::id.eq(id)).filter(liens::status.eq("active")))
-        .set((liens::status.eq(to), liens::ended_at.eq(now)))
+        .set((liens::status.eq("released"), liens::ended_at.eq(now)))
         .execute(connection)
         .map(|updated| updated == 1)
+}
+
+/// `active → settling`: the buyer's payment paid the bank `share_minor`;
+/// the lien lasts until the bank's receipt. False when it was not active.
+pub fn settle_lien(connection: &mut DbConnection, id: &str, share_minor: i64) -> QueryResult<bool> {
+    diesel::update(liens::table.filter(liens::id.eq(id)).filter(liens::status.eq("active")))
+        .set((liens::status.eq("settling"), liens::share_minor.eq(share_minor)))
+        .execute(connection)
+        .map(|updated| updated == 1)
+}
+
+/// `settling → settled`, on the bank's receipt; false when it was not
+/// settling.
+pub fn close_lien(connection: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        liens::table
+            .filter(liens::id.eq(id))
+            .filter(liens::status.eq("settling")),
+    )
+    .set((liens::status.eq("settled"), liens::ended_at.eq(now)))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Adds a disbursement to an active lien, only while what is disbursed
+/// stays within the lien's amount; false otherwise. The conditional update
+/// is the check, so racing disbursements cannot exceed it together.
+pub fn add_disbursement(connection: &mut DbConnection, id: &str, amount_minor: i64) -> QueryResult<bool> {
+    diesel::update(
+        liens::table
+            .filter(liens::id.eq(id))
+            .filter(liens::status.eq("active"))
+            .filter((liens::disbursed_minor + amount_minor).le(liens::amount_minor)),
+    )
+    .set(liens::disbursed_minor.eq(liens::disbursed_minor + amount_minor))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Adds a repayment to an active or settling lien, only while what is
+/// repaid stays within what was disbursed; false otherwise.
+pub fn add_repayment(connection: &mut DbConnection, id: &str, amount_minor: i64) -> QueryResult<bool> {
+    diesel::update(
+        liens::table
+            .filter(liens::id.eq(id))
+            .filter(liens::status.eq_any(["active", "settling"]))
+            .filter((liens::repaid_minor + amount_minor).le(liens::disbursed_minor)),
+    )
+    .set(liens::repaid_minor.eq(liens::repaid_minor + amount_minor))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+pub fn insert_loan_record(connection: &mut DbConnection, row: &LoanRecordRow) -> QueryResult<()> {
+    diesel::insert_into(loan_records::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+/// A lien's loan records, oldest first.
+pub fn loan_records_of(connection: &mut DbConnection, lien_id: &str) -> QueryResult<Vec<LoanRecordRow>> {
+    loan_records::table
+        .filter(loan_records::lien_id.eq(lien_id))
+        .order((loan_records::created_at.asc(), loan_records::id.asc()))
+        .select(LoanRecordRow::as_select())
+        .load(connection)
+}
+
+/// The lien that accepted each of these offers, as (offer, lien) pairs.
+pub fn liens_of_offers(connection: &mut DbConnection, offer_ids: &[String]) -> QueryResult<Vec<(String, String)>> {
+    if offer_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    liens::table
+        .filter(liens::offer_id.eq_any(offer_ids))
+        .select((liens::offer_id.assume_not_null(), liens::id))
+        .load(connection)
+}
+
+/// Whether the bank holds, or held until the payment settled it, a lien on
+/// the purchase order.
+pub fn bank_has_lien_on_purchase_order(
+    connection: &mut DbConnection,
+    purchase_order_id: &str,
+    bank_id: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        liens::table
+            .filter(liens::purchase_order_id.eq(purchase_order_id))
+            .filter(liens::bank_id.eq(bank_id))
+            .filter(liens::status.eq_any(SIGHTED)),
+    ))
+    .get_result(connection)
 }
 
 /// Locks the asset row for the rest of the transaction (PostgreSQL: a row

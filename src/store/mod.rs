@@ -24,6 +24,7 @@ mod connection;
 pub mod ledger;
 pub mod lending;
 pub mod migrations;
+pub mod offers;
 pub mod organizations;
 pub mod registry;
 pub mod replays;

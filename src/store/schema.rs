@@ -192,6 +192,43 @@ diesel::table! {
         leaf_hash -> Binary,
         created_at -> Timestamp,
         ended_at -> Nullable<Timestamp>,
+        offer_id -> Nullable<Text>,
+        share_minor -> Nullable<BigInt>,
+        disbursed_minor -> BigInt,
+        repaid_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    offers (id) {
+        id -> Text,
+        asset_id -> Nullable<Text>,
+        purchase_order_id -> Nullable<Text>,
+        holder_id -> Text,
+        bank_id -> Text,
+        kind -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        expires_at -> Timestamp,
+        status -> Text,
+        leaf_hash -> Binary,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    loan_records (id) {
+        id -> Text,
+        lien_id -> Text,
+        bank_id -> Text,
+        kind -> Text,
+        amount_minor -> BigInt,
+        currency -> Text,
+        value_date -> Date,
+        reference -> Text,
+        leaf_hash -> Binary,
+        created_at -> Timestamp,
     }
 }
 
@@ -226,6 +263,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     assets,
     alerts,
     liens,
+    offers,
+    loan_records,
     payments,
     idempotency_keys
 );

@@ -16,7 +16,10 @@ use serde_json::{json, Value};
 use crate::batches::{decide, job};
 use crate::cli::run_against;
 use crate::helpers::{assert_problem, TestApp};
-use crate::lending::{confirmed_asset, pledge_body, post_with_key, Bank};
+use crate::lending::{
+    acknowledged_order, asset_under_order, financed, offer, offered, order_pledge_body, pledge_body, post_with_key,
+    Bank,
+};
 use crate::registry::{confirm, deal, registered, Deal};
 
 /// A real SMTP server: aiosmtpd storing every message in a maildir.
@@ -89,7 +92,12 @@ impl SmtpSink {
                 continue;
             };
             for entry in entries {
-                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                // Bodies are quoted-printable: join its soft line breaks, so
+                // that ids split across lines are found whole.
+                let text = std::fs::read_to_string(entry.unwrap().path())
+                    .unwrap()
+                    .replace("=\n", "")
+                    .replace("=3D", "=");
                 let header = |name: &str| {
                     text.lines()
                         .find_map(|line| line.strip_prefix(&format!("{name}: ")))
@@ -163,7 +171,7 @@ type Configure = Box<dyn FnOnce(&mut anchorfin::config::Settings) + Send>;
 type Start = fn(Configure) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<TestApp>> + Send>>;
 
 with_smtp_on_both_backends!(
-    a_refused_pledge_emails_each_entitled_risk_officer_once,
+    a_refused_offer_emails_the_lienholder_and_the_operator_once,
     an_smtp_outage_and_restart_lose_and_duplicate_nothing,
     alerts_raised_in_one_batch_each_reach_their_own_audience,
 );
@@ -204,33 +212,25 @@ fn operator_officer(app: &TestApp) -> String {
     body["api_key"].as_str().unwrap().to_owned()
 }
 
-/// Two banks race for one asset: bank one wins, bank two is refused.
-async fn refused_second_pledge(app: &TestApp, first: &Bank, second: &Bank, number: &str) -> String {
+/// Bank one finances an asset; its holder then offers it to bank two as
+/// well: refused, and alerted.
+async fn refused_second_offer(app: &TestApp, first: &Bank, second: &Bank, number: &str) -> (String, Deal) {
     let deal = deal(app).await;
     let receivable = registered(app, &deal, number, "1000.00").await;
     let confirmed: Value = confirm(app, &deal, &receivable).await.json().await.unwrap();
     let asset = confirmed["asset_id"].as_str().unwrap().to_owned();
-    let nonce = format!("{number}-1");
-    let response = post_with_key(
+    financed(app, &deal, first, &asset, "900.00").await;
+    let response = offer(
         app,
-        "/v1/pledges",
-        &first.api_key(),
-        &nonce,
-        &pledge_body(first, &asset, "900.00", "CNY", &nonce),
-    )
-    .await;
-    assert_eq!(response.status(), 201);
-    let nonce = format!("{number}-2");
-    let response = post_with_key(
-        app,
-        "/v1/pledges",
-        &second.api_key(),
-        &nonce,
-        &pledge_body(second, &asset, "900.00", "CNY", &nonce),
+        &deal.holder(),
+        &format!("asset:{asset}"),
+        second,
+        "pledge",
+        "900.00",
     )
     .await;
     assert_problem(response, 409, "already_encumbered").await;
-    asset
+    (asset, deal)
 }
 
 /// A real SMTP server and the application sending to it (`None` when the
@@ -253,62 +253,72 @@ fn by_recipient(messages: &[(String, String, String)]) -> BTreeMap<String, Vec<S
     map
 }
 
-async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
+async fn a_refused_offer_emails_the_lienholder_and_the_operator_once(start: Start) {
     let Some((sink, app)) = with_smtp(start).await else {
         return;
     };
     let operator_officer = operator_officer(&app);
     let (first, first_officer) = bank_with_officer(&app, "Bank One", 31).await;
     let (second, second_officer) = bank_with_officer(&app, "Bank Two", 32).await;
-    let asset = refused_second_pledge(&app, &first, &second, "INV-MAIL-1").await;
+    let (asset, deal) = refused_second_offer(&app, &first, &second, "INV-MAIL-1").await;
+    let supplier = Deal::id(&deal.supplier);
 
-    // One e-mail per entitled officer: the operator's, the lienholder's and
-    // the attempting bank's.
-    let messages = sink.await_exactly(3).await;
+    // One e-mail per entitled officer: the operator's and the lienholder's.
+    // The bank the holder turned to learns nothing.
+    let messages = sink.await_exactly(2).await;
     let mail = by_recipient(&messages);
     assert_eq!(
         mail.keys().cloned().collect::<Vec<_>>(),
-        vec!["risk@bank-31.example", "risk@bank-32.example", "risk@operator.example"]
+        vec!["risk@bank-31.example", "risk@operator.example"]
     );
     let message_ids: std::collections::BTreeSet<&String> = messages.iter().map(|m| &m.1).collect();
-    assert_eq!(message_ids.len(), 3, "a Message-ID per recipient");
+    assert_eq!(message_ids.len(), 2, "a Message-ID per recipient");
     let operator_copy = &mail["risk@operator.example"][0];
     assert!(operator_copy.contains("duplicate_pledge") && operator_copy.contains(&asset));
-    assert!(operator_copy.contains(&first.id()) && operator_copy.contains(&second.id()));
+    assert!(
+        operator_copy.contains(&first.id()) && operator_copy.contains(&supplier),
+        "{operator_copy}"
+    );
+    assert!(
+        operator_copy.contains(&second.id()),
+        "the operator learns whom the holder turned to"
+    );
     assert!(operator_copy.contains("text/plain") && operator_copy.contains("text/html"));
     assert!(
-        operator_copy.contains("Bank One") && operator_copy.contains("Bank Two"),
+        operator_copy.contains("Bank One") && operator_copy.contains("Shenzhen Parts"),
         "names, not only ids"
     );
-    // Neither bank learns the other's identity, by id or by name.
-    assert!(!mail["risk@bank-31.example"][0].contains(&second.id()));
-    assert!(!mail["risk@bank-31.example"][0].contains("Bank Two"));
-    assert!(!mail["risk@bank-32.example"][0].contains(&first.id()));
-    assert!(!mail["risk@bank-32.example"][0].contains("Bank One"));
+    // The lienholder learns that its borrower tried again, never with whom.
+    let lienholder_copy = &mail["risk@bank-31.example"][0];
+    assert!(lienholder_copy.contains("Shenzhen Parts") && lienholder_copy.contains(&supplier));
+    assert!(!lienholder_copy.contains(&second.id()) && !lienholder_copy.contains("Bank Two"));
 
     // The API: each officer lists its own copy, redacted the same way.
     let listed: Value = app.get_json("/v1/alerts", Some(&second_officer)).await;
+    assert_eq!(listed["items"], json!([]), "{listed}");
+    let listed: Value = app.get_json("/v1/alerts", Some(&first_officer)).await;
     let items = listed["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{listed}");
     assert_eq!(items[0]["kind"], "duplicate_pledge");
     assert_eq!(items[0]["status"], "open");
     assert_eq!(items[0]["subject_id"], asset.as_str());
-    assert_eq!(items[0]["existing_party_id"], Value::Null);
-    assert_eq!(items[0]["existing_party_name"], Value::Null);
-    assert_eq!(items[0]["attempting_org_id"], second.id());
-    assert_eq!(items[0]["attempting_org_name"], "Bank Two");
+    assert_eq!(items[0]["existing_party_id"], first.id());
+    assert_eq!(items[0]["attempting_org_id"], supplier.as_str());
+    assert_eq!(items[0]["attempting_org_name"], "Shenzhen Parts");
+    assert_eq!(items[0]["facts"]["attempt"], "offer");
+    assert_eq!(items[0]["facts"].get("offered_to"), None, "{listed}");
     let alert_id = items[0]["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/alerts/{alert_id}/acknowledgement");
-    let response = app.post_json(&path, Some(&second_officer), &json!({})).await;
+    let response = app.post_json(&path, Some(&first_officer), &json!({})).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.json::<Value>().await.unwrap()["status"], "acknowledged");
     assert_problem(
-        app.post_json(&path, Some(&second_officer), &json!({})).await,
+        app.post_json(&path, Some(&first_officer), &json!({})).await,
         409,
         "already_acknowledged",
     )
     .await;
-    let open: Value = app.get_json("/v1/alerts?status=open", Some(&second_officer)).await;
+    let open: Value = app.get_json("/v1/alerts?status=open", Some(&first_officer)).await;
     assert_eq!(open["items"], json!([]));
     // The operator's copy is its own, still open, and complete.
     let listed: Value = app
@@ -317,9 +327,8 @@ async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
     assert_eq!(listed["items"][0]["status"], "open");
     assert_eq!(listed["items"][0]["existing_party_id"], first.id());
     assert_eq!(listed["items"][0]["existing_party_name"], "Bank One");
-    // Other organisations' officers do not see it; organisation keys may not list.
-    let lienholder: Value = app.get_json("/v1/alerts", Some(&first_officer)).await;
-    assert_eq!(lienholder["items"][0]["attempting_org_id"], Value::Null);
+    assert_eq!(listed["items"][0]["facts"]["offered_to"], second.id());
+    // Organisation keys may not list.
     assert_problem(app.get("/v1/alerts", Some(&first.api_key())).await, 403, "forbidden").await;
     let problem = assert_problem(
         app.get("/v1/alerts?kind=fraud", Some(&operator_officer)).await,
@@ -360,9 +369,28 @@ async fn a_refused_pledge_emails_each_entitled_risk_officer_once(start: Start) {
 /// Another set of parties in the same app (legal ids must differ).
 async fn deal_with_suffix(app: &TestApp) -> Deal {
     let buyer_key = SigningKey::from_bytes(&[12; 32]);
+    let supplier_key = SigningKey::from_bytes(&[14; 32]);
     Deal {
-        supplier: crate::registry::onboard(app, "Supplier P", "supplier", "SUP-PAGE-1", vec![]).await,
-        second_supplier: crate::registry::onboard(app, "Supplier Q", "supplier", "SUP-PAGE-2", vec![]).await,
+        supplier: crate::registry::onboard(
+            app,
+            "Supplier P",
+            "supplier",
+            "SUP-PAGE-1",
+            vec![hex::encode(supplier_key.verifying_key().to_bytes())],
+        )
+        .await,
+        supplier_key,
+        second_supplier: crate::registry::onboard(
+            app,
+            "Supplier Q",
+            "supplier",
+            "SUP-PAGE-2",
+            vec![hex::encode(
+                SigningKey::from_bytes(&[16; 32]).verifying_key().to_bytes(),
+            )],
+        )
+        .await,
+        second_supplier_key: SigningKey::from_bytes(&[16; 32]),
         buyer: crate::registry::onboard(
             app,
             "Buyer P",
@@ -389,14 +417,14 @@ async fn an_smtp_outage_and_restart_lose_and_duplicate_nothing(start: Start) {
     operator_officer(&app);
     let (first, _) = bank_with_officer(&app, "Bank One", 33).await;
     let (second, _) = bank_with_officer(&app, "Bank Two", 34).await;
-    refused_second_pledge(&app, &first, &second, "INV-OUTAGE-1").await;
+    refused_second_offer(&app, &first, &second, "INV-OUTAGE-1").await;
     // Several attempts fail meanwhile.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(sink.messages().is_empty());
 
     // It comes back: every message arrives, once.
     sink.start();
-    let first_batch = sink.await_exactly(3).await;
+    let first_batch = sink.await_exactly(2).await;
 
     // It restarts, and an alert is raised while it is down.
     sink.stop();
@@ -405,38 +433,34 @@ async fn an_smtp_outage_and_restart_lose_and_duplicate_nothing(start: Start) {
     let receivable = registered(&app, &deal, "INV-OUTAGE-2", "10.00").await;
     let confirmed: Value = confirm(&app, &deal, &receivable).await.json().await.unwrap();
     let asset = confirmed["asset_id"].as_str().unwrap();
-    let response = post_with_key(
+    financed(&app, &deal, &first, asset, "10.00").await;
+    let response = offer(
         &app,
-        "/v1/pledges",
-        &first.api_key(),
-        "o-1",
-        &pledge_body(&first, asset, "10.00", "CNY", "o-1"),
-    )
-    .await;
-    assert_eq!(response.status(), 201);
-    let response = post_with_key(
-        &app,
-        "/v1/pledges",
-        &third.api_key(),
-        "o-2",
-        &pledge_body(&third, asset, "10.00", "CNY", "o-2"),
+        &deal.holder(),
+        &format!("asset:{asset}"),
+        &third,
+        "pledge",
+        "10.00",
     )
     .await;
     assert_problem(response, 409, "already_encumbered").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     sink.start();
-    let all = sink.await_exactly(6).await;
+    let all = sink.await_exactly(4).await;
     assert!(first_batch.iter().all(|message| all.contains(message)));
     let recipients: Vec<&str> = all.iter().map(|m| m.0.as_str()).collect();
     assert_eq!(
         recipients.iter().filter(|to| **to == "risk@operator.example").count(),
         2
     );
-    assert_eq!(recipients.iter().filter(|to| **to == "risk@bank-35.example").count(), 1);
+    assert_eq!(recipients.iter().filter(|to| **to == "risk@bank-33.example").count(), 2);
+    assert_eq!(recipients.iter().filter(|to| **to == "risk@bank-35.example").count(), 0);
 }
 
-/// Two refusals decided in one batch (set-based): each alert is told to its
-/// own lienholder, the attempting bank and the operator, and to no one else.
+/// Two refusals decided in one batch (set-based): a bank accepts offers of
+/// two receivables whose purchase orders other banks came to finance since
+/// the offers were made. Each alert is told to its own lienholder, the
+/// attempting bank and the operator, and to no one else.
 async fn alerts_raised_in_one_batch_each_reach_their_own_audience(start: Start) {
     let Some((sink, app)) = with_smtp(start).await else {
         return;
@@ -446,32 +470,48 @@ async fn alerts_raised_in_one_batch_each_reach_their_own_audience(start: Start) 
     let (second, _) = bank_with_officer(&app, "Bank Two", 42).await;
     let (third, _) = bank_with_officer(&app, "Bank Three", 43).await;
     let deal = deal(&app).await;
-    let x = confirmed_asset(&app, &deal, "INV-BATCH-X", "1000.00").await;
-    let y = confirmed_asset(&app, &deal, "INV-BATCH-Y", "1001.00").await;
-    for (bank, asset, nonce) in [(&first, &x, "x-1"), (&second, &y, "y-1")] {
-        let response = post_with_key(
+    let holder = deal.holder();
+    let mut accepted = Vec::new();
+    // Distinct amounts: equal ones would raise near-duplicate alerts.
+    for (bank, suffix, amount) in [(&first, "X", "1000.00"), (&second, "Y", "1001.00")] {
+        let order = acknowledged_order(&app, &deal, &format!("PO-BATCH-{suffix}"), "5000.00").await;
+        let asset = asset_under_order(&app, &deal, &order, &format!("INV-BATCH-{suffix}"), amount).await;
+        let offer_asset = offered(&app, &holder, &format!("asset:{asset}"), &third, "pledge", "900.00").await;
+        let offer_order = offered(
             &app,
-            "/v1/pledges",
-            &bank.api_key(),
-            nonce,
-            &pledge_body(bank, asset, "900.00", "CNY", nonce),
+            &holder,
+            &format!("purchase_order:{order}"),
+            bank,
+            "pledge",
+            "900.00",
         )
         .await;
-        assert_eq!(response.status(), 201);
+        let nonce = format!("po-{suffix}");
+        let body = order_pledge_body(bank, &offer_order, &order, "900.00", &nonce);
+        assert_eq!(
+            post_with_key(&app, "/v1/pledges", &bank.api_key(), &nonce, &body)
+                .await
+                .status(),
+            201
+        );
+        let nonce = format!("asset-{suffix}");
+        accepted.push((
+            asset.clone(),
+            job(
+                &third,
+                &pledge_body(&third, &offer_asset, &asset, "900.00", &nonce),
+                &nonce,
+            ),
+        ));
     }
+    let (x, y) = (accepted[0].0.clone(), accepted[1].0.clone());
 
-    let decisions = decide(
-        &app,
-        vec![
-            job(&third, &pledge_body(&third, &x, "900.00", "CNY", "x-2"), "x-2"),
-            job(&third, &pledge_body(&third, &y, "900.00", "CNY", "y-2"), "y-2"),
-        ],
-    )
-    .await
-    .expect("decided set-based");
+    let decisions = decide(&app, accepted.into_iter().map(|(_, job)| job).collect())
+        .await
+        .expect("decided set-based");
     for decision in &decisions {
         assert!(
-            matches!(decision, Ok(anchorfin::lending::Outcome::Refused { status: 409, .. })),
+            matches!(decision, Ok(anchorfin::lending::Outcome::Refused { status: 403, .. })),
             "{decision:?}"
         );
     }

@@ -6,10 +6,8 @@
 
 use std::time::Duration;
 
-use anchorfin::domain::{Currency, InvoiceNumber, Money, Nonce, Signature};
-use anchorfin::lending::{
-    decide_many, request_hash, Decision, Denied, FinanceJob, FinanceRequest, LienKind, Outcome, Target,
-};
+use anchorfin::domain::{Currency, InvoiceNumber, Money, Nonce, Signature, Subject};
+use anchorfin::lending::{decide_many, request_hash, Decision, Denied, FinanceJob, FinanceRequest, LienKind, Outcome};
 use anchorfin::registry::{
     confirm_many, register_many, ConfirmationJob, NewReceivable, RegistrationJob, RegistryError,
 };
@@ -18,7 +16,10 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::helpers::TestApp;
-use crate::lending::{bank, confirmed_asset, pledge_body, Bank};
+use crate::lending::{
+    acknowledged_order, asset_under_order, bank, confirmed_asset, offered, order_pledge_body, pledge_body,
+    post_with_key, Bank,
+};
 use crate::on_both_backends;
 use crate::registry::{deal, ledger_kinds, Deal};
 
@@ -33,16 +34,17 @@ pub fn job(bank: &Bank, body: &Value, nonce: &str) -> FinanceJob {
 }
 
 fn job_with_key(api_key: &str, body: &Value, nonce: &str) -> FinanceJob {
-    let target = match (body.get("asset_id"), body.get("purchase_order_id")) {
-        (Some(asset), _) => Target::Asset(Uuid::parse_str(asset.as_str().unwrap()).unwrap()),
-        (_, Some(order)) => Target::PurchaseOrder(Uuid::parse_str(order.as_str().unwrap()).unwrap()),
-        _ => panic!("no target in {body}"),
+    let subject = match (body.get("asset_id"), body.get("purchase_order_id")) {
+        (Some(asset), _) => Subject::Asset(Uuid::parse_str(asset.as_str().unwrap()).unwrap()),
+        (_, Some(order)) => Subject::PurchaseOrder(Uuid::parse_str(order.as_str().unwrap()).unwrap()),
+        _ => panic!("no subject in {body}"),
     };
     (
         api_key.to_owned(),
         FinanceRequest {
             kind: LienKind::Pledge,
-            target,
+            offer: Uuid::parse_str(body["offer_id"].as_str().unwrap()).unwrap(),
+            subject,
             amount: body["amount"].as_str().unwrap().to_owned(),
             signature: Signature::parse_hex(body["signature"].as_str().unwrap()).unwrap(),
             nonce: Nonce::parse(nonce).unwrap(),
@@ -88,7 +90,7 @@ fn code(decision: &Decision) -> (u16, &str) {
         Ok(Outcome::Created { .. }) => (201, "created"),
         Ok(Outcome::Refused { status, code, .. }) => (*status, code.as_str()),
         Err(Denied::Unauthenticated) => (401, "unauthorized"),
-        Err(Denied::NotABank) => (403, "forbidden"),
+        Err(Denied::NotABank(_)) => (403, "forbidden"),
     }
 }
 
@@ -98,34 +100,63 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
     let a = confirmed_asset(&app, &deal, "INV-B-1", "1000.00").await;
     let b = confirmed_asset(&app, &deal, "INV-B-2", "1001.00").await;
     let c = confirmed_asset(&app, &deal, "INV-B-3", "1002.00").await;
-    // 10 onboarding entries, then a registration and a confirmation each.
-    let before = ledger_kinds(&app, 16).await.len();
-    assert_eq!(before, 16);
+    let holder = deal.holder();
+    let offer_a = offered(&app, &holder, &format!("asset:{a}"), &first, "pledge", "800.00").await;
+    let offer_b = offered(&app, &holder, &format!("asset:{b}"), &first, "pledge", "500.00").await;
+    let offer_c = offered(&app, &holder, &format!("asset:{c}"), &second, "pledge", "1002.00").await;
+    // A receivable offered to the second bank whose purchase order the
+    // first bank finances since: accepting it is refused and alerted.
+    let order = acknowledged_order(&app, &deal, "PO-B-0", "9000.00").await;
+    let d = asset_under_order(&app, &deal, &order, "INV-B-4", "1003.00").await;
+    let offer_d = offered(&app, &holder, &format!("asset:{d}"), &second, "pledge", "1003.00").await;
+    let offer_order = offered(
+        &app,
+        &holder,
+        &format!("purchase_order:{order}"),
+        &first,
+        "pledge",
+        "100.00",
+    )
+    .await;
+    let body = order_pledge_body(&first, &offer_order, &order, "100.00", "b-0");
+    assert_eq!(
+        post_with_key(&app, "/v1/pledges", &first.api_key(), "b-0", &body)
+            .await
+            .status(),
+        201
+    );
+    // Onboarding (8 + 4), three confirmed assets, their offers, the order
+    // and its acknowledgement, the fourth asset, two offers and a pledge.
+    let before = ledger_kinds(&app, 28).await.len();
+    assert_eq!(before, 28);
     let impostor = Bank {
         org: second.org.clone(),
         key: first.key.clone(),
     };
 
     let jobs = vec![
-        job(&first, &pledge_body(&first, &a, "800.00", "CNY", "b-1"), "b-1"),
-        job(&second, &pledge_body(&second, &a, "100.00", "CNY", "b-2"), "b-2"),
-        job(&first, &pledge_body(&first, &b, "500.00", "CNY", "b-3"), "b-3"),
-        job(&first, &pledge_body(&first, &b, "500.00", "CNY", "b-3"), "b-3"),
-        job(&first, &pledge_body(&first, &b, "400.00", "CNY", "b-3"), "b-3"),
-        job(&second, &pledge_body(&impostor, &c, "100.00", "CNY", "b-4"), "b-4"),
-        job(&second, &pledge_body(&second, &c, "1002.01", "CNY", "b-5"), "b-5"),
-        job(&second, &pledge_body(&second, &c, "1002.00", "CNY", "b-6"), "b-6"),
+        job(&first, &pledge_body(&first, &offer_a, &a, "800.00", "b-1"), "b-1"),
+        job(&second, &pledge_body(&second, &offer_a, &a, "100.00", "b-2"), "b-2"),
+        job(&first, &pledge_body(&first, &offer_b, &b, "500.00", "b-3"), "b-3"),
+        job(&first, &pledge_body(&first, &offer_b, &b, "500.00", "b-3"), "b-3"),
+        job(&first, &pledge_body(&first, &offer_b, &b, "400.00", "b-3"), "b-3"),
+        job(&second, &pledge_body(&impostor, &offer_c, &c, "100.00", "b-4"), "b-4"),
+        job(&second, &pledge_body(&second, &offer_c, &c, "1002.01", "b-5"), "b-5"),
+        job(&second, &pledge_body(&second, &offer_c, &c, "1002.00", "b-6"), "b-6"),
+        // The first bank's offer of `a` was taken earlier in this batch.
+        job(&first, &pledge_body(&first, &offer_a, &a, "10.00", "b-11"), "b-11"),
+        job(&second, &pledge_body(&second, &offer_d, &d, "1003.00", "b-12"), "b-12"),
         // Callers are authenticated in the batch: an unknown key (naming an
         // asset that does not exist, which must not stop the others), a
         // supplier's key.
         job_with_key(
             &format!("{}x", first.api_key()),
-            &pledge_body(&first, &Uuid::new_v4().to_string(), "1.00", "CNY", "b-9"),
+            &pledge_body(&first, &offer_a, &Uuid::new_v4().to_string(), "1.00", "b-9"),
             "b-9",
         ),
         job_with_key(
             &Deal::key(&deal.supplier),
-            &pledge_body(&first, &c, "1.00", "CNY", "b-10"),
+            &pledge_body(&first, &offer_c, &c, "1.00", "b-10"),
             "b-10",
         ),
     ];
@@ -137,13 +168,15 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
         codes,
         [
             (201, "created"),
-            (409, "already_encumbered"),
+            (404, "not_found"),
             (201, "created"),
             (201, "created"),
             (422, "idempotency_mismatch"),
             (422, "invalid_signature"),
-            (422, "exceeds_face_value"),
+            (422, "exceeds_offer"),
             (201, "created"),
+            (404, "not_found"),
+            (403, "po_financed_elsewhere"),
             (401, "unauthorized"),
             (403, "forbidden"),
         ]
@@ -159,6 +192,10 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
     assert_eq!(seen["lien"]["bank_id"], json!(first.id()));
     let seen: Value = app.get_json(&format!("/v1/assets/{c}"), Some(&second.api_key())).await;
     assert_eq!(seen["lien"]["amount"], "1002.00");
+    let taken: Value = app
+        .get_json(&format!("/v1/offers/{offer_c}"), Some(&second.api_key()))
+        .await;
+    assert_eq!(taken["status"], "taken");
 
     // Three liens and one alert, each on the ledger, in the batch's order of
     // decision; the alert's entry is the refused attempt's.
@@ -170,7 +207,7 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
         tail,
         ["alert_raised", "asset_pledged", "asset_pledged", "asset_pledged"]
     );
-    let Ok(Outcome::Refused { detail, .. }) = &outcomes[1] else {
+    let Ok(Outcome::Refused { detail, .. }) = &outcomes[9] else {
         unreachable!()
     };
     assert!(detail.contains("risk officers were alerted"), "{detail}");
@@ -183,23 +220,23 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
 
     // A purchase order in the batch: declined before anything is written
     // (the batcher then decides the batch request by request).
-    let order: Value = app
-        .post_json(
-            "/v1/purchase-orders",
-            Some(&Deal::key(&deal.supplier)),
-            &json!({"buyer_id": Deal::id(&deal.buyer), "po_number": "PO-B-1", "issue_date": "2026-10-01",
-                    "currency": "CNY", "amount": "5000.00"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut on_order = pledge_body(&first, order["id"].as_str().unwrap(), "100.00", "CNY", "b-7");
-    let signature = on_order["signature"].clone();
-    on_order = json!({"purchase_order_id": order["id"], "amount": "100.00", "signature": signature});
+    let other = acknowledged_order(&app, &deal, "PO-B-1", "5000.00").await;
+    let offer_other = offered(
+        &app,
+        &holder,
+        &format!("purchase_order:{other}"),
+        &first,
+        "pledge",
+        "100.00",
+    )
+    .await;
     let mixed = vec![
-        job(&first, &pledge_body(&first, &b, "100.00", "CNY", "b-8"), "b-8"),
-        job(&first, &on_order, "b-7"),
+        job(&first, &pledge_body(&first, &offer_b, &b, "100.00", "b-8"), "b-8"),
+        job(
+            &first,
+            &order_pledge_body(&first, &offer_other, &other, "100.00", "b-7"),
+            "b-7",
+        ),
     ];
     assert!(decide(&app, mixed).await.is_none());
 }
@@ -235,9 +272,9 @@ async fn register_batch(app: &TestApp, jobs: Vec<RegistrationJob>) -> Option<Vec
 async fn a_batch_registers_as_its_invoices_would_one_by_one(app: TestApp) {
     let deal = deal(&app).await;
     let earlier = crate::registry::registered(&app, &deal, "INV-R-0", "700.00").await;
-    // The deal's 6 onboarding entries and the earlier registration.
-    let before = ledger_kinds(&app, 7).await.len();
-    assert_eq!(before, 7);
+    // The deal's 8 onboarding entries and the earlier registration.
+    let before = ledger_kinds(&app, 9).await.len();
+    assert_eq!(before, 9);
 
     let jobs = vec![
         registration(&deal, &deal.buyer, "INV-R-1", "100.00"),
@@ -360,8 +397,8 @@ async fn a_batch_confirms_as_its_buyers_would_one_by_one(app: TestApp) {
         )
         .await;
     assert_eq!(seen["status"], "registered");
-    // 6 onboarding entries, 3 registrations, 2 confirmations.
-    let kinds = ledger_kinds(&app, 11).await;
+    // 8 onboarding entries, 3 registrations, 2 confirmations.
+    let kinds = ledger_kinds(&app, 13).await;
     assert_eq!(kinds.iter().filter(|kind| *kind == "receivable_confirmed").count(), 2);
 
     // Again: both are confirmed already, nothing more is minted.

@@ -107,11 +107,12 @@ async fn two_server_processes_keep_one_consistent_log_on_postgres() {
 }
 
 /// N banks race to pledge one asset through two server OS processes on one
-/// PostgreSQL database: exactly one wins, every other is refused and
-/// alerted, and the log stays consistent.
+/// PostgreSQL database — the one it was offered to, twice, and nine without
+/// an offer: exactly one pledge wins, every other is refused, and the log
+/// stays consistent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn racing_pledges_through_two_processes_win_exactly_once_on_postgres() {
-    use crate::lending::{bank, pledge_body};
+    use crate::lending::{bank, offered, pledge_body};
     use crate::registry::{confirm, deal, registered};
 
     let Some(app) = TestApp::postgres().await else { return };
@@ -127,9 +128,19 @@ async fn racing_pledges_through_two_processes_win_exactly_once_on_postgres() {
         banks.push(bank(&app, &format!("Bank {seed}"), 60 + seed).await);
     }
 
+    let offer = offered(
+        &app,
+        &deal.holder(),
+        &format!("asset:{asset}"),
+        &banks[4],
+        "pledge",
+        "1000.00",
+    )
+    .await;
+
     let client = reqwest::Client::new();
     let mut requests = Vec::new();
-    for (index, bank) in banks.iter().enumerate() {
+    for (index, bank) in banks.iter().chain(std::iter::once(&banks[4])).enumerate() {
         let base = if index % 2 == 0 {
             app.address.clone()
         } else {
@@ -140,17 +151,17 @@ async fn racing_pledges_through_two_processes_win_exactly_once_on_postgres() {
             .post(format!("{base}/v1/pledges"))
             .bearer_auth(bank.api_key())
             .header("Idempotency-Key", &nonce)
-            .json(&pledge_body(bank, &asset, "1000.00", "CNY", &nonce));
+            .json(&pledge_body(bank, &offer, &asset, "1000.00", &nonce));
         requests.push(request);
     }
     let mut statuses = send_together(requests).await;
     statuses.sort();
-    assert_eq!(statuses, [vec![201], vec![409; 9]].concat());
+    assert_eq!(statuses, [vec![201], vec![404; 10]].concat());
 
-    // 6 deal entries, 20 for the banks, registration, confirmation, one
-    // pledge and nine alerts: one log through both servers.
-    let head = app.wait_for_tree_size(6 + 20 + 2 + 1 + 9).await;
-    assert_eq!(head["tree_size"], 38);
+    // 8 deal entries, 20 for the banks, registration, confirmation, the
+    // offer and one pledge: one log through both servers.
+    let head = app.wait_for_tree_size(8 + 20 + 2 + 1 + 1).await;
+    assert_eq!(head["tree_size"], 32);
     let output = app.verify(None).await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
 }

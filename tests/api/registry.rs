@@ -25,7 +25,10 @@ on_both_backends!(
 /// The parties of a typical deal.
 pub struct Deal {
     pub supplier: Value,
+    /// The supplier's signing key: it offers its assets to banks.
+    pub supplier_key: SigningKey,
     pub second_supplier: Value,
+    pub second_supplier_key: SigningKey,
     pub buyer: Value,
     pub buyer_key: SigningKey,
     pub bank: Value,
@@ -55,9 +58,28 @@ pub async fn onboard(app: &TestApp, name: &str, role: &str, legal_id: &str, publ
 
 pub async fn deal(app: &TestApp) -> Deal {
     let buyer_key = SigningKey::from_bytes(&[11; 32]);
+    let supplier_key = SigningKey::from_bytes(&[13; 32]);
     Deal {
-        supplier: onboard(app, "Shenzhen Parts", "supplier", "91440300MA5F000001", vec![]).await,
-        second_supplier: onboard(app, "Dongguan Screws", "supplier", "91441900MA5F000002", vec![]).await,
+        supplier: onboard(
+            app,
+            "Shenzhen Parts",
+            "supplier",
+            "91440300MA5F000001",
+            vec![hex::encode(supplier_key.verifying_key().to_bytes())],
+        )
+        .await,
+        supplier_key,
+        second_supplier: onboard(
+            app,
+            "Dongguan Screws",
+            "supplier",
+            "91441900MA5F000002",
+            vec![hex::encode(
+                SigningKey::from_bytes(&[15; 32]).verifying_key().to_bytes(),
+            )],
+        )
+        .await,
+        second_supplier_key: SigningKey::from_bytes(&[15; 32]),
         buyer: onboard(
             app,
             "Big Buyer",
@@ -278,7 +300,7 @@ async fn register_confirm_split_and_transfer(app: TestApp) {
     assert_eq!(response.status(), 201);
 
     // Every change is on the ledger, in order.
-    let kinds = ledger_kinds(&app, 16).await;
+    let kinds = ledger_kinds(&app, 18).await;
     let registry_kinds: Vec<&str> = kinds
         .iter()
         .map(String::as_str)
@@ -325,7 +347,7 @@ async fn format_variants_of_one_invoice_are_refused_and_alerted(app: TestApp) {
     assert_problem(response, 409, "duplicate_registration").await;
 
     // Every refusal left a durable alert on the ledger, visible to the operator.
-    let kinds = ledger_kinds(&app, 13).await;
+    let kinds = ledger_kinds(&app, 15).await;
     assert_eq!(
         kinds.iter().filter(|kind| *kind == "alert_raised").count(),
         variants.len() + 1
@@ -342,7 +364,7 @@ async fn a_near_duplicate_is_accepted_and_alerted(app: TestApp) {
     // Another amount is not a near duplicate.
     let third = registered(&app, &deal, "INV-C-3", "5000.01").await;
     assert!(third.get("warnings").is_none(), "{third}");
-    let kinds = ledger_kinds(&app, 10).await;
+    let kinds = ledger_kinds(&app, 12).await;
     assert_eq!(kinds.iter().filter(|kind| *kind == "alert_raised").count(), 1);
 }
 
@@ -394,7 +416,7 @@ async fn invalid_registrations_name_the_field(app: TestApp) {
         .post_json("/v1/receivables", None, &invoice(&deal, "INV-X", "1.00"))
         .await;
     assert_problem(response, 401, "unauthorized").await;
-    let kinds = ledger_kinds(&app, 7).await;
+    let kinds = ledger_kinds(&app, 9).await;
     assert_eq!(kinds.iter().filter(|kind| *kind == "receivable_registered").count(), 1);
 }
 

@@ -2,9 +2,8 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::api::auth::{run_authenticated, BearerToken};
+use crate::api::auth::{read_by_id, BearerToken};
 use crate::api::error::ApiError;
-use crate::api::path_id;
 use crate::api::state::AppState;
 use crate::registry::{asset_view, visible_asset};
 use crate::store::registry as repository;
@@ -14,13 +13,10 @@ pub async fn show(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    let (asset, children, lien) = run_authenticated(&state, token, move |connection, caller| {
-        let viewer = caller.organization()?;
-        let id = path_id(&path)?.to_string();
-        let (asset, _) = visible_asset(connection, &viewer, &id)?.ok_or(ApiError::NotFound)?;
+    let (asset, children, lien) = read_by_id(&state, token, path.into_inner(), move |connection, viewer, id| {
+        let (asset, _) = visible_asset(connection, &viewer, &id.to_string())?.ok_or(ApiError::NotFound)?;
         let children = repository::children_of(connection, &asset.id)?;
-        let lien = crate::store::lending::active_lien_on_asset(connection, &asset.id)?;
+        let lien = crate::store::lending::standing_lien_on_asset(connection, &asset.id)?;
         Ok((asset, children, lien))
     })
     .await?;

@@ -1,28 +1,33 @@
-//! `POST /v1/pledges` and `POST /v1/assignments` — a bank's signed request
-//! for a lien (or a true sale), under an `Idempotency-Key` that is also the
-//! signed message's nonce. A retry with the same key and body gets the first
-//! answer, whatever it was.
+//! `POST /v1/pledges` and `POST /v1/assignments` — a bank accepts an offer
+//! addressed to it with a signed request for a lien (or a true sale), under
+//! an `Idempotency-Key` that is also the signed message's nonce. A retry
+//! with the same key and body gets the first answer, whatever it was.
 //!
 //! The caller's API key is checked in the decision's transaction (a batch's
-//! keys in one query): a request without a bearer token is 401 at once; one
-//! whose token is not a valid bank key is 401 or 403 once its body parsed.
+//! keys in one query): a request without a bearer token is 401 at once;
+//! one with a key that is not valid is 401 too, before anything about its
+//! body is said (the key is checked first when the body does not parse).
+//! A key that is not a bank's is 403 if its organisation may see the offer
+//! it names, else 404.
 
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::api::auth::BearerToken;
+use crate::api::auth::{run_authenticated, BearerToken};
 use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
+use crate::api::signed::{answer, nonce, request_hash};
 use crate::api::state::AppState;
-use crate::domain::{Nonce, Role, Signature};
-use crate::lending::{request_hash, Denied, FinanceRequest, LienKind, Outcome, Target};
+use crate::domain::{Role, Signature, Subject};
+use crate::lending::{offer_visible_to, Denied, FinanceRequest, LienKind};
+use crate::registry::Viewer;
 use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinanceBody {
+    offer_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     asset_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -31,23 +36,22 @@ pub struct FinanceBody {
     signature: String,
 }
 
+fn uuid(name: &str, raw: &str) -> Result<Uuid, FieldError> {
+    field(name, Uuid::parse_str(raw).map_err(|_| "must be a UUID"))
+}
+
 fn parse(request: &HttpRequest, body: &FinanceBody, kind: LienKind) -> Result<FinanceRequest, FieldError> {
-    let key = request
-        .headers()
-        .get("idempotency-key")
-        .ok_or_else(|| {
-            FieldError::new(
-                "Idempotency-Key",
-                "the header is required: it makes retries safe and is the signed nonce",
-            )
-        })?
-        .to_str()
-        .map_err(|_| FieldError::new("Idempotency-Key", "must be visible ASCII"))?;
-    let nonce = field("Idempotency-Key", Nonce::parse(key))?;
-    let uuid = |name: &str, raw: &str| field(name, Uuid::parse_str(raw).map_err(|_| "must be a UUID"));
-    let target = match (&body.asset_id, &body.purchase_order_id) {
-        (Some(asset), None) => Target::Asset(uuid("asset_id", asset)?),
-        (None, Some(order)) => Target::PurchaseOrder(uuid("purchase_order_id", order)?),
+    let nonce = nonce(request)?;
+    let offer = uuid("offer_id", &body.offer_id)?;
+    let subject = match (&body.asset_id, &body.purchase_order_id, kind) {
+        (Some(asset), None, _) => Subject::Asset(uuid("asset_id", asset)?),
+        (None, Some(order), LienKind::Pledge) => Subject::PurchaseOrder(uuid("purchase_order_id", order)?),
+        (None, Some(_), LienKind::Assignment) => {
+            return Err(FieldError::new(
+                "purchase_order_id",
+                "a purchase order can be pledged, not assigned: an assignment names an asset_id",
+            ))
+        }
         _ => {
             return Err(FieldError::new(
                 "asset_id",
@@ -56,68 +60,75 @@ fn parse(request: &HttpRequest, body: &FinanceBody, kind: LienKind) -> Result<Fi
         }
     };
     let signature = field("signature", Signature::parse_hex(&body.signature))?;
-    let action = kind.as_str();
-    let canonical = serde_json::to_value(body).map_err(|error| FieldError::new("body", error))?;
     Ok(FinanceRequest {
         kind,
-        target,
+        offer,
+        subject,
         amount: body.amount.clone(),
         signature,
         nonce,
-        request_hash: request_hash(action, &canonical),
+        request_hash: request_hash(kind.as_str(), body)?,
     })
+}
+
+/// A request whose shape is wrong is answered so only if its key is valid:
+/// who you are comes first.
+async fn refuse_shape(state: &AppState, token: BearerToken, error: ApiError) -> Result<HttpResponse, ApiError> {
+    run_authenticated(state, token, |_, _| Ok(())).await?;
+    Err(error)
 }
 
 async fn decide(
     request: HttpRequest,
-    BearerToken(token): BearerToken,
+    token: BearerToken,
     state: web::Data<AppState>,
-    body: FinanceBody,
+    body: Result<JsonBody<FinanceBody>, ApiError>,
     kind: LienKind,
 ) -> Result<HttpResponse, ApiError> {
-    let finance_request = parse(&request, &body, kind)?;
-    let decision = state.financing.run((token, finance_request)).await??;
+    let finance_request = match body.and_then(|JsonBody(body)| Ok(parse(&request, &body, kind)?)) {
+        Ok(finance_request) => finance_request,
+        Err(error) => return refuse_shape(&state, token, error).await,
+    };
+    let offer = finance_request.offer;
+    let decision = state.financing.run((token.0, finance_request)).await??;
     state.sequencer.wake();
-    let outcome = match decision {
-        Ok(outcome) => outcome,
-        Err(Denied::Unauthenticated) => return Err(ApiError::Unauthorized),
-        Err(Denied::NotABank) => {
-            return Err(ApiError::Forbidden(format!(
-                "this action needs an API key of an organisation with the role {}",
+    match decision {
+        Ok(outcome) => answer(outcome),
+        Err(Denied::Unauthenticated) => Err(ApiError::Unauthorized),
+        Err(Denied::NotABank(caller)) => {
+            let viewer = Viewer {
+                organization_id: caller.organization_id.to_string(),
+                role: caller.role,
+            };
+            let visible = state
+                .database
+                .run(move |connection| offer_visible_to(connection, offer, &viewer))
+                .await??;
+            if !visible {
+                return Err(ApiError::NotFound);
+            }
+            Err(ApiError::Forbidden(format!(
+                "an offer is accepted with an API key of the bank it is addressed to (role {})",
                 Role::Bank.as_str()
             )))
         }
-    };
-    match outcome {
-        Outcome::Created { body } => Ok(HttpResponse::Created().json(body)),
-        Outcome::Refused {
-            status,
-            code,
-            detail,
-            field,
-        } => Err(ApiError::Decided {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            code,
-            detail,
-            field,
-        }),
     }
 }
 
 pub async fn pledge(
     request: HttpRequest,
-    caller: BearerToken,
+    token: BearerToken,
     state: web::Data<AppState>,
-    JsonBody(body): JsonBody<FinanceBody>,
+    body: Result<JsonBody<FinanceBody>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    decide(request, caller, state, body, LienKind::Pledge).await
+    decide(request, token, state, body, LienKind::Pledge).await
 }
 
 pub async fn assign(
     request: HttpRequest,
-    caller: BearerToken,
+    token: BearerToken,
     state: web::Data<AppState>,
-    JsonBody(body): JsonBody<FinanceBody>,
+    body: Result<JsonBody<FinanceBody>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    decide(request, caller, state, body, LienKind::Assignment).await
+    decide(request, token, state, body, LienKind::Assignment).await
 }

@@ -1,12 +1,15 @@
-//! Banks' routes: the encumbrance look-up, pledges, assignments and
-//! releases; and the buyer's payments.
+//! Financing routes: the encumbrance look-up, pledges and assignments
+//! (accepting offers), a lien's loan records, receipt and release; and the
+//! buyer's payments.
 
 mod encumbrance;
 mod finance;
+mod lien;
 mod payment;
 mod release;
 
 pub use encumbrance::encumbrance;
 pub use finance::{assign, pledge};
+pub use lien::{disburse, receipt, repay, show as show_lien};
 pub use payment::pay;
 pub use release::release;

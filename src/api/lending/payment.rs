@@ -1,40 +1,49 @@
-//! `POST /v1/assets/{id}/payments` — the buyer records its payment at
-//! maturity; the answer lists the waterfall's distributions.
+//! `POST /v1/assets/{id}/payments` — the buyer records its signed payment
+//! at maturity, under an `Idempotency-Key` that is also the signed nonce;
+//! the answer lists the waterfall's distributions and is stored with the
+//! payment, so a retry gets it again.
 
-use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::path_id;
+use crate::api::signed::{answer, nonce, request_hash};
 use crate::api::state::AppState;
+use crate::domain::Signature;
 use crate::lending::{pay as record_payment, Payment};
 use crate::validation::{field, iso_date};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
     amount: String,
     paid_on: String,
+    signature: String,
 }
 
 pub async fn pay(
+    request: HttpRequest,
     caller: Authenticated,
     path: web::Path<String>,
     state: web::Data<AppState>,
-    JsonBody(request): JsonBody<PaymentRequest>,
+    JsonBody(body): JsonBody<PaymentRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
     let payment = Payment {
-        amount: request.amount,
-        paid_on: field("paid_on", iso_date(&request.paid_on))?,
+        amount: body.amount.clone(),
+        paid_on: field("paid_on", iso_date(&body.paid_on))?,
+        signature: field("signature", Signature::parse_hex(&body.signature))?,
+        nonce: nonce(&request)?,
+        request_hash: request_hash(&format!("payment:{id}"), &body)?,
     };
-    let paid = state
+    let outcome = state
         .database
         .run(move |connection| record_payment(connection, &viewer, id, &payment))
         .await??;
     state.sequencer.wake();
-    Ok(HttpResponse::Created().json(paid))
+    answer(outcome)
 }

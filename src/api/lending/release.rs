@@ -6,7 +6,6 @@ use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
 use crate::api::path_id;
 use crate::api::state::AppState;
-use crate::domain::Role;
 use crate::lending::release as release_lien;
 
 pub async fn release(
@@ -14,11 +13,11 @@ pub async fn release(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let bank = caller.require_organization(Role::Bank)?.organization_id.to_string();
-    let id = path_id(&path)?.to_string();
+    let viewer = caller.organization()?;
+    let id = path_id(&path)?;
     let released = state
         .database
-        .run(move |connection| release_lien(connection, &bank, &id))
+        .run(move |connection| release_lien(connection, &viewer, id))
         .await??;
     state.sequencer.wake();
     Ok(HttpResponse::Ok().json(released))

@@ -2,9 +2,8 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::api::auth::{run_authenticated, BearerToken};
+use crate::api::auth::{read_by_id, BearerToken};
 use crate::api::error::ApiError;
-use crate::api::path_id;
 use crate::api::state::AppState;
 use crate::registry::{purchase_order_view, visible_purchase_order};
 
@@ -13,11 +12,8 @@ pub async fn show(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let path = path.into_inner();
-    let order = run_authenticated(&state, token, move |connection, caller| {
-        let viewer = caller.organization()?;
-        let id = path_id(&path)?.to_string();
-        visible_purchase_order(connection, &viewer, &id)?.ok_or(ApiError::NotFound)
+    let order = read_by_id(&state, token, path.into_inner(), move |connection, viewer, id| {
+        visible_purchase_order(connection, &viewer, &id.to_string())?.ok_or(ApiError::NotFound)
     })
     .await?;
     Ok(HttpResponse::Ok().json(purchase_order_view(&order)))

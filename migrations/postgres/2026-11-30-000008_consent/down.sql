@@ -1,0 +1,10 @@
+DROP TABLE loan_records;
+DROP INDEX liens_one_per_offer;
+ALTER TABLE liens DROP CONSTRAINT liens_status_check;
+ALTER TABLE liens ADD CONSTRAINT liens_status_check CHECK (status IN ('active', 'released', 'settled'));
+ALTER TABLE liens DROP CONSTRAINT liens_loan_within_amount;
+ALTER TABLE liens DROP COLUMN repaid_minor;
+ALTER TABLE liens DROP COLUMN disbursed_minor;
+ALTER TABLE liens DROP COLUMN share_minor;
+ALTER TABLE liens DROP COLUMN offer_id;
+DROP TABLE offers;

@@ -1,0 +1,37 @@
+//! `POST /v1/offers/{id}/withdrawal` — the holder's signed withdrawal of
+//! its open offer.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use crate::api::auth::Authenticated;
+use crate::api::error::ApiError;
+use crate::api::json::JsonBody;
+use crate::api::path_id;
+use crate::api::state::AppState;
+use crate::domain::Signature;
+use crate::lending::withdraw_offer;
+use crate::validation::field;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalRequest {
+    signature: String,
+}
+
+pub async fn withdraw(
+    caller: Authenticated,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    JsonBody(body): JsonBody<WithdrawalRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let viewer = caller.organization()?;
+    let id = path_id(&path)?;
+    let signature = field("signature", Signature::parse_hex(&body.signature))?;
+    let withdrawn = state
+        .database
+        .run(move |connection| withdraw_offer(connection, &viewer, id, &signature))
+        .await??;
+    state.sequencer.wake();
+    Ok(HttpResponse::Ok().json(withdrawn))
+}

@@ -1,0 +1,54 @@
+//! What the signed, idempotent routes share: the `Idempotency-Key` that is
+//! also the signed message's nonce, the hash that identifies a request
+//! under it, and the answer stored with the decision.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+
+use super::error::ApiError;
+use crate::domain::Nonce;
+use crate::lending::Outcome;
+use crate::validation::{field, FieldError};
+
+/// The request's `Idempotency-Key`, required: it makes retries safe and is
+/// the nonce of the signed message.
+pub fn nonce(request: &HttpRequest) -> Result<Nonce, FieldError> {
+    let key = request
+        .headers()
+        .get("idempotency-key")
+        .ok_or_else(|| {
+            FieldError::new(
+                "Idempotency-Key",
+                "the header is required: it makes retries safe and is the signed nonce",
+            )
+        })?
+        .to_str()
+        .map_err(|_| FieldError::new("Idempotency-Key", "must be visible ASCII"))?;
+    field("Idempotency-Key", Nonce::parse(key))
+}
+
+/// What identifies a request under its key: the action (with the path's
+/// id, if any) and the body.
+pub fn request_hash(action: &str, body: &impl Serialize) -> Result<[u8; 32], FieldError> {
+    let canonical = serde_json::to_value(body).map_err(|error| FieldError::new("body", error))?;
+    Ok(crate::lending::request_hash(action, &canonical))
+}
+
+/// The decision's answer: 201 with its body, or its stored refusal.
+pub fn answer(outcome: Outcome) -> Result<HttpResponse, ApiError> {
+    match outcome {
+        Outcome::Created { body } => Ok(HttpResponse::Created().json(body)),
+        Outcome::Refused {
+            status,
+            code,
+            detail,
+            field,
+        } => Err(ApiError::Decided {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code,
+            detail,
+            field,
+        }),
+    }
+}
