@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Registrations, confirmations, pledge decisions (a share of them raced on
-# hot assets) and encumbrance look-ups per second, measured over loopback
-# HTTP with `anchorfin-load` (64 clients by default) against a release build
-# on PostgreSQL and on SQLite; beside them, in the same run, pgbench's
-# figures for the raw SQL each needs (a registration: look up the
-# fingerprint, insert the receivable, its ledger leaf and queue row; a
-# pledge: lock the asset row, look for an active lien, append a ledger leaf,
-# insert the lien and the idempotency record; a look-up: the receivable by
-# fingerprint and whether it has an active lien), one per commit.
-# Afterwards it checks in the database that no asset ever got two active
-# liens. Results go to docs/BENCHMARKS.md.
+# Registrations, confirmations, the supplier's offers (no raw figure),
+# pledge decisions accepting them (a share of them raced on hot assets by a
+# second bank the offer is not addressed to) and encumbrance look-ups per
+# second, measured over loopback HTTP with `anchorfin-load` (64 clients by
+# default) against a release build on PostgreSQL and on SQLite; beside them,
+# in the same run, pgbench's figures for the raw SQL each needs (a
+# registration: look up the fingerprint, insert the receivable, its ledger
+# leaf and queue row; a pledge: lock the asset row, read the offer, look for
+# an active lien, mark the offer taken, append a ledger leaf, insert the
+# lien and the idempotency record; a look-up: the receivable by fingerprint
+# and whether it has an active lien), one per commit. Afterwards it checks
+# in the database that no asset ever got two active liens and that every
+# lien accepted an offer made to its bank. Results go to docs/BENCHMARKS.md.
 #
 #   scripts/bench.sh                # both backends
 #   CLIENTS=32 ASSETS=2000 scripts/bench.sh
+#   RAW_ROWS=10000 SECONDS_RAW=3 ASSETS=300 OUT=/tmp/bench.md scripts/bench.sh   # a quick check
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +25,7 @@ ASSETS="${ASSETS:-10000}"
 PORT="${PORT:-18080}"
 export POOL="${POOL:-32}" # the server's database connections
 SECONDS_RAW="${SECONDS_RAW:-20}"
+RAW_ROWS="${RAW_ROWS:-1000000}" # receivables, assets and open offers in the raw database
 OUT="${OUT:-docs/BENCHMARKS.md}"
 
 cargo build --release --locked --bin anchorfin --bin anchorfin-load >&2
@@ -67,20 +71,28 @@ run_backend() { # postgres|sqlite -> JSON report on stdout
   kill "$server_pid"
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
-  # No asset may have two active liens.
-  local doubled
+  # No asset may have two active liens, and every lien accepted an offer
+  # of its asset made to its own bank, which is now taken.
+  local doubled_sql unconsented_sql doubled unconsented
+  doubled_sql="SELECT count(*) FROM (SELECT asset_id FROM liens WHERE status = 'active' AND asset_id IS NOT NULL GROUP BY asset_id HAVING count(*) > 1) d"
+  unconsented_sql="SELECT count(*) FROM liens l WHERE l.asset_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.id = l.offer_id AND o.asset_id = l.asset_id AND o.bank_id = l.bank_id AND o.status = 'taken')"
   if [ "$backend" = postgres ]; then
-    doubled="$(psql -Atq "$url" -c "SELECT count(*) FROM (SELECT asset_id FROM liens WHERE status = 'active' AND asset_id IS NOT NULL GROUP BY asset_id HAVING count(*) > 1) d")"
+    doubled="$(psql -Atq "$url" -c "$doubled_sql")"
+    unconsented="$(psql -Atq "$url" -c "$unconsented_sql")"
   else
-    doubled="$(python3 - "$data/anchorfin.db" <<'PY'
+    read -r doubled unconsented < <(python3 - "$data/anchorfin.db" "$doubled_sql" "$unconsented_sql" <<'PY'
 import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
-print(c.execute("SELECT count(*) FROM (SELECT asset_id FROM liens WHERE status = 'active' AND asset_id IS NOT NULL GROUP BY asset_id HAVING count(*) > 1)").fetchone()[0])
+print(*(c.execute(sql).fetchone()[0] for sql in sys.argv[2:]))
 PY
-)"
+)
   fi
   if [ "$doubled" != 0 ]; then
     echo "FAILED: $doubled assets have two active liens on $backend" >&2
+    exit 1
+  fi
+  if [ "$unconsented" != 0 ]; then
+    echo "FAILED: $unconsented liens accepted no offer made to their bank on $backend" >&2
     exit 1
   fi
   python3 - "$work/$backend.json" "$rss_kb" <<'PY'
@@ -93,7 +105,7 @@ PY
 
 raw_pgbench() { # SCRIPT -> {"per_second", "p50", "p99", "p99_9"} of the raw transaction (latencies in ms)
   local tps
-  tps="$(pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_RAW" -l --log-prefix="$work/pgbench-$1" -f "$work/$1.sql" "$raw_url" 2>/dev/null |
+  tps="$(pgbench -n -c "$CLIENTS" -j 2 -T "$SECONDS_RAW" -D rows="$RAW_ROWS" -l --log-prefix="$work/pgbench-$1" -f "$work/$1.sql" "$raw_url" 2>/dev/null |
     awk '/^tps/ {print $3; exit}')"
   # Each log line: client, transaction, latency in microseconds, ...
   cat "$work/pgbench-$1".* | python3 -c '
@@ -108,30 +120,47 @@ print(json.dumps({"per_second": float(sys.argv[1]), "p50": at(0.50), "p99": at(0
 prepare_raw() {
   psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS anchorfin_bench_raw WITH (FORCE)" -c "CREATE DATABASE anchorfin_bench_raw" >/dev/null
   raw_url="$(with_database "$ADMIN_URL" anchorfin_bench_raw)"
-  psql -q "$raw_url" >/dev/null <<'SQL'
+  psql -q -v ON_ERROR_STOP=1 -v rows="$RAW_ROWS" "$raw_url" >/dev/null <<'SQL'
 CREATE TABLE receivables (id BIGSERIAL PRIMARY KEY, fingerprint BYTEA NOT NULL UNIQUE, supplier_id TEXT NOT NULL,
   buyer_id TEXT NOT NULL, invoice_number TEXT NOT NULL, amount_minor BIGINT NOT NULL, status TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
 INSERT INTO receivables (fingerprint, supplier_id, buyer_id, invoice_number, amount_minor, status, created_at)
-  SELECT sha256(int8send(g)), 's', 'b', 'INV-' || g, 100000, 'confirmed', now() FROM generate_series(1, 1000000) g;
+  SELECT sha256(int8send(g)), 's', 'b', 'INV-' || g, 100000, 'confirmed', now() FROM generate_series(1, :rows) g;
 CREATE TABLE assets (id BIGINT PRIMARY KEY, status TEXT NOT NULL, updated_at TIMESTAMP NOT NULL);
-INSERT INTO assets SELECT g, 'active', now() FROM generate_series(1, 1000000) g;
-CREATE TABLE liens (id BIGSERIAL PRIMARY KEY, asset_id BIGINT NOT NULL, bank_id INT NOT NULL, status TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
+INSERT INTO assets SELECT g, 'active', now() FROM generate_series(1, :rows) g;
+-- Each asset's open offer (its id is the asset's) to one of 8 banks, with
+-- the columns and indexes of migrations/postgres/*_consent.
+CREATE TABLE offers (id BIGINT PRIMARY KEY, asset_id BIGINT, purchase_order_id BIGINT, holder_id TEXT NOT NULL,
+  bank_id INT NOT NULL, kind TEXT NOT NULL, amount_minor BIGINT NOT NULL, currency TEXT NOT NULL, expires_at TIMESTAMP NOT NULL,
+  status TEXT NOT NULL, leaf_hash BYTEA NOT NULL, created_at TIMESTAMP NOT NULL, ended_at TIMESTAMP);
+INSERT INTO offers SELECT g, g, NULL, 's', 1 + g % 8, 'pledge', 90000, 'CNY', now() + interval '1 day', 'open',
+  sha256(('offer' || g)::bytea), now(), NULL FROM generate_series(1, :rows) g;
+CREATE UNIQUE INDEX offers_one_open_per_asset ON offers (asset_id) WHERE status = 'open' AND asset_id IS NOT NULL;
+CREATE UNIQUE INDEX offers_one_open_per_purchase_order ON offers (purchase_order_id) WHERE status = 'open' AND purchase_order_id IS NOT NULL;
+CREATE INDEX offers_bank ON offers (bank_id, created_at);
+CREATE INDEX offers_holder ON offers (holder_id, created_at);
+CREATE INDEX offers_open_by_expiry ON offers (expires_at) WHERE status = 'open';
+CREATE TABLE liens (id BIGSERIAL PRIMARY KEY, asset_id BIGINT NOT NULL, bank_id INT NOT NULL, offer_id BIGINT, status TEXT NOT NULL,
+  created_at TIMESTAMP NOT NULL);
 CREATE UNIQUE INDEX liens_one_active ON liens (asset_id) WHERE status = 'active';
+CREATE UNIQUE INDEX liens_one_per_offer ON liens (offer_id) WHERE offer_id IS NOT NULL;
 CREATE TABLE ledger_leaves (leaf_hash BYTEA PRIMARY KEY, entry BYTEA NOT NULL, details TEXT NOT NULL);
 CREATE TABLE ledger_queue (id BIGSERIAL PRIMARY KEY, leaf_hash BYTEA NOT NULL);
 CREATE TABLE idempotency_keys (bank_id INT, key TEXT, response TEXT, PRIMARY KEY (bank_id, key));
 VACUUM ANALYZE;
 SQL
   cat >"$work/pledge.sql" <<'SQL'
-\set asset random(1, 1000000)
+\set asset random(1, :rows)
+\set bank 1 + :asset % 8
 BEGIN;
-SELECT response FROM idempotency_keys WHERE bank_id = :client_id AND key = 'k' || :asset;
+SELECT response FROM idempotency_keys WHERE bank_id = :bank AND key = 'k' || :asset;
 UPDATE assets SET updated_at = now() WHERE id = :asset AND status = 'active';
+SELECT asset_id, holder_id, bank_id, kind, amount_minor, currency, expires_at, status FROM offers WHERE id = :asset;
 SELECT id FROM liens WHERE asset_id = :asset AND status = 'active';
+UPDATE offers SET status = 'taken', ended_at = now() WHERE id = :asset AND status = 'open' AND expires_at > now();
 INSERT INTO ledger_leaves VALUES (sha256(('leaf' || :asset || random())::bytea), repeat('e', 200)::bytea, repeat('d', 300));
 INSERT INTO ledger_queue (leaf_hash) VALUES (sha256(('queue' || :asset || random())::bytea));
-INSERT INTO liens (asset_id, bank_id, status, created_at) VALUES (:asset, :client_id, 'active', now()) ON CONFLICT DO NOTHING;
-INSERT INTO idempotency_keys VALUES (:client_id, 'k' || :asset || random(), '{}') ON CONFLICT DO NOTHING;
+INSERT INTO liens (asset_id, bank_id, offer_id, status, created_at) VALUES (:asset, :bank, :asset, 'active', now()) ON CONFLICT DO NOTHING;
+INSERT INTO idempotency_keys VALUES (:bank, 'k' || :asset || random(), '{}') ON CONFLICT DO NOTHING;
 COMMIT;
 SQL
   cat >"$work/register.sql" <<'SQL'
@@ -145,7 +174,7 @@ INSERT INTO receivables (fingerprint, supplier_id, buyer_id, invoice_number, amo
 COMMIT;
 SQL
   cat >"$work/lookup.sql" <<'SQL'
-\set n random(1, 1000000)
+\set n random(1, :rows)
 SELECT id, status FROM receivables WHERE fingerprint = sha256(int8send(:n));
 SELECT EXISTS (SELECT 1 FROM liens WHERE asset_id = :n AND status = 'active');
 SQL
@@ -189,8 +218,10 @@ section = f"""## Throughput over HTTP ({datetime.date.today()})
 
 `scripts/bench.sh`: {clients} concurrent HTTP clients over loopback (the
 load generator runs on the same machine), {assets} receivables registered,
-confirmed, pledged (10% raced by a second bank, refused 409) and looked up
-(4 look-ups each); release build; durable commits (PostgreSQL
+confirmed, offered by the supplier to one bank each (signed offers; no raw
+figure), pledged by that bank (10% raced by a second bank naming the same
+offer, refused 404: it is not addressed to it) and looked up (4 look-ups
+each); release build; durable commits (PostgreSQL
 `synchronous_commit=on`; SQLite WAL with `synchronous=FULL`). The raw figures
 are pgbench running the SQL each operation needs, one per commit, {clients}
 clients, in the same run (latencies from pgbench's per-transaction log). The server used {os.environ.get('POOL', '32')} database connections. Server peak RSS: {pg['server_peak_rss_mb']} MB on
@@ -203,7 +234,8 @@ Machine: {os.cpu_count()} cores ({cpu()}), {mem_gb} GiB, {pg_version}.
 {rows("PostgreSQL", pg)}
 {rows("SQLite", sq)}
 
-After each run the script checked that no asset has two active liens (none had).
+After each run the script checked that no asset has two active liens (none had)
+and that every lien accepted an offer made to its bank (all had).
 """
 header = "# Benchmarks\n\nMeasured figures, each beside the raw database's own figure for the same work in the same run (SPEC section 9).\n\n"
 try:
