@@ -691,3 +691,276 @@ pub(crate) fn lien_view(lien: &LienRow) -> serde_json::Value {
         "ledger": { "leaf_hash": hex::encode(&lien.leaf_hash) },
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! The acceptance rules as a pure function: one case per refusal, in
+    //! the order they win (docs/FINANCING.md), each with every later fault
+    //! present too, so that a case passes only if its refusal comes first.
+
+    use chrono::NaiveDate;
+    use ed25519_dalek::{Signer, SigningKey};
+
+    use super::*;
+
+    const BANK: &str = "c0ffee00-1234-4abc-8def-0123456789ab";
+    const OTHER_BANK: &str = "0ddba11a-1234-4abc-8def-0123456789ab";
+    const ASSET: &str = "0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90";
+    const OFFER: &str = "5e0f6a7b-8c9d-4e1f-a2b3-c4d5e6f7a8b9";
+
+    fn now() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 12, 1)
+            .and_then(|date| date.and_hms_opt(12, 0, 0))
+            .unwrap()
+    }
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[7; 32])
+    }
+
+    fn offer() -> OfferRow {
+        OfferRow {
+            id: OFFER.to_owned(),
+            asset_id: Some(ASSET.to_owned()),
+            purchase_order_id: None,
+            holder_id: "supplier".to_owned(),
+            bank_id: BANK.to_owned(),
+            kind: "pledge".to_owned(),
+            amount_minor: 80_000,
+            currency: "CNY".to_owned(),
+            expires_at: now() + chrono::Duration::hours(1),
+            status: "open".to_owned(),
+            leaf_hash: vec![0; 32],
+            created_at: now(),
+            ended_at: None,
+        }
+    }
+
+    fn asset() -> AssetRow {
+        AssetRow {
+            id: ASSET.to_owned(),
+            receivable_id: "receivable".to_owned(),
+            parent_id: None,
+            position: 0,
+            holder_id: "supplier".to_owned(),
+            face_value_minor: 100_000,
+            currency: "CNY".to_owned(),
+            status: "active".to_owned(),
+            leaf_hash: vec![0; 32],
+            created_at: now(),
+            updated_at: now(),
+        }
+    }
+
+    fn receivable() -> ReceivableRow {
+        ReceivableRow {
+            id: "receivable".to_owned(),
+            fingerprint: vec![1; 32],
+            supplier_id: "supplier".to_owned(),
+            buyer_id: "buyer".to_owned(),
+            invoice_number: "INV-1".to_owned(),
+            purchase_order_id: Some("order".to_owned()),
+            issue_date: now().date(),
+            due_date: now().date(),
+            currency: "CNY".to_owned(),
+            amount_minor: 100_000,
+            status: "confirmed".to_owned(),
+            dispute_reason: None,
+            leaf_hash: vec![0; 32],
+            created_at: now(),
+            decided_at: None,
+        }
+    }
+
+    /// A pledge request for `amount`, signed by `signer` over the lines the
+    /// bank signs (written out here, not by the server's message builder).
+    fn request(amount: &str, signer: &SigningKey) -> FinanceRequest {
+        request_for(LienKind::Pledge, amount, signer)
+    }
+
+    fn request_for(kind: LienKind, amount: &str, signer: &SigningKey) -> FinanceRequest {
+        let action = match kind {
+            LienKind::Pledge => "pledge",
+            LienKind::Assignment => "assign",
+        };
+        let message = format!(
+            "anchorfin/v1/{action}\noffer={OFFER}\nsubject=asset:{ASSET}\namount={amount}\ncurrency=CNY\nbank={BANK}\nnonce=n-1"
+        );
+        FinanceRequest {
+            kind,
+            offer: Uuid::parse_str(OFFER).unwrap(),
+            subject: Subject::Asset(Uuid::parse_str(ASSET).unwrap()),
+            amount: amount.to_owned(),
+            signature: Signature::parse_hex(&hex::encode(signer.sign(message.as_bytes()).to_bytes())).unwrap(),
+            nonce: Nonce::parse("n-1").unwrap(),
+            request_hash: [0; 32],
+        }
+    }
+
+    /// What `plan_asset` answers: the code, with `alert` when it alerts.
+    fn answer(
+        request: &FinanceRequest,
+        offer: Option<&OfferRow>,
+        active: bool,
+        lienholders: (Option<&str>, Option<&str>),
+    ) -> String {
+        let (asset, receivable) = (asset(), receivable());
+        let keys = [PublicKey::parse_hex(&hex::encode(key().verifying_key().to_bytes())).unwrap()];
+        let plan = plan_asset(
+            BANK,
+            Uuid::parse_str(BANK).unwrap(),
+            request,
+            now(),
+            AssetFacts {
+                offer,
+                asset: Some(&asset),
+                receivable: Some(&receivable),
+                active,
+                keys: &keys,
+                purchase_order_lienholder: lienholders.0,
+                lienholder: lienholders.1,
+            },
+        );
+        match plan {
+            Plan::Answer(Outcome::Refused { code, .. }) => code,
+            Plan::Answer(Outcome::Created { .. }) => "created without a lien".to_owned(),
+            Plan::Alert { alert, refusal, .. } => format!("{} alert {}", refusal.code(), alert.kind.as_str()),
+            Plan::Lien { lien, .. } => format!("lien of {} on offer {:?}", lien.amount_minor, lien.offer_id),
+        }
+    }
+
+    #[test]
+    fn refusals_win_in_precedence_order() {
+        let (good, forger) = (key(), SigningKey::from_bytes(&[8; 32]));
+        let other_bank = Some(OTHER_BANK);
+        let lapsed = OfferRow {
+            expires_at: now(),
+            ..offer()
+        };
+        let to_another = OfferRow {
+            bank_id: OTHER_BANK.to_owned(),
+            ..offer()
+        };
+        let taken = OfferRow {
+            status: "taken".to_owned(),
+            ..offer()
+        };
+        let of_assignment = OfferRow {
+            kind: "assignment".to_owned(),
+            ..offer()
+        };
+        let worst = request("1000.001", &forger);
+        let cases: Vec<(&str, String, &str)> = vec![
+            (
+                "no offer",
+                answer(&worst, None, false, (other_bank, other_bank)),
+                "not_found",
+            ),
+            (
+                "lapsed",
+                answer(&worst, Some(&lapsed), false, (other_bank, other_bank)),
+                "not_found",
+            ),
+            (
+                "to another bank",
+                answer(&worst, Some(&to_another), false, (other_bank, other_bank)),
+                "not_found",
+            ),
+            (
+                "taken",
+                answer(&worst, Some(&taken), false, (other_bank, other_bank)),
+                "not_found",
+            ),
+            (
+                "of another kind",
+                answer(&worst, Some(&of_assignment), false, (other_bank, other_bank)),
+                "not_found",
+            ),
+            (
+                "amount's digits",
+                answer(&worst, Some(&offer()), false, (other_bank, other_bank)),
+                "invalid_field",
+            ),
+            (
+                "signature",
+                answer(
+                    &request("1000.01", &forger),
+                    Some(&offer()),
+                    false,
+                    (other_bank, other_bank),
+                ),
+                "invalid_signature",
+            ),
+            (
+                "state",
+                answer(
+                    &request("1000.01", &good),
+                    Some(&offer()),
+                    false,
+                    (other_bank, other_bank),
+                ),
+                "asset_not_active",
+            ),
+            (
+                "order financed elsewhere",
+                answer(
+                    &request("1000.01", &good),
+                    Some(&offer()),
+                    true,
+                    (other_bank, other_bank),
+                ),
+                "po_financed_elsewhere alert po_double_financing",
+            ),
+            (
+                "somehow encumbered",
+                answer(
+                    &request("1000.01", &good),
+                    Some(&offer()),
+                    true,
+                    (Some(BANK), other_bank),
+                ),
+                "already_encumbered alert duplicate_pledge",
+            ),
+            (
+                "beyond the offer",
+                answer(&request("1000.01", &good), Some(&offer()), true, (Some(BANK), None)),
+                "exceeds_offer",
+            ),
+            (
+                "granted",
+                answer(&request("800.00", &good), Some(&offer()), true, (Some(BANK), None)),
+                "lien of 80000 on offer Some(\"5e0f6a7b-8c9d-4e1f-a2b3-c4d5e6f7a8b9\")",
+            ),
+        ];
+        for (case, got, expected) in cases {
+            assert_eq!(got, expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn an_assignment_pays_exactly_the_price_asked() {
+        let sale = OfferRow {
+            kind: "assignment".to_owned(),
+            ..offer()
+        };
+        let assign = |amount: &str| request_for(LienKind::Assignment, amount, &key());
+        assert_eq!(
+            answer(&assign("799.99"), Some(&sale), true, (None, None)),
+            "price_mismatch"
+        );
+        assert_eq!(
+            answer(&assign("800.01"), Some(&sale), true, (None, None)),
+            "price_mismatch"
+        );
+        assert!(answer(&assign("800.00"), Some(&sale), true, (None, None)).starts_with("lien of 80000"));
+        // Signed as a pledge, it is not the bank's assignment.
+        let mislabelled = FinanceRequest {
+            kind: LienKind::Assignment,
+            ..request("800.00", &key())
+        };
+        assert_eq!(
+            answer(&mislabelled, Some(&sale), true, (None, None)),
+            "invalid_signature"
+        );
+    }
+}
