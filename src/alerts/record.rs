@@ -83,10 +83,10 @@ pub fn prepare(alert: NewAlert, now: chrono::NaiveDateTime) -> Result<PreparedAl
             actor: Some(alert.attempting_org_id.clone()),
             signature: None,
             details,
-            // The attempting organisation learns nothing from its own alert
-            // that it did not send; the existing party's identity stays with
-            // the operator.
-            visibility: Visibility::Parties(vec![alert.attempting_org_id.clone()]),
+            // The entry names both sides of the attempt: only the operator
+            // reads it. Each audience reads its own redacted copy through
+            // the alerts API instead.
+            visibility: Visibility::Parties(Vec::new()),
         },
         now,
     )?;

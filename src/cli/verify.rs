@@ -8,8 +8,13 @@
 //!    must be consistent (RFC 9162 consistency proof) with the saved head,
 //!    and every leaf verified before must be unchanged.
 //! 3. Every entry is replayed: indexes gap-free, each leaf hash recomputed
-//!    from the entry bytes, each header decoded, each visible detail checked
-//!    against its salted hash; the recomputed root must equal the signed one.
+//!    from the entry bytes, each header decoded (a public one, or a sealed
+//!    one that shows outsiders nothing but its second), each visible detail
+//!    checked against its salted hash — for a sealed entry the body its
+//!    header commits to, the signature inside it over its message, and that
+//!    the signing key is one its actor registered on the log earlier; the
+//!    recomputed root must equal the signed one. Given a party's API key
+//!    (`--api-key`), it so checks every entry that party is given.
 //! 4. Inclusion proofs for a spread of entries must verify against the head.
 //!
 //! On failure it names the first bad index: directly when an entry does not
@@ -24,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::CliError;
-use crate::ledger::{self, open_checkpoint, EntryHeader, Frontier, Hash};
+use crate::ledger::{self, open_checkpoint, Entry, EntryHeader, Frontier, Hash};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -159,6 +164,8 @@ async fn verify(client: &Client, key: &VerifyingKey, state_path: Option<&Path>) 
 
     // 3. Replay every entry.
     let mut leaves: Vec<Hash> = Vec::with_capacity(size as usize);
+    let mut keys = PublishedKeys::default();
+    let mut details_checked: u64 = 0;
     let mut frontier = Frontier::empty();
     let mut next: u64 = 0;
     while next < size {
@@ -170,7 +177,10 @@ async fn verify(client: &Client, key: &VerifyingKey, state_path: Option<&Path>) 
             .filter(|entries| !entries.is_empty())
             .ok_or_else(|| Failure::at(next, "the server returned no entry for this index"))?;
         for entry in entries {
-            let leaf = check_entry(entry, next)?;
+            let leaf = check_entry(entry, next, &mut keys)?;
+            if entry["details"].is_object() {
+                details_checked += 1;
+            }
             if let Some(saved_leaf) = saved_leaves.get(next as usize) {
                 if *saved_leaf != leaf {
                     return Err(Failure::at(next, "this entry differs from the one verified by an earlier run").into());
@@ -237,13 +247,60 @@ async fn verify(client: &Client, key: &VerifyingKey, state_path: Option<&Path>) 
         "tree_size": size,
         "root_hash": hex::encode(root),
         "entries_replayed": leaves.len(),
+        "details_checked": details_checked,
         "inclusion_proofs_checked": checked,
         "consistent_with_saved_size": saved.map(|saved| saved.tree_size),
     }))
 }
 
-/// Checks one entry against itself; returns its leaf hash.
-fn check_entry(entry: &Value, expected_index: u64) -> Result<Hash, Failure> {
+/// The organisations' signing keys, as the log's own public
+/// `key_registered` entries published them: a sealed entry's signature
+/// must be by a key its actor registered earlier in the log.
+#[derive(Debug, Default)]
+struct PublishedKeys(std::collections::HashMap<String, Vec<String>>);
+
+impl PublishedKeys {
+    fn learn(&mut self, header: &EntryHeader, details: Option<&Value>) {
+        if header.kind != "key_registered" {
+            return;
+        }
+        let key = details
+            .and_then(|details| details["data"]["public_key"].as_str())
+            .map(str::to_owned);
+        if let (Some(organization), Some(key)) = (header.subjects.first(), key) {
+            self.0.entry(organization.clone()).or_default().push(key);
+        }
+    }
+
+    fn registered(&self, organization: &str, key: &str) -> bool {
+        self.0
+            .get(organization)
+            .is_some_and(|keys| keys.iter().any(|known| known == key))
+    }
+}
+
+/// The details' salt and JSON, as served.
+fn salt_and_json<'a>(
+    details: &'a serde_json::Map<String, Value>,
+    at: &dyn Fn(&str) -> Failure,
+) -> Result<([u8; 32], &'a str), Failure> {
+    let salt: [u8; 32] = details
+        .get("salt")
+        .and_then(Value::as_str)
+        .and_then(|text| hex::decode(text).ok())
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| at("the details' salt is malformed"))?;
+    let json = details
+        .get("json")
+        .and_then(Value::as_str)
+        .ok_or_else(|| at("the details carry no canonical JSON"))?;
+    Ok((salt, json))
+}
+
+/// Checks one entry against itself (and, for the details this caller may
+/// see, against its header and the signature inside); returns its leaf
+/// hash.
+fn check_entry(entry: &Value, expected_index: u64, keys: &mut PublishedKeys) -> Result<Hash, Failure> {
     let at = |reason: &str| Failure::at(expected_index, reason);
     if entry["index"].as_u64() != Some(expected_index) {
         return Err(at("the server skipped or reordered this index"));
@@ -256,24 +313,43 @@ fn check_entry(entry: &Value, expected_index: u64) -> Result<Hash, Failure> {
     if entry["leaf_hash"].as_str() != Some(&hex::encode(leaf)) {
         return Err(at("the entry bytes do not hash to its leaf hash"));
     }
-    let header = EntryHeader::decode(&bytes).map_err(|error| at(&format!("the entry does not decode: {error}")))?;
-    if entry["kind"].as_str() != Some(header.kind.as_str()) {
-        return Err(at("the entry's kind disagrees with its header"));
-    }
-    if let Some(details) = entry["details"].as_object() {
-        let salt: [u8; 32] = details
-            .get("salt")
-            .and_then(Value::as_str)
-            .and_then(|text| hex::decode(text).ok())
-            .and_then(|bytes| bytes.try_into().ok())
-            .ok_or_else(|| at("the details' salt is malformed"))?;
-        let json = details
-            .get("json")
-            .and_then(Value::as_str)
-            .ok_or_else(|| at("the details carry no canonical JSON"))?;
-        if ledger::details_hash(&salt, json.as_bytes()) != header.details_hash {
-            return Err(at("the details do not match the hash in the header"));
+    let decoded = Entry::decode(&bytes).map_err(|error| at(&format!("the entry does not decode: {error}")))?;
+    let details = entry["details"].as_object();
+    match decoded {
+        Entry::Public(header) => {
+            if entry["kind"].as_str() != Some(header.kind.as_str()) {
+                return Err(at("the entry's kind disagrees with its header"));
+            }
+            if let Some(details) = details {
+                let (salt, json) = salt_and_json(details, &at)?;
+                if ledger::details_hash(&salt, json.as_bytes()) != header.details_hash {
+                    return Err(at("the details do not match the hash in the header"));
+                }
+            }
+            keys.learn(&header, entry["details"].as_object().map(|_| &entry["details"]));
         }
+        Entry::Sealed(header) => match details {
+            None => {
+                if entry["kind"].as_str() != Some(ledger::BUSINESS_KIND) {
+                    return Err(at("a sealed entry's kind is shown to a reader who may not open it"));
+                }
+            }
+            Some(details) => {
+                let (salt, json) = salt_and_json(details, &at)?;
+                let body = ledger::open_sealed(&header, &salt, json)
+                    .map_err(|error| at(&format!("the sealed entry does not open: {error}")))?;
+                if entry["kind"].as_str() != Some(body.kind.as_str()) {
+                    return Err(at("the entry's kind disagrees with its sealed body"));
+                }
+                if let (Some(actor), Some(key)) = (&body.actor, &body.signer_key) {
+                    if !keys.registered(actor, key) {
+                        return Err(at(
+                            "the entry is signed with a key its actor never registered on the log",
+                        ));
+                    }
+                }
+            }
+        },
     }
     Ok(leaf)
 }

@@ -1,5 +1,7 @@
-//! The canonical encoding of a ledger entry's public header: the exact bytes
-//! its leaf hash covers.
+//! The canonical encoding of a public ledger entry's header (version 1):
+//! the exact bytes its leaf hash covers. Onboarding an organisation and
+//! registering its keys are written so; business entries are sealed
+//! (version 2, [`super::sealed`]).
 //!
 //! Anyone can recompute every leaf from these bytes; the private details
 //! (amounts, counterparties) enter only through `details_hash`, a salted
@@ -62,6 +64,8 @@ pub struct EntryHeader {
 pub enum EntryError {
     #[error("unsupported entry version {0}")]
     UnsupportedVersion(u8),
+    #[error("unknown class {0} of a sealed entry")]
+    UnknownClass(u8),
     #[error("kind must be 1 to 64 characters of a-z and _")]
     InvalidKind,
     #[error("at most {MAX_SUBJECTS} subjects are allowed")]

@@ -4,14 +4,17 @@
 //! - [`merkle`]: hashing, proof plans against perfect-subtree storage, and
 //!   proof verification;
 //! - [`frontier`]: the sequencer's incremental tree builder;
-//! - [`entry`]: the canonical encoding of an entry's public header (the bytes
+//! - [`entry`]: the canonical encoding of a public entry's header (the bytes
 //!   the leaf hash covers);
+//! - [`sealed`]: sealed business entries, whose header commits to a private
+//!   body only their parties are given;
 //! - [`checkpoint`]: signed tree heads as C2SP `tlog-checkpoint` signed notes.
 
 pub mod checkpoint;
 pub mod entry;
 pub mod frontier;
 pub mod merkle;
+pub mod sealed;
 
 pub use checkpoint::{note_key_id, open_checkpoint, Checkpoint, CheckpointError, SignedCheckpoint};
 pub use entry::{details_hash, EntryError, EntryHeader, ENTRY_VERSION};
@@ -21,3 +24,4 @@ pub use merkle::{
     root_from_inclusion_proof, root_from_leaf_hashes, verify_consistency, verify_inclusion, Hash, NodeId, ProofElement,
     ProofError, ProofPlan, HASH_LEN,
 };
+pub use sealed::{open as open_sealed, seal, Entry, SealError, SealedBody, SealedHeader, BUSINESS_KIND};

@@ -4,7 +4,7 @@
 use rand_core::{OsRng, RngCore};
 use serde_json::Value;
 
-use crate::ledger::{self, EntryHeader, Hash};
+use crate::ledger::{self, EntryHeader, Hash, SealedBody};
 use crate::store::ledger::{self as repository, LeafRow};
 use crate::store::DbConnection;
 
@@ -65,22 +65,45 @@ pub struct Prepared {
 pub fn prepare(entry: NewEntry, now: chrono::NaiveDateTime) -> Result<Prepared, diesel::result::Error> {
     let mut salt = [0u8; 32];
     OsRng.fill_bytes(&mut salt);
-    // serde_json's map is ordered by key, so equal details serialise equally.
-    let details = serde_json::to_string(&entry.details)
-        .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
-    let header = EntryHeader {
-        kind: entry.kind.to_owned(),
-        subjects: entry.subjects,
-        fingerprint: entry.fingerprint,
-        actor: entry.actor,
-        time_micros: now.and_utc().timestamp_micros(),
-        details_hash: ledger::details_hash(&salt, details.as_bytes()),
-        signer_key: entry.signature.map(|(key, _)| key),
-        signature: entry.signature.map(|(_, signature)| signature),
+    let time_micros = now.and_utc().timestamp_micros();
+    let serialization = |error: serde_json::Error| diesel::result::Error::SerializationError(Box::new(error));
+    // Public entries (onboarding and keys) keep a readable header; every
+    // other entry is sealed: its header commits to a body that holds what
+    // the public header would have said, which only its parties are given.
+    let (bytes, details) = match &entry.visibility {
+        Visibility::Public => {
+            // serde_json's map is ordered by key, so equal details serialise equally.
+            let details = serde_json::to_string(&entry.details).map_err(serialization)?;
+            let header = EntryHeader {
+                kind: entry.kind.to_owned(),
+                subjects: entry.subjects,
+                fingerprint: entry.fingerprint,
+                actor: entry.actor,
+                time_micros,
+                details_hash: ledger::details_hash(&salt, details.as_bytes()),
+                signer_key: entry.signature.map(|(key, _)| key),
+                signature: entry.signature.map(|(_, signature)| signature),
+            };
+            let bytes = header
+                .encode()
+                .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
+            (bytes, details)
+        }
+        Visibility::Parties(_) => {
+            let body = SealedBody {
+                kind: entry.kind.to_owned(),
+                subjects: entry.subjects,
+                fingerprint: entry.fingerprint.map(hex::encode),
+                actor: entry.actor,
+                time_micros,
+                signer_key: entry.signature.map(|(key, _)| hex::encode(key)),
+                signature: entry.signature.map(|(_, signature)| hex::encode(signature)),
+                details: entry.details,
+            };
+            let body = serde_json::to_string(&body).map_err(serialization)?;
+            (ledger::seal(&salt, &body, time_micros).encode(), body)
+        }
     };
-    let bytes = header
-        .encode()
-        .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?;
     let leaf_hash = ledger::leaf_hash(&bytes);
     let parties = match entry.visibility {
         Visibility::Public => Value::String("*".to_owned()),

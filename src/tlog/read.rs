@@ -35,10 +35,13 @@ pub fn leaf_index(connection: &mut DbConnection, leaf_hash: &Hash) -> diesel::Qu
 pub struct VisibleEntry {
     pub index: u64,
     pub leaf_hash: Vec<u8>,
+    /// The entry's kind; `business` for a sealed entry the reader may not
+    /// open.
     pub kind: String,
     pub entry: Vec<u8>,
-    /// `{"salt": hex, "data": {...}}` for the parties, the operator and
-    /// public entries; `None` for anyone else.
+    /// `{"salt": hex, "json": text, "data": {...}}` for the parties, the
+    /// operator and public entries — for a sealed entry the body its header
+    /// commits to, for a public one its details; `None` for anyone else.
     pub details: Option<Value>,
 }
 
@@ -75,10 +78,17 @@ pub fn entries(
                     "json": leaf.details,
                 })
             });
+            // A sealed entry's kind is part of what it keeps from outsiders.
+            let sealed = leaf.entry.first() == Some(&crate::ledger::sealed::SEALED_VERSION);
+            let kind = if sealed && details.is_none() {
+                crate::ledger::BUSINESS_KIND.to_owned()
+            } else {
+                leaf.kind
+            };
             VisibleEntry {
                 index: sequence.leaf_index as u64,
                 leaf_hash: sequence.leaf_hash,
-                kind: leaf.kind,
+                kind,
                 entry: leaf.entry,
                 details,
             }

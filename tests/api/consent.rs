@@ -497,7 +497,7 @@ async fn offers_lapse_at_their_expiry(app: TestApp) {
         let size = head["tree_size"].as_u64().unwrap();
         let kinds: Vec<Value> = app.entries(0, size, Some(&holder.api_key)).await;
         if let Some(lapse) = kinds.iter().find(|entry| entry["kind"] == "offer_lapsed") {
-            assert_eq!(lapse["details"]["data"]["offer_id"], offer.as_str());
+            assert_eq!(lapse["details"]["data"]["details"]["offer_id"], offer.as_str());
             break;
         }
         assert!(Instant::now() < deadline, "the lapse was never recorded");
@@ -777,13 +777,19 @@ async fn the_lienholder_records_its_loan_on_the_ledger(app: TestApp) {
     assert_eq!(seen.len(), 3);
     assert!(seen
         .iter()
-        .all(|entry| entry["details"]["data"]["lien_id"] == lien.as_str()));
-    assert!(seen[0]["details"]["data"]["message"]
+        .all(|entry| entry["details"]["data"]["details"]["lien_id"] == lien.as_str()));
+    assert!(seen[0]["details"]["data"]["details"]["message"]
         .as_str()
         .unwrap()
         .starts_with("anchorfin/v1/disbursement\n"));
-    let unseen = loans(app.entries(0, size, Some(&second.api_key())).await);
-    assert!(unseen.iter().all(|entry| entry["details"].is_null()), "{unseen:?}");
+    // Another bank reads the same leaves sealed: no kind, no details.
+    let others = app.entries(0, size, Some(&second.api_key())).await;
+    for entry in &seen {
+        let index = entry["index"].as_u64().unwrap() as usize;
+        assert_eq!(others[index]["leaf_hash"], entry["leaf_hash"]);
+        assert_eq!(others[index]["kind"], "business");
+        assert!(others[index]["details"].is_null(), "{}", others[index]);
+    }
 
     // Racing disbursements never exceed the lien's amount together.
     let asset = confirmed_asset(&app, &deal, "INV-LOAN-2", "1001.00").await;

@@ -63,6 +63,12 @@ impl TestApp {
 
     /// Runs `anchorfin verify` against this server.
     pub async fn verify(&self, state: Option<&std::path::Path>) -> std::process::Output {
+        self.verify_as(state, None).await
+    }
+
+    /// Runs `anchorfin verify`, given a party's API key when `api_key` is
+    /// set, so that it also checks the details that party is given.
+    pub async fn verify_as(&self, state: Option<&std::path::Path>, api_key: Option<&str>) -> std::process::Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_anchorfin"));
         command
             .args([
@@ -75,6 +81,9 @@ impl TestApp {
             .env_remove("ANCHORFIN_API_KEY");
         if let Some(state) = state {
             command.arg("--state").arg(state);
+        }
+        if let Some(api_key) = api_key {
+            command.args(["--api-key", api_key]);
         }
         tokio::task::spawn_blocking(move || command.output().unwrap())
             .await
@@ -398,30 +407,38 @@ async fn private_details_reach_only_parties_and_the_operator(app: TestApp) {
     let bank: Value = response.json().await.unwrap();
     let other = app.create_org("Bank E", "bank", "BNK-E").await;
     app.wait_for_tree_size(4).await;
-    let officer_entry = |entries: Vec<Value>| {
-        entries
-            .into_iter()
-            .find(|entry| entry["kind"] == "risk_officer_added")
-            .unwrap()
-    };
+    // The officer's entry, as the operator sees it, and the same leaf as
+    // others see it (sealed: an outsider does not even learn its kind).
+    let index = app
+        .entries(0, 4, Some(&app.operator_key))
+        .await
+        .iter()
+        .position(|entry| entry["kind"] == "risk_officer_added")
+        .unwrap();
+    let officer_entry = |entries: Vec<Value>| entries[index].clone();
+    assert_eq!(officer_entry(app.entries(0, 4, None).await)["kind"], "business");
     assert!(officer_entry(app.entries(0, 4, None).await)["details"].is_null());
     assert!(officer_entry(app.entries(0, 4, Some(other["api_key"].as_str().unwrap())).await)["details"].is_null());
     let seen = officer_entry(app.entries(0, 4, Some(bank["api_key"].as_str().unwrap())).await);
-    assert_eq!(seen["details"]["data"]["email"], "risk@d.example");
+    assert_eq!(seen["details"]["data"]["details"]["email"], "risk@d.example");
     let seen = officer_entry(app.entries(0, 4, Some(&app.operator_key)).await);
-    assert_eq!(seen["details"]["data"]["email"], "risk@d.example");
+    assert_eq!(seen["details"]["data"]["details"]["email"], "risk@d.example");
     // Public entries show their details to anyone.
     let entries = app.entries(0, 4, None).await;
     assert_eq!(entries[1]["details"]["data"]["legal_id"], "BNK-D");
-    // A party checks the details against the salted hash in the header.
-    let header =
-        anchorfin::ledger::EntryHeader::decode(&hex::decode(seen["entry"].as_str().unwrap()).unwrap()).unwrap();
+    // A party checks the sealed entry's body against the header's
+    // commitment; the header itself says nothing.
+    let bytes = hex::decode(seen["entry"].as_str().unwrap()).unwrap();
+    let anchorfin::ledger::Entry::Sealed(header) = anchorfin::ledger::Entry::decode(&bytes).unwrap() else {
+        panic!("a risk officer's entry is sealed")
+    };
+    assert_eq!(bytes.len(), 42);
     let salt: [u8; 32] = hex::decode(seen["details"]["salt"].as_str().unwrap())
         .unwrap()
         .try_into()
         .unwrap();
-    assert_eq!(
-        anchorfin::ledger::details_hash(&salt, seen["details"]["json"].as_str().unwrap().as_bytes()),
-        header.details_hash
-    );
+    let body = anchorfin::ledger::open_sealed(&header, &salt, seen["details"]["json"].as_str().unwrap()).unwrap();
+    assert_eq!(body.kind, "risk_officer_added");
+    assert_eq!(body.details["email"], "risk@d.example");
+    assert_eq!(body.subjects[0], bank["id"].as_str().unwrap());
 }

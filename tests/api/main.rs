@@ -8,6 +8,7 @@ mod idempotency;
 mod alerts;
 mod batches;
 mod cli;
+mod confidentiality;
 mod consent;
 mod errors;
 mod health;
