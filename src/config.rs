@@ -41,6 +41,8 @@ pub struct HttpSettings {
     pub workers: Option<usize>,
     /// How long in-flight requests may finish after SIGTERM/SIGINT.
     pub shutdown_timeout: Duration,
+    /// How long a request body may take to arrive; slower ones get 408.
+    pub body_read_timeout: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -89,6 +91,7 @@ impl Settings {
                 max_body_bytes: 10 * 1024 * 1024,
                 workers: None,
                 shutdown_timeout: Duration::from_secs(30),
+                body_read_timeout: Duration::from_secs(10),
             },
             alerts: AlertSettings {
                 smtp_url: None,

@@ -108,17 +108,21 @@ impl Application {
             financing,
         });
         let body_limit = settings.http.max_body_bytes;
+        let body_timeout = settings.http.body_read_timeout;
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(BodyLimit(body_limit))
+                .app_data(crate::api::gate::BodyTimeout(body_timeout))
                 .app_data(web::PayloadConfig::new(body_limit))
                 .wrap(from_fn(crate::api::idempotency::replay))
+                .wrap(from_fn(crate::api::gate::authenticate_first))
                 .wrap(from_fn(observe))
                 .configure(crate::api::routes)
                 .default_service(web::to(crate::api::not_found))
         })
         .shutdown_timeout(settings.http.shutdown_timeout.as_secs())
+        .client_request_timeout(settings.http.body_read_timeout)
         .listen(listener)?;
         if let Some(workers) = settings.http.workers {
             server = server.workers(workers);

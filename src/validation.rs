@@ -37,8 +37,23 @@ pub fn iso_date(raw: &str) -> Result<chrono::NaiveDate, &'static str> {
     if !shaped {
         return Err("must be a date written YYYY-MM-DD");
     }
-    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "is not a calendar date")
+    let date = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| "is not a calendar date")?;
+    if !(EARLIEST_DATE..=LATEST_DATE).contains(&date) {
+        return Err("must be between 1900-01-01 and 2200-12-31");
+    }
+    Ok(date)
 }
+
+/// The dates a document may carry: a wider range is a typing error (or an
+/// attempt to reach the edges of date arithmetic), never a real invoice.
+pub const EARLIEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(date) => date,
+    None => chrono::NaiveDate::MIN,
+};
+pub const LATEST_DATE: chrono::NaiveDate = match chrono::NaiveDate::from_ymd_opt(2200, 12, 31) {
+    Some(date) => date,
+    None => chrono::NaiveDate::MAX,
+};
 
 #[cfg(test)]
 mod tests {
@@ -54,6 +69,7 @@ mod tests {
             iso_date(" 2024-02-29 ").map(|date| date.to_string()),
             Ok("2024-02-29".to_owned())
         );
+        assert!(iso_date("1900-01-01").is_ok() && iso_date("2200-12-31").is_ok());
         for bad in [
             "2027-3-31",
             "31/03/2027",
@@ -62,6 +78,10 @@ mod tests {
             "",
             "2027-02-30",
             "2023-02-29",
+            "1899-12-31",
+            "2201-01-01",
+            "0001-01-01",
+            "9999-12-31",
         ] {
             assert!(iso_date(bad).is_err(), "{bad}");
         }

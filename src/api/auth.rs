@@ -47,6 +47,10 @@ impl FromRequest for Authenticated {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // The gate authenticated the caller of a POST already.
+        if let Some(caller) = super::gate::gate_caller(request) {
+            return Box::pin(async move { Ok(Authenticated(caller)) });
+        }
         let token = bearer_token(request);
         let state = request.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
@@ -62,7 +66,7 @@ impl FromRequest for Authenticated {
 }
 
 /// `Authorization: Bearer <token>`'s token.
-fn bearer_token(request: &HttpRequest) -> Option<String> {
+pub(super) fn bearer_token(request: &HttpRequest) -> Option<String> {
     request
         .headers()
         .get(header::AUTHORIZATION)

@@ -18,8 +18,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("no such resource")]
     NotFound,
-    #[error("this method is not allowed on this resource")]
-    MethodNotAllowed,
+    #[error("this method is not allowed on this resource; it answers {allow}")]
+    MethodNotAllowed { allow: String },
     #[error("{0}")]
     MalformedBody(String),
     #[error("{field}: {detail}")]
@@ -28,6 +28,8 @@ pub enum ApiError {
     PayloadTooLarge { limit_bytes: usize },
     #[error("the request body must be sent as {expected}")]
     UnsupportedMediaType { expected: &'static str },
+    #[error("the request body did not arrive within {seconds} s")]
+    RequestTimeout { seconds: u64 },
     /// A business refusal with its own closed code (409 `duplicate_legal_id`, …).
     #[error("{detail}")]
     Refused {
@@ -75,11 +77,12 @@ impl ApiError {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
             Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::MalformedBody(_) => "malformed_body",
             Self::InvalidField { .. } => "invalid_field",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Self::RequestTimeout { .. } => "request_timeout",
             Self::Refused { code, .. } => code,
             Self::Decided { code, .. } => code,
             Self::Unavailable => "service_unavailable",
@@ -92,11 +95,12 @@ impl ApiError {
             Self::Unauthorized => "Unauthorized",
             Self::Forbidden(_) => "Forbidden",
             Self::NotFound => "Not found",
-            Self::MethodNotAllowed => "Method not allowed",
+            Self::MethodNotAllowed { .. } => "Method not allowed",
             Self::MalformedBody(_) => "Malformed request body",
             Self::InvalidField { .. } => "Invalid field",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
+            Self::RequestTimeout { .. } => "Request timeout",
             Self::Refused { status, .. } | Self::Decided { status, .. } if *status == StatusCode::CONFLICT => {
                 "Conflict"
             }
@@ -133,11 +137,12 @@ impl ResponseError for ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
             Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::Refused { status, .. } | Self::Decided { status, .. } => *status,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -167,6 +172,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
         if matches!(self, Self::Unauthorized) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Self::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         if matches!(self, Self::Unavailable) {
             response.insert_header((header::RETRY_AFTER, "1"));

@@ -19,7 +19,6 @@ use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
@@ -42,6 +41,39 @@ fn transactional(path: &str) -> bool {
     )
 }
 
+/// The scope of a caller's keys: the authenticated principal (its
+/// organisation, or the risk officer acting for it), never the raw header,
+/// so that two spellings of one API key share their keys.
+fn scope(caller: &crate::organizations::Principal) -> Vec<u8> {
+    let principal = match caller.risk_officer_id {
+        Some(officer) => format!("officer:{officer}"),
+        None => format!("organization:{}", caller.organization_id),
+    };
+    Sha256::digest(principal.as_bytes()).to_vec()
+}
+
+/// What identifies a request under its key: method, path and body — a
+/// JSON body as parsed (so key order and white space do not matter), any
+/// other body as sent.
+fn request_hash(request: &ServiceRequest, body: &[u8]) -> Vec<u8> {
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    let canonical = json
+        .then(|| serde_json::from_slice::<serde_json::Value>(body).ok())
+        .flatten()
+        .map(|value| value.to_string().into_bytes());
+    let mut hasher = Sha256::new();
+    hasher.update(request.method().as_str());
+    hasher.update([0]);
+    hasher.update(request.path());
+    hasher.update([0]);
+    hasher.update(canonical.as_deref().unwrap_or(body));
+    hasher.finalize().to_vec()
+}
+
 pub async fn replay(
     mut request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -51,10 +83,10 @@ pub async fn replay(
         .headers()
         .get("idempotency-key")
         .map(|value| value.to_str().unwrap_or_default().to_owned());
-    let caller = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .map(|value| Sha256::digest(value.as_bytes()).to_vec());
+    // The gate authenticated every POST to a route that takes one; anyone
+    // else (no key, or a method the route does not take) goes on to be
+    // answered by the route.
+    let caller = super::gate::gate_caller(request.request());
     let state = request.app_data::<web::Data<AppState>>().cloned();
     let applies = request.method() == Method::POST && !transactional(request.path());
     let (Some(key), Some(caller), Some(state), true) = (key, caller, state, applies) else {
@@ -67,51 +99,20 @@ pub async fn replay(
         );
         return Ok(request.into_response(error.error_response()));
     }
+    let caller = scope(&caller);
 
-    // Only a caller whose key authenticates gets stored answers; anyone
-    // else goes on to the handler, which answers 401.
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim().to_owned())
-        .unwrap_or_default();
-    let authenticated = state
-        .database
-        .run(move |connection| crate::organizations::authenticate(connection, &token))
-        .await;
-    if !matches!(authenticated, Ok(Ok(Some(_)))) {
-        return Ok(next.call(request).await?.map_into_boxed_body());
-    }
-
-    // Buffer the body to hash it, then hand it on unchanged.
-    let mut body = web::BytesMut::new();
-    let mut payload = request.take_payload();
-    while let Some(chunk) = payload.next().await {
-        let chunk: web::Bytes = chunk?;
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_BUFFERED_BYTES {
-            let error = ApiError::PayloadTooLarge {
-                limit_bytes: MAX_BUFFERED_BYTES,
-            };
-            return Ok(request.into_response(error.error_response()));
-        }
-    }
-    let body = body.freeze();
-    let mut hasher = Sha256::new();
-    hasher.update(request.method().as_str());
-    hasher.update([0]);
-    hasher.update(request.path());
-    hasher.update([0]);
-    hasher.update(&body);
-    let request_hash = hasher.finalize().to_vec();
+    // Read the body to hash it (under the body time limit), then hand it on
+    // unchanged.
+    let timeout = super::gate::body_timeout(request.request());
+    let body = match super::gate::read_body(request.take_payload(), MAX_BUFFERED_BYTES, timeout).await {
+        Ok(body) => body,
+        Err(error) => return Ok(request.into_response(error.error_response())),
+    };
+    let request_hash = request_hash(&request, &body);
     let stream: std::pin::Pin<
         Box<dyn futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>>>,
     > = Box::pin(futures_util::stream::once(std::future::ready(Ok(body))));
     request.set_payload(Payload::from(stream));
-
     let (lookup_caller, lookup_key) = (caller.clone(), key.clone());
     let stored = state
         .database

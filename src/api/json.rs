@@ -24,6 +24,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit_bytes = request.app_data::<BodyLimit>().map_or(256 * 1024, |limit| limit.0);
+        let timeout = request
+            .app_data::<super::gate::BodyTimeout>()
+            .map_or(std::time::Duration::from_secs(10), |timeout| timeout.0);
         let is_json = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -41,10 +44,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     expected: "application/json",
                 });
             }
-            let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit_bytes },
-                _ => ApiError::MalformedBody("the request body could not be read".to_owned()),
-            })?;
+            let bytes = tokio::time::timeout(timeout, body)
+                .await
+                .map_err(|_| ApiError::RequestTimeout {
+                    seconds: timeout.as_secs(),
+                })?
+                .map_err(|error| match error.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit_bytes },
+                    _ => ApiError::MalformedBody("the request body could not be read".to_owned()),
+                })?;
             parse(&bytes).map(JsonBody)
         })
     }

@@ -103,7 +103,11 @@ pub async fn observe(
 }
 
 /// `GET /metrics`
-pub async fn render(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+/// `GET /metrics`, for the operator's key only: request counts by route
+/// and how decisions were batched say how busy each part of the business
+/// is, which is nobody else's to read.
+pub async fn render(caller: super::auth::Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    caller.require_organization(crate::domain::Role::Operator)?;
     let mut buffer = Vec::new();
     TextEncoder::new()
         .encode(&state.metrics.registry().gather(), &mut buffer)

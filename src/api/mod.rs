@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod gate;
 pub mod health;
 pub mod idempotency;
 pub mod json;
@@ -46,7 +47,7 @@ macro_rules! route_table {
 
         /// Every route of the service. `api-spec/openapi.yaml` describes the same set.
         pub fn routes(config: &mut web::ServiceConfig) {
-            $(config.service(resource($path, vec![$(web::$method().to($handler)),+]));)*
+            $(config.service(resource($path, vec![$(web::$method().to($handler)),+], &[$(stringify!($method)),+]));)*
         }
     };
 }
@@ -94,11 +95,20 @@ pub fn path_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
 }
 
 /// A resource whose unsupported methods answer 405 as a problem document.
-fn resource(path: &str, routes: Vec<Route>) -> actix_web::Resource {
+/// Its 405 says which methods it answers (`Allow`, RFC 9110 §15.5.6).
+fn resource(path: &str, routes: Vec<Route>, methods: &[&str]) -> actix_web::Resource {
+    let allow = methods
+        .iter()
+        .map(|method| method.to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ");
     routes
         .into_iter()
         .fold(web::resource(path), |resource, route| resource.route(route))
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::MethodNotAllowed) }))
+        .default_service(web::to(move || {
+            let allow = allow.clone();
+            async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow }) }
+        }))
 }
 
 /// What an unknown path is answered with (a 404 like any other, with its

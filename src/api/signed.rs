@@ -35,8 +35,20 @@ pub fn request_hash(action: &str, body: &impl Serialize) -> Result<[u8; 32], Fie
     Ok(crate::lending::request_hash(action, &canonical))
 }
 
-/// The decision's answer: 201 with its body, or its stored refusal.
+/// The decision's answer: 201 with its body, or its refusal; a replay is
+/// marked `Idempotent-Replayed: true`, as on every route.
 pub fn answer(outcome: Outcome) -> Result<HttpResponse, ApiError> {
+    if let Outcome::Replayed(first) = outcome {
+        let mut response = match answer(*first) {
+            Ok(response) => response,
+            Err(error) => actix_web::ResponseError::error_response(&error),
+        };
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("idempotent-replayed"),
+            actix_web::http::header::HeaderValue::from_static("true"),
+        );
+        return Ok(response);
+    }
     match outcome {
         Outcome::Created { body } => Ok(HttpResponse::Created().json(body)),
         Outcome::Refused {
@@ -50,5 +62,6 @@ pub fn answer(outcome: Outcome) -> Result<HttpResponse, ApiError> {
             detail,
             field,
         }),
+        Outcome::Replayed(_) => Err(ApiError::internal(anyhow::anyhow!("a replay of a replay"))),
     }
 }

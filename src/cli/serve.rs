@@ -31,6 +31,9 @@ pub struct ServeArgs {
     /// The ledger's origin line in signed checkpoints.
     #[arg(long, env = "ANCHORFIN_LEDGER_ORIGIN")]
     ledger_origin: Option<String>,
+    /// How long a request body may take to arrive before 408.
+    #[arg(long, env = "ANCHORFIN_BODY_READ_TIMEOUT_SECONDS", default_value_t = 10)]
+    body_read_timeout_seconds: u64,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -47,6 +50,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         settings.ledger.origin = origin;
     }
     settings.http.shutdown_timeout = Duration::from_secs(30);
+    settings.http.body_read_timeout = Duration::from_secs(args.body_read_timeout_seconds.max(1));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let application = Application::build(settings).await?;

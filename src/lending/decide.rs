@@ -823,7 +823,7 @@ mod tests {
         );
         match plan {
             Plan::Answer(Outcome::Refused { code, .. }) => code,
-            Plan::Answer(Outcome::Created { .. }) => "created without a lien".to_owned(),
+            Plan::Answer(other) => format!("an answer without a lien: {other:?}"),
             Plan::Alert { alert, refusal, .. } => format!("{} alert {}", refusal.code(), alert.kind.as_str()),
             Plan::Lien { lien, .. } => format!("lien of {} on offer {:?}", lien.amount_minor, lien.offer_id),
         }

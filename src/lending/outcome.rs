@@ -25,6 +25,10 @@ pub enum Outcome {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         field: Option<String>,
     },
+    /// The first answer to this request, given again to its retry (never
+    /// stored itself).
+    #[serde(skip)]
+    Replayed(Box<Outcome>),
 }
 
 impl Outcome {
@@ -66,6 +70,15 @@ impl Outcome {
         match self {
             Outcome::Created { .. } => 201,
             Outcome::Refused { status, .. } => *status,
+            Outcome::Replayed(first) => first.status(),
+        }
+    }
+
+    /// The answer itself, whether given first or replayed.
+    pub fn first(&self) -> &Outcome {
+        match self {
+            Outcome::Replayed(first) => first.first(),
+            first => first,
         }
     }
 }
@@ -141,8 +154,11 @@ pub(crate) fn replay(stored: &IdempotencyRow, request_hash: &[u8; 32]) -> Outcom
             "this Idempotency-Key was used with another request body; use a new key for a new request",
         );
     }
-    serde_json::from_str(&stored.response_body).unwrap_or_else(|_| {
-        tracing::error!("a stored idempotent answer does not parse");
-        Outcome::refused(500, "internal_error", "internal error")
-    })
+    match serde_json::from_str::<Outcome>(&stored.response_body) {
+        Ok(first) => Outcome::Replayed(Box::new(first.first().clone())),
+        Err(_) => {
+            tracing::error!("a stored idempotent answer does not parse");
+            Outcome::refused(500, "internal_error", "internal error")
+        }
+    }
 }

@@ -230,7 +230,8 @@ pub fn add_disbursement(connection: &mut DbConnection, id: &str, amount_minor: i
         liens::table
             .filter(liens::id.eq(id))
             .filter(liens::status.eq("active"))
-            .filter((liens::disbursed_minor + amount_minor).le(liens::amount_minor)),
+            // No sum that could overflow BIGINT: disbursed <= amount - x.
+            .filter(liens::disbursed_minor.le(liens::amount_minor - amount_minor)),
     )
     .set(liens::disbursed_minor.eq(liens::disbursed_minor + amount_minor))
     .execute(connection)
@@ -244,7 +245,7 @@ pub fn add_repayment(connection: &mut DbConnection, id: &str, amount_minor: i64)
         liens::table
             .filter(liens::id.eq(id))
             .filter(liens::status.eq_any(["active", "settling"]))
-            .filter((liens::repaid_minor + amount_minor).le(liens::disbursed_minor)),
+            .filter(liens::repaid_minor.le(liens::disbursed_minor - amount_minor)),
     )
     .set(liens::repaid_minor.eq(liens::repaid_minor + amount_minor))
     .execute(connection)

@@ -130,7 +130,9 @@ pub fn add_invoiced(connection: &mut DbConnection, id: &str, amount_minor: i64) 
         purchase_orders::table
             .filter(purchase_orders::id.eq(id))
             .filter(purchase_orders::status.eq_any(["registered", "acknowledged"]))
-            .filter((purchase_orders::invoiced_minor + amount_minor).le(purchase_orders::amount_minor)),
+            // Written so that no sum can overflow BIGINT (PostgreSQL would
+            // fail the statement): invoiced <= amount - x.
+            .filter(purchase_orders::invoiced_minor.le(purchase_orders::amount_minor - amount_minor)),
     )
     .set(purchase_orders::invoiced_minor.eq(purchase_orders::invoiced_minor + amount_minor))
     .execute(connection)

@@ -15,7 +15,16 @@ async fn metrics_count_requests_by_route(app: TestApp) {
         app.get("/healthz", None).await;
     }
     app.get("/v1/no-such-thing", None).await;
-    let response = app.get("/metrics", None).await;
+    // Only the operator reads them.
+    assert_problem(app.get("/metrics", None).await, 401, "unauthorized").await;
+    let bank = app.create_org("Bank M", "bank", "LEI-METRICS").await;
+    assert_problem(
+        app.get("/metrics", Some(bank["api_key"].as_str().unwrap())).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let response = app.get("/metrics", Some(&app.operator_key)).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"]
         .to_str()

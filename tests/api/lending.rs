@@ -1222,7 +1222,7 @@ async fn many_concurrent_pledges_commit_together_and_each_is_on_the_ledger(app: 
     let kinds = crate::registry::ledger_kinds(&app, DEAL_ENTRIES + 4 + 60 + 20).await;
     assert_eq!(kinds.iter().filter(|kind| *kind == "asset_pledged").count(), 20);
     // The metrics tell how the batches were decided: all set-based here.
-    let metrics = app.get("/metrics", None).await.text().await.unwrap();
+    let metrics = app.get("/metrics", Some(&app.operator_key)).await.text().await.unwrap();
     let set_based: u64 = metrics
         .lines()
         .find(|line| line.starts_with(r#"anchorfin_decision_batches_total{kind="financing",path="set_based"}"#))

@@ -11,6 +11,7 @@ mod cli;
 mod confidentiality;
 mod consent;
 mod errors;
+mod hardening;
 mod health;
 mod ledger;
 mod lending;

@@ -92,6 +92,20 @@ async fn every_registered_route_is_served_and_other_methods_are_405() {
                 .await
                 .unwrap();
             assert_eq!(response.status(), 405, "{other} {path}");
+            let mut allowed: Vec<String> = anchorfin::api::ROUTES
+                .iter()
+                .filter(|(_, served)| served == path)
+                .map(|(method, _)| method.to_uppercase())
+                .collect();
+            allowed.sort();
+            let mut allow: Vec<String> = response.headers()["allow"]
+                .to_str()
+                .unwrap()
+                .split(", ")
+                .map(str::to_owned)
+                .collect();
+            allow.sort();
+            assert_eq!(allow, allowed, "{other} {path}");
         }
     }
     let response = app.get("/v1/nothing-here", None).await;

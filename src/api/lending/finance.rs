@@ -3,18 +3,16 @@
 //! an `Idempotency-Key` that is also the signed message's nonce. A retry
 //! with the same key and body gets the first answer, whatever it was.
 //!
-//! The caller's API key is checked in the decision's transaction (a batch's
-//! keys in one query): a request without a bearer token is 401 at once;
-//! one with a key that is not valid is 401 too, before anything about its
-//! body is said (the key is checked first when the body does not parse).
-//! A key that is not a bank's is 403 if its organisation may see the offer
-//! it names, else 404.
+//! The gate (`api/gate.rs`) answers 401 before the body is read; the key is
+//! checked again in the decision's transaction (a batch's keys in one
+//! query), so a key revoked meanwhile decides nothing. A key that is not a
+//! bank's is 403 if its organisation may see the offer it names, else 404.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::api::auth::{run_authenticated, BearerToken};
+use crate::api::auth::BearerToken;
 use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::signed::{answer, nonce, request_hash};
@@ -71,24 +69,14 @@ fn parse(request: &HttpRequest, body: &FinanceBody, kind: LienKind) -> Result<Fi
     })
 }
 
-/// A request whose shape is wrong is answered so only if its key is valid:
-/// who you are comes first.
-async fn refuse_shape(state: &AppState, token: BearerToken, error: ApiError) -> Result<HttpResponse, ApiError> {
-    run_authenticated(state, token, |_, _| Ok(())).await?;
-    Err(error)
-}
-
 async fn decide(
     request: HttpRequest,
     token: BearerToken,
     state: web::Data<AppState>,
-    body: Result<JsonBody<FinanceBody>, ApiError>,
+    body: FinanceBody,
     kind: LienKind,
 ) -> Result<HttpResponse, ApiError> {
-    let finance_request = match body.and_then(|JsonBody(body)| Ok(parse(&request, &body, kind)?)) {
-        Ok(finance_request) => finance_request,
-        Err(error) => return refuse_shape(&state, token, error).await,
-    };
+    let finance_request = parse(&request, &body, kind)?;
     let offer = finance_request.offer;
     let decision = state.financing.run((token.0, finance_request)).await??;
     state.sequencer.wake();
@@ -119,7 +107,7 @@ pub async fn pledge(
     request: HttpRequest,
     token: BearerToken,
     state: web::Data<AppState>,
-    body: Result<JsonBody<FinanceBody>, ApiError>,
+    JsonBody(body): JsonBody<FinanceBody>,
 ) -> Result<HttpResponse, ApiError> {
     decide(request, token, state, body, LienKind::Pledge).await
 }
@@ -128,7 +116,7 @@ pub async fn assign(
     request: HttpRequest,
     token: BearerToken,
     state: web::Data<AppState>,
-    body: Result<JsonBody<FinanceBody>, ApiError>,
+    JsonBody(body): JsonBody<FinanceBody>,
 ) -> Result<HttpResponse, ApiError> {
     decide(request, token, state, body, LienKind::Assignment).await
 }

@@ -4,7 +4,6 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
@@ -19,7 +18,7 @@ pub async fn import(
     request: HttpRequest,
     caller: Authenticated,
     state: web::Data<AppState>,
-    mut payload: web::Payload,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
     let mime = request
@@ -39,17 +38,7 @@ pub async fn import(
         }
     };
     // Read up to the limit, refusing as soon as it is passed.
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|_| ApiError::MalformedBody("the upload could not be read".to_owned()))?;
-        if body.len() + chunk.len() > MAX_UPLOAD_BYTES {
-            return Err(ApiError::PayloadTooLarge {
-                limit_bytes: MAX_UPLOAD_BYTES,
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let body = body.freeze();
+    let body = crate::api::gate::read_body(payload, MAX_UPLOAD_BYTES, crate::api::gate::body_timeout(&request)).await?;
     let outcome = state
         .database
         .run(move |connection| import_receivables(connection, &supplier, format, &body))
