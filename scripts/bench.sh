@@ -58,6 +58,7 @@ run_backend() { # postgres|sqlite -> JSON report on stdout
   operator_key="$("$BIN" org add "${db_args[@]}" --name "Bench operator" --role operator --legal-id "BENCH-OPS" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')"
   RUST_LOG=warn "$BIN" serve "${db_args[@]}" --bind "127.0.0.1:$PORT" --database-max-connections "$POOL" \
+    --rate-limit-per-second 0 --lookup-rate-limit-per-second 0 \
     >"$work/$backend.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do

@@ -20,6 +20,22 @@ pub struct Settings {
     pub alerts: AlertSettings,
     pub ledger: LedgerSettings,
     pub lending: LendingSettings,
+    pub limits: LimitSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct LimitSettings {
+    /// Every authenticated organisation's requests (and anonymous ones per
+    /// client address): on average, and at once. 0 means unlimited.
+    pub requests_per_second: u32,
+    pub request_burst: u32,
+    /// Encumbrance look-ups per organisation.
+    pub lookups_per_second: u32,
+    pub lookup_burst: u32,
+    /// This many look-ups of unregistered fingerprints by one organisation
+    /// within the window raise a `lookup_enumeration` alert.
+    pub enumeration_misses: u32,
+    pub enumeration_window: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -106,6 +122,14 @@ impl Settings {
                 default_sweep_interval: Duration::from_secs(60),
                 decision_workers: 2,
                 max_decisions_per_commit: 64,
+            },
+            limits: LimitSettings {
+                requests_per_second: 100,
+                request_burst: 200,
+                lookups_per_second: 20,
+                lookup_burst: 100,
+                enumeration_misses: 20,
+                enumeration_window: Duration::from_secs(60),
             },
         }
     }

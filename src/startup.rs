@@ -96,6 +96,22 @@ impl Application {
             settings.lending.max_decisions_per_commit,
             metrics.batch_observer("financing"),
         );
+        let lookups = crate::lending::spawn_lookup_batcher(
+            database.clone(),
+            decision_workers,
+            settings.lending.max_decisions_per_commit,
+            metrics.batch_observer("lookup"),
+        );
+        let limits = Arc::new(crate::api::limits::RateLimits::new(
+            crate::api::limits::Rate {
+                per_second: settings.limits.requests_per_second,
+                burst: settings.limits.request_burst,
+            },
+            crate::api::limits::Rate {
+                per_second: settings.limits.lookups_per_second,
+                burst: settings.limits.lookup_burst,
+            },
+        ));
         let state = web::Data::new(AppState {
             database,
             metrics,
@@ -106,6 +122,8 @@ impl Application {
             registrations,
             confirmations,
             financing,
+            lookups,
+            limits,
         });
         let body_limit = settings.http.max_body_bytes;
         let body_timeout = settings.http.body_read_timeout;
@@ -117,6 +135,7 @@ impl Application {
                 .app_data(web::PayloadConfig::new(body_limit))
                 .wrap(from_fn(crate::api::idempotency::replay))
                 .wrap(from_fn(crate::api::gate::authenticate_first))
+                .wrap(from_fn(crate::api::limits::limit_anonymous))
                 .wrap(from_fn(observe))
                 .configure(crate::api::routes)
                 .default_service(web::to(crate::api::not_found))

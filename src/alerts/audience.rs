@@ -101,6 +101,10 @@ pub fn address(
         .iter()
         .map(|alert| {
             let mut audience: Vec<(String, bool)> = operators.iter().map(|id| (id.clone(), false)).collect();
+            // An enumeration is about the bank that made it: not its to read.
+            if alert.kind == "lookup_enumeration" {
+                return audience;
+            }
             for party in std::iter::once(&alert.attempting_org_id).chain(alert.existing_party_id.as_ref()) {
                 if banks.contains(party.as_str()) && !audience.iter().any(|(id, _)| id == party) {
                     audience.push((party.clone(), true));
@@ -168,6 +172,7 @@ fn headline(kind: &str) -> &'static str {
         "near_duplicate_registration" => {
             "An invoice registered with the same seller, buyer, amount and date as another"
         }
+        "lookup_enumeration" => "A burst of encumbrance look-ups for invoices that are not registered",
         _ => "An alert",
     }
 }

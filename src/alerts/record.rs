@@ -15,6 +15,9 @@ pub enum AlertKind {
     NearDuplicateRegistration,
     DuplicatePledge,
     PoDoubleFinancing,
+    /// A burst of encumbrance look-ups for invoices that are not registered:
+    /// someone guessing fingerprints. Told to the operator only.
+    LookupEnumeration,
 }
 
 impl AlertKind {
@@ -24,6 +27,7 @@ impl AlertKind {
             AlertKind::NearDuplicateRegistration => "near_duplicate_registration",
             AlertKind::DuplicatePledge => "duplicate_pledge",
             AlertKind::PoDoubleFinancing => "po_double_financing",
+            AlertKind::LookupEnumeration => "lookup_enumeration",
         }
     }
 }

@@ -59,8 +59,10 @@ impl FromRequest for Authenticated {
             let principal = state
                 .database
                 .run(move |connection| authenticate(connection, &token))
-                .await??;
-            principal.map(Authenticated).ok_or(ApiError::Unauthorized)
+                .await??
+                .ok_or(ApiError::Unauthorized)?;
+            state.limits.admit(&principal)?;
+            Ok(Authenticated(principal))
         })
     }
 }
@@ -99,10 +101,12 @@ where
     F: FnOnce(&mut DbConnection, Authenticated) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    let limits = state.limits.clone();
     state
         .database
         .run(move |connection| {
             let caller = authenticate(connection, &token)?.ok_or(ApiError::Unauthorized)?;
+            limits.admit(&caller)?;
             work(connection, Authenticated(caller))
         })
         .await?

@@ -30,6 +30,8 @@ pub enum ApiError {
     UnsupportedMediaType { expected: &'static str },
     #[error("the request body did not arrive within {seconds} s")]
     RequestTimeout { seconds: u64 },
+    #[error("too many requests; retry in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: u64 },
     /// A business refusal with its own closed code (409 `duplicate_legal_id`, …).
     #[error("{detail}")]
     Refused {
@@ -83,6 +85,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::RequestTimeout { .. } => "request_timeout",
+            Self::RateLimited { .. } => "rate_limited",
             Self::Refused { code, .. } => code,
             Self::Decided { code, .. } => code,
             Self::Unavailable => "service_unavailable",
@@ -101,6 +104,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
             Self::RequestTimeout { .. } => "Request timeout",
+            Self::RateLimited { .. } => "Too many requests",
             Self::Refused { status, .. } | Self::Decided { status, .. } if *status == StatusCode::CONFLICT => {
                 "Conflict"
             }
@@ -143,6 +147,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Refused { status, .. } | Self::Decided { status, .. } => *status,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -172,6 +177,9 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
         if matches!(self, Self::Unauthorized) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Self::RateLimited { retry_after_seconds } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
         }
         if let Self::MethodNotAllowed { allow } = self {
             response.insert_header((header::ALLOW, allow.as_str()));

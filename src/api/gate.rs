@@ -60,6 +60,9 @@ pub async fn authenticate_first(
         Ok(Err(error)) => return Ok(request.into_response(ApiError::from(error).error_response())),
         Err(error) => return Ok(request.into_response(ApiError::from(error).error_response())),
     };
+    if let Err(error) = state.limits.admit(&caller) {
+        return Ok(request.into_response(error.error_response()));
+    }
     request.extensions_mut().insert(GateCaller(caller));
     Ok(next.call(request).await?.map_into_boxed_body())
 }

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod json;
 pub mod ledger;
 pub mod lending;
+pub mod limits;
 pub mod metrics;
 pub mod offers;
 pub mod orgs;
@@ -63,6 +64,7 @@ route_table! {
     "/v1/receivables" => post receivables::create,
     "/v1/receivables/import" => post receivables::import,
     "/v1/receivables/{id}" => get receivables::show,
+    "/v1/receivables/{id}/lookups" => get receivables::lookups,
     "/v1/receivables/{id}/confirmation" => post receivables::confirm,
     "/v1/receivables/{id}/dispute" => post receivables::dispute,
     "/v1/assets/{id}" => get assets::show,

@@ -15,6 +15,22 @@ impl QueryParameters {
             .map_err(|_| ApiError::MalformedBody("the query string is not valid".to_owned()))
     }
 
+    /// Refuses a parameter other than these.
+    pub fn only(&self, names: &[&str]) -> Result<(), ApiError> {
+        match self.0.keys().find(|name| !names.contains(&name.as_str())) {
+            Some(other) => Err(ApiError::invalid_field(
+                other.as_str(),
+                "is not a parameter of this list",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// An optional text parameter, as sent.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+
     /// A required unsigned integer.
     pub fn u64(&self, name: &str) -> Result<u64, ApiError> {
         self.optional_u64(name)?

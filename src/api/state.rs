@@ -24,4 +24,8 @@ pub struct AppState {
     pub registrations: crate::registry::RegistrationBatcher,
     /// Confirms receivables, many per commit.
     pub confirmations: crate::registry::ConfirmationBatcher,
+    /// Answers and records encumbrance look-ups, many per commit.
+    pub lookups: crate::lending::LookupBatcher,
+    /// Rate limits per organisation (and per address for anonymous reads).
+    pub limits: Arc<super::limits::RateLimits>,
 }

@@ -34,6 +34,25 @@ pub struct ServeArgs {
     /// How long a request body may take to arrive before 408.
     #[arg(long, env = "ANCHORFIN_BODY_READ_TIMEOUT_SECONDS", default_value_t = 10)]
     body_read_timeout_seconds: u64,
+    /// Requests per second per organisation (and per address for anonymous
+    /// reads) on average; 0 for no limit.
+    #[arg(long, env = "ANCHORFIN_RATE_LIMIT_PER_SECOND", default_value_t = 100)]
+    rate_limit_per_second: u32,
+    /// Requests per organisation at once.
+    #[arg(long, env = "ANCHORFIN_RATE_LIMIT_BURST", default_value_t = 200)]
+    rate_limit_burst: u32,
+    /// Encumbrance look-ups per second per organisation; 0 for no limit.
+    #[arg(long, env = "ANCHORFIN_LOOKUP_RATE_LIMIT_PER_SECOND", default_value_t = 20)]
+    lookup_rate_limit_per_second: u32,
+    /// Encumbrance look-ups per organisation at once.
+    #[arg(long, env = "ANCHORFIN_LOOKUP_RATE_LIMIT_BURST", default_value_t = 100)]
+    lookup_rate_limit_burst: u32,
+    /// Look-ups of unregistered fingerprints by one organisation within the
+    /// window that raise a `lookup_enumeration` alert; 0 for none.
+    #[arg(long, env = "ANCHORFIN_LOOKUP_ENUMERATION_MISSES", default_value_t = 20)]
+    lookup_enumeration_misses: u32,
+    #[arg(long, env = "ANCHORFIN_LOOKUP_ENUMERATION_WINDOW_SECONDS", default_value_t = 60)]
+    lookup_enumeration_window_seconds: u64,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -51,6 +70,12 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     }
     settings.http.shutdown_timeout = Duration::from_secs(30);
     settings.http.body_read_timeout = Duration::from_secs(args.body_read_timeout_seconds.max(1));
+    settings.limits.requests_per_second = args.rate_limit_per_second;
+    settings.limits.request_burst = args.rate_limit_burst;
+    settings.limits.lookups_per_second = args.lookup_rate_limit_per_second;
+    settings.limits.lookup_burst = args.lookup_rate_limit_burst;
+    settings.limits.enumeration_misses = args.lookup_enumeration_misses;
+    settings.limits.enumeration_window = Duration::from_secs(args.lookup_enumeration_window_seconds.max(1));
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let application = Application::build(settings).await?;

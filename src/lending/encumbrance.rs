@@ -14,7 +14,16 @@ pub struct Encumbrance {
     pub encumbered: bool,
 }
 
-pub fn encumbrance(connection: &mut DbConnection, fingerprint: &Fingerprint) -> diesel::QueryResult<Encumbrance> {
+/// What a look-up found: the answer, and what it was about (for the audit
+/// record; never told to the bank).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub answer: Encumbrance,
+    pub receivable_id: Option<String>,
+    pub purchase_order_id: Option<String>,
+}
+
+pub fn look_up(connection: &mut DbConnection, fingerprint: &Fingerprint) -> diesel::QueryResult<Found> {
     if let Some((receivable, assets)) =
         registry_repository::find_receivable_with_assets_by_fingerprint(connection, fingerprint.as_bytes())?
     {
@@ -23,22 +32,34 @@ pub fn encumbrance(connection: &mut DbConnection, fingerprint: &Fingerprint) -> 
             Some(order) => repository::active_lien_on_purchase_order(connection, order)?.is_some(),
             None => false,
         };
-        return Ok(Encumbrance {
-            registered: true,
-            confirmed: matches!(receivable.status.as_str(), "confirmed" | "settled" | "defaulted"),
-            encumbered: reserved || repository::any_active_lien(connection, &assets)?,
+        return Ok(Found {
+            answer: Encumbrance {
+                registered: true,
+                confirmed: matches!(receivable.status.as_str(), "confirmed" | "settled" | "defaulted"),
+                encumbered: reserved || repository::any_active_lien(connection, &assets)?,
+            },
+            receivable_id: Some(receivable.id),
+            purchase_order_id: None,
         });
     }
     if let Some(order) = registry_repository::find_purchase_order_by_fingerprint(connection, fingerprint.as_bytes())? {
-        return Ok(Encumbrance {
-            registered: true,
-            confirmed: order.status == "acknowledged",
-            encumbered: repository::active_lien_on_purchase_order(connection, &order.id)?.is_some(),
+        return Ok(Found {
+            answer: Encumbrance {
+                registered: true,
+                confirmed: order.status == "acknowledged",
+                encumbered: repository::active_lien_on_purchase_order(connection, &order.id)?.is_some(),
+            },
+            receivable_id: None,
+            purchase_order_id: Some(order.id),
         });
     }
-    Ok(Encumbrance {
-        registered: false,
-        confirmed: false,
-        encumbered: false,
+    Ok(Found {
+        answer: Encumbrance {
+            registered: false,
+            confirmed: false,
+            encumbered: false,
+        },
+        receivable_id: None,
+        purchase_order_id: None,
     })
 }

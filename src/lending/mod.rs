@@ -16,6 +16,7 @@ mod bulk;
 mod decide;
 mod encumbrance;
 mod lien;
+mod lookup;
 mod offer;
 mod outcome;
 mod payment;
@@ -24,8 +25,11 @@ mod sweep;
 pub use batcher::{spawn_finance_batcher, FinanceBatcher, FinanceJob};
 pub use bulk::decide_many;
 pub use decide::{finance, Decision, Denied, FinanceRequest, LienKind};
-pub use encumbrance::{encumbrance, Encumbrance};
+pub use encumbrance::{look_up, Encumbrance, Found};
 pub use lien::{confirm_receipt, record_loan, release, show_lien, LoanRecordKind, LoanRecordRequest};
+pub use lookup::{
+    look_up_all, lookups_of, spawn_lookup_batcher, EnumerationPolicy, LookupBatcher, LookupJob, MAX_LOOKUP_PAGE,
+};
 pub use offer::{
     lapse_expired_offers, list_offers, make_offer, offer_visible_to, show_offer, withdraw_offer, OfferRequest,
     MAX_OFFER_DAYS, MAX_OFFER_PAGE,

@@ -23,6 +23,7 @@ pub mod batcher;
 mod connection;
 pub mod ledger;
 pub mod lending;
+pub mod lookups;
 pub mod migrations;
 pub mod offers;
 pub mod organizations;

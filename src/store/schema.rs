@@ -315,3 +315,19 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    lookups (id) {
+        id -> Text,
+        organization_id -> Text,
+        fingerprint -> Binary,
+        receivable_id -> Nullable<Text>,
+        purchase_order_id -> Nullable<Text>,
+        registered -> Bool,
+        confirmed -> Bool,
+        encumbered -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(lookups, organizations, alerts);

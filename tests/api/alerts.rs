@@ -195,7 +195,7 @@ async fn bank_with_officer(app: &TestApp, name: &str, seed: u8) -> (Bank, String
 }
 
 /// The operator's risk officer, added with the CLI beside the running server.
-fn operator_officer(app: &TestApp) -> String {
+pub fn operator_officer(app: &TestApp) -> String {
     let output = run_against(
         app,
         &[

@@ -15,6 +15,7 @@ mod hardening;
 mod health;
 mod ledger;
 mod lending;
+mod lookups;
 mod orgs;
 mod processes;
 mod registry;

@@ -9,11 +9,12 @@ use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
 
-const KINDS: [&str; 4] = [
+const KINDS: [&str; 5] = [
     "duplicate_registration",
     "near_duplicate_registration",
     "duplicate_pledge",
     "po_double_financing",
+    "lookup_enumeration",
 ];
 
 pub async fn list(

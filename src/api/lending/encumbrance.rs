@@ -1,6 +1,7 @@
 //! `GET /v1/encumbrance/{fingerprint}` — for banks: registered, confirmed,
-//! encumbered; never by whom. The caller is authenticated on the look-up's
-//! connection, in one trip through the blocking pool.
+//! encumbered; never by whom. Each look-up is rate limited per
+//! organisation (429 beyond it) and recorded with its answer, in the commit
+//! that answers it (`lending::look_up_all`).
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -9,7 +10,7 @@ use crate::api::auth::{run_authenticated, BearerToken};
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::domain::{Fingerprint, Role};
-use crate::lending::encumbrance as look_up;
+use crate::lending::{EnumerationPolicy, LookupJob};
 
 pub async fn encumbrance(
     token: BearerToken,
@@ -17,13 +18,28 @@ pub async fn encumbrance(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let raw = path.into_inner();
-    let (fingerprint, found) = run_authenticated(&state, token, move |connection, caller| {
-        caller.require_organization(Role::Bank)?;
+    let limits = state.limits.clone();
+    let (bank_id, fingerprint) = run_authenticated(&state, token, move |_, caller| {
+        let bank = caller.require_organization(Role::Bank)?.clone();
         let fingerprint =
             Fingerprint::parse_hex(&raw).map_err(|error| ApiError::invalid_field("fingerprint", error))?;
-        Ok((fingerprint, look_up(connection, &fingerprint)?))
+        limits.admit_lookup(&bank)?;
+        Ok((bank.organization_id.to_string(), fingerprint))
     })
     .await?;
+    let policy = EnumerationPolicy {
+        misses: i64::from(state.settings.limits.enumeration_misses),
+        window_seconds: state.settings.limits.enumeration_window.as_secs() as i64,
+    };
+    let found = state
+        .lookups
+        .run(LookupJob {
+            bank_id,
+            fingerprint,
+            policy,
+        })
+        .await??;
+    state.sequencer.wake();
     Ok(HttpResponse::Ok().json(json!({
         "fingerprint": fingerprint.to_hex(),
         "registered": found.registered,

@@ -5,10 +5,12 @@ mod confirm;
 mod create;
 mod dispute;
 mod import;
+mod lookups;
 mod show;
 
 pub use confirm::confirm;
 pub use create::create;
 pub use dispute::dispute;
 pub use import::import;
+pub use lookups::lookups;
 pub use show::show;

@@ -1,0 +1,212 @@
+//! Encumbrance look-ups, audited: every look-up is recorded (who, when,
+//! about which receivable or purchase order, what it was told) in the
+//! commit that answers it, many look-ups per commit through the batcher;
+//! the invoice's supplier and buyer list who looked it up; and a burst of
+//! look-ups for fingerprints that are not registered — someone guessing
+//! invoice numbers — raises one `lookup_enumeration` alert per
+//! organisation and window, for the operator's risk officers only. The
+//! window's alert is single across processes: its subject names the window
+//! and a unique index keeps one.
+
+use chrono::NaiveDateTime;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::encumbrance::{look_up, Encumbrance};
+use crate::alerts::{self, AlertKind, NewAlert};
+use crate::domain::Fingerprint;
+use crate::registry::{visible_receivable, RegistryError, Viewer};
+use crate::store::batcher::{BatchObserver, Batcher};
+use crate::store::lookups::{self as repository, LookupRow};
+use crate::store::{self, format_time, Database, DbConnection};
+
+/// When a burst of misses is an enumeration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EnumerationPolicy {
+    pub misses: i64,
+    pub window_seconds: i64,
+}
+
+/// A bank's look-up of a fingerprint.
+#[derive(Debug, Clone)]
+pub struct LookupJob {
+    pub bank_id: String,
+    pub fingerprint: Fingerprint,
+    pub policy: EnumerationPolicy,
+}
+
+type Looked = Result<Encumbrance, diesel::result::Error>;
+
+/// Look-ups, many per commit with their audit records.
+pub type LookupBatcher = Batcher<LookupJob, Looked>;
+
+pub fn spawn_lookup_batcher(
+    database: Database,
+    workers: usize,
+    max_batch: usize,
+    observe: BatchObserver,
+) -> LookupBatcher {
+    Batcher::spawn(
+        database,
+        workers,
+        max_batch,
+        |job: &LookupJob| job.bank_id.clone(),
+        |connection, job| Ok(look_up_all(connection, std::slice::from_ref(job))?.remove(0)),
+        Some(|connection, jobs| Ok(Some(look_up_all(connection, jobs)?.into_iter().map(Ok).collect()))),
+        observe,
+    )
+}
+
+/// Answers every job, records each, and raises the enumeration alerts the
+/// misses call for, in the caller's transaction.
+pub fn look_up_all(
+    connection: &mut DbConnection,
+    jobs: &[LookupJob],
+) -> Result<Vec<Encumbrance>, diesel::result::Error> {
+    let now = store::now();
+    let mut answers = Vec::with_capacity(jobs.len());
+    let mut rows = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let found = look_up(connection, &job.fingerprint)?;
+        rows.push(LookupRow {
+            id: Uuid::new_v4().to_string(),
+            organization_id: job.bank_id.clone(),
+            fingerprint: job.fingerprint.as_bytes().to_vec(),
+            receivable_id: found.receivable_id,
+            purchase_order_id: found.purchase_order_id,
+            registered: found.answer.registered,
+            confirmed: found.answer.confirmed,
+            encumbered: found.answer.encumbered,
+            created_at: now,
+        });
+        answers.push(found.answer);
+    }
+    repository::insert_lookups(connection, &rows)?;
+    if let Some(policy) = jobs.first().map(|job| job.policy) {
+        let mut missing: Vec<String> = rows
+            .iter()
+            .filter(|row| !row.registered)
+            .map(|row| row.organization_id.clone())
+            .collect();
+        missing.sort();
+        missing.dedup();
+        raise_enumerations(connection, &missing, policy, now)?;
+    }
+    Ok(answers)
+}
+
+/// The window `now` falls in, as its first second.
+fn window_start(now: NaiveDateTime, window_seconds: i64) -> i64 {
+    let seconds = now.and_utc().timestamp();
+    seconds - seconds.rem_euclid(window_seconds.max(1))
+}
+
+fn raise_enumerations(
+    connection: &mut DbConnection,
+    organizations: &[String],
+    policy: EnumerationPolicy,
+    now: NaiveDateTime,
+) -> Result<(), diesel::result::Error> {
+    if organizations.is_empty() || policy.misses <= 0 {
+        return Ok(());
+    }
+    let since = now - chrono::Duration::seconds(policy.window_seconds);
+    let bursts: Vec<(String, i64)> = repository::misses_since(connection, organizations, since)?
+        .into_iter()
+        .filter(|(_, misses)| *misses >= policy.misses)
+        .collect();
+    if bursts.is_empty() {
+        return Ok(());
+    }
+    let window = window_start(now, policy.window_seconds);
+    let subject = |organization: &str| format!("lookups:{organization}:{window}");
+    let subjects: Vec<String> = bursts.iter().map(|(organization, _)| subject(organization)).collect();
+    let raised = repository::raised_enumerations(connection, &subjects)?;
+    let mut prepared = Vec::new();
+    let mut entries = Vec::new();
+    for (organization, misses) in bursts {
+        if raised.contains(&subject(&organization)) {
+            continue;
+        }
+        let alert = alerts::prepare(
+            NewAlert {
+                kind: AlertKind::LookupEnumeration,
+                fingerprint: None,
+                subject_id: Some(subject(&organization)),
+                attempting_org_id: organization,
+                existing_party_id: None,
+                details: json!({
+                    "misses": misses,
+                    "window_seconds": policy.window_seconds,
+                    "since": format_time(since),
+                }),
+            },
+            now,
+        )?;
+        entries.push(alert.entry);
+        prepared.push(alert.row);
+    }
+    crate::tlog::append_prepared(connection, &entries)?;
+    alerts::store_prepared(connection, &prepared, now)
+}
+
+/// The largest page of look-ups.
+pub const MAX_LOOKUP_PAGE: i64 = 100;
+
+/// `GET /v1/receivables/{id}/lookups`: who looked the invoice up, for its
+/// supplier, its buyer and the operator (404 for anyone else), newest
+/// first.
+pub fn lookups_of(
+    connection: &mut DbConnection,
+    viewer: &Viewer,
+    receivable_id: Uuid,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> Result<(Vec<Value>, Option<String>), RegistryError> {
+    let receivable = visible_receivable(connection, viewer, &receivable_id.to_string())?
+        .filter(|receivable| {
+            viewer.role == crate::domain::Role::Operator
+                || receivable.supplier_id == viewer.organization_id
+                || receivable.buyer_id == viewer.organization_id
+        })
+        .ok_or(RegistryError::NotFound)?;
+    let limit = limit.clamp(1, MAX_LOOKUP_PAGE);
+    let mut rows = repository::lookups_of_receivable(connection, &receivable.id, after, limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last()
+            .map(|(row, _)| crate::alerts::encode_cursor(row.created_at, &row.id))
+    } else {
+        None
+    };
+    let items = rows
+        .iter()
+        .map(|(row, name)| {
+            json!({
+                "organization_id": row.organization_id,
+                "organization_name": name,
+                "looked_up_at": format_time(row.created_at),
+                "answered": {
+                    "registered": row.registered,
+                    "confirmed": row.confirmed,
+                    "encumbered": row.encumbered,
+                },
+            })
+        })
+        .collect();
+    Ok((items, next_cursor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::window_start;
+
+    #[test]
+    fn windows_start_on_their_multiple() {
+        let at = |seconds: i64| chrono::DateTime::from_timestamp(seconds, 0).unwrap().naive_utc();
+        assert_eq!(window_start(at(1_764_000_059), 60), 1_764_000_000);
+        assert_eq!(window_start(at(1_764_000_060), 60), 1_764_000_060);
+        assert_eq!(window_start(at(1_764_000_061), 0), 1_764_000_061);
+    }
+}

@@ -1,0 +1,250 @@
+//! Encumbrance look-ups, limited and audited: what one bank did — 200
+//! look-ups in 0.4 s, learning which of a supplier's invoices exist — now
+//! meets a rate limit per organisation, leaves a record the supplier and
+//! buyer read, and, when it guesses at invoices that do not exist, an alert
+//! to the operator.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::helpers::{assert_problem, TestApp};
+use crate::lending::{bank, confirmed_asset, financed, Bank};
+use crate::registry::{deal, registered, Deal};
+
+/// Runs each test on both backends with `configure` applied.
+macro_rules! with_settings_on_both_backends {
+    ($configure:expr; $($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$test(crate::helpers::TestApp::sqlite_with($configure).await).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = crate::helpers::TestApp::postgres_with($configure).await else { return };
+                super::$test(app).await;
+            }
+        }
+    )*};
+}
+
+with_settings_on_both_backends!(
+    |settings: &mut anchorfin::config::Settings| {
+        settings.limits.lookups_per_second = 1;
+        settings.limits.lookup_burst = 30;
+        settings.limits.enumeration_misses = 5;
+        settings.limits.enumeration_window = std::time::Duration::from_secs(3600);
+    };
+    look_ups_are_recorded_for_the_supplier_and_buyer_to_read,
+    look_ups_are_rate_limited_per_organisation,
+    guessing_at_invoices_raises_one_alert_for_the_operator,
+);
+
+with_settings_on_both_backends!(
+    |settings: &mut anchorfin::config::Settings| {
+        settings.limits.requests_per_second = 1;
+        settings.limits.request_burst = 5;
+    };
+    every_route_is_rate_limited_per_organisation_and_address,
+);
+
+async fn look(app: &TestApp, bank: &Bank, fingerprint: &str) -> reqwest::Response {
+    app.get(&format!("/v1/encumbrance/{fingerprint}"), Some(&bank.api_key()))
+        .await
+}
+
+async fn look_ups_are_recorded_for_the_supplier_and_buyer_to_read(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let receivable = registered(&app, &deal, "INV-LOOK-1", "100.00").await;
+    let fingerprint = receivable["fingerprint"].as_str().unwrap();
+    assert_eq!(look(&app, &first, fingerprint).await.status(), 200);
+    assert_eq!(look(&app, &second, fingerprint).await.status(), 200);
+    let path = format!("/v1/receivables/{}/lookups", receivable["id"].as_str().unwrap());
+    for reader in [
+        Deal::key(&deal.supplier),
+        Deal::key(&deal.buyer),
+        app.operator_key.clone(),
+    ] {
+        let page: Value = app.get_json(&path, Some(&reader)).await;
+        let items = page["items"].as_array().unwrap_or_else(|| panic!("{page}"));
+        assert_eq!(items.len(), 2, "{page}");
+        // Newest first, each with who asked and what it was told.
+        assert_eq!(items[0]["organization_id"], second.id());
+        assert_eq!(items[0]["organization_name"], "Bank Two");
+        assert_eq!(items[1]["organization_id"], first.id());
+        assert_eq!(items[1]["answered"]["registered"], true);
+        assert_eq!(items[1]["answered"]["confirmed"], false);
+        assert!(items[1]["looked_up_at"].is_string());
+    }
+    // Not the banks', nor anyone else's.
+    for stranger in [first.api_key(), Deal::key(&deal.second_supplier)] {
+        assert_problem(app.get(&path, Some(&stranger)).await, 404, "not_found").await;
+    }
+    // Pages.
+    let page: Value = app
+        .get_json(&format!("{path}?limit=1"), Some(&Deal::key(&deal.supplier)))
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let next = page["next_cursor"].as_str().unwrap();
+    let page: Value = app
+        .get_json(
+            &format!("{path}?limit=1&cursor={next}"),
+            Some(&Deal::key(&deal.supplier)),
+        )
+        .await;
+    assert_eq!(page["items"][0]["organization_id"], first.id());
+    assert_eq!(page["next_cursor"], Value::Null);
+    let problem = assert_problem(
+        app.get(&format!("{path}?sort=asc"), Some(&Deal::key(&deal.supplier)))
+            .await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    assert_eq!(problem["field"], "sort");
+    // An encumbered answer is recorded as given.
+    let asset = confirmed_asset(&app, &deal, "INV-LOOK-2", "200.00").await;
+    financed(&app, &deal, &first, &asset, "200.00").await;
+    let seen: Value = app
+        .get_json(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
+        .await;
+    let confirmed: Value = app
+        .get_json(
+            &format!("/v1/receivables/{}", seen["receivable_id"].as_str().unwrap()),
+            Some(&Deal::key(&deal.supplier)),
+        )
+        .await;
+    let answer: Value = look(&app, &second, confirmed["fingerprint"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["encumbered"], true);
+    let page: Value = app
+        .get_json(
+            &format!("/v1/receivables/{}/lookups", confirmed["id"].as_str().unwrap()),
+            Some(&Deal::key(&deal.buyer)),
+        )
+        .await;
+    assert_eq!(page["items"][0]["answered"]["encumbered"], true, "{page}");
+}
+
+async fn look_ups_are_rate_limited_per_organisation(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let receivable = registered(&app, &deal, "INV-RATE-1", "100.00").await;
+    let fingerprint = receivable["fingerprint"].as_str().unwrap();
+    // A burst of 30, then one a second.
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        statuses.push(look(&app, &first, fingerprint).await.status().as_u16());
+    }
+    // (A slow machine may see a token come back during the loop.)
+    let answered = statuses.iter().filter(|status| **status == 200).count();
+    assert!((30..=32).contains(&answered), "{statuses:?}");
+    assert!(statuses[..30].iter().all(|status| *status == 200), "{statuses:?}");
+    assert!(statuses[answered..].iter().all(|status| *status == 429), "{statuses:?}");
+    let response = look(&app, &first, fingerprint).await;
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_problem(response, 429, "rate_limited").await;
+    // Another bank has its own bucket; the refused look-ups were not recorded.
+    assert_eq!(look(&app, &second, fingerprint).await.status(), 200);
+    let path = format!(
+        "/v1/receivables/{}/lookups?limit=100",
+        receivable["id"].as_str().unwrap()
+    );
+    let page: Value = app.get_json(&path, Some(&Deal::key(&deal.supplier))).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), answered + 1);
+    // A second later, one more.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    assert_eq!(look(&app, &first, fingerprint).await.status(), 200);
+}
+
+async fn guessing_at_invoices_raises_one_alert_for_the_operator(app: TestApp) {
+    let deal = deal(&app).await;
+    let officer = crate::alerts::operator_officer(&app);
+    let guesser = {
+        let response = app
+            .post_json(
+                "/v1/orgs",
+                Some(&app.operator_key),
+                &serde_json::json!({"name": "Guessing Bank", "role": "bank", "legal_id": "LEI-GUESS",
+                                    "risk_emails": ["risk@guess.example"]}),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        response.json::<Value>().await.unwrap()
+    };
+    let guesser_key = Deal::key(&guesser);
+    let guesser_officer = guesser["risk_officers"][0]["api_key"].as_str().unwrap().to_owned();
+    // Real invoices are not misses.
+    let receivable = registered(&app, &deal, "INV-REAL-1", "100.00").await;
+    for _ in 0..6 {
+        let response = app
+            .get(
+                &format!("/v1/encumbrance/{}", receivable["fingerprint"].as_str().unwrap()),
+                Some(&guesser_key),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    let alerts: Value = app.get_json("/v1/alerts?kind=lookup_enumeration", Some(&officer)).await;
+    assert_eq!(alerts["items"], serde_json::json!([]));
+    // Guesses: twelve fingerprints nothing is registered under.
+    for guess in 0..12u8 {
+        let response = app
+            .get(
+                &format!("/v1/encumbrance/{}", hex::encode([guess; 32])),
+                Some(&guesser_key),
+            )
+            .await;
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["registered"], false);
+    }
+    // One alert for the window, to the operator; the bank is not told.
+    let alerts: Value = app.get_json("/v1/alerts?kind=lookup_enumeration", Some(&officer)).await;
+    let items = alerts["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{alerts}");
+    assert_eq!(items[0]["attempting_org_id"], Deal::id(&guesser));
+    assert_eq!(items[0]["attempting_org_name"], "Guessing Bank");
+    assert!(items[0]["facts"]["misses"].as_i64().unwrap() >= 5, "{alerts}");
+    let told: Value = app.get_json("/v1/alerts", Some(&guesser_officer)).await;
+    assert_eq!(told["items"], serde_json::json!([]));
+}
+
+async fn every_route_is_rate_limited_per_organisation_and_address(app: TestApp) {
+    let deal = deal(&app).await;
+    let supplier = Deal::key(&deal.supplier);
+    // Five at once, then one a second, whatever the route.
+    let mut statuses = Vec::new();
+    for number in 0..7 {
+        let status = if number % 2 == 0 {
+            app.get("/v1/offers", Some(&supplier)).await.status().as_u16()
+        } else {
+            let body = crate::registry::invoice(&deal, &format!("INV-LIMIT-{number}"), &format!("{number}.00"));
+            crate::registry::register(&app, &deal, &body).await.status().as_u16()
+        };
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses[..5].iter().filter(|status| **status == 429).count(),
+        0,
+        "{statuses:?}"
+    );
+    assert!(statuses[5..].iter().all(|status| *status == 429), "{statuses:?}");
+    // Another organisation is not held back by it.
+    assert_eq!(app.get("/v1/offers", Some(&Deal::key(&deal.buyer))).await.status(), 200);
+    // Anonymous readers of the ledger are limited per address; health
+    // probes never are.
+    let mut anonymous = Vec::new();
+    for _ in 0..8 {
+        anonymous.push(app.get("/v1/ledger/head", None).await.status().as_u16());
+    }
+    assert!(anonymous.contains(&429), "{anonymous:?}");
+    for _ in 0..10 {
+        assert_eq!(app.get("/healthz", None).await.status(), 200);
+    }
+}
