@@ -147,4 +147,9 @@ impl Settings {
     pub fn platform_key_path(&self) -> PathBuf {
         self.data_dir.join("platform-signing.key")
     }
+
+    /// The secret fingerprints are stored under (`identity`).
+    pub fn fingerprint_key_path(&self) -> PathBuf {
+        self.data_dir.join("fingerprint.key")
+    }
 }

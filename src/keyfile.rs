@@ -1,5 +1,6 @@
-//! ed25519 secret keys on disk: a 32-byte seed as 64 hex characters, file
-//! mode 0600, never overwritten.
+//! Secret keys on disk — ed25519 seeds, and the platform's fingerprint
+//! secret — as 32 bytes in 64 hex characters, file mode 0600, never
+//! overwritten.
 
 use std::fs;
 use std::io::Write;
@@ -14,7 +15,7 @@ pub enum KeyFileError {
     Write { path: String, source: std::io::Error },
     #[error("cannot read key file {path}: {source}")]
     Read { path: String, source: std::io::Error },
-    #[error("key file {path} does not hold a 32-byte ed25519 seed in hex")]
+    #[error("key file {path} does not hold a 32-byte secret in hex")]
     Malformed { path: String },
     #[error("key file {path} is readable by other users (mode {mode:o}); run chmod 600 on it")]
     TooOpen { path: String, mode: u32 },
@@ -22,7 +23,14 @@ pub enum KeyFileError {
 
 /// Writes a fresh key to `path`, refusing to replace an existing file.
 pub fn generate(path: &Path) -> Result<SigningKey, KeyFileError> {
-    let key = SigningKey::generate(&mut OsRng);
+    let mut seed = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut OsRng, &mut seed);
+    write_secret(path, &seed)?;
+    Ok(SigningKey::from_bytes(&seed))
+}
+
+/// Writes `secret` to a new file at `path` (mode 0600).
+fn write_secret(path: &Path, secret: &[u8; 32]) -> Result<(), KeyFileError> {
     let write_error = |source| KeyFileError::Write {
         path: path.display().to_string(),
         source,
@@ -35,14 +43,19 @@ pub fn generate(path: &Path) -> Result<SigningKey, KeyFileError> {
         options.mode(0o600);
     }
     let mut file = options.open(path).map_err(write_error)?;
-    file.write_all(hex::encode(key.to_bytes()).as_bytes())
+    file.write_all(hex::encode(secret).as_bytes())
         .and_then(|()| file.write_all(b"\n"))
         .and_then(|()| file.sync_all())
         .map_err(write_error)?;
-    Ok(key)
+    Ok(())
 }
 
 pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
+    load_secret(path).map(|seed| SigningKey::from_bytes(&seed))
+}
+
+/// Reads a 32-byte secret, refusing a file others may read.
+fn load_secret(path: &Path) -> Result<[u8; 32], KeyFileError> {
     let shown = || path.display().to_string();
     #[cfg(unix)]
     {
@@ -54,11 +67,10 @@ pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
         }
     }
     let text = fs::read_to_string(path).map_err(|source| KeyFileError::Read { path: shown(), source })?;
-    let seed: [u8; 32] = hex::decode(text.trim())
+    hex::decode(text.trim())
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| KeyFileError::Malformed { path: shown() })?;
-    Ok(SigningKey::from_bytes(&seed))
+        .ok_or_else(|| KeyFileError::Malformed { path: shown() })
 }
 
 /// The platform key: loaded if present, created (0600) on first start.
@@ -66,6 +78,20 @@ pub fn load_or_generate(path: &Path) -> Result<SigningKey, KeyFileError> {
     match generate(path) {
         Ok(key) => Ok(key),
         Err(KeyFileError::Write { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => load(path),
+        Err(error) => Err(error),
+    }
+}
+
+/// A 32-byte secret (the fingerprint key): loaded if present, created
+/// (0600) on first start.
+pub fn load_or_generate_secret(path: &Path) -> Result<[u8; 32], KeyFileError> {
+    let mut secret = [0u8; 32];
+    rand_core::RngCore::fill_bytes(&mut OsRng, &mut secret);
+    match write_secret(path, &secret) {
+        Ok(()) => Ok(secret),
+        Err(KeyFileError::Write { source, .. }) if source.kind() == std::io::ErrorKind::AlreadyExists => {
+            load_secret(path)
+        }
         Err(error) => Err(error),
     }
 }

@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod identity;
 pub mod keyfile;
 pub mod ledger;
 pub mod lending;

@@ -38,6 +38,17 @@ impl Application {
         let database = open_database(&settings).await?;
         let platform_key = keyfile::load_or_generate(&settings.platform_key_path())
             .context("cannot load or create the platform signing key")?;
+        let fingerprint_key = crate::identity::load_fingerprint_key(&settings.fingerprint_key_path())
+            .context("cannot load or create the fingerprint key")?;
+        // Every process on this database must share both keys.
+        let public_key = platform_key.verifying_key().to_bytes();
+        database
+            .run(move |connection| {
+                crate::identity::bind_signing_key(connection, &public_key)?;
+                crate::identity::bind_fingerprint_key(connection, &fingerprint_key)
+            })
+            .await
+            .context("cannot reach the database to check the platform's keys")??;
         let metrics = Metrics::new().context("cannot register metrics")?;
         let platform_key = Arc::new(platform_key);
         let (sequencer_handle, sequencer) = spawn_sequencer(
@@ -123,6 +134,7 @@ impl Application {
             confirmations,
             financing,
             lookups,
+            fingerprint_key,
             limits,
         });
         let body_limit = settings.http.max_body_bytes;

@@ -189,7 +189,10 @@ pub fn render(copy: &Value) -> (String, String, String) {
         ("Kind", kind.to_owned()),
         ("Time (UTC)", copy["created_at"].as_str().unwrap_or_default().to_owned()),
         ("Subject", copy["subject_id"].as_str().unwrap_or("-").to_owned()),
-        ("Fingerprint", copy["fingerprint"].as_str().unwrap_or("-").to_owned()),
+        (
+            "Fingerprint (keyed)",
+            copy["fingerprint"].as_str().unwrap_or("-").to_owned(),
+        ),
         (
             "Attempting organisation",
             party(&copy["attempting_org_name"], &copy["attempting_org_id"], "(withheld)"),

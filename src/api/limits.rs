@@ -122,16 +122,18 @@ fn limited(checked: Result<(), Duration>) -> Result<(), ApiError> {
     })
 }
 
-/// Requests without an API key (the public ledger's reads), per client
-/// address; health probes are never limited.
+/// Requests without an API key, and every read of the public ledger (whose
+/// routes ignore a key, so a made-up one must not lift the limit), per
+/// client address; health probes are never limited.
 pub async fn limit_anonymous(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
     use actix_web::ResponseError;
     let anonymous = !request.headers().contains_key(actix_web::http::header::AUTHORIZATION);
+    let public = request.path().starts_with("/v1/ledger/");
     let probe = matches!(request.path(), "/healthz" | "/readyz");
-    if anonymous && !probe {
+    if (anonymous || public) && !probe {
         let state = request
             .app_data::<actix_web::web::Data<super::state::AppState>>()
             .cloned();

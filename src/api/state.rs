@@ -26,6 +26,8 @@ pub struct AppState {
     pub confirmations: crate::registry::ConfirmationBatcher,
     /// Answers and records encumbrance look-ups, many per commit.
     pub lookups: crate::lending::LookupBatcher,
+    /// The secret fingerprints are stored under (`identity`).
+    pub fingerprint_key: crate::domain::FingerprintKey,
     /// Rate limits per organisation (and per address for anonymous reads).
     pub limits: Arc<super::limits::RateLimits>,
 }

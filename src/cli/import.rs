@@ -54,6 +54,13 @@ pub fn run(args: ImportArgs) -> Result<(), CliError> {
         None => ImportFormat::Ubl,
     };
     let mut connection = open(&args.database)?;
+    // Fingerprints are stored under the data directory's key, the one the
+    // server uses.
+    let settings = args.database.settings();
+    crate::startup::create_data_dir(&settings.data_dir)?;
+    let key = crate::identity::load_fingerprint_key(&settings.fingerprint_key_path())
+        .map_err(|error| CliError::Failed(error.into()))?;
+    crate::identity::bind_fingerprint_key(&mut connection, &key).map_err(|error| CliError::Failed(error.into()))?;
     let supplier = repository::find_organization(&mut connection, &organization.to_string())?
         .ok_or_else(|| CliError::Usage("--org: no organisation has this id".to_owned()))?;
     if supplier.role != Role::Supplier.as_str() {
@@ -61,10 +68,11 @@ pub fn run(args: ImportArgs) -> Result<(), CliError> {
             "--org: only a supplier's invoices are imported".to_owned(),
         ));
     }
-    let report = import_receivables(&mut connection, &supplier.id, format, &body).map_err(|error| match error {
-        ImportFailure::Upload(error) => CliError::Usage(format!("--file: {error}")),
-        ImportFailure::Registry(RegistryError::Database(error)) => CliError::Failed(error.into()),
-        ImportFailure::Registry(error) => CliError::Usage(error.to_string()),
-    })?;
+    let report =
+        import_receivables(&mut connection, &key, &supplier.id, format, &body).map_err(|error| match error {
+            ImportFailure::Upload(error) => CliError::Usage(format!("--file: {error}")),
+            ImportFailure::Registry(RegistryError::Database(error)) => CliError::Failed(error.into()),
+            ImportFailure::Registry(error) => CliError::Usage(error.to_string()),
+        })?;
     print_json(&report)
 }

@@ -77,6 +77,55 @@ impl Fingerprint {
     }
 }
 
+/// Domain-separation of stored (keyed) fingerprints.
+const STORED_TAG: &[u8] = b"anchorfin/fingerprint/stored/v1\0";
+/// Domain-separation of the key's check value.
+const CHECK_TAG: &[u8] = b"anchorfin/fingerprint/key-check/v1\0";
+
+/// The platform's fingerprint secret: fingerprints are stored and compared
+/// as HMAC-SHA256 under it, so that whoever reads the database without it
+/// cannot test guessed invoice numbers against what is registered. The API
+/// still speaks plain fingerprints, which a bank computes from the invoice
+/// in front of it. Never printed.
+#[derive(Clone, Copy)]
+pub struct FingerprintKey([u8; 32]);
+
+impl std::fmt::Debug for FingerprintKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FingerprintKey(…)")
+    }
+}
+
+impl FingerprintKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    fn mac(&self, tag: &[u8], message: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        // An HMAC takes a key of any length: this cannot fail.
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC accepts any key length"),
+        };
+        mac.update(tag);
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// How `fingerprint` is stored and looked up.
+    pub fn stored(&self, fingerprint: &Fingerprint) -> [u8; 32] {
+        self.mac(STORED_TAG, &fingerprint.0)
+    }
+
+    /// A value that tells this key from another without revealing it: kept
+    /// in the database, so that a server started with another key refuses
+    /// to run instead of missing every fingerprint.
+    pub fn check_value(&self) -> [u8; 32] {
+        self.mac(CHECK_TAG, b"")
+    }
+}
+
 fn tagged_hash(tag: &[u8], fields: &[&str]) -> Fingerprint {
     let mut hasher = Sha256::new();
     hasher.update(tag);
@@ -121,6 +170,29 @@ impl TryFrom<String> for Fingerprint {
 impl From<Fingerprint> for String {
     fn from(fingerprint: Fingerprint) -> String {
         fingerprint.to_hex()
+    }
+}
+
+#[cfg(test)]
+mod keyed_tests {
+    use super::*;
+
+    #[test]
+    fn stored_fingerprints_depend_on_the_key_and_are_stable() {
+        let fingerprint = Fingerprint([7; 32]);
+        let key = FingerprintKey::from_bytes([1; 32]);
+        let stored = key.stored(&fingerprint);
+        assert_ne!(&stored, fingerprint.as_bytes());
+        assert_ne!(stored, FingerprintKey::from_bytes([2; 32]).stored(&fingerprint));
+        assert_ne!(stored, key.stored(&Fingerprint([8; 32])));
+        assert_ne!(stored, key.check_value());
+        // A vector computed with Python's hmac module: changing the
+        // construction would orphan every stored fingerprint.
+        assert_eq!(
+            hex::encode(stored),
+            "ace22e9255d8fddf02ec0b854bb9092cd7ed97e01afd620d3966971ae4cb53cd"
+        );
+        assert_eq!(format!("{key:?}"), "FingerprintKey(…)");
     }
 }
 

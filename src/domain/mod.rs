@@ -14,7 +14,7 @@ mod signed_message;
 
 pub use currency::{Currency, CurrencyError};
 pub use email::{EmailAddress, EmailError};
-pub use fingerprint::{Fingerprint, FingerprintError, PURCHASE_ORDER_TAG, RECEIVABLE_TAG};
+pub use fingerprint::{Fingerprint, FingerprintError, FingerprintKey, PURCHASE_ORDER_TAG, RECEIVABLE_TAG};
 pub use identifier::{normalize_identifier, IdentifierError, InvoiceNumber, LegalId, PoNumber, MAX_IDENTIFIER_CHARS};
 pub use money::{format_minor_units, Money, MoneyError};
 pub use role::{Role, RoleError};

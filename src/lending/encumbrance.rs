@@ -2,7 +2,6 @@
 //! fingerprint it computed itself from an invoice (or purchase order) in
 //! front of it — registered, confirmed, encumbered — never by whom.
 
-use crate::domain::Fingerprint;
 use crate::store::lending as repository;
 use crate::store::registry as registry_repository;
 use crate::store::DbConnection;
@@ -23,9 +22,10 @@ pub struct Found {
     pub purchase_order_id: Option<String>,
 }
 
-pub fn look_up(connection: &mut DbConnection, fingerprint: &Fingerprint) -> diesel::QueryResult<Found> {
+/// Looks up a fingerprint in its stored (keyed) form.
+pub fn look_up(connection: &mut DbConnection, stored: &[u8; 32]) -> diesel::QueryResult<Found> {
     if let Some((receivable, assets)) =
-        registry_repository::find_receivable_with_assets_by_fingerprint(connection, fingerprint.as_bytes())?
+        registry_repository::find_receivable_with_assets_by_fingerprint(connection, stored)?
     {
         // A lien on its purchase order reserves the receivable for that bank.
         let reserved = match &receivable.purchase_order_id {
@@ -42,7 +42,7 @@ pub fn look_up(connection: &mut DbConnection, fingerprint: &Fingerprint) -> dies
             purchase_order_id: None,
         });
     }
-    if let Some(order) = registry_repository::find_purchase_order_by_fingerprint(connection, fingerprint.as_bytes())? {
+    if let Some(order) = registry_repository::find_purchase_order_by_fingerprint(connection, stored)? {
         return Ok(Found {
             answer: Encumbrance {
                 registered: true,

@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use super::encumbrance::{look_up, Encumbrance};
 use crate::alerts::{self, AlertKind, NewAlert};
-use crate::domain::Fingerprint;
 use crate::registry::{visible_receivable, RegistryError, Viewer};
 use crate::store::batcher::{BatchObserver, Batcher};
 use crate::store::lookups::{self as repository, LookupRow};
@@ -27,11 +26,11 @@ pub struct EnumerationPolicy {
     pub window_seconds: i64,
 }
 
-/// A bank's look-up of a fingerprint.
+/// A bank's look-up of a fingerprint, in its stored (keyed) form.
 #[derive(Debug, Clone)]
 pub struct LookupJob {
     pub bank_id: String,
-    pub fingerprint: Fingerprint,
+    pub stored: [u8; 32],
     pub policy: EnumerationPolicy,
 }
 
@@ -67,11 +66,11 @@ pub fn look_up_all(
     let mut answers = Vec::with_capacity(jobs.len());
     let mut rows = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let found = look_up(connection, &job.fingerprint)?;
+        let found = look_up(connection, &job.stored)?;
         rows.push(LookupRow {
             id: Uuid::new_v4().to_string(),
             organization_id: job.bank_id.clone(),
-            fingerprint: job.fingerprint.as_bytes().to_vec(),
+            fingerprint: job.stored.to_vec(),
             receivable_id: found.receivable_id,
             purchase_order_id: found.purchase_order_id,
             registered: found.answer.registered,

@@ -9,12 +9,15 @@ use super::decision::{confirm_receivable, Confirmed};
 use super::error::RegistryError;
 use super::many::{confirm_many, register_many};
 use super::receivable::{register_receivable, NewReceivable, Registered};
-use crate::domain::Signature;
+use super::view::Viewer;
+use crate::domain::{FingerprintKey, Signature};
 use crate::store::batcher::{BatchObserver, Batcher};
 use crate::store::{Database, DbConnection};
 
 /// A supplier's registration and the supplier's id.
-pub type RegistrationJob = (String, NewReceivable);
+/// A supplier's registration: its id, the invoice, and the key its
+/// fingerprint is stored under.
+pub type RegistrationJob = (String, NewReceivable, FingerprintKey);
 
 pub type RegistrationBatcher = Batcher<RegistrationJob, RegistrationResult>;
 
@@ -30,7 +33,7 @@ fn lock_order(job: &RegistrationJob) -> String {
 }
 
 fn register(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Registered, RegistryError> {
-    register_receivable(connection, &job.0, &job.1)
+    register_receivable(connection, &job.2, &job.0, &job.1)
 }
 
 type RegistrationResult = Result<Registered, RegistryError>;
@@ -59,8 +62,8 @@ pub fn spawn_registration_batcher(
     )
 }
 
-/// A buyer's confirmation: the buyer's id, the receivable, the signature.
-pub type ConfirmationJob = (String, Uuid, Signature);
+/// A buyer's confirmation: the caller, the receivable, the signature.
+pub type ConfirmationJob = (Viewer, Uuid, Signature);
 
 pub type ConfirmationBatcher = Batcher<ConfirmationJob, ConfirmationResult>;
 

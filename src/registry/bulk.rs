@@ -10,7 +10,9 @@ use super::error::RegistryError;
 use super::import::{self, ImportError, ImportRow, ParsedRow};
 use super::parties;
 use super::receivable::{invoice_dates, register_receivable, NewReceivable};
-use crate::domain::{normalize_identifier, Currency, Fingerprint, InvoiceNumber, LegalId, Money, PoNumber, Role};
+use crate::domain::{
+    normalize_identifier, Currency, Fingerprint, FingerprintKey, InvoiceNumber, LegalId, Money, PoNumber, Role,
+};
 use crate::store::organizations as organizations_repository;
 use crate::store::registry as repository;
 use crate::store::DbConnection;
@@ -50,6 +52,7 @@ pub struct ImportReport {
 /// registers row by row.
 pub fn import_receivables(
     connection: &mut DbConnection,
+    key: &FingerprintKey,
     supplier_id: &str,
     format: ImportFormat,
     body: &[u8],
@@ -63,7 +66,7 @@ pub fn import_receivables(
     for ParsedRow { row, outcome } in rows {
         let result = match outcome {
             Err(rejection) => rejected(row, rejection.code.to_owned(), None, rejection.detail),
-            Ok(fields) => match register_row(connection, &supplier, &fields) {
+            Ok(fields) => match register_row(connection, key, &supplier, &fields) {
                 Ok((id, fingerprint)) => ImportResult {
                     row,
                     status: "created",
@@ -124,6 +127,7 @@ fn rejected(row: usize, code: String, field: Option<String>, detail: String) -> 
 /// Registers one row; returns the new receivable's id and fingerprint.
 fn register_row(
     connection: &mut DbConnection,
+    key: &FingerprintKey,
     supplier: &parties::Party,
     row: &ImportRow,
 ) -> Result<(String, String), RegistryError> {
@@ -154,7 +158,7 @@ fn register_row(
         Some(raw) => {
             let po_number = field("po_number", PoNumber::parse(raw))?;
             let fingerprint = Fingerprint::purchase_order(&buyer_legal_id, &supplier.legal_id, &po_number);
-            let order = repository::find_purchase_order_by_fingerprint(connection, fingerprint.as_bytes())?
+            let order = repository::find_purchase_order_by_fingerprint(connection, &key.stored(&fingerprint))?
                 .ok_or_else(|| {
                     RegistryError::field(
                         "po_number",
@@ -166,6 +170,7 @@ fn register_row(
     };
     let registered = register_receivable(
         connection,
+        key,
         supplier.id(),
         &NewReceivable {
             buyer_id,
@@ -176,8 +181,5 @@ fn register_row(
             purchase_order_id,
         },
     )?;
-    Ok((
-        registered.receivable.id,
-        hex::encode(&registered.receivable.fingerprint),
-    ))
+    Ok((registered.receivable.id, registered.fingerprint.to_hex()))
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::error::{corrupt, Refusal, RegistryError};
 use super::parties;
+use super::view::{visible_purchase_order, visible_receivable, Viewer};
 use crate::domain::{Currency, Fingerprint, Money, Signature, SignedAction};
 use crate::store::registry::{self as repository, AssetRow, PurchaseOrderRow, ReceivableRow};
 use crate::store::{self, write_transaction, DbConnection};
@@ -48,6 +49,8 @@ impl DisputeReason {
 pub struct Confirmed {
     pub receivable: ReceivableRow,
     pub asset: AssetRow,
+    /// The plain fingerprint the buyer signed.
+    pub fingerprint: Fingerprint,
 }
 
 fn money(minor_units: i64, currency: &str) -> Result<Money, RegistryError> {
@@ -59,30 +62,31 @@ fn uuid(raw: &str) -> Result<Uuid, RegistryError> {
     Uuid::parse_str(raw).map_err(|_| corrupt("id"))
 }
 
-fn fingerprint(bytes: &[u8]) -> Result<Fingerprint, RegistryError> {
-    Fingerprint::from_bytes(bytes).ok_or_else(|| corrupt("fingerprint"))
+/// A document's fingerprint as stored (keyed), for its ledger entry.
+fn stored(bytes: &[u8]) -> Result<[u8; 32], RegistryError> {
+    bytes.try_into().map_err(|_| corrupt("fingerprint"))
 }
 
-/// The receivable, if `caller` may see it; it must be its buyer to act.
-fn receivable_for_buyer(connection: &mut DbConnection, id: Uuid, caller: &str) -> Result<ReceivableRow, RegistryError> {
-    let receivable = repository::find_receivable(connection, &id.to_string())?;
-    buyers_receivable(receivable.as_ref(), caller).cloned()
+/// The receivable, if `caller` may see it (404 otherwise); it must be its
+/// buyer to act (403 otherwise).
+fn receivable_for_buyer(
+    connection: &mut DbConnection,
+    id: Uuid,
+    caller: &Viewer,
+) -> Result<ReceivableRow, RegistryError> {
+    let receivable = visible_receivable(connection, caller, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+    buyers_receivable(&receivable, &caller.organization_id)?;
+    Ok(receivable)
 }
 
-/// [`receivable_for_buyer`] of a receivable already read.
-pub(super) fn buyers_receivable<'a>(
-    receivable: Option<&'a ReceivableRow>,
-    caller: &str,
-) -> Result<&'a ReceivableRow, RegistryError> {
-    let receivable = receivable
-        .filter(|row| row.buyer_id == caller || row.supplier_id == caller)
-        .ok_or(RegistryError::NotFound)?;
+/// Refuses anyone but the receivable's buyer (who may see it).
+pub(super) fn buyers_receivable(receivable: &ReceivableRow, caller: &str) -> Result<(), RegistryError> {
     if receivable.buyer_id != caller {
         return Err(RegistryError::Forbidden(
             "only the buyer named on the receivable may do this",
         ));
     }
-    Ok(receivable)
+    Ok(())
 }
 
 pub(super) fn state_refusal(status: &str) -> RegistryError {
@@ -94,31 +98,37 @@ pub(super) fn state_refusal(status: &str) -> RegistryError {
 
 pub fn confirm_receivable(
     connection: &mut DbConnection,
-    caller: &str,
+    caller: &Viewer,
     id: Uuid,
     signature: &Signature,
 ) -> Result<Confirmed, RegistryError> {
     write_transaction(connection, |connection| {
         let now = store::now();
         let receivable = receivable_for_buyer(connection, id, caller)?;
-        let (action, amount) = confirmation(&receivable)?;
+        let caller = caller.organization_id.as_str();
+        let fingerprint = super::fingerprints::of_receivable(connection, &receivable)?;
+        let (action, amount) = confirmation(&receivable, &fingerprint)?;
         let signed = parties::verify_signed(connection, caller, &action, signature)?;
         if !repository::decide_receivable(connection, &receivable.id, "confirmed", None, now)? {
             return Err(state_refusal(&receivable.status));
         }
-        let (entry, mut confirmed) = mint(receivable, caller, &action, amount, signed, now)?;
+        let (entry, mut confirmed) = mint(receivable, fingerprint, caller, &action, amount, signed, now)?;
         confirmed.asset.leaf_hash = tlog::append(connection, entry, now)?.leaf_hash.to_vec();
         repository::insert_asset(connection, &confirmed.asset)?;
         Ok(confirmed)
     })
 }
 
-/// What the buyer signs to confirm `receivable`, and its face value.
-pub(super) fn confirmation(receivable: &ReceivableRow) -> Result<(SignedAction, Money), RegistryError> {
+/// What the buyer signs to confirm `receivable` (whose plain fingerprint
+/// is `fingerprint`), and its face value.
+pub(super) fn confirmation(
+    receivable: &ReceivableRow,
+    fingerprint: &Fingerprint,
+) -> Result<(SignedAction, Money), RegistryError> {
     let amount = money(receivable.amount_minor, &receivable.currency)?;
     let action = SignedAction::Confirm {
         receivable: uuid(&receivable.id)?,
-        fingerprint: fingerprint(&receivable.fingerprint)?,
+        fingerprint: *fingerprint,
         amount,
         due_date: receivable.due_date,
         supplier: uuid(&receivable.supplier_id)?,
@@ -131,6 +141,7 @@ pub(super) fn confirmation(receivable: &ReceivableRow) -> Result<(SignedAction, 
 /// once the entry is queued) and the receivable as confirmed.
 pub(super) fn mint(
     receivable: ReceivableRow,
+    fingerprint: Fingerprint,
     caller: &str,
     action: &SignedAction,
     amount: Money,
@@ -141,7 +152,7 @@ pub(super) fn mint(
     let entry = NewEntry {
         kind: "receivable_confirmed",
         subjects: vec![receivable.id.clone(), asset_id.clone()],
-        fingerprint: Some(*fingerprint(&receivable.fingerprint)?.as_bytes()),
+        fingerprint: Some(stored(&receivable.fingerprint)?),
         actor: Some(caller.to_owned()),
         signature: Some(signed),
         details: json!({
@@ -171,22 +182,33 @@ pub(super) fn mint(
         decided_at: Some(now),
         ..receivable
     };
-    Ok((entry, Confirmed { receivable, asset }))
+    Ok((
+        entry,
+        Confirmed {
+            receivable,
+            asset,
+            fingerprint,
+        },
+    ))
 }
 
+/// The buyer disputes the receivable; returns it as disputed, the leaf of
+/// the dispute, and the plain fingerprint.
 pub fn dispute_receivable(
     connection: &mut DbConnection,
-    caller: &str,
+    caller: &Viewer,
     id: Uuid,
     reason: &DisputeReason,
     signature: &Signature,
-) -> Result<(ReceivableRow, [u8; 32]), RegistryError> {
+) -> Result<(ReceivableRow, [u8; 32], Fingerprint), RegistryError> {
     write_transaction(connection, |connection| {
         let now = store::now();
         let receivable = receivable_for_buyer(connection, id, caller)?;
+        let caller = caller.organization_id.as_str();
+        let fingerprint = super::fingerprints::of_receivable(connection, &receivable)?;
         let action = SignedAction::Dispute {
             receivable: id,
-            fingerprint: fingerprint(&receivable.fingerprint)?,
+            fingerprint,
             buyer: uuid(&receivable.buyer_id)?,
         };
         let signed = parties::verify_signed(connection, caller, &action, signature)?;
@@ -198,7 +220,7 @@ pub fn dispute_receivable(
             NewEntry {
                 kind: "receivable_disputed",
                 subjects: vec![receivable.id.clone()],
-                fingerprint: Some(*fingerprint(&receivable.fingerprint)?.as_bytes()),
+                fingerprint: Some(stored(&receivable.fingerprint)?),
                 actor: Some(caller.to_owned()),
                 signature: Some(signed),
                 details: json!({ "message": action.canonical_message(), "reason": reason.as_str() }),
@@ -212,29 +234,31 @@ pub fn dispute_receivable(
             decided_at: Some(now),
             ..receivable
         };
-        Ok((receivable, appended.leaf_hash))
+        Ok((receivable, appended.leaf_hash, fingerprint))
     })
 }
 
+/// The buyer acknowledges the purchase order; returns it as acknowledged,
+/// the leaf of the acknowledgement, and the plain fingerprint.
 pub fn acknowledge_purchase_order(
     connection: &mut DbConnection,
-    caller: &str,
+    viewer: &Viewer,
     id: Uuid,
     signature: &Signature,
-) -> Result<(PurchaseOrderRow, [u8; 32]), RegistryError> {
+) -> Result<(PurchaseOrderRow, [u8; 32], Fingerprint), RegistryError> {
     write_transaction(connection, |connection| {
         let now = store::now();
-        let order = repository::find_purchase_order(connection, &id.to_string())?
-            .filter(|row| row.buyer_id == caller || row.supplier_id == caller)
-            .ok_or(RegistryError::NotFound)?;
+        let order = visible_purchase_order(connection, viewer, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+        let caller = viewer.organization_id.as_str();
         if order.buyer_id != caller {
             return Err(RegistryError::Forbidden(
                 "only the buyer named on the purchase order may acknowledge it",
             ));
         }
+        let fingerprint = super::fingerprints::of_purchase_order(connection, &order)?;
         let action = SignedAction::AcknowledgePo {
             purchase_order: id,
-            fingerprint: fingerprint(&order.fingerprint)?,
+            fingerprint,
             amount: money(order.amount_minor, &order.currency)?,
             buyer: uuid(&order.buyer_id)?,
         };
@@ -250,7 +274,7 @@ pub fn acknowledge_purchase_order(
             NewEntry {
                 kind: "purchase_order_acknowledged",
                 subjects: vec![order.id.clone()],
-                fingerprint: Some(*fingerprint(&order.fingerprint)?.as_bytes()),
+                fingerprint: Some(stored(&order.fingerprint)?),
                 actor: Some(caller.to_owned()),
                 signature: Some(signed),
                 details: json!({ "message": action.canonical_message() }),
@@ -263,6 +287,6 @@ pub fn acknowledge_purchase_order(
             acknowledged_at: Some(now),
             ..order
         };
-        Ok((order, appended.leaf_hash))
+        Ok((order, appended.leaf_hash, fingerprint))
     })
 }

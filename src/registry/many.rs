@@ -28,6 +28,10 @@ use crate::store::registry::{self as repository, ReceivableRow};
 use crate::store::{self, DbConnection};
 use crate::tlog;
 
+/// A registration's supplier and buyer, and its fingerprint: plain, and as
+/// stored.
+type Prepared<'a> = (&'a Party, Party, Fingerprint, [u8; 32]);
+
 /// What makes two invoices look alike: seller, buyer, issue date, currency
 /// and amount.
 type Likeness = (String, String, NaiveDate, String, i64);
@@ -38,14 +42,14 @@ pub fn register_many(
     connection: &mut DbConnection,
     jobs: &[RegistrationJob],
 ) -> Result<Option<Vec<Result<Registered, RegistryError>>>, diesel::result::Error> {
-    if jobs.iter().any(|(_, new)| new.purchase_order_id.is_some()) {
+    if jobs.iter().any(|(_, new, _)| new.purchase_order_id.is_some()) {
         return Ok(None);
     }
     let now = store::now();
 
     let mut ids: Vec<String> = jobs
         .iter()
-        .flat_map(|(supplier_id, new)| [supplier_id.clone(), new.buyer_id.to_string()])
+        .flat_map(|(supplier_id, new, _)| [supplier_id.clone(), new.buyer_id.to_string()])
         .collect();
     ids.sort();
     ids.dedup();
@@ -58,10 +62,11 @@ pub fn register_many(
         parties.insert(party.id().to_owned(), party);
     }
 
-    // Each job's parties and fingerprint, or why it cannot be registered.
-    let prepared: Vec<Result<(&Party, Party, Fingerprint), RegistryError>> = jobs
+    // Each job's parties and fingerprint (plain, and as stored), or why it
+    // cannot be registered.
+    let prepared: Vec<Result<Prepared, RegistryError>> = jobs
         .iter()
-        .map(|(supplier_id, new)| {
+        .map(|(supplier_id, new, key)| {
             let supplier = parties.get(supplier_id).ok_or(RegistryError::NotFound)?;
             let buyer = with_role(
                 parties.get(&new.buyer_id.to_string()).cloned(),
@@ -69,14 +74,14 @@ pub fn register_many(
                 Role::CoreEnterprise,
             )?;
             let fingerprint = Fingerprint::receivable(&supplier.legal_id, &buyer.legal_id, &new.invoice_number);
-            Ok((supplier, buyer, fingerprint))
+            Ok((supplier, buyer, fingerprint, key.stored(&fingerprint)))
         })
         .collect();
 
     let fingerprints: Vec<Vec<u8>> = prepared
         .iter()
         .flatten()
-        .map(|(_, _, fingerprint)| fingerprint.as_bytes().to_vec())
+        .map(|(_, _, _, stored)| stored.to_vec())
         .collect();
     let mut registered: HashMap<Vec<u8>, ReceivableRow> =
         repository::find_receivables_by_fingerprints(connection, &fingerprints)?
@@ -86,8 +91,8 @@ pub fn register_many(
     let likenesses: Vec<Likeness> = prepared
         .iter()
         .zip(jobs)
-        .filter_map(|(prepared, (supplier_id, new))| {
-            let (_, buyer, _) = prepared.as_ref().ok()?;
+        .filter_map(|(prepared, (supplier_id, new, _))| {
+            let (_, buyer, _, _) = prepared.as_ref().ok()?;
             Some(likeness(supplier_id, buyer.id(), new))
         })
         .collect();
@@ -108,18 +113,18 @@ pub fn register_many(
     let mut entries = Vec::new();
     let mut receivables = Vec::new();
     let mut raised = Vec::new();
-    for (prepared, (supplier_id, new)) in prepared.into_iter().zip(jobs) {
-        let (_, buyer, fingerprint) = match prepared {
+    for (prepared, (supplier_id, new, _)) in prepared.into_iter().zip(jobs) {
+        let (_, buyer, fingerprint, stored) = match prepared {
             Ok(prepared) => prepared,
             Err(error) => {
                 results.push(Err(error));
                 continue;
             }
         };
-        if let Some(existing) = registered.get(fingerprint.as_bytes().as_slice()) {
+        if let Some(existing) = registered.get(stored.as_slice()) {
             let alert = alerts::prepare(
                 duplicate(
-                    &fingerprint,
+                    &stored,
                     (&existing.id, &existing.supplier_id),
                     supplier_id,
                     facts(new, &buyer),
@@ -134,7 +139,7 @@ pub fn register_many(
             )));
             continue;
         }
-        let (entry, mut receivable) = new_receivable(supplier_id, new, &buyer, &fingerprint, now);
+        let (entry, mut receivable) = new_receivable(supplier_id, new, &buyer, &stored, now);
         let prepared = tlog::prepare(entry, now)?;
         receivable.leaf_hash = prepared.leaf_hash.to_vec();
         entries.push(prepared);
@@ -154,6 +159,7 @@ pub fn register_many(
         receivables.push(receivable.clone());
         results.push(Ok(Registered {
             receivable,
+            fingerprint,
             near_duplicate_alert,
         }));
     }
@@ -188,7 +194,14 @@ pub fn confirm_many(
         .into_iter()
         .map(|receivable| (receivable.id.clone(), receivable))
         .collect();
-    let mut buyers: Vec<String> = jobs.iter().map(|(caller, _, _)| caller.clone()).collect();
+    // The plain fingerprints the buyers signed (the rows keep the keyed one).
+    let Ok(fingerprints) = super::fingerprints::of_receivables(connection, receivables.values()) else {
+        return Ok(None);
+    };
+    let mut buyers: Vec<String> = jobs
+        .iter()
+        .map(|(caller, _, _)| caller.organization_id.clone())
+        .collect();
     buyers.sort();
     buyers.dedup();
     let mut rows: HashMap<String, Vec<_>> = HashMap::new();
@@ -213,16 +226,44 @@ pub fn confirm_many(
     let mut confirming: Vec<String> = Vec::new();
     let mut entries = Vec::new();
     let mut assets = Vec::new();
-    for (caller, id, signature) in jobs {
+    // Who may not confirm: not found (404) unless it may see the receivable
+    // (403), as alone.
+    let mut refused: HashMap<usize, RegistryError> = HashMap::new();
+    for (index, (caller, id, _)) in jobs.iter().enumerate() {
+        let buyer = receivables
+            .get(&id.to_string())
+            .is_some_and(|receivable| receivable.buyer_id == caller.organization_id);
+        if !buyer {
+            let visible = super::view::visible_receivable(connection, caller, &id.to_string())?;
+            refused.insert(
+                index,
+                match visible {
+                    Some(receivable) => match buyers_receivable(&receivable, &caller.organization_id) {
+                        Err(error) => error,
+                        Ok(()) => RegistryError::NotFound,
+                    },
+                    None => RegistryError::NotFound,
+                },
+            );
+        }
+    }
+    for (index, (caller, id, signature)) in jobs.iter().enumerate() {
+        let caller = caller.organization_id.as_str();
         let decided = (|| {
-            let receivable = buyers_receivable(receivables.get(&id.to_string()), caller)?;
-            let (action, amount) = confirmation(receivable)?;
+            if let Some(error) = refused.remove(&index) {
+                return Err(error);
+            }
+            let receivable = receivables.get(&id.to_string()).ok_or(RegistryError::NotFound)?;
+            let fingerprint = fingerprints
+                .get(&receivable.id)
+                .ok_or_else(|| super::error::corrupt("receivable's parties"))?;
+            let (action, amount) = confirmation(receivable, fingerprint)?;
             let signed = check_signed(keys.get(caller).unwrap_or(&no_keys), &action, signature)?;
             let current = status.get(receivable.id.as_str()).copied().unwrap_or_default();
             if current != "registered" {
                 return Err(state_refusal(current));
             }
-            let minted = mint(receivable.clone(), caller, &action, amount, signed, now)?;
+            let minted = mint(receivable.clone(), *fingerprint, caller, &action, amount, signed, now)?;
             status.insert(receivable.id.as_str(), "confirmed");
             Ok(minted)
         })();

@@ -9,6 +9,7 @@ mod batcher;
 mod bulk;
 mod decision;
 mod error;
+mod fingerprints;
 pub mod import;
 mod many;
 mod parties;
@@ -25,6 +26,7 @@ pub use bulk::{import_receivables, ImportFailure, ImportFormat, ImportReport, Im
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
 pub(crate) use error::corrupt;
 pub use error::{Refusal, RegistryError};
+pub use fingerprints::{of_purchase_order, of_receivable, of_receivables};
 pub use many::{confirm_many, register_many};
 pub(crate) use parties::{load_with_role, verify_signed};
 pub use purchase_order::{register_purchase_order, NewPurchaseOrder};

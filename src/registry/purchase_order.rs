@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::error::{committing_refusals, RegistryError};
 use super::parties;
 use super::receivable::refuse_duplicate;
-use crate::domain::{Fingerprint, Money, PoNumber, Role};
+use crate::domain::{Fingerprint, FingerprintKey, Money, PoNumber, Role};
 use crate::store::registry::{self as repository, PurchaseOrderRow};
 use crate::store::{self, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
@@ -22,26 +22,33 @@ pub struct NewPurchaseOrder {
     pub amount: Money,
 }
 
+/// Registers the order; returns it with its plain fingerprint (the row
+/// keeps only its keyed form).
 pub fn register_purchase_order(
     connection: &mut DbConnection,
+    key: &FingerprintKey,
     supplier_id: &str,
     new: NewPurchaseOrder,
-) -> Result<PurchaseOrderRow, RegistryError> {
-    committing_refusals(connection, |connection| register_once(connection, supplier_id, &new))
+) -> Result<(PurchaseOrderRow, Fingerprint), RegistryError> {
+    committing_refusals(connection, |connection| {
+        register_once(connection, key, supplier_id, &new)
+    })
 }
 
 /// `Ok(Err(_))` is a refusal whose alert must commit.
 fn register_once(
     connection: &mut DbConnection,
+    key: &FingerprintKey,
     supplier_id: &str,
     new: &NewPurchaseOrder,
-) -> Result<Result<PurchaseOrderRow, RegistryError>, RegistryError> {
+) -> Result<Result<(PurchaseOrderRow, Fingerprint), RegistryError>, RegistryError> {
     let now = store::now();
     let supplier = parties::load(connection, supplier_id)?.ok_or(RegistryError::NotFound)?;
     let buyer = parties::load_with_role(connection, "buyer_id", new.buyer_id, Role::CoreEnterprise)?;
     let fingerprint = Fingerprint::purchase_order(&buyer.legal_id, &supplier.legal_id, &new.po_number);
+    let stored = key.stored(&fingerprint);
 
-    if let Some(existing) = repository::find_purchase_order_by_fingerprint(connection, fingerprint.as_bytes())? {
+    if let Some(existing) = repository::find_purchase_order_by_fingerprint(connection, &stored)? {
         let facts = json!({
             "document": "purchase_order",
             "po_number": new.po_number.as_str(),
@@ -52,7 +59,7 @@ fn register_once(
         let detail = format!("purchase order {} is already registered", fingerprint.to_hex());
         return refuse_duplicate(
             connection,
-            &fingerprint,
+            &stored,
             (&existing.id, &existing.supplier_id),
             supplier_id,
             facts,
@@ -67,7 +74,7 @@ fn register_once(
         NewEntry {
             kind: "purchase_order_registered",
             subjects: vec![id.clone()],
-            fingerprint: Some(*fingerprint.as_bytes()),
+            fingerprint: Some(stored),
             actor: Some(supplier_id.to_owned()),
             signature: None,
             details: json!({
@@ -84,7 +91,7 @@ fn register_once(
     )?;
     let row = PurchaseOrderRow {
         id,
-        fingerprint: fingerprint.as_bytes().to_vec(),
+        fingerprint: stored.to_vec(),
         supplier_id: supplier_id.to_owned(),
         buyer_id: buyer.id().to_owned(),
         po_number: new.po_number.as_str().to_owned(),
@@ -98,5 +105,5 @@ fn register_once(
         acknowledged_at: None,
     };
     repository::insert_purchase_order(connection, &row)?;
-    Ok(Ok(row))
+    Ok(Ok((row, fingerprint)))
 }

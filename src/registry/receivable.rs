@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::error::{committing_refusals, Refusal, RegistryError};
 use super::parties::{self, Party};
 use crate::alerts::{self, AlertKind, NewAlert};
-use crate::domain::{format_minor_units, Fingerprint, InvoiceNumber, Money, Role};
+use crate::domain::{format_minor_units, Fingerprint, FingerprintKey, InvoiceNumber, Money, Role};
 use crate::store::registry::{self as repository, AlertRow, ReceivableRow};
 use crate::store::{self, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
@@ -43,20 +43,26 @@ pub fn invoice_dates(issue_date: &str, due_date: &str) -> Result<(NaiveDate, Nai
 #[derive(Debug)]
 pub struct Registered {
     pub receivable: ReceivableRow,
+    /// The plain fingerprint (the row keeps only its keyed form).
+    pub fingerprint: Fingerprint,
     pub near_duplicate_alert: Option<AlertRow>,
 }
 
 pub fn register_receivable(
     connection: &mut DbConnection,
+    key: &FingerprintKey,
     supplier_id: &str,
     new: &NewReceivable,
 ) -> Result<Registered, RegistryError> {
-    committing_refusals(connection, |connection| register_once(connection, supplier_id, new))
+    committing_refusals(connection, |connection| {
+        register_once(connection, key, supplier_id, new)
+    })
 }
 
 /// `Ok(Err(_))` is a refusal whose alert must commit.
 fn register_once(
     connection: &mut DbConnection,
+    key: &FingerprintKey,
     supplier_id: &str,
     new: &NewReceivable,
 ) -> Result<Result<Registered, RegistryError>, RegistryError> {
@@ -64,12 +70,13 @@ fn register_once(
     let supplier = parties::load(connection, supplier_id)?.ok_or(RegistryError::NotFound)?;
     let buyer = parties::load_with_role(connection, "buyer_id", new.buyer_id, Role::CoreEnterprise)?;
     let fingerprint = Fingerprint::receivable(&supplier.legal_id, &buyer.legal_id, &new.invoice_number);
+    let stored = key.stored(&fingerprint);
     let currency = new.amount.currency().code();
 
-    if let Some(existing) = repository::find_receivable_by_fingerprint(connection, fingerprint.as_bytes())? {
+    if let Some(existing) = repository::find_receivable_by_fingerprint(connection, &stored)? {
         return refuse_duplicate(
             connection,
-            &fingerprint,
+            &stored,
             (&existing.id, &existing.supplier_id),
             supplier_id,
             facts(new, &buyer),
@@ -125,7 +132,7 @@ fn register_once(
         new.amount.minor_units(),
     )?;
 
-    let (entry, mut receivable) = new_receivable(supplier_id, new, &buyer, &fingerprint, now);
+    let (entry, mut receivable) = new_receivable(supplier_id, new, &buyer, &stored, now);
     receivable.leaf_hash = tlog::append(connection, entry, now)?.leaf_hash.to_vec();
     repository::insert_receivable(connection, &receivable)?;
     let near_duplicate_alert = match near.first() {
@@ -138,6 +145,7 @@ fn register_once(
     };
     Ok(Ok(Registered {
         receivable,
+        fingerprint,
         near_duplicate_alert,
     }))
 }
@@ -151,22 +159,21 @@ pub(super) fn already_registered(fingerprint: &Fingerprint) -> String {
 }
 
 /// A new receivable's ledger entry and row (its leaf hash set once the
-/// entry is queued).
+/// entry is queued), with its fingerprint in its stored (keyed) form.
 pub(super) fn new_receivable(
     supplier_id: &str,
     new: &NewReceivable,
     buyer: &Party,
-    fingerprint: &Fingerprint,
+    stored: &[u8; 32],
     now: chrono::NaiveDateTime,
 ) -> (NewEntry, ReceivableRow) {
     let id = Uuid::new_v4().to_string();
     let mut details = facts(new, buyer);
     details["supplier_id"] = json!(supplier_id);
-    details["fingerprint"] = json!(fingerprint.to_hex());
     let entry = NewEntry {
         kind: "receivable_registered",
         subjects: vec![id.clone()],
-        fingerprint: Some(*fingerprint.as_bytes()),
+        fingerprint: Some(*stored),
         actor: Some(supplier_id.to_owned()),
         signature: None,
         details,
@@ -174,7 +181,7 @@ pub(super) fn new_receivable(
     };
     let receivable = ReceivableRow {
         id,
-        fingerprint: fingerprint.as_bytes().to_vec(),
+        fingerprint: stored.to_vec(),
         supplier_id: supplier_id.to_owned(),
         buyer_id: buyer.id().to_owned(),
         invoice_number: new.invoice_number.as_str().to_owned(),
@@ -223,7 +230,7 @@ pub(super) fn near_duplicate(
 /// for the caller to answer once the alert has committed.
 pub(super) fn refuse_duplicate(
     connection: &mut DbConnection,
-    fingerprint: &Fingerprint,
+    stored: &[u8; 32],
     (existing_id, first_registrant): (&str, &str),
     attempting: &str,
     facts: serde_json::Value,
@@ -231,7 +238,7 @@ pub(super) fn refuse_duplicate(
 ) -> Result<RegistryError, RegistryError> {
     alerts::raise(
         connection,
-        duplicate(fingerprint, (existing_id, first_registrant), attempting, facts),
+        duplicate(stored, (existing_id, first_registrant), attempting, facts),
         store::now(),
     )?;
     Ok(RegistryError::refused(Refusal::DuplicateRegistration, detail))
@@ -240,14 +247,14 @@ pub(super) fn refuse_duplicate(
 /// The `duplicate_registration` alert of an attempt to register `existing`
 /// (its id and first registrant) again.
 pub(super) fn duplicate(
-    fingerprint: &Fingerprint,
+    stored: &[u8; 32],
     (existing_id, first_registrant): (&str, &str),
     attempting: &str,
     facts: serde_json::Value,
 ) -> NewAlert {
     NewAlert {
         kind: AlertKind::DuplicateRegistration,
-        fingerprint: Some(*fingerprint.as_bytes()),
+        fingerprint: Some(*stored),
         subject_id: Some(existing_id.to_owned()),
         attempting_org_id: attempting.to_owned(),
         existing_party_id: Some(first_registrant.to_owned()),

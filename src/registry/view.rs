@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use crate::domain::{format_minor_units, Currency, Role};
+use crate::domain::{format_minor_units, Currency, Fingerprint, Role};
 use crate::store::lending::{self, LienRow};
 use crate::store::offers;
 use crate::store::registry::{self as repository, AssetRow, PurchaseOrderRow, ReceivableRow};
@@ -106,10 +106,12 @@ fn ledger(leaf_hash: &[u8]) -> Value {
     json!({ "leaf_hash": hex::encode(leaf_hash) })
 }
 
-pub fn purchase_order_view(order: &PurchaseOrderRow) -> Value {
+/// The order as the API shows it, with its plain `fingerprint` (the row
+/// keeps the keyed one).
+pub fn purchase_order_view(order: &PurchaseOrderRow, fingerprint: &Fingerprint) -> Value {
     json!({
         "id": order.id,
-        "fingerprint": hex::encode(&order.fingerprint),
+        "fingerprint": fingerprint.to_hex(),
         "supplier_id": order.supplier_id,
         "buyer_id": order.buyer_id,
         "po_number": order.po_number,
@@ -124,10 +126,12 @@ pub fn purchase_order_view(order: &PurchaseOrderRow) -> Value {
     })
 }
 
-pub fn receivable_view(receivable: &ReceivableRow, asset_id: Option<&str>) -> Value {
+/// The receivable as the API shows it, with its plain `fingerprint` (the
+/// row keeps the keyed one).
+pub fn receivable_view(receivable: &ReceivableRow, fingerprint: &Fingerprint, asset_id: Option<&str>) -> Value {
     json!({
         "id": receivable.id,
-        "fingerprint": hex::encode(&receivable.fingerprint),
+        "fingerprint": fingerprint.to_hex(),
         "supplier_id": receivable.supplier_id,
         "buyer_id": receivable.buyer_id,
         "invoice_number": receivable.invoice_number,

@@ -21,6 +21,7 @@ macro_rules! insert_many {
 pub mod alerts;
 pub mod batcher;
 mod connection;
+pub mod identity;
 pub mod ledger;
 pub mod lending;
 pub mod lookups;

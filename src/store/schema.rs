@@ -331,3 +331,11 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(lookups, organizations, alerts);
+
+diesel::table! {
+    platform_identity (name) {
+        name -> Text,
+        value -> Binary,
+        set_at -> Timestamp,
+    }
+}

@@ -251,7 +251,10 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
     assert!(decide(&app, mixed).await.is_none());
 }
 
-fn registration(deal: &Deal, buyer: &Value, number: &str, amount: &str) -> RegistrationJob {
+/// A registration, under the app's own fingerprint key (the one its data
+/// directory holds and its database is bound to).
+fn registration(app: &TestApp, deal: &Deal, buyer: &Value, number: &str, amount: &str) -> RegistrationJob {
+    let key = anchorfin::identity::load_fingerprint_key(&app.settings.fingerprint_key_path()).unwrap();
     (
         Deal::id(&deal.supplier),
         NewReceivable {
@@ -262,6 +265,7 @@ fn registration(deal: &Deal, buyer: &Value, number: &str, amount: &str) -> Regis
             amount: Money::parse(amount, Currency::parse("CNY").unwrap()).unwrap(),
             purchase_order_id: None,
         },
+        key,
     )
 }
 
@@ -287,17 +291,17 @@ async fn a_batch_registers_as_its_invoices_would_one_by_one(app: TestApp) {
     assert_eq!(before, 9);
 
     let jobs = vec![
-        registration(&deal, &deal.buyer, "INV-R-1", "100.00"),
+        registration(&app, &deal, &deal.buyer, "INV-R-1", "100.00"),
         // The same invoice written otherwise, later in the batch.
-        registration(&deal, &deal.buyer, "inv r 1", "100.00"),
+        registration(&app, &deal, &deal.buyer, "inv r 1", "100.00"),
         // Alike the first (seller, buyer, amount, date) under another number.
-        registration(&deal, &deal.buyer, "INV-R-2", "100.00"),
+        registration(&app, &deal, &deal.buyer, "INV-R-2", "100.00"),
         // Alike one registered before the batch.
-        registration(&deal, &deal.buyer, "INV-R-3", "700.00"),
+        registration(&app, &deal, &deal.buyer, "INV-R-3", "700.00"),
         // Registered before the batch.
-        registration(&deal, &deal.buyer, "INV-R-0", "700.00"),
+        registration(&app, &deal, &deal.buyer, "INV-R-0", "700.00"),
         // A buyer that is not a core enterprise.
-        registration(&deal, &deal.bank, "INV-R-4", "100.00"),
+        registration(&app, &deal, &deal.bank, "INV-R-4", "100.00"),
     ];
     let results = register_batch(&app, jobs.clone()).await.expect("taken set-based");
     assert!(matches!(&results[0], Ok((_, false))), "{results:?}");
@@ -335,7 +339,7 @@ async fn a_batch_registers_as_its_invoices_would_one_by_one(app: TestApp) {
     );
 
     // An invoice against a purchase order: registered one by one instead.
-    let mut on_order = registration(&deal, &deal.buyer, "INV-R-5", "100.00");
+    let mut on_order = registration(&app, &deal, &deal.buyer, "INV-R-5", "100.00");
     on_order.1.purchase_order_id = Some(Uuid::new_v4());
     assert!(register_batch(&app, vec![on_order]).await.is_none());
 }
@@ -343,7 +347,10 @@ async fn a_batch_registers_as_its_invoices_would_one_by_one(app: TestApp) {
 fn confirmation(caller: &Value, receivable: &Value, signed_by: &ed25519_dalek::SigningKey) -> ConfirmationJob {
     let signature = crate::registry::sign(signed_by, &crate::registry::confirm_message(receivable));
     (
-        Deal::id(caller),
+        anchorfin::registry::Viewer {
+            organization_id: Deal::id(caller),
+            role: caller["role"].as_str().unwrap().parse().unwrap(),
+        },
         Uuid::parse_str(receivable["id"].as_str().unwrap()).unwrap(),
         Signature::parse_hex(&signature).unwrap(),
     )

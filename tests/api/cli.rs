@@ -256,10 +256,11 @@ async fn serve_with_no_configuration_runs_on_sqlite_and_stops_on_sigterm() {
         }
     };
     let data = dir.path().join("anchorfin-data");
-    let key_mode = {
+    let key_mode = |name: &str| {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(data.join("platform-signing.key")).map(|m| m.permissions().mode() & 0o777)
+        std::fs::metadata(data.join(name)).map(|m| m.permissions().mode() & 0o777)
     };
+    let (key_mode, secret_mode) = (key_mode("platform-signing.key"), key_mode("fingerprint.key"));
     let database_exists = data.join("anchorfin.db").exists();
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -268,6 +269,11 @@ async fn serve_with_no_configuration_runs_on_sqlite_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(healthy, "serve did not answer /healthz");
     assert_eq!(key_mode.unwrap(), 0o600);
+    assert_eq!(
+        secret_mode.unwrap(),
+        0o600,
+        "the fingerprint key is as private as the signing key"
+    );
     assert!(database_exists);
     assert!(killed.success());
     assert!(status.success(), "graceful shutdown exits 0, got {status:?}");

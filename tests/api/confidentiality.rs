@@ -200,3 +200,63 @@ async fn a_party_verifies_the_details_it_is_given_and_catches_an_edited_one(app:
         "{stderr}"
     );
 }
+
+on_both_backends!(fingerprints_are_stored_keyed_and_old_ones_are_rekeyed_once);
+
+/// The stored fingerprint of the receivable registered as `number`, read as
+/// someone with the database (and not the data directory) would.
+fn stored_fingerprint(app: &TestApp, receivable_id: &str) -> Vec<u8> {
+    use anchorfin::store::schema::receivables;
+    use diesel::prelude::*;
+    let mut connection = app.settings.database_url().unwrap().establish().unwrap();
+    receivables::table
+        .find(receivable_id)
+        .select(receivables::fingerprint)
+        .first(&mut connection)
+        .unwrap()
+}
+
+async fn fingerprints_are_stored_keyed_and_old_ones_are_rekeyed_once(app: TestApp) {
+    let deal = deal(&app).await;
+    let bank = bank(&app, "Bank One", 21).await;
+    let receivable = crate::registry::registered(&app, &deal, "INV-KEYED-1", "10.00").await;
+    let id = receivable["id"].as_str().unwrap();
+    let plain = anchorfin::domain::Fingerprint::parse_hex(receivable["fingerprint"].as_str().unwrap()).unwrap();
+    // Whoever reads the database sees neither the fingerprint the API shows
+    // nor anything a guess can be tested against without the data dir's key.
+    let key = anchorfin::identity::load_fingerprint_key(&app.settings.fingerprint_key_path()).unwrap();
+    let stored = stored_fingerprint(&app, id);
+    assert_ne!(stored, plain.as_bytes().to_vec());
+    assert_eq!(stored, key.stored(&plain).to_vec());
+    // The API still speaks the plain fingerprint.
+    let path = format!("/v1/encumbrance/{}", plain.to_hex());
+    let answer: Value = app.get_json(&path, Some(&bank.api_key())).await;
+    assert_eq!(answer["registered"], true, "{answer}");
+
+    // A database written before fingerprints were keyed: plain rows, no
+    // key bound. Binding re-keys them, once.
+    app.tamper(&[
+        &format!(
+            "UPDATE receivables SET fingerprint = {} WHERE id = '{id}'",
+            if app.is_postgres() {
+                format!("'\\x{}'::bytea", plain.to_hex())
+            } else {
+                format!("X'{}'", plain.to_hex())
+            }
+        ),
+        "DELETE FROM platform_identity WHERE name = 'fingerprint_key_check'",
+    ]);
+    let mut connection = app.settings.database_url().unwrap().establish().unwrap();
+    anchorfin::identity::bind_fingerprint_key(&mut connection, &key).unwrap();
+    assert_eq!(stored_fingerprint(&app, id), key.stored(&plain).to_vec());
+    anchorfin::identity::bind_fingerprint_key(&mut connection, &key).unwrap();
+    assert_eq!(stored_fingerprint(&app, id), key.stored(&plain).to_vec(), "only once");
+    let answer: Value = app.get_json(&path, Some(&bank.api_key())).await;
+    assert_eq!(answer["registered"], true, "{answer}");
+    // Another key is refused.
+    let other = anchorfin::domain::FingerprintKey::from_bytes([9; 32]);
+    assert!(matches!(
+        anchorfin::identity::bind_fingerprint_key(&mut connection, &other),
+        Err(anchorfin::identity::IdentityError::FingerprintKeyMismatch)
+    ));
+}

@@ -244,6 +244,9 @@ async fn every_route_is_rate_limited_per_organisation_and_address(app: TestApp) 
         anonymous.push(app.get("/v1/ledger/head", None).await.status().as_u16());
     }
     assert!(anonymous.contains(&429), "{anonymous:?}");
+    // A made-up key does not lift the limit on the public ledger's reads.
+    let response = app.get("/v1/ledger/head", Some("afk_0123456789abcdef_made-up")).await;
+    assert_eq!(response.status(), 429);
     for _ in 0..10 {
         assert_eq!(app.get("/healthz", None).await.status(), 200);
     }

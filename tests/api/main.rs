@@ -16,6 +16,7 @@ mod health;
 mod ledger;
 mod lending;
 mod lookups;
+mod matrix;
 mod orgs;
 mod processes;
 mod registry;

@@ -22,12 +22,23 @@ impl Drop for ServerProcess {
     }
 }
 
+/// The first server's keys, copied into another data directory, as an
+/// operator deploys a second process.
+fn copy_keys(app: &TestApp, data_dir: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for (from, name) in [
+        (app.settings.platform_key_path(), "platform-signing.key"),
+        (app.settings.fingerprint_key_path(), "fingerprint.key"),
+    ] {
+        let key = data_dir.join(name);
+        std::fs::copy(from, &key).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+}
+
 async fn spawn_second_server(app: &TestApp, data_dir: &std::path::Path) -> ServerProcess {
     std::fs::create_dir_all(data_dir).unwrap();
-    let key = data_dir.join("platform-signing.key");
-    std::fs::copy(app.settings.platform_key_path(), &key).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    copy_keys(app, data_dir);
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -164,4 +175,49 @@ async fn racing_pledges_through_two_processes_win_exactly_once_on_postgres() {
     assert_eq!(head["tree_size"], 32);
     let output = app.verify(None).await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// A second process started with another data directory (its own, new
+/// keys) on the same database refuses to run, naming the key, instead of
+/// signing tree heads no auditor accepts or storing fingerprints nobody
+/// finds; with the first server's keys it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_with_other_keys_refuses_to_share_the_database_on_postgres() {
+    let Some(app) = TestApp::postgres().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let url = app.database_url().unwrap();
+    let serve = move |data_dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_anchorfin"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--workers", "1"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .arg("--database-url")
+            .arg(&url)
+            .output()
+            .unwrap()
+    };
+    // Its own signing key: refused.
+    let stranger = dir.path().join("stranger");
+    let output = tokio::task::spawn_blocking({
+        let (stranger, serve) = (stranger.clone(), serve.clone());
+        move || serve(&stranger)
+    })
+    .await
+    .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("signed with another platform key"), "{stderr}");
+    // The right signing key but its own fingerprint key: refused too.
+    let half = dir.path().join("half");
+    std::fs::create_dir_all(&half).unwrap();
+    copy_keys(&app, &half);
+    std::fs::remove_file(half.join("fingerprint.key")).unwrap();
+    let output = tokio::task::spawn_blocking(move || serve(&half)).await.unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("another fingerprint key"), "{stderr}");
+    // Both of the first server's keys: it serves.
+    let second = spawn_second_server(&app, &dir.path().join("second")).await;
+    let head = reqwest::get(format!("{}/readyz", second.address)).await.unwrap();
+    assert_eq!(head.status(), 200);
 }

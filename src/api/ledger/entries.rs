@@ -24,6 +24,14 @@ pub async fn entries(
     // At most a page; a client pages on from the last index it received.
     let end = end.min(start.saturating_add(MAX_ENTRIES_PER_PAGE));
     let reader = match caller.0 {
+        // A risk officer's key authenticates the person, for alerts: the
+        // organisation's ledger details are read with its own key.
+        Some(principal) if principal.risk_officer_id.is_some() => {
+            return Err(ApiError::Forbidden(
+                "a risk officer's API key reads alerts; the ledger's details are read with the organisation's key"
+                    .to_owned(),
+            ))
+        }
         Some(principal) if principal.role == Role::Operator => Reader::Operator,
         Some(principal) => Reader::Organization(principal.organization_id.to_string()),
         None => Reader::Anonymous,

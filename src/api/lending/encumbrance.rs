@@ -35,7 +35,7 @@ pub async fn encumbrance(
         .lookups
         .run(LookupJob {
             bank_id,
-            fingerprint,
+            stored: state.fingerprint_key.stored(&fingerprint),
             policy,
         })
         .await??;

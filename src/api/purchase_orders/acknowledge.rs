@@ -28,12 +28,12 @@ pub async fn acknowledge(
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
     let signature = field("signature", Signature::parse_hex(&request.signature))?;
-    let (order, leaf_hash) = state
+    let (order, leaf_hash, fingerprint) = state
         .database
-        .run(move |connection| acknowledge_purchase_order(connection, &viewer.organization_id, id, &signature))
+        .run(move |connection| acknowledge_purchase_order(connection, &viewer, id, &signature))
         .await??;
     state.sequencer.wake();
-    let mut body = purchase_order_view(&order);
+    let mut body = purchase_order_view(&order, &fingerprint);
     body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(leaf_hash));
     Ok(HttpResponse::Ok().json(body))
 }

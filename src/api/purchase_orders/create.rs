@@ -49,12 +49,13 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
     let new = request.parse()?;
+    let key = state.fingerprint_key;
     let outcome = state
         .database
-        .run(move |connection| register_purchase_order(connection, &supplier, new))
+        .run(move |connection| register_purchase_order(connection, &key, &supplier, new))
         .await?;
     // A refusal may have written an alert to the ledger too.
     state.sequencer.wake();
-    let order = outcome?;
-    Ok(HttpResponse::Created().json(purchase_order_view(&order)))
+    let (order, fingerprint) = outcome?;
+    Ok(HttpResponse::Created().json(purchase_order_view(&order, &fingerprint)))
 }

@@ -60,11 +60,11 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
     let new = request.parse()?;
-    let outcome = state.registrations.run((supplier, new)).await?;
+    let outcome = state.registrations.run((supplier, new, state.fingerprint_key)).await?;
     // A refusal writes its alert to the ledger too.
     state.sequencer.wake();
     let registered = outcome?;
-    let mut body = receivable_view(&registered.receivable, None);
+    let mut body = receivable_view(&registered.receivable, &registered.fingerprint, None);
     if let Some(alert) = &registered.near_duplicate_alert {
         body["warnings"] = serde_json::json!([{
             "code": "near_duplicate_registration",

@@ -30,12 +30,12 @@ pub async fn dispute(
     let id = path_id(&path)?;
     let reason = field("reason", DisputeReason::parse(&request.reason))?;
     let signature = field("signature", Signature::parse_hex(&request.signature))?;
-    let (receivable, leaf_hash) = state
+    let (receivable, leaf_hash, fingerprint) = state
         .database
-        .run(move |connection| dispute_receivable(connection, &viewer.organization_id, id, &reason, &signature))
+        .run(move |connection| dispute_receivable(connection, &viewer, id, &reason, &signature))
         .await??;
     state.sequencer.wake();
-    let mut body = receivable_view(&receivable, None);
+    let mut body = receivable_view(&receivable, &fingerprint, None);
     body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(leaf_hash));
     Ok(HttpResponse::Ok().json(body))
 }

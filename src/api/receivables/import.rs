@@ -39,9 +39,10 @@ pub async fn import(
     };
     // Read up to the limit, refusing as soon as it is passed.
     let body = crate::api::gate::read_body(payload, MAX_UPLOAD_BYTES, crate::api::gate::body_timeout(&request)).await?;
+    let key = state.fingerprint_key;
     let outcome = state
         .database
-        .run(move |connection| import_receivables(connection, &supplier, format, &body))
+        .run(move |connection| import_receivables(connection, &key, &supplier, format, &body))
         .await?;
     state.sequencer.wake();
     Ok(HttpResponse::Ok().json(outcome?))

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use crate::api::auth::{read_by_id, BearerToken};
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
-use crate::registry::{receivable_view, visible_receivable};
+use crate::registry::{of_receivable, receivable_view, visible_receivable};
 use crate::store::registry as repository;
 
 pub async fn show(
@@ -13,14 +13,17 @@ pub async fn show(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let (receivable, asset) = read_by_id(&state, token, path.into_inner(), move |connection, viewer, id| {
-        let receivable = visible_receivable(connection, &viewer, &id.to_string())?.ok_or(ApiError::NotFound)?;
-        let asset = repository::root_asset_of(connection, &receivable.id)?;
-        Ok((receivable, asset))
-    })
-    .await?;
+    let (receivable, asset, fingerprint) =
+        read_by_id(&state, token, path.into_inner(), move |connection, viewer, id| {
+            let receivable = visible_receivable(connection, &viewer, &id.to_string())?.ok_or(ApiError::NotFound)?;
+            let asset = repository::root_asset_of(connection, &receivable.id)?;
+            let fingerprint = of_receivable(connection, &receivable)?;
+            Ok((receivable, asset, fingerprint))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(receivable_view(
         &receivable,
+        &fingerprint,
         asset.as_ref().map(|asset| asset.id.as_str()),
     )))
 }
