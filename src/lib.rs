@@ -12,6 +12,7 @@ pub mod keyfile;
 pub mod ledger;
 pub mod lending;
 pub mod organizations;
+pub mod refusal;
 pub mod registry;
 pub mod startup;
 pub mod store;

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 
 use super::audience::{alert_copy, names_of, Names};
-use crate::registry::{Refusal, RegistryError};
+use crate::refusal::{Refusal, UseCaseError};
 use crate::store::alerts as repository;
 use crate::store::alerts::AudienceRow;
 use crate::store::registry::AlertRow;
@@ -87,13 +87,13 @@ pub fn acknowledge_alert(
     organization_id: &str,
     officer_id: &str,
     alert_id: &str,
-) -> Result<Value, RegistryError> {
+) -> Result<Value, UseCaseError> {
     write_transaction(connection, |connection| {
         let now = store::now();
         let (alert, audience) =
-            repository::find_alert_for(connection, alert_id, organization_id)?.ok_or(RegistryError::NotFound)?;
+            repository::find_alert_for(connection, alert_id, organization_id)?.ok_or(UseCaseError::NotFound)?;
         if !repository::acknowledge(connection, alert_id, organization_id, officer_id, now)? {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::AlreadyAcknowledged,
                 "this alert was acknowledged already",
             ));

@@ -6,6 +6,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::refusal::{Refusal, RefusalClass};
 use crate::store::DatabaseUnavailable;
 
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
@@ -32,18 +33,11 @@ pub enum ApiError {
     RequestTimeout { seconds: u64 },
     #[error("too many requests; retry in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
-    /// A business refusal with its own closed code (409 `duplicate_legal_id`, …).
+    /// A refusal by the rules, with its closed code (`crate::refusal`):
+    /// answered with the status of its class, and the field at fault.
     #[error("{detail}")]
     Refused {
-        status: StatusCode,
-        code: &'static str,
-        detail: String,
-    },
-    /// A decision stored under an Idempotency-Key, replayed as first given.
-    #[error("{detail}")]
-    Decided {
-        status: StatusCode,
-        code: String,
+        refusal: Refusal,
         detail: String,
         field: Option<String>,
     },
@@ -54,6 +48,24 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The codes of failures of the protocol rather than of the rules (the
+    /// rules' are `Refusal::ALL`): together, every `code` a problem
+    /// document may carry.
+    pub const PROTOCOL_CODES: [&'static str; 12] = [
+        "unauthorized",
+        "forbidden",
+        "not_found",
+        "method_not_allowed",
+        "malformed_body",
+        "invalid_field",
+        "payload_too_large",
+        "unsupported_media_type",
+        "request_timeout",
+        "rate_limited",
+        "service_unavailable",
+        "internal_error",
+    ];
+
     pub fn invalid_field(field: impl Into<String>, detail: impl std::fmt::Display) -> Self {
         Self::InvalidField {
             field: field.into(),
@@ -61,11 +73,12 @@ impl ApiError {
         }
     }
 
-    pub fn conflict(code: &'static str, detail: impl std::fmt::Display) -> Self {
+    /// A refusal by the rules.
+    pub fn refused(refusal: Refusal, detail: impl std::fmt::Display) -> Self {
         Self::Refused {
-            status: StatusCode::CONFLICT,
-            code,
+            refusal,
             detail: detail.to_string(),
+            field: None,
         }
     }
 
@@ -86,8 +99,7 @@ impl ApiError {
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::RequestTimeout { .. } => "request_timeout",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Refused { code, .. } => code,
-            Self::Decided { code, .. } => code,
+            Self::Refused { refusal, .. } => refusal.code(),
             Self::Unavailable => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
@@ -105,18 +117,13 @@ impl ApiError {
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
             Self::RequestTimeout { .. } => "Request timeout",
             Self::RateLimited { .. } => "Too many requests",
-            Self::Refused { status, .. } | Self::Decided { status, .. } if *status == StatusCode::CONFLICT => {
-                "Conflict"
-            }
-            Self::Refused { status, .. } | Self::Decided { status, .. } if *status == StatusCode::NOT_FOUND => {
-                "Not found"
-            }
-            Self::Refused { status, .. } | Self::Decided { status, .. }
-                if *status == StatusCode::UNPROCESSABLE_ENTITY =>
-            {
-                "Invalid request"
-            }
-            Self::Refused { .. } | Self::Decided { .. } => "Request refused",
+            Self::Refused { refusal, .. } => match refusal.class() {
+                RefusalClass::NotFound => "Not found",
+                RefusalClass::Forbidden => "Forbidden",
+                RefusalClass::Invalid => "Invalid request",
+                RefusalClass::Conflict => "Conflict",
+                RefusalClass::TooLarge => "Payload too large",
+            },
             Self::Unavailable => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
@@ -148,7 +155,13 @@ impl ResponseError for ApiError {
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Refused { status, .. } | Self::Decided { status, .. } => *status,
+            Self::Refused { refusal, .. } => match refusal.class() {
+                RefusalClass::NotFound => StatusCode::NOT_FOUND,
+                RefusalClass::Forbidden => StatusCode::FORBIDDEN,
+                RefusalClass::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                RefusalClass::Conflict => StatusCode::CONFLICT,
+                RefusalClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            },
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -169,7 +182,7 @@ impl ResponseError for ApiError {
             code,
             field: match self {
                 Self::InvalidField { field, .. } => Some(field),
-                Self::Decided { field, .. } => field.as_deref(),
+                Self::Refused { field, .. } => field.as_deref(),
                 _ => None,
             },
         };

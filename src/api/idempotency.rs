@@ -131,12 +131,10 @@ pub async fn replay(
             return Ok(request.into_response(response));
         }
         Ok(Ok(Some(_))) => {
-            let error = ApiError::Refused {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "idempotency_mismatch",
-                detail: "this Idempotency-Key was used with another request; use a new key for a new request"
-                    .to_owned(),
-            };
+            let error = ApiError::refused(
+                crate::refusal::Refusal::IdempotencyMismatch,
+                "this Idempotency-Key was used with another request; use a new key for a new request",
+            );
             return Ok(request.into_response(error.error_response()));
         }
         Ok(Ok(None)) => {}

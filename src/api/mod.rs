@@ -119,9 +119,5 @@ pub const NO_ROUTE: &str = "no route matches this path";
 
 /// Anything that matched no route.
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::Refused {
-        status: actix_web::http::StatusCode::NOT_FOUND,
-        code: "not_found",
-        detail: NO_ROUTE.to_owned(),
-    })
+    Err(ApiError::refused(crate::refusal::Refusal::NotFound, NO_ROUTE))
 }

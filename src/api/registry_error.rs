@@ -1,22 +1,19 @@
 //! How the registry's errors answer over HTTP.
 
-use actix_web::http::StatusCode;
+use crate::refusal::Refusal;
 
 use super::error::ApiError;
-use crate::registry::{ImportFailure, RegistryError};
+use crate::refusal::UseCaseError;
+use crate::registry::ImportFailure;
 
-impl From<RegistryError> for ApiError {
-    fn from(error: RegistryError) -> Self {
+impl From<UseCaseError> for ApiError {
+    fn from(error: UseCaseError) -> Self {
         match error {
-            RegistryError::NotFound => ApiError::NotFound,
-            RegistryError::Forbidden(detail) => ApiError::Forbidden(detail.to_owned()),
-            RegistryError::InvalidField(error) => error.into(),
-            RegistryError::Refused { refusal, detail } => ApiError::Refused {
-                status: StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::CONFLICT),
-                code: refusal.code(),
-                detail,
-            },
-            RegistryError::Database(error) => error.into(),
+            UseCaseError::NotFound => ApiError::NotFound,
+            UseCaseError::Forbidden(detail) => ApiError::Forbidden(detail.to_owned()),
+            UseCaseError::InvalidField(error) => error.into(),
+            UseCaseError::Refused { refusal, detail } => ApiError::refused(refusal, detail),
+            UseCaseError::Database(error) => error.into(),
         }
     }
 }
@@ -26,11 +23,10 @@ impl From<ImportFailure> for ApiError {
         use crate::registry::import::ImportError;
         match error {
             ImportFailure::Registry(error) => error.into(),
-            ImportFailure::Upload(ImportError::TooManyRows { limit }) => ApiError::Refused {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
-                code: "too_many_rows",
-                detail: format!("an upload holds at most {limit} invoices"),
-            },
+            ImportFailure::Upload(ImportError::TooManyRows { limit }) => ApiError::refused(
+                Refusal::TooManyRows,
+                format!("an upload holds at most {limit} invoices"),
+            ),
             ImportFailure::Upload(error @ ImportError::BadHeader { .. }) => ApiError::invalid_field("header", error),
             ImportFailure::Upload(error @ ImportError::Malformed { .. }) => ApiError::MalformedBody(error.to_string()),
             ImportFailure::Upload(ImportError::Read(error)) => {

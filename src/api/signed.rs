@@ -2,7 +2,6 @@
 //! also the signed message's nonce, the hash that identifies a request
 //! under it, and the answer stored with the decision.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
@@ -51,14 +50,8 @@ pub fn answer(outcome: Outcome) -> Result<HttpResponse, ApiError> {
     }
     match outcome {
         Outcome::Created { body } => Ok(HttpResponse::Created().json(body)),
-        Outcome::Refused {
-            status,
-            code,
-            detail,
-            field,
-        } => Err(ApiError::Decided {
-            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            code,
+        Outcome::Refused { code, detail, field } => Err(ApiError::Refused {
+            refusal: code,
             detail,
             field,
         }),

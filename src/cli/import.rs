@@ -12,7 +12,8 @@ use uuid::Uuid;
 use super::serve::open;
 use super::{print_json, CliError, DatabaseArgs};
 use crate::domain::Role;
-use crate::registry::{import_receivables, ImportFailure, ImportFormat, RegistryError};
+use crate::refusal::UseCaseError;
+use crate::registry::{import_receivables, ImportFailure, ImportFormat};
 use crate::store::organizations as repository;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -71,7 +72,7 @@ pub fn run(args: ImportArgs) -> Result<(), CliError> {
     let report =
         import_receivables(&mut connection, &key, &supplier.id, format, &body).map_err(|error| match error {
             ImportFailure::Upload(error) => CliError::Usage(format!("--file: {error}")),
-            ImportFailure::Registry(RegistryError::Database(error)) => CliError::Failed(error.into()),
+            ImportFailure::Registry(UseCaseError::Database(error)) => CliError::Failed(error.into()),
             ImportFailure::Registry(error) => CliError::Usage(error.to_string()),
         })?;
     print_json(&report)

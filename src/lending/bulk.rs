@@ -147,7 +147,7 @@ pub fn decide_many(
         };
         let key = (bank_id.clone(), request.nonce.as_str().to_owned());
         if let Some(stored) = answered.get(&key) {
-            outcomes.push(Ok(replay(stored, &request.request_hash)));
+            outcomes.push(Ok(replay(stored, &request.request_hash)?));
             continue;
         }
         let Ok(bank) = Uuid::parse_str(bank_id) else {
@@ -177,7 +177,7 @@ pub fn decide_many(
                     .map(String::as_str),
                 lienholder: lienholders.get(&id).map(String::as_str),
             },
-        );
+        )?;
         let outcome = match plan {
             Plan::Answer(outcome) => outcome,
             Plan::Alert { alert, refusal, reason } => {

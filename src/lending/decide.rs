@@ -25,7 +25,7 @@ use crate::domain::{
     format_minor_units, verify_with_any, Currency, Money, Nonce, PublicKey, Role, Signature, SignedAction, Subject,
 };
 use crate::organizations::{authenticate, Principal};
-use crate::registry::Refusal;
+use crate::refusal::Refusal;
 use crate::store::lending::{self as repository, LienRow};
 use crate::store::offers::{self as offers_repository, OfferRow};
 use crate::store::organizations::{self as organizations_repository, OrganizationKeyRow};
@@ -117,9 +117,17 @@ pub fn finance(
     .map(Ok)
 }
 
-fn money(raw: &str, currency: &str) -> Result<Money, Outcome> {
-    let currency = Currency::parse(currency).map_err(|_| Outcome::refused(500, "internal_error", "internal error"))?;
-    Money::parse(raw, currency).map_err(|error| Outcome::invalid_field("amount", error))
+/// A stored value that does not parse: corruption, an error (rolled back,
+/// answered 500), never an answer stored under the Idempotency-Key.
+fn corrupt(what: &str) -> diesel::result::Error {
+    diesel::result::Error::DeserializationError(format!("stored {what} is invalid").into())
+}
+
+/// The request's amount in the subject's (stored) currency: the amount, or
+/// the refusal naming the field.
+fn money(raw: &str, currency: &str) -> Result<Result<Money, Outcome>, diesel::result::Error> {
+    let currency = Currency::parse(currency).map_err(|_| corrupt("currency"))?;
+    Ok(Money::parse(raw, currency).map_err(|error| Outcome::invalid_field("amount", error)))
 }
 
 /// The key that verified a signature, and the signature, for the ledger.
@@ -129,8 +137,7 @@ fn check_signature(keys: &[PublicKey], action: &SignedAction, signature: &Signat
     match verify_with_any(keys, action.canonical_message().as_bytes(), signature) {
         Ok(key) => Ok((*key.as_bytes(), signature.to_bytes())),
         Err(error) => Err(Outcome::refused(
-            422,
-            "invalid_signature",
+            Refusal::InvalidSignature,
             format!(
                 "the signature is not valid for the canonical {} message by one of the bank's active keys: {error}",
                 action.action_name()
@@ -140,7 +147,7 @@ fn check_signature(keys: &[PublicKey], action: &SignedAction, signature: &Signat
 }
 
 fn refusal(refusal: Refusal, detail: impl Into<String>) -> Outcome {
-    Outcome::refused(refusal.status(), refusal.code(), detail)
+    Outcome::refused(refusal, detail)
 }
 
 fn decide(
@@ -148,9 +155,7 @@ fn decide(
     bank_id: &str,
     request: &FinanceRequest,
 ) -> Result<Outcome, diesel::result::Error> {
-    let Ok(bank) = Uuid::parse_str(bank_id) else {
-        return Ok(Outcome::refused(500, "internal_error", "internal error"));
-    };
+    let bank = Uuid::parse_str(bank_id).map_err(|_| corrupt("organisation id"))?;
     match request.subject {
         Subject::Asset(id) => decide_asset(connection, bank_id, bank, id, request),
         Subject::PurchaseOrder(id) => decide_purchase_order(connection, bank_id, bank, id, request),
@@ -177,7 +182,7 @@ fn action(request: &FinanceRequest, bank: Uuid, amount: Money) -> SignedAction {
 }
 
 fn not_found() -> Outcome {
-    Outcome::refused(404, "not_found", "no such resource")
+    Outcome::not_found()
 }
 
 /// Whether `offer` is one this request may accept: open at `now`,
@@ -286,7 +291,7 @@ fn decide_asset(
             purchase_order_lienholder: purchase_order_lien.as_ref().map(|lien| lien.bank_id.as_str()),
             lienholder: lien.as_ref().map(|lien| lien.bank_id.as_str()),
         },
-    );
+    )?;
     match plan {
         Plan::Answer(outcome) => Ok(outcome),
         Plan::Alert { alert, refusal, reason } => refuse_with_alert(connection, alert, refusal, reason),
@@ -332,7 +337,7 @@ pub(super) fn plan_asset(
     request: &FinanceRequest,
     now: NaiveDateTime,
     facts: AssetFacts<'_>,
-) -> Plan {
+) -> Result<Plan, diesel::result::Error> {
     let AssetFacts {
         offer,
         asset,
@@ -345,22 +350,22 @@ pub(super) fn plan_asset(
     // May you see it: an open offer to this bank, of this asset and kind.
     let offer = offer.filter(|offer| accepts(offer, bank_id, request, now));
     let (Some(offer), Some(asset), Some(receivable)) = (offer, asset, receivable) else {
-        return Plan::Answer(not_found());
+        return Ok(Plan::Answer(not_found()));
     };
-    let amount = match money(&request.amount, &asset.currency) {
+    let amount = match money(&request.amount, &asset.currency)? {
         Ok(amount) => amount,
-        Err(outcome) => return Plan::Answer(outcome),
+        Err(outcome) => return Ok(Plan::Answer(outcome)),
     };
     let action = action(request, bank, amount);
     let signed = match check_signature(keys, &action, &request.signature) {
         Ok(signed) => signed,
-        Err(outcome) => return Plan::Answer(outcome),
+        Err(outcome) => return Ok(Plan::Answer(outcome)),
     };
     if !active {
-        return Plan::Answer(refusal(
+        return Ok(Plan::Answer(refusal(
             Refusal::AssetNotActive,
             format!("the asset is {} and cannot be financed", asset.status),
-        ));
+        )));
     }
     let fingerprint: Option<[u8; 32]> = receivable.fingerprint.as_slice().try_into().ok();
     let facts = json!({
@@ -375,7 +380,7 @@ pub(super) fn plan_asset(
     // Invariant 4: a purchase-order lien's bank is the only one that may
     // finance the order's receivables.
     if let Some(po_bank) = purchase_order_lienholder.filter(|po_bank| *po_bank != bank_id) {
-        return Plan::Alert {
+        return Ok(Plan::Alert {
             alert: attempt_alert(
                 AlertKind::PoDoubleFinancing,
                 fingerprint,
@@ -386,10 +391,10 @@ pub(super) fn plan_asset(
             ),
             refusal: Refusal::PoFinancedElsewhere,
             reason: "the receivable's purchase order is financed by another bank, the only one that may finance it",
-        };
+        });
     }
     if let Some(existing) = lienholder {
-        return Plan::Alert {
+        return Ok(Plan::Alert {
             alert: attempt_alert(
                 AlertKind::DuplicatePledge,
                 fingerprint,
@@ -400,20 +405,20 @@ pub(super) fn plan_asset(
             ),
             refusal: Refusal::AlreadyEncumbered,
             reason: "the asset is already encumbered",
-        };
+        });
     }
     if let Some(outcome) = beyond_offer(request.kind, amount, offer) {
-        return Plan::Answer(outcome);
+        return Ok(Plan::Answer(outcome));
     }
     if amount.minor_units() > asset.face_value_minor {
-        return Plan::Answer(refusal(
+        return Ok(Plan::Answer(refusal(
             Refusal::ExceedsFaceValue,
             format!(
                 "the amount exceeds the asset's face value of {} {}",
                 amount.currency().code(),
                 format_minor_units(asset.face_value_minor, amount.currency()),
             ),
-        ));
+        )));
     }
 
     let lien_id = Uuid::new_v4().to_string();
@@ -425,7 +430,7 @@ pub(super) fn plan_asset(
     ];
     parties.sort();
     parties.dedup();
-    Plan::Lien {
+    Ok(Plan::Lien {
         entry: Box::new(NewEntry {
             kind: match request.kind {
                 LienKind::Pledge => "asset_pledged",
@@ -456,7 +461,7 @@ pub(super) fn plan_asset(
             &offer.id,
             now,
         ),
-    }
+    })
 }
 
 /// The refusal of terms the offer does not allow: a pledge for more than
@@ -524,7 +529,7 @@ fn decide_purchase_order(
     let Some(order) = registry_repository::find_purchase_order(connection, &id)? else {
         return Ok(not_found());
     };
-    let amount = match money(&request.amount, &order.currency) {
+    let amount = match money(&request.amount, &order.currency)? {
         Ok(amount) => amount,
         Err(outcome) => return Ok(outcome),
     };
@@ -821,8 +826,8 @@ mod tests {
                 lienholder: lienholders.1,
             },
         );
-        match plan {
-            Plan::Answer(Outcome::Refused { code, .. }) => code,
+        match plan.expect("a plan, not a corrupt row") {
+            Plan::Answer(Outcome::Refused { code, .. }) => code.code().to_owned(),
             Plan::Answer(other) => format!("an answer without a lien: {other:?}"),
             Plan::Alert { alert, refusal, .. } => format!("{} alert {}", refusal.code(), alert.kind.as_str()),
             Plan::Lien { lien, .. } => format!("lien of {} on offer {:?}", lien.amount_minor, lien.offer_id),

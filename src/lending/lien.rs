@@ -13,7 +13,8 @@ use super::outcome::{decide_once, Outcome};
 use crate::domain::{
     format_minor_units, Currency, LoanEntry, LoanReference, Money, Nonce, Role, Signature, SignedAction,
 };
-use crate::registry::{corrupt, verify_signed, Refusal, RegistryError, Viewer};
+use crate::refusal::{corrupt, Refusal, UseCaseError};
+use crate::registry::{verify_signed, Viewer};
 use crate::store::lending::{self as repository, LienRow, LoanRecordRow};
 use crate::store::registry as registry_repository;
 use crate::store::{self, format_time, write_transaction, DbConnection};
@@ -28,8 +29,8 @@ struct Seen {
 }
 
 /// The lien if `viewer` may read it (the operator may read every lien).
-fn visible_lien(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Result<Seen, RegistryError> {
-    let lien = repository::find_lien(connection, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+fn visible_lien(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Result<Seen, UseCaseError> {
+    let lien = repository::find_lien(connection, &id.to_string())?.ok_or(UseCaseError::NotFound)?;
     let mut parties = vec![lien.bank_id.clone()];
     let mut fingerprint = None;
     if let Some(asset) = match &lien.asset_id {
@@ -52,7 +53,7 @@ fn visible_lien(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Res
     parties.sort();
     parties.dedup();
     if viewer.role != Role::Operator && !parties.contains(&viewer.organization_id) {
-        return Err(RegistryError::NotFound);
+        return Err(UseCaseError::NotFound);
     }
     Ok(Seen {
         lien,
@@ -90,7 +91,7 @@ fn loan_record_view(record: &LoanRecordRow) -> Value {
 }
 
 /// `GET /v1/pledges/{id}`.
-pub fn show_lien(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Result<Value, RegistryError> {
+pub fn show_lien(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Result<Value, UseCaseError> {
     let seen = visible_lien(connection, viewer, id)?;
     let records = repository::loan_records_of(connection, &seen.lien.id)?;
     Ok(lien_with_loan(&seen.lien, &records))
@@ -103,20 +104,20 @@ fn own_lien(
     viewer: &Viewer,
     id: Uuid,
     action: &'static str,
-) -> Result<Seen, RegistryError> {
+) -> Result<Seen, UseCaseError> {
     let seen = visible_lien(connection, viewer, id)?;
     if seen.lien.bank_id != viewer.organization_id {
-        return Err(RegistryError::Forbidden(action));
+        return Err(UseCaseError::Forbidden(action));
     }
     Ok(seen)
 }
 
-fn lien_amount(lien: &LienRow, raw: &str) -> Result<Money, RegistryError> {
+fn lien_amount(lien: &LienRow, raw: &str) -> Result<Money, UseCaseError> {
     let currency = Currency::parse(&lien.currency).map_err(|_| corrupt("currency"))?;
-    Money::parse(raw, currency).map_err(|error| RegistryError::field("amount", error))
+    Money::parse(raw, currency).map_err(|error| UseCaseError::field("amount", error))
 }
 
-fn uuid_of(id: &str) -> Result<Uuid, RegistryError> {
+fn uuid_of(id: &str) -> Result<Uuid, UseCaseError> {
     Uuid::parse_str(id).map_err(|_| corrupt("id"))
 }
 
@@ -128,7 +129,7 @@ pub fn confirm_receipt(
     id: Uuid,
     amount: &str,
     signature: &Signature,
-) -> Result<Value, RegistryError> {
+) -> Result<Value, UseCaseError> {
     write_transaction(connection, |connection| {
         let now = store::now();
         let Seen {
@@ -149,14 +150,14 @@ pub fn confirm_receipt(
         };
         let signed = verify_signed(connection, &lien.bank_id, &action, signature)?;
         if lien.status != "settling" {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::LienNotSettling,
                 format!("the lien is {}; a receipt follows the buyer's payment", lien.status),
             ));
         }
         let share = lien.share_minor.unwrap_or(0);
         if amount.minor_units() != share {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::ReceiptMismatch,
                 format!(
                     "the payment paid this lien's bank {} {}",
@@ -166,7 +167,7 @@ pub fn confirm_receipt(
             ));
         }
         if !repository::close_lien(connection, &lien.id, now)? {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::LienNotSettling,
                 "the lien was settled meanwhile",
             ));
@@ -254,7 +255,7 @@ fn record_once(
     viewer: &Viewer,
     id: Uuid,
     request: &LoanRecordRequest,
-) -> Result<Value, RegistryError> {
+) -> Result<Value, UseCaseError> {
     let now = store::now();
     let Seen {
         lien,
@@ -275,18 +276,18 @@ fn record_once(
         LoanRecordKind::Repayment => SignedAction::Repayment(entry),
     };
     let signed = verify_signed(connection, &lien.bank_id, &action, &request.signature)?;
-    let state = |lien: &LienRow| -> Option<RegistryError> {
+    let state = |lien: &LienRow| -> Option<UseCaseError> {
         let open = match request.kind {
             LoanRecordKind::Disbursement => lien.status == "active",
             LoanRecordKind::Repayment => matches!(lien.status.as_str(), "active" | "settling"),
         };
         if request.kind == LoanRecordKind::Repayment && lien.kind != "pledge" {
-            Some(RegistryError::refused(
+            Some(UseCaseError::refused(
                 Refusal::NotAPledge,
                 "an assignment is a sale; it takes no repayments",
             ))
         } else if !open {
-            Some(RegistryError::refused(
+            Some(UseCaseError::refused(
                 Refusal::LienNotActive,
                 format!(
                     "the lien is {}; it takes no more {}s",
@@ -308,13 +309,13 @@ fn record_once(
         LoanRecordKind::Repayment => repository::add_repayment(connection, &lien.id, amount.minor_units())?,
     };
     if !added {
-        let now_seen = repository::find_lien(connection, &lien.id)?.ok_or(RegistryError::NotFound)?;
+        let now_seen = repository::find_lien(connection, &lien.id)?.ok_or(UseCaseError::NotFound)?;
         if let Some(refused) = state(&now_seen) {
             return Err(refused);
         }
         let code = amount.currency().code();
         return Err(match request.kind {
-            LoanRecordKind::Disbursement => RegistryError::refused(
+            LoanRecordKind::Disbursement => UseCaseError::refused(
                 Refusal::ExceedsLienAmount,
                 format!(
                     "{code} {} of the lien's {code} {} is disbursed already",
@@ -322,7 +323,7 @@ fn record_once(
                     format_minor_units(now_seen.amount_minor, amount.currency())
                 ),
             ),
-            LoanRecordKind::Repayment => RegistryError::refused(
+            LoanRecordKind::Repayment => UseCaseError::refused(
                 Refusal::ExceedsDisbursed,
                 format!(
                     "{code} {} of the {code} {} disbursed is repaid already",
@@ -375,7 +376,7 @@ fn record_once(
 
 /// `POST /v1/pledges/{id}/release`: the lienholder lets go of its pledge;
 /// the asset (or purchase order) is free to be offered again.
-pub fn release(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Result<Value, RegistryError> {
+pub fn release(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Result<Value, UseCaseError> {
     write_transaction(connection, |connection| {
         let now = store::now();
         let Seen {
@@ -384,13 +385,13 @@ pub fn release(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Resu
             fingerprint,
         } = own_lien(connection, viewer, id, "only the lienholder may release its pledge")?;
         if lien.kind != "pledge" {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::NotAPledge,
                 "an assignment is a sale; it cannot be released",
             ));
         }
         if !repository::release_lien(connection, &lien.id, now)? {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::LienNotActive,
                 format!("the pledge is {}", lien.status),
             ));

@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::encumbrance::{look_up, Encumbrance};
 use crate::alerts::{self, AlertKind, NewAlert};
-use crate::registry::{visible_receivable, RegistryError, Viewer};
+use crate::refusal::UseCaseError;
+use crate::registry::{visible_receivable, Viewer};
 use crate::store::batcher::{BatchObserver, Batcher};
 use crate::store::lookups::{self as repository, LookupRow};
 use crate::store::{self, format_time, Database, DbConnection};
@@ -161,14 +162,14 @@ pub fn lookups_of(
     receivable_id: Uuid,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
-) -> Result<(Vec<Value>, Option<String>), RegistryError> {
+) -> Result<(Vec<Value>, Option<String>), UseCaseError> {
     let receivable = visible_receivable(connection, viewer, &receivable_id.to_string())?
         .filter(|receivable| {
             viewer.role == crate::domain::Role::Operator
                 || receivable.supplier_id == viewer.organization_id
                 || receivable.buyer_id == viewer.organization_id
         })
-        .ok_or(RegistryError::NotFound)?;
+        .ok_or(UseCaseError::NotFound)?;
     let limit = limit.clamp(1, MAX_LOOKUP_PAGE);
     let mut rows = repository::lookups_of_receivable(connection, &receivable.id, after, limit + 1)?;
     let more = rows.len() as i64 > limit;

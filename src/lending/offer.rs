@@ -26,9 +26,8 @@ use super::decide::{attempt_alert, LienKind};
 use super::outcome::{decide_once, Outcome};
 use crate::alerts::{self, AlertKind, NewAlert};
 use crate::domain::{format_minor_units, Currency, Money, Nonce, Role, Signature, SignedAction, Subject, UtcSecond};
-use crate::registry::{
-    load_with_role, verify_signed, visible_asset, visible_purchase_order, Refusal, RegistryError, Viewer,
-};
+use crate::refusal::{Refusal, UseCaseError};
+use crate::registry::{load_with_role, verify_signed, visible_asset, visible_purchase_order, Viewer};
 use crate::store::lending as lending_repository;
 use crate::store::offers::{self as repository, OfferFilter, OfferRow};
 use crate::store::{self, format_time, write_transaction, DbConnection};
@@ -77,16 +76,16 @@ struct Offered {
     ceiling_minor: i64,
 }
 
-fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferRequest) -> Result<Value, RegistryError> {
+fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferRequest) -> Result<Value, UseCaseError> {
     let now = store::now();
     let subject_id = request.subject.id().to_string();
     // May you see it, may you offer it — then lock it, so that its
     // acceptance, a split or a payment cannot run beside this decision.
     let (offered, active, state, encumbrance) = match request.subject {
         Subject::Asset(_) => {
-            let (asset, receivable) = visible_asset(connection, viewer, &subject_id)?.ok_or(RegistryError::NotFound)?;
+            let (asset, receivable) = visible_asset(connection, viewer, &subject_id)?.ok_or(UseCaseError::NotFound)?;
             if asset.holder_id != viewer.organization_id {
-                return Err(RegistryError::Forbidden("only the asset's holder may offer it"));
+                return Err(UseCaseError::Forbidden("only the asset's holder may offer it"));
             }
             let active = lending_repository::lock_active_asset(connection, &asset.id, now)?;
             let offered = Offered {
@@ -105,9 +104,9 @@ fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferReq
             )
         }
         Subject::PurchaseOrder(_) => {
-            let order = visible_purchase_order(connection, viewer, &subject_id)?.ok_or(RegistryError::NotFound)?;
+            let order = visible_purchase_order(connection, viewer, &subject_id)?.ok_or(UseCaseError::NotFound)?;
             if order.supplier_id != viewer.organization_id {
-                return Err(RegistryError::Forbidden(
+                return Err(UseCaseError::Forbidden(
                     "only the purchase order's supplier may offer it",
                 ));
             }
@@ -135,32 +134,32 @@ fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferReq
     // The terms.
     let bank = load_with_role(connection, "bank_id", request.bank_id, Role::Bank)?;
     if bank.id() == viewer.organization_id {
-        return Err(RegistryError::field("bank_id", "the holder cannot offer to itself"));
+        return Err(UseCaseError::field("bank_id", "the holder cannot offer to itself"));
     }
     if request.kind == LienKind::Assignment && matches!(request.subject, Subject::PurchaseOrder(_)) {
-        return Err(RegistryError::field(
+        return Err(UseCaseError::field(
             "kind",
             "a purchase order can be offered for a pledge only",
         ));
     }
     if request.currency.code() != offered.currency {
-        return Err(RegistryError::field(
+        return Err(UseCaseError::field(
             "currency",
             format!("must be the currency of what is offered, {}", offered.currency),
         ));
     }
     let amount =
-        Money::parse(&request.amount, request.currency).map_err(|error| RegistryError::field("amount", error))?;
+        Money::parse(&request.amount, request.currency).map_err(|error| UseCaseError::field("amount", error))?;
     if request.expires_at.naive() <= now {
-        return Err(RegistryError::field("expires_at", "must be in the future"));
+        return Err(UseCaseError::field("expires_at", "must be in the future"));
     }
     if request.expires_at.naive() > now + Duration::days(MAX_OFFER_DAYS) {
-        return Err(RegistryError::field(
+        return Err(UseCaseError::field(
             "expires_at",
             format!("may be at most {MAX_OFFER_DAYS} days ahead"),
         ));
     }
-    let holder = Uuid::parse_str(&viewer.organization_id).map_err(|_| RegistryError::NotFound)?;
+    let holder = Uuid::parse_str(&viewer.organization_id).map_err(|_| UseCaseError::NotFound)?;
     let action = match request.kind {
         LienKind::Pledge => SignedAction::OfferPledge {
             subject: request.subject,
@@ -188,7 +187,7 @@ fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferReq
             Subject::Asset(_) => Refusal::AssetNotActive,
             Subject::PurchaseOrder(_) => Refusal::NotConfirmed,
         };
-        return Err(RegistryError::refused(refusal, state));
+        return Err(UseCaseError::refused(refusal, state));
     }
     let facts = json!({
         "attempt": "offer",
@@ -201,7 +200,7 @@ fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferReq
     });
     if let Some((alert, reason)) = encumbrance.check(connection, &subject_id, &offered, bank.id(), viewer, facts)? {
         let alert = alerts::raise(connection, alert, now)?;
-        return Err(RegistryError::refused(
+        return Err(UseCaseError::refused(
             Refusal::AlreadyEncumbered,
             format!("{reason}; risk officers were alerted (alert {})", alert.id),
         ));
@@ -212,7 +211,7 @@ fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferReq
         offered.purchase_order_id.as_deref(),
     )? {
         if open.is_open_at(now) {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::OfferOpen,
                 format!(
                     "offer {} is open until {}; withdraw it first",
@@ -225,7 +224,7 @@ fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferReq
         lapse(connection, &open, now)?;
     }
     if amount.minor_units() > offered.ceiling_minor {
-        return Err(RegistryError::refused(
+        return Err(UseCaseError::refused(
             Refusal::ExceedsFaceValue,
             format!(
                 "the amount exceeds the face value of {} {}",
@@ -414,14 +413,14 @@ pub fn withdraw_offer(
     viewer: &Viewer,
     id: Uuid,
     signature: &Signature,
-) -> Result<Value, RegistryError> {
+) -> Result<Value, UseCaseError> {
     write_transaction(connection, |connection| {
         let now = store::now();
         let offer = repository::find_offer(connection, &id.to_string())?
             .filter(|offer| may_see(offer, viewer))
-            .ok_or(RegistryError::NotFound)?;
+            .ok_or(UseCaseError::NotFound)?;
         if offer.holder_id != viewer.organization_id {
-            return Err(RegistryError::Forbidden(
+            return Err(UseCaseError::Forbidden(
                 "only the holder who made an offer may withdraw it",
             ));
         }
@@ -434,14 +433,14 @@ pub fn withdraw_offer(
             (None, Some(order_id)) => lending_repository::lock_purchase_order(connection, order_id)?,
             (None, None) => {}
         }
-        let offer = repository::find_offer(connection, &offer.id)?.ok_or(RegistryError::NotFound)?;
+        let offer = repository::find_offer(connection, &offer.id)?.ok_or(UseCaseError::NotFound)?;
         let action = SignedAction::WithdrawOffer {
             offer: id,
-            holder: Uuid::parse_str(&viewer.organization_id).map_err(|_| RegistryError::NotFound)?,
+            holder: Uuid::parse_str(&viewer.organization_id).map_err(|_| UseCaseError::NotFound)?,
         };
         let signed = verify_signed(connection, &viewer.organization_id, &action, signature)?;
         if !offer.is_open_at(now) || !repository::end_offer(connection, &offer.id, "withdrawn", now)? {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::OfferNotOpen,
                 format!(
                     "the offer is {}; only an open offer can be withdrawn",
@@ -472,11 +471,11 @@ pub fn withdraw_offer(
 }
 
 /// `GET /v1/offers/{id}`.
-pub fn show_offer(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Result<Value, RegistryError> {
+pub fn show_offer(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Result<Value, UseCaseError> {
     let now = store::now();
     let offer = repository::find_offer(connection, &id.to_string())?
         .filter(|offer| may_see(offer, viewer))
-        .ok_or(RegistryError::NotFound)?;
+        .ok_or(UseCaseError::NotFound)?;
     let lien = lending_repository::liens_of_offers(connection, std::slice::from_ref(&offer.id))?
         .into_iter()
         .next()

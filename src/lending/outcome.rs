@@ -1,6 +1,8 @@
-//! What a bank's financing request is answered with. Decisions, refusals
-//! included, are stored under the request's Idempotency-Key in the same
-//! transaction, so a retry returns exactly the first answer.
+//! What a signed request (an offer, a pledge, a payment, a loan record) is
+//! answered with, in the domain's terms: done, or refused with a closed
+//! refusal; `api/` turns it into HTTP. Decisions, refusals included, are
+//! stored under the request's Idempotency-Key in the same transaction, so a
+//! retry returns exactly the first answer.
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
@@ -8,19 +10,20 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::domain::Nonce;
-use crate::registry::RegistryError;
+use crate::refusal::{Refusal, UseCaseError};
 use crate::store::lending::{self as repository, IdempotencyRow};
 use crate::store::{self, write_transaction, DbConnection};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    /// 201 with this body.
+    /// Done: created, with this body.
     Created { body: Value },
-    /// A refusal with its HTTP status and closed code.
+    /// Refused by the rules, with the detail for the caller (and the field
+    /// at fault). Records stored before carried an HTTP `status` here too;
+    /// it is ignored (the class of the refusal says it).
     Refused {
-        status: u16,
-        code: String,
+        code: Refusal,
         detail: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         field: Option<String>,
@@ -32,10 +35,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn refused(status: u16, code: &str, detail: impl Into<String>) -> Self {
+    pub fn refused(refusal: Refusal, detail: impl Into<String>) -> Self {
         Outcome::Refused {
-            status,
-            code: code.to_owned(),
+            code: refusal,
             detail: detail.into(),
             field: None,
         }
@@ -43,34 +45,37 @@ impl Outcome {
 
     pub fn invalid_field(field: &str, detail: impl std::fmt::Display) -> Self {
         Outcome::Refused {
-            status: 422,
-            code: "invalid_field".to_owned(),
+            code: Refusal::InvalidField,
             detail: format!("{field}: {detail}"),
             field: Some(field.to_owned()),
         }
     }
 
+    pub fn not_found() -> Self {
+        Outcome::refused(Refusal::NotFound, "no such resource")
+    }
+
     /// A use case's result as it is stored and answered: its refusals
     /// become outcomes (and commit, with whatever alert they raised); a
     /// database failure stays an error, so the transaction rolls back.
-    pub fn of(result: Result<Value, RegistryError>) -> Result<Outcome, diesel::result::Error> {
-        Ok(match result {
-            Ok(body) => Outcome::Created { body },
-            Err(RegistryError::Database(error)) => return Err(error),
-            Err(RegistryError::NotFound) => Outcome::refused(404, "not_found", "no such resource"),
-            Err(RegistryError::Forbidden(detail)) => Outcome::refused(403, "forbidden", detail),
-            Err(RegistryError::InvalidField(error)) => Outcome::invalid_field(&error.field, error.detail),
-            Err(RegistryError::Refused { refusal, detail }) => {
-                Outcome::refused(refusal.status(), refusal.code(), detail)
+    pub fn of(result: Result<Value, UseCaseError>) -> Result<Outcome, diesel::result::Error> {
+        match result {
+            Ok(body) => Ok(Outcome::Created { body }),
+            Err(UseCaseError::Database(error)) => Err(error),
+            Err(refused) => {
+                let (code, detail, field) = refused
+                    .refusal()
+                    .ok_or_else(|| diesel::result::Error::RollbackTransaction)?;
+                Ok(Outcome::Refused { code, detail, field })
             }
-        })
+        }
     }
 
-    pub fn status(&self) -> u16 {
-        match self {
-            Outcome::Created { .. } => 201,
-            Outcome::Refused { status, .. } => *status,
-            Outcome::Replayed(first) => first.status(),
+    /// The refusal, if this (or the answer it replays) is one.
+    pub fn refusal(&self) -> Option<Refusal> {
+        match self.first() {
+            Outcome::Refused { code, .. } => Some(*code),
+            _ => None,
         }
     }
 
@@ -112,7 +117,7 @@ pub fn decide_once(
         attempt += 1;
         let result = write_transaction(connection, |connection| -> Result<Outcome, diesel::result::Error> {
             if let Some(stored) = repository::find_idempotency(connection, organization_id, nonce.as_str())? {
-                return Ok(replay(&stored, request_hash));
+                return replay(&stored, request_hash);
             }
             let outcome = decide(connection)?;
             let record = record(organization_id, nonce, request_hash, &outcome, store::now())?;
@@ -138,27 +143,23 @@ pub(crate) fn record(
         organization_id: organization_id.to_owned(),
         idempotency_key: nonce.as_str().to_owned(),
         request_sha256: request_hash.to_vec(),
-        response_status: i32::from(outcome.status()),
         response_body: serde_json::to_string(outcome)
             .map_err(|error| diesel::result::Error::SerializationError(Box::new(error)))?,
         created_at: now,
     })
 }
 
-/// The first answer, if `request_hash` is the request it answered.
-pub(crate) fn replay(stored: &IdempotencyRow, request_hash: &[u8; 32]) -> Outcome {
+/// The first answer, if `request_hash` is the request it answered; a
+/// stored answer that does not parse is corruption (an error, never an
+/// answer of its own).
+pub(crate) fn replay(stored: &IdempotencyRow, request_hash: &[u8; 32]) -> Result<Outcome, diesel::result::Error> {
     if stored.request_sha256 != request_hash {
-        return Outcome::refused(
-            422,
-            "idempotency_mismatch",
+        return Ok(Outcome::refused(
+            Refusal::IdempotencyMismatch,
             "this Idempotency-Key was used with another request body; use a new key for a new request",
-        );
+        ));
     }
-    match serde_json::from_str::<Outcome>(&stored.response_body) {
-        Ok(first) => Outcome::Replayed(Box::new(first.first().clone())),
-        Err(_) => {
-            tracing::error!("a stored idempotent answer does not parse");
-            Outcome::refused(500, "internal_error", "internal error")
-        }
-    }
+    let first: Outcome = serde_json::from_str(&stored.response_body)
+        .map_err(|error| diesel::result::Error::DeserializationError(Box::new(error)))?;
+    Ok(Outcome::Replayed(Box::new(first.first().clone())))
 }

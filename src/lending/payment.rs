@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 use super::outcome::{decide_once, Outcome};
 use crate::domain::{format_minor_units, Currency, Money, Nonce, Signature, SignedAction};
-use crate::registry::{verify_signed, visible_asset, Refusal, RegistryError, Viewer};
+use crate::refusal::{corrupt, Refusal, UseCaseError};
+use crate::registry::{verify_signed, visible_asset, Viewer};
 use crate::store::lending::{self as repository, PaymentRow};
 use crate::store::registry::{self as registry_repository, AssetRow};
 use crate::store::{self, DbConnection};
@@ -74,17 +75,17 @@ fn pay_once(
     viewer: &Viewer,
     id: Uuid,
     payment: &Payment,
-) -> Result<Value, RegistryError> {
+) -> Result<Value, UseCaseError> {
     let now = store::now();
-    let (asset, receivable) = visible_asset(connection, viewer, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+    let (asset, receivable) = visible_asset(connection, viewer, &id.to_string())?.ok_or(UseCaseError::NotFound)?;
     if receivable.buyer_id != viewer.organization_id {
-        return Err(RegistryError::Forbidden(
+        return Err(UseCaseError::Forbidden(
             "only the buyer who owes the receivable records its payment",
         ));
     }
-    let currency = Currency::parse(&asset.currency).map_err(|_| crate::registry::RegistryError::NotFound)?;
-    let amount = Money::parse(&payment.amount, currency).map_err(|error| RegistryError::field("amount", error))?;
-    let buyer = Uuid::parse_str(&viewer.organization_id).map_err(|_| crate::registry::RegistryError::NotFound)?;
+    let currency = Currency::parse(&asset.currency).map_err(|_| corrupt("currency"))?;
+    let amount = Money::parse(&payment.amount, currency).map_err(|error| UseCaseError::field("amount", error))?;
+    let buyer = Uuid::parse_str(&viewer.organization_id).map_err(|_| corrupt("organisation id"))?;
     let action = SignedAction::Payment {
         asset: id,
         amount,
@@ -105,13 +106,13 @@ fn pay_once(
         .collect();
     let leaves: Vec<AssetRow> = covered.iter().filter_map(|leaf| locked.remove(&leaf.id)).collect();
     if leaves.len() != covered.len() || !leaves.iter().all(open) {
-        return Err(RegistryError::refused(
+        return Err(UseCaseError::refused(
             Refusal::AssetNotActive,
             "the asset changed while it was being paid; retry",
         ));
     }
     if leaves.is_empty() {
-        return Err(RegistryError::refused(
+        return Err(UseCaseError::refused(
             Refusal::AssetNotActive,
             format!("the asset is {}; nothing is outstanding", asset.status),
         ));
@@ -119,7 +120,7 @@ fn pay_once(
     let outstanding: i64 = leaves.iter().map(|leaf| leaf.face_value_minor).sum();
     if amount.minor_units() != outstanding {
         let outstanding = format_minor_units(outstanding, currency);
-        return Err(RegistryError::refused(
+        return Err(UseCaseError::refused(
             Refusal::PaymentMismatch,
             format!(
                 "{outstanding} {} is outstanding; a payment must settle it exactly",
@@ -152,7 +153,7 @@ fn pay_once(
         }
         parties.push(leaf.holder_id.clone());
         if !repository::end_asset(connection, &leaf.id, "settled", now)? {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::AssetNotActive,
                 "the asset was settled meanwhile",
             ));

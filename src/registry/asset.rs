@@ -6,7 +6,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::error::{corrupt, Refusal, RegistryError};
+use super::error::{corrupt, Refusal, UseCaseError};
 use super::parties;
 use super::view::{visible_asset, Viewer};
 use crate::domain::{Currency, Money, Role};
@@ -34,13 +34,12 @@ pub fn split_asset(
     viewer: &Viewer,
     id: Uuid,
     parts: &[SplitPart],
-) -> Result<Split, RegistryError> {
+) -> Result<Split, UseCaseError> {
     write_transaction(connection, |connection| {
         let now = store::now();
-        let (parent, receivable) =
-            visible_asset(connection, viewer, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+        let (parent, receivable) = visible_asset(connection, viewer, &id.to_string())?.ok_or(UseCaseError::NotFound)?;
         if parent.holder_id != viewer.organization_id {
-            return Err(RegistryError::Forbidden("only the asset's holder may split it"));
+            return Err(UseCaseError::Forbidden("only the asset's holder may split it"));
         }
         let currency = Currency::parse(&parent.currency).map_err(|_| corrupt("currency"))?;
         let mut total: i64 = 0;
@@ -48,11 +47,11 @@ pub fn split_asset(
         let mut amounts = Vec::with_capacity(parts.len());
         for (index, part) in parts.iter().enumerate() {
             let amount = Money::parse(&part.amount, currency)
-                .map_err(|error| RegistryError::field(&format!("parts[{index}].amount"), error))?;
+                .map_err(|error| UseCaseError::field(&format!("parts[{index}].amount"), error))?;
             amounts.push(amount);
             total = total
                 .checked_add(amount.minor_units())
-                .ok_or_else(|| RegistryError::refused(Refusal::PartsDoNotSum, "the parts overflow"))?;
+                .ok_or_else(|| UseCaseError::refused(Refusal::PartsDoNotSum, "the parts overflow"))?;
             let holder = match part.transfer_to {
                 None => viewer.organization_id.clone(),
                 Some(to) => {
@@ -64,7 +63,7 @@ pub fn split_asset(
             holders.push(holder);
         }
         if total != parent.face_value_minor {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::PartsDoNotSum,
                 format!(
                     "the parts add up to {} minor units of {}; the asset's face value is {}",
@@ -73,7 +72,7 @@ pub fn split_asset(
             ));
         }
         if !repository::retire_asset(connection, &parent.id, &viewer.organization_id, now)? {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::AssetNotActive,
                 format!("the asset is {} and cannot be split", parent.status),
             ));
@@ -81,7 +80,7 @@ pub fn split_asset(
         // Retiring took the asset's row lock, which a pledge takes too: a
         // lien seen now cannot be racing us.
         if crate::store::lending::active_lien_on_asset(connection, &parent.id)?.is_some() {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::AlreadyEncumbered,
                 "the asset is encumbered; it cannot be split until the lien is released or settled",
             ));
@@ -89,7 +88,7 @@ pub fn split_asset(
         if let Some(offer) = crate::store::offers::open_offer_on(connection, Some(&parent.id), None)?
             .filter(|offer| offer.is_open_at(now))
         {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::OfferOpen,
                 format!(
                     "the asset is offered to a bank (offer {}); withdraw the offer first",

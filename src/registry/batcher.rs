@@ -6,7 +6,7 @@
 use uuid::Uuid;
 
 use super::decision::{confirm_receivable, Confirmed};
-use super::error::RegistryError;
+use super::error::UseCaseError;
 use super::many::{confirm_many, register_many};
 use super::receivable::{register_receivable, NewReceivable, Registered};
 use super::view::Viewer;
@@ -32,11 +32,11 @@ fn lock_order(job: &RegistrationJob) -> String {
     )
 }
 
-fn register(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Registered, RegistryError> {
+fn register(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Registered, UseCaseError> {
     register_receivable(connection, &job.2, &job.0, &job.1)
 }
 
-type RegistrationResult = Result<Registered, RegistryError>;
+type RegistrationResult = Result<Registered, UseCaseError>;
 
 fn register_batch(
     connection: &mut DbConnection,
@@ -71,11 +71,11 @@ fn confirmation_order(job: &ConfirmationJob) -> String {
     job.1.to_string()
 }
 
-fn confirm(connection: &mut DbConnection, job: &ConfirmationJob) -> Result<Confirmed, RegistryError> {
+fn confirm(connection: &mut DbConnection, job: &ConfirmationJob) -> Result<Confirmed, UseCaseError> {
     confirm_receivable(connection, &job.0, job.1, &job.2)
 }
 
-type ConfirmationResult = Result<Confirmed, RegistryError>;
+type ConfirmationResult = Result<Confirmed, UseCaseError>;
 
 fn confirm_batch(
     connection: &mut DbConnection,

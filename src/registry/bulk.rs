@@ -6,7 +6,7 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::error::RegistryError;
+use super::error::UseCaseError;
 use super::import::{self, ImportError, ImportRow, ParsedRow};
 use super::parties;
 use super::receivable::{invoice_dates, register_receivable, NewReceivable};
@@ -61,7 +61,7 @@ pub fn import_receivables(
         ImportFormat::Csv => import::parse_csv(body)?,
         ImportFormat::Ubl => import::parse_ubl(body)?,
     };
-    let supplier = parties::load(connection, supplier_id)?.ok_or(RegistryError::NotFound)?;
+    let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
     let mut results = Vec::with_capacity(rows.len());
     for ParsedRow { row, outcome } in rows {
         let result = match outcome {
@@ -76,14 +76,14 @@ pub fn import_receivables(
                     field: None,
                     detail: None,
                 },
-                Err(RegistryError::InvalidField(error)) => {
+                Err(UseCaseError::InvalidField(error)) => {
                     rejected(row, "invalid_field".to_owned(), Some(error.field), error.detail)
                 }
-                Err(RegistryError::Refused { refusal, detail }) => {
+                Err(UseCaseError::Refused { refusal, detail }) => {
                     rejected(row, refusal.code().to_owned(), None, detail)
                 }
-                Err(RegistryError::Database(error)) => return Err(ImportFailure::Registry(error.into())),
-                Err(error @ (RegistryError::NotFound | RegistryError::Forbidden(_))) => {
+                Err(UseCaseError::Database(error)) => return Err(ImportFailure::Registry(error.into())),
+                Err(error @ (UseCaseError::NotFound | UseCaseError::Forbidden(_))) => {
                     return Err(ImportFailure::Registry(error))
                 }
             },
@@ -103,7 +103,7 @@ pub enum ImportFailure {
     #[error(transparent)]
     Upload(#[from] ImportError),
     #[error(transparent)]
-    Registry(#[from] RegistryError),
+    Registry(#[from] UseCaseError),
 }
 
 impl From<diesel::result::Error> for ImportFailure {
@@ -130,10 +130,10 @@ fn register_row(
     key: &FingerprintKey,
     supplier: &parties::Party,
     row: &ImportRow,
-) -> Result<(String, String), RegistryError> {
+) -> Result<(String, String), UseCaseError> {
     if let Some(seller) = &row.seller_legal_id {
         if normalize_identifier(seller) != supplier.legal_id.normalized() {
-            return Err(RegistryError::field(
+            return Err(UseCaseError::field(
                 "seller_legal_id",
                 "the invoice's seller is not the organisation uploading it",
             ));
@@ -146,7 +146,7 @@ fn register_row(
     let amount = field("amount", Money::parse(&row.amount, currency))?;
     let buyer =
         organizations_repository::find_organization_by_normalized_legal_id(connection, buyer_legal_id.normalized())?
-            .ok_or_else(|| RegistryError::field("buyer_legal_id", "no onboarded organisation has this legal id"))?;
+            .ok_or_else(|| UseCaseError::field("buyer_legal_id", "no onboarded organisation has this legal id"))?;
     let buyer = parties::with_role(
         Some(parties::Party::from_row(buyer)?),
         "buyer_legal_id",
@@ -160,7 +160,7 @@ fn register_row(
             let fingerprint = Fingerprint::purchase_order(&buyer_legal_id, &supplier.legal_id, &po_number);
             let order = repository::find_purchase_order_by_fingerprint(connection, &key.stored(&fingerprint))?
                 .ok_or_else(|| {
-                    RegistryError::field(
+                    UseCaseError::field(
                         "po_number",
                         "no purchase order of yours with this buyer has this number",
                     )

@@ -9,7 +9,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::error::{corrupt, Refusal, RegistryError};
+use super::error::{corrupt, Refusal, UseCaseError};
 use super::parties;
 use super::view::{visible_purchase_order, visible_receivable, Viewer};
 use crate::domain::{Currency, Fingerprint, Money, Signature, SignedAction};
@@ -53,17 +53,17 @@ pub struct Confirmed {
     pub fingerprint: Fingerprint,
 }
 
-fn money(minor_units: i64, currency: &str) -> Result<Money, RegistryError> {
+fn money(minor_units: i64, currency: &str) -> Result<Money, UseCaseError> {
     let currency = Currency::parse(currency).map_err(|_| corrupt("currency"))?;
     Money::from_minor_units(minor_units, currency).map_err(|_| corrupt("amount"))
 }
 
-fn uuid(raw: &str) -> Result<Uuid, RegistryError> {
+fn uuid(raw: &str) -> Result<Uuid, UseCaseError> {
     Uuid::parse_str(raw).map_err(|_| corrupt("id"))
 }
 
 /// A document's fingerprint as stored (keyed), for its ledger entry.
-fn stored(bytes: &[u8]) -> Result<[u8; 32], RegistryError> {
+fn stored(bytes: &[u8]) -> Result<[u8; 32], UseCaseError> {
     bytes.try_into().map_err(|_| corrupt("fingerprint"))
 }
 
@@ -73,26 +73,26 @@ fn receivable_for_buyer(
     connection: &mut DbConnection,
     id: Uuid,
     caller: &Viewer,
-) -> Result<ReceivableRow, RegistryError> {
-    let receivable = visible_receivable(connection, caller, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+) -> Result<ReceivableRow, UseCaseError> {
+    let receivable = visible_receivable(connection, caller, &id.to_string())?.ok_or(UseCaseError::NotFound)?;
     buyers_receivable(&receivable, &caller.organization_id)?;
     Ok(receivable)
 }
 
 /// Refuses anyone but the receivable's buyer (who may see it).
-pub(super) fn buyers_receivable(receivable: &ReceivableRow, caller: &str) -> Result<(), RegistryError> {
+pub(super) fn buyers_receivable(receivable: &ReceivableRow, caller: &str) -> Result<(), UseCaseError> {
     if receivable.buyer_id != caller {
-        return Err(RegistryError::Forbidden(
+        return Err(UseCaseError::Forbidden(
             "only the buyer named on the receivable may do this",
         ));
     }
     Ok(())
 }
 
-pub(super) fn state_refusal(status: &str) -> RegistryError {
+pub(super) fn state_refusal(status: &str) -> UseCaseError {
     match status {
-        "disputed" => RegistryError::refused(Refusal::AlreadyDisputed, "the receivable was disputed"),
-        _ => RegistryError::refused(Refusal::AlreadyConfirmed, format!("the receivable is already {status}")),
+        "disputed" => UseCaseError::refused(Refusal::AlreadyDisputed, "the receivable was disputed"),
+        _ => UseCaseError::refused(Refusal::AlreadyConfirmed, format!("the receivable is already {status}")),
     }
 }
 
@@ -101,7 +101,7 @@ pub fn confirm_receivable(
     caller: &Viewer,
     id: Uuid,
     signature: &Signature,
-) -> Result<Confirmed, RegistryError> {
+) -> Result<Confirmed, UseCaseError> {
     write_transaction(connection, |connection| {
         let now = store::now();
         let receivable = receivable_for_buyer(connection, id, caller)?;
@@ -124,7 +124,7 @@ pub fn confirm_receivable(
 pub(super) fn confirmation(
     receivable: &ReceivableRow,
     fingerprint: &Fingerprint,
-) -> Result<(SignedAction, Money), RegistryError> {
+) -> Result<(SignedAction, Money), UseCaseError> {
     let amount = money(receivable.amount_minor, &receivable.currency)?;
     let action = SignedAction::Confirm {
         receivable: uuid(&receivable.id)?,
@@ -147,7 +147,7 @@ pub(super) fn mint(
     amount: Money,
     signed: ([u8; 32], [u8; 64]),
     now: chrono::NaiveDateTime,
-) -> Result<(NewEntry, Confirmed), RegistryError> {
+) -> Result<(NewEntry, Confirmed), UseCaseError> {
     let asset_id = Uuid::new_v4().to_string();
     let entry = NewEntry {
         kind: "receivable_confirmed",
@@ -200,7 +200,7 @@ pub fn dispute_receivable(
     id: Uuid,
     reason: &DisputeReason,
     signature: &Signature,
-) -> Result<(ReceivableRow, [u8; 32], Fingerprint), RegistryError> {
+) -> Result<(ReceivableRow, [u8; 32], Fingerprint), UseCaseError> {
     write_transaction(connection, |connection| {
         let now = store::now();
         let receivable = receivable_for_buyer(connection, id, caller)?;
@@ -245,13 +245,13 @@ pub fn acknowledge_purchase_order(
     viewer: &Viewer,
     id: Uuid,
     signature: &Signature,
-) -> Result<(PurchaseOrderRow, [u8; 32], Fingerprint), RegistryError> {
+) -> Result<(PurchaseOrderRow, [u8; 32], Fingerprint), UseCaseError> {
     write_transaction(connection, |connection| {
         let now = store::now();
-        let order = visible_purchase_order(connection, viewer, &id.to_string())?.ok_or(RegistryError::NotFound)?;
+        let order = visible_purchase_order(connection, viewer, &id.to_string())?.ok_or(UseCaseError::NotFound)?;
         let caller = viewer.organization_id.as_str();
         if order.buyer_id != caller {
-            return Err(RegistryError::Forbidden(
+            return Err(UseCaseError::Forbidden(
                 "only the buyer named on the purchase order may acknowledge it",
             ));
         }
@@ -264,7 +264,7 @@ pub fn acknowledge_purchase_order(
         };
         let signed = parties::verify_signed(connection, caller, &action, signature)?;
         if !repository::acknowledge_purchase_order(connection, &order.id, now)? {
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::AlreadyAcknowledged,
                 format!("the purchase order is {}", order.status),
             ));

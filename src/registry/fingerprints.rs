@@ -6,14 +6,14 @@
 
 use std::collections::HashMap;
 
-use super::error::{corrupt, RegistryError};
+use super::error::{corrupt, UseCaseError};
 use crate::domain::{Fingerprint, InvoiceNumber, LegalId, PoNumber};
 use crate::store::organizations as organizations_repository;
 use crate::store::registry::{PurchaseOrderRow, ReceivableRow};
 use crate::store::DbConnection;
 
 /// The legal ids of these organisations.
-fn legal_ids(connection: &mut DbConnection, ids: &[String]) -> Result<HashMap<String, LegalId>, RegistryError> {
+fn legal_ids(connection: &mut DbConnection, ids: &[String]) -> Result<HashMap<String, LegalId>, UseCaseError> {
     organizations_repository::find_organizations(connection, ids)?
         .into_iter()
         .map(|row| {
@@ -23,7 +23,7 @@ fn legal_ids(connection: &mut DbConnection, ids: &[String]) -> Result<HashMap<St
         .collect()
 }
 
-fn receivable_with(legal: &HashMap<String, LegalId>, receivable: &ReceivableRow) -> Result<Fingerprint, RegistryError> {
+fn receivable_with(legal: &HashMap<String, LegalId>, receivable: &ReceivableRow) -> Result<Fingerprint, UseCaseError> {
     let (Some(seller), Some(buyer)) = (legal.get(&receivable.supplier_id), legal.get(&receivable.buyer_id)) else {
         return Err(corrupt("receivable's parties"));
     };
@@ -32,7 +32,7 @@ fn receivable_with(legal: &HashMap<String, LegalId>, receivable: &ReceivableRow)
 }
 
 /// A receivable's plain fingerprint.
-pub fn of_receivable(connection: &mut DbConnection, receivable: &ReceivableRow) -> Result<Fingerprint, RegistryError> {
+pub fn of_receivable(connection: &mut DbConnection, receivable: &ReceivableRow) -> Result<Fingerprint, UseCaseError> {
     let legal = legal_ids(
         connection,
         &[receivable.supplier_id.clone(), receivable.buyer_id.clone()],
@@ -44,7 +44,7 @@ pub fn of_receivable(connection: &mut DbConnection, receivable: &ReceivableRow) 
 pub fn of_receivables<'a>(
     connection: &mut DbConnection,
     receivables: impl IntoIterator<Item = &'a ReceivableRow>,
-) -> Result<HashMap<String, Fingerprint>, RegistryError> {
+) -> Result<HashMap<String, Fingerprint>, UseCaseError> {
     let receivables: Vec<&ReceivableRow> = receivables.into_iter().collect();
     let mut ids: Vec<String> = receivables
         .iter()
@@ -60,10 +60,7 @@ pub fn of_receivables<'a>(
 }
 
 /// A purchase order's plain fingerprint.
-pub fn of_purchase_order(
-    connection: &mut DbConnection,
-    order: &PurchaseOrderRow,
-) -> Result<Fingerprint, RegistryError> {
+pub fn of_purchase_order(connection: &mut DbConnection, order: &PurchaseOrderRow) -> Result<Fingerprint, UseCaseError> {
     let legal = legal_ids(connection, &[order.buyer_id.clone(), order.supplier_id.clone()])?;
     let (Some(buyer), Some(supplier)) = (legal.get(&order.buyer_id), legal.get(&order.supplier_id)) else {
         return Err(corrupt("purchase order's parties"));

@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 
 use super::batcher::{ConfirmationJob, RegistrationJob};
 use super::decision::{buyers_receivable, confirmation, mint, state_refusal, Confirmed};
-use super::error::{Refusal, RegistryError};
+use super::error::{Refusal, UseCaseError};
 use super::parties::{check_signed, parse_keys, with_role, Party};
 use super::receivable::{already_registered, duplicate, facts, near_duplicate, new_receivable, Registered};
 use crate::alerts;
@@ -41,7 +41,7 @@ type Likeness = (String, String, NaiveDate, String, i64);
 pub fn register_many(
     connection: &mut DbConnection,
     jobs: &[RegistrationJob],
-) -> Result<Option<Vec<Result<Registered, RegistryError>>>, diesel::result::Error> {
+) -> Result<Option<Vec<Result<Registered, UseCaseError>>>, diesel::result::Error> {
     if jobs.iter().any(|(_, new, _)| new.purchase_order_id.is_some()) {
         return Ok(None);
     }
@@ -64,10 +64,10 @@ pub fn register_many(
 
     // Each job's parties and fingerprint (plain, and as stored), or why it
     // cannot be registered.
-    let prepared: Vec<Result<Prepared, RegistryError>> = jobs
+    let prepared: Vec<Result<Prepared, UseCaseError>> = jobs
         .iter()
         .map(|(supplier_id, new, key)| {
-            let supplier = parties.get(supplier_id).ok_or(RegistryError::NotFound)?;
+            let supplier = parties.get(supplier_id).ok_or(UseCaseError::NotFound)?;
             let buyer = with_role(
                 parties.get(&new.buyer_id.to_string()).cloned(),
                 "buyer_id",
@@ -133,7 +133,7 @@ pub fn register_many(
             )?;
             entries.push(alert.entry);
             raised.push(alert.row);
-            results.push(Err(RegistryError::refused(
+            results.push(Err(UseCaseError::refused(
                 Refusal::DuplicateRegistration,
                 already_registered(&fingerprint),
             )));
@@ -185,7 +185,7 @@ fn likeness(supplier_id: &str, buyer_id: &str, new: &super::NewReceivable) -> Li
 pub fn confirm_many(
     connection: &mut DbConnection,
     jobs: &[ConfirmationJob],
-) -> Result<Option<Vec<Result<Confirmed, RegistryError>>>, diesel::result::Error> {
+) -> Result<Option<Vec<Result<Confirmed, UseCaseError>>>, diesel::result::Error> {
     let now = store::now();
     let mut ids: Vec<String> = jobs.iter().map(|(_, id, _)| id.to_string()).collect();
     ids.sort();
@@ -228,7 +228,7 @@ pub fn confirm_many(
     let mut assets = Vec::new();
     // Who may not confirm: not found (404) unless it may see the receivable
     // (403), as alone.
-    let mut refused: HashMap<usize, RegistryError> = HashMap::new();
+    let mut refused: HashMap<usize, UseCaseError> = HashMap::new();
     for (index, (caller, id, _)) in jobs.iter().enumerate() {
         let buyer = receivables
             .get(&id.to_string())
@@ -240,9 +240,9 @@ pub fn confirm_many(
                 match visible {
                     Some(receivable) => match buyers_receivable(&receivable, &caller.organization_id) {
                         Err(error) => error,
-                        Ok(()) => RegistryError::NotFound,
+                        Ok(()) => UseCaseError::NotFound,
                     },
-                    None => RegistryError::NotFound,
+                    None => UseCaseError::NotFound,
                 },
             );
         }
@@ -253,7 +253,7 @@ pub fn confirm_many(
             if let Some(error) = refused.remove(&index) {
                 return Err(error);
             }
-            let receivable = receivables.get(&id.to_string()).ok_or(RegistryError::NotFound)?;
+            let receivable = receivables.get(&id.to_string()).ok_or(UseCaseError::NotFound)?;
             let fingerprint = fingerprints
                 .get(&receivable.id)
                 .ok_or_else(|| super::error::corrupt("receivable's parties"))?;

@@ -24,8 +24,7 @@ pub use batcher::{
 };
 pub use bulk::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
-pub(crate) use error::corrupt;
-pub use error::{Refusal, RegistryError};
+
 pub use fingerprints::{of_purchase_order, of_receivable, of_receivables};
 pub use many::{confirm_many, register_many};
 pub(crate) use parties::{load_with_role, verify_signed};

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::error::{committing_refusals, RegistryError};
+use super::error::{committing_refusals, UseCaseError};
 use super::parties;
 use super::receivable::refuse_duplicate;
 use crate::domain::{Fingerprint, FingerprintKey, Money, PoNumber, Role};
@@ -29,7 +29,7 @@ pub fn register_purchase_order(
     key: &FingerprintKey,
     supplier_id: &str,
     new: NewPurchaseOrder,
-) -> Result<(PurchaseOrderRow, Fingerprint), RegistryError> {
+) -> Result<(PurchaseOrderRow, Fingerprint), UseCaseError> {
     committing_refusals(connection, |connection| {
         register_once(connection, key, supplier_id, &new)
     })
@@ -41,9 +41,9 @@ fn register_once(
     key: &FingerprintKey,
     supplier_id: &str,
     new: &NewPurchaseOrder,
-) -> Result<Result<(PurchaseOrderRow, Fingerprint), RegistryError>, RegistryError> {
+) -> Result<Result<(PurchaseOrderRow, Fingerprint), UseCaseError>, UseCaseError> {
     let now = store::now();
-    let supplier = parties::load(connection, supplier_id)?.ok_or(RegistryError::NotFound)?;
+    let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
     let buyer = parties::load_with_role(connection, "buyer_id", new.buyer_id, Role::CoreEnterprise)?;
     let fingerprint = Fingerprint::purchase_order(&buyer.legal_id, &supplier.legal_id, &new.po_number);
     let stored = key.stored(&fingerprint);

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::error::{committing_refusals, Refusal, RegistryError};
+use super::error::{committing_refusals, Refusal, UseCaseError};
 use super::parties::{self, Party};
 use crate::alerts::{self, AlertKind, NewAlert};
 use crate::domain::{format_minor_units, Fingerprint, FingerprintKey, InvoiceNumber, Money, Role};
@@ -53,7 +53,7 @@ pub fn register_receivable(
     key: &FingerprintKey,
     supplier_id: &str,
     new: &NewReceivable,
-) -> Result<Registered, RegistryError> {
+) -> Result<Registered, UseCaseError> {
     committing_refusals(connection, |connection| {
         register_once(connection, key, supplier_id, new)
     })
@@ -65,9 +65,9 @@ fn register_once(
     key: &FingerprintKey,
     supplier_id: &str,
     new: &NewReceivable,
-) -> Result<Result<Registered, RegistryError>, RegistryError> {
+) -> Result<Result<Registered, UseCaseError>, UseCaseError> {
     let now = store::now();
-    let supplier = parties::load(connection, supplier_id)?.ok_or(RegistryError::NotFound)?;
+    let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
     let buyer = parties::load_with_role(connection, "buyer_id", new.buyer_id, Role::CoreEnterprise)?;
     let fingerprint = Fingerprint::receivable(&supplier.legal_id, &buyer.legal_id, &new.invoice_number);
     let stored = key.stored(&fingerprint);
@@ -88,15 +88,15 @@ fn register_once(
     if let Some(purchase_order_id) = new.purchase_order_id {
         let purchase_order = repository::find_purchase_order(connection, &purchase_order_id.to_string())?
             .filter(|order| order.supplier_id == supplier_id)
-            .ok_or_else(|| RegistryError::field("purchase_order_id", "no purchase order of yours has this id"))?;
+            .ok_or_else(|| UseCaseError::field("purchase_order_id", "no purchase order of yours has this id"))?;
         if purchase_order.buyer_id != buyer.id() {
-            return Err(RegistryError::field(
+            return Err(UseCaseError::field(
                 "purchase_order_id",
                 "the purchase order was placed by another buyer",
             ));
         }
         if purchase_order.currency != currency {
-            return Err(RegistryError::field(
+            return Err(UseCaseError::field(
                 "purchase_order_id",
                 format!(
                     "the purchase order is in {}, the invoice in {currency}",
@@ -105,14 +105,14 @@ fn register_once(
             ));
         }
         if !matches!(purchase_order.status.as_str(), "registered" | "acknowledged") {
-            return Err(RegistryError::field(
+            return Err(UseCaseError::field(
                 "purchase_order_id",
                 format!("the purchase order is {}", purchase_order.status),
             ));
         }
         if !repository::add_invoiced(connection, &purchase_order.id, new.amount.minor_units())? {
             let remaining = purchase_order.amount_minor - purchase_order.invoiced_minor;
-            return Err(RegistryError::refused(
+            return Err(UseCaseError::refused(
                 Refusal::ExceedsPoAmount,
                 format!(
                     "the purchase order has {} {currency} left to invoice; this invoice is for {}",
@@ -235,13 +235,13 @@ pub(super) fn refuse_duplicate(
     attempting: &str,
     facts: serde_json::Value,
     detail: String,
-) -> Result<RegistryError, RegistryError> {
+) -> Result<UseCaseError, UseCaseError> {
     alerts::raise(
         connection,
         duplicate(stored, (existing_id, first_registrant), attempting, facts),
         store::now(),
     )?;
-    Ok(RegistryError::refused(Refusal::DuplicateRegistration, detail))
+    Ok(UseCaseError::refused(Refusal::DuplicateRegistration, detail))
 }
 
 /// The `duplicate_registration` alert of an attempt to register `existing`

@@ -66,7 +66,6 @@ pub struct IdempotencyRow {
     pub organization_id: String,
     pub idempotency_key: String,
     pub request_sha256: Vec<u8>,
-    pub response_status: i32,
     pub response_body: String,
     pub created_at: NaiveDateTime,
 }

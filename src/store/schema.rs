@@ -251,7 +251,6 @@ diesel::table! {
         organization_id -> Text,
         idempotency_key -> Text,
         request_sha256 -> Binary,
-        response_status -> Integer,
         response_body -> Text,
         created_at -> Timestamp,
     }

@@ -511,7 +511,13 @@ async fn alerts_raised_in_one_batch_each_reach_their_own_audience(start: Start) 
         .expect("decided set-based");
     for decision in &decisions {
         assert!(
-            matches!(decision, Ok(anchorfin::lending::Outcome::Refused { status: 403, .. })),
+            matches!(
+                decision,
+                Ok(anchorfin::lending::Outcome::Refused {
+                    code: anchorfin::refusal::Refusal::PoFinancedElsewhere,
+                    ..
+                })
+            ),
             "{decision:?}"
         );
     }

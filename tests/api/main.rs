@@ -21,4 +21,5 @@ mod orgs;
 mod processes;
 mod registry;
 mod rfc9162;
+mod schema;
 mod spec;

@@ -112,3 +112,37 @@ async fn every_registered_route_is_served_and_other_methods_are_405() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["detail"], anchorfin::api::NO_ROUTE);
 }
+
+/// Every code a problem document may carry is documented in the spec's
+/// closed list, and the list documents nothing the service never produces.
+#[test]
+fn the_spec_lists_exactly_the_codes_the_service_produces() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/api-spec/openapi.yaml")).unwrap();
+    let documents = YamlLoader::load_from_str(&text).unwrap();
+    let description = documents[0]["components"]["schemas"]["Problem"]["properties"]["code"]["description"]
+        .as_str()
+        .expect("the Problem schema describes its codes")
+        .to_owned();
+    let documented: BTreeSet<String> = description
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|code| code.bytes().all(|byte| byte.is_ascii_lowercase() || byte == b'_'))
+        .map(str::to_owned)
+        .collect();
+    let produced: BTreeSet<String> = anchorfin::refusal::Refusal::ALL
+        .iter()
+        .map(|refusal| refusal.code().to_owned())
+        .chain(
+            anchorfin::api::error::ApiError::PROTOCOL_CODES
+                .iter()
+                .map(|code| (*code).to_owned()),
+        )
+        .collect();
+    let undocumented: Vec<_> = produced.difference(&documented).collect();
+    let never_produced: Vec<_> = documented.difference(&produced).collect();
+    assert!(
+        undocumented.is_empty() && never_produced.is_empty(),
+        "produced but not in the spec's Problem.code list: {undocumented:?}; listed but never produced: {never_produced:?}"
+    );
+}

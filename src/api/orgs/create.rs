@@ -8,6 +8,7 @@ use crate::api::json::JsonBody;
 use crate::api::state::AppState;
 use crate::domain::Role;
 use crate::organizations::{onboard, OnboardError, OnboardedView, OrganizationRequest};
+use crate::refusal::Refusal;
 
 pub async fn create(
     caller: Authenticated,
@@ -21,8 +22,8 @@ pub async fn create(
         .run(move |connection| onboard(connection, new, Some(&operator)))
         .await?
         .map_err(|error| match error {
-            OnboardError::DuplicateLegalId => ApiError::conflict("duplicate_legal_id", error),
-            OnboardError::PublicKeyTaken(_) => ApiError::conflict("public_key_taken", error),
+            OnboardError::DuplicateLegalId => ApiError::refused(Refusal::DuplicateLegalId, error),
+            OnboardError::PublicKeyTaken(_) => ApiError::refused(Refusal::PublicKeyTaken, error),
             OnboardError::Database(error) => error.into(),
         })?;
     state.sequencer.wake();
