@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::domain::Role;
+use crate::domain::{AlertStatus, DeliveryStatus};
 use crate::store::alerts::{self as repository, AudienceRow, DeliveryRow};
 use crate::store::organizations::{self as organizations_repository, RiskOfficerRow};
 use crate::store::registry::AlertRow;
@@ -140,7 +141,7 @@ pub fn address(
                     subject,
                     body_text: text,
                     body_html: html,
-                    status: "pending".to_owned(),
+                    status: DeliveryStatus::Pending,
                     attempts: 0,
                     next_attempt_at: now,
                     leased_until: None,
@@ -154,7 +155,7 @@ pub fn address(
                 alert_id: alert.id.clone(),
                 organization_id,
                 redacted,
-                status: "open".to_owned(),
+                status: AlertStatus::Open,
                 acknowledged_at: None,
                 acknowledged_by: None,
             });
@@ -266,7 +267,7 @@ mod tests {
             existing_party_id: Some("bank-a".to_owned()),
             details: r#"{"amount":"<b>1.00</b>"}"#.to_owned(),
             leaf_hash: vec![2; 32],
-            status: "open".to_owned(),
+            status: AlertStatus::Open,
             created_at: chrono::DateTime::from_timestamp(1_764_000_000, 0).unwrap().naive_utc(),
             acknowledged_at: None,
             acknowledged_by: None,

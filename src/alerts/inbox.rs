@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 
 use super::audience::{alert_copy, names_of, Names};
+use crate::domain::AlertStatus;
 use crate::refusal::{Refusal, UseCaseError};
 use crate::store::alerts as repository;
 use crate::store::alerts::AudienceRow;
@@ -19,7 +20,7 @@ pub const MAX_PAGE: i64 = 100;
 #[derive(Debug, Clone, Default)]
 pub struct AlertFilter {
     pub kind: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<AlertStatus>,
     /// Items strictly after this position (older).
     pub after: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -60,7 +61,7 @@ pub fn list_alerts(
         connection,
         organization_id,
         filter.kind.as_deref(),
-        filter.status.as_deref(),
+        filter.status,
         filter.after.clone(),
         limit + 1,
     )?;
@@ -99,7 +100,7 @@ pub fn acknowledge_alert(
             ));
         }
         let audience = AudienceRow {
-            status: "acknowledged".to_owned(),
+            status: AlertStatus::Acknowledged,
             acknowledged_at: Some(now),
             acknowledged_by: Some(officer_id.to_owned()),
             ..audience

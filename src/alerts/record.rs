@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::domain::AlertStatus;
 use crate::store::registry::{self as repository, AlertRow};
 use crate::store::DbConnection;
 use crate::tlog::{self, NewEntry, Visibility};
@@ -103,7 +104,7 @@ pub fn prepare(alert: NewAlert, now: chrono::NaiveDateTime) -> Result<PreparedAl
         existing_party_id: alert.existing_party_id,
         details: alert.details.to_string(),
         leaf_hash: entry.leaf_hash.to_vec(),
-        status: "open".to_owned(),
+        status: AlertStatus::Open,
         created_at: now,
         acknowledged_at: None,
         acknowledged_by: None,

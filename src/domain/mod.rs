@@ -7,6 +7,7 @@ mod currency;
 mod email;
 mod fingerprint;
 mod identifier;
+mod lifecycle;
 mod money;
 mod role;
 mod signature;
@@ -16,6 +17,9 @@ pub use currency::{Currency, CurrencyError};
 pub use email::{EmailAddress, EmailError};
 pub use fingerprint::{Fingerprint, FingerprintError, FingerprintKey, PURCHASE_ORDER_TAG, RECEIVABLE_TAG};
 pub use identifier::{normalize_identifier, IdentifierError, InvoiceNumber, LegalId, PoNumber, MAX_IDENTIFIER_CHARS};
+pub use lifecycle::{
+    AlertStatus, AssetStatus, DeliveryStatus, LienStatus, OfferStatus, PurchaseOrderStatus, ReceivableStatus,
+};
 pub use money::{format_minor_units, Money, MoneyError};
 pub use role::{Role, RoleError};
 pub use signature::{verify_with_any, PublicKey, PublicKeyError, Signature, SignatureError, SignatureParseError};

@@ -29,6 +29,7 @@ use super::decide::{
 use super::outcome::{record, replay, Outcome};
 use crate::alerts;
 use crate::domain::Subject;
+use crate::domain::{AssetStatus, OfferStatus};
 use crate::organizations::authenticate_many;
 use crate::store::lending::{self as repository, IdempotencyRow, LienRow};
 use crate::store::offers::{self as offers_repository, OfferRow};
@@ -169,7 +170,7 @@ pub fn decide_many(
                 offer,
                 asset,
                 receivable,
-                active: asset.is_some_and(|asset| asset.status == "active"),
+                active: asset.is_some_and(|asset| asset.status == AssetStatus::Active),
                 keys: keys.get(bank_id).unwrap_or(&no_keys),
                 purchase_order_lienholder: receivable
                     .and_then(|receivable| receivable.purchase_order_id.as_ref())
@@ -190,7 +191,7 @@ pub fn decide_many(
             Plan::Lien { entry, mut lien } => {
                 // Later requests of this batch see the offer taken.
                 if let Some(offer) = lien.offer_id.as_ref().and_then(|offer| offers.get_mut(offer)) {
-                    offer.status = "taken".to_owned();
+                    offer.status = OfferStatus::Taken;
                 }
                 taken.extend(lien.offer_id.clone());
                 let prepared = tlog::prepare(*entry, now)?;

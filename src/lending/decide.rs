@@ -24,6 +24,7 @@ use crate::alerts::{self, AlertKind, NewAlert};
 use crate::domain::{
     format_minor_units, verify_with_any, Currency, Money, Nonce, PublicKey, Role, Signature, SignedAction, Subject,
 };
+use crate::domain::{LienStatus, PurchaseOrderStatus};
 use crate::organizations::{authenticate, Principal};
 use crate::refusal::Refusal;
 use crate::store::lending::{self as repository, LienRow};
@@ -501,7 +502,7 @@ fn new_lien(
         kind: kind.as_str().to_owned(),
         amount_minor: amount.minor_units(),
         currency: amount.currency().code().to_owned(),
-        status: "active".to_owned(),
+        status: LienStatus::Active,
         leaf_hash: Vec::new(),
         created_at: now,
         ended_at: None,
@@ -539,7 +540,7 @@ fn decide_purchase_order(
         Ok(signed) => signed,
         Err(outcome) => return Ok(outcome),
     };
-    if order.status != "acknowledged" {
+    if order.status != PurchaseOrderStatus::Acknowledged {
         return Ok(refusal(
             Refusal::NotConfirmed,
             format!(
@@ -707,6 +708,7 @@ mod tests {
     use ed25519_dalek::{Signer, SigningKey};
 
     use super::*;
+    use crate::domain::{AssetStatus, OfferStatus, ReceivableStatus};
 
     const BANK: &str = "c0ffee00-1234-4abc-8def-0123456789ab";
     const OTHER_BANK: &str = "0ddba11a-1234-4abc-8def-0123456789ab";
@@ -734,7 +736,7 @@ mod tests {
             amount_minor: 80_000,
             currency: "CNY".to_owned(),
             expires_at: now() + chrono::Duration::hours(1),
-            status: "open".to_owned(),
+            status: OfferStatus::Open,
             leaf_hash: vec![0; 32],
             created_at: now(),
             ended_at: None,
@@ -750,7 +752,7 @@ mod tests {
             holder_id: "supplier".to_owned(),
             face_value_minor: 100_000,
             currency: "CNY".to_owned(),
-            status: "active".to_owned(),
+            status: AssetStatus::Active,
             leaf_hash: vec![0; 32],
             created_at: now(),
             updated_at: now(),
@@ -769,7 +771,7 @@ mod tests {
             due_date: now().date(),
             currency: "CNY".to_owned(),
             amount_minor: 100_000,
-            status: "confirmed".to_owned(),
+            status: ReceivableStatus::Confirmed,
             dispute_reason: None,
             leaf_hash: vec![0; 32],
             created_at: now(),
@@ -847,7 +849,7 @@ mod tests {
             ..offer()
         };
         let taken = OfferRow {
-            status: "taken".to_owned(),
+            status: OfferStatus::Taken,
             ..offer()
         };
         let of_assignment = OfferRow {

@@ -2,6 +2,7 @@
 //! fingerprint it computed itself from an invoice (or purchase order) in
 //! front of it — registered, confirmed, encumbered — never by whom.
 
+use crate::domain::PurchaseOrderStatus;
 use crate::store::lending as repository;
 use crate::store::registry as registry_repository;
 use crate::store::DbConnection;
@@ -35,7 +36,7 @@ pub fn look_up(connection: &mut DbConnection, stored: &[u8; 32]) -> diesel::Quer
         return Ok(Found {
             answer: Encumbrance {
                 registered: true,
-                confirmed: matches!(receivable.status.as_str(), "confirmed" | "settled" | "defaulted"),
+                confirmed: receivable.status.is_confirmed(),
                 encumbered: reserved || repository::any_active_lien(connection, &assets)?,
             },
             receivable_id: Some(receivable.id),
@@ -46,7 +47,7 @@ pub fn look_up(connection: &mut DbConnection, stored: &[u8; 32]) -> diesel::Quer
         return Ok(Found {
             answer: Encumbrance {
                 registered: true,
-                confirmed: order.status == "acknowledged",
+                confirmed: order.status == PurchaseOrderStatus::Acknowledged,
                 encumbered: repository::active_lien_on_purchase_order(connection, &order.id)?.is_some(),
             },
             receivable_id: None,

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::decide::lien_view;
 use super::outcome::{decide_once, Outcome};
+use crate::domain::LienStatus;
 use crate::domain::{
     format_minor_units, Currency, LoanEntry, LoanReference, Money, Nonce, Role, Signature, SignedAction,
 };
@@ -149,7 +150,7 @@ pub fn confirm_receipt(
             bank: uuid_of(&lien.bank_id)?,
         };
         let signed = verify_signed(connection, &lien.bank_id, &action, signature)?;
-        if lien.status != "settling" {
+        if lien.status != LienStatus::Settling {
             return Err(UseCaseError::refused(
                 Refusal::LienNotSettling,
                 format!("the lien is {}; a receipt follows the buyer's payment", lien.status),
@@ -197,7 +198,7 @@ pub fn confirm_receipt(
             now,
         )?;
         let settled = LienRow {
-            status: "settled".to_owned(),
+            status: LienStatus::Settled,
             ended_at: Some(now),
             ..lien
         };
@@ -278,8 +279,8 @@ fn record_once(
     let signed = verify_signed(connection, &lien.bank_id, &action, &request.signature)?;
     let state = |lien: &LienRow| -> Option<UseCaseError> {
         let open = match request.kind {
-            LoanRecordKind::Disbursement => lien.status == "active",
-            LoanRecordKind::Repayment => matches!(lien.status.as_str(), "active" | "settling"),
+            LoanRecordKind::Disbursement => lien.status == LienStatus::Active,
+            LoanRecordKind::Repayment => LienStatus::STANDING.contains(&lien.status),
         };
         if request.kind == LoanRecordKind::Repayment && lien.kind != "pledge" {
             Some(UseCaseError::refused(
@@ -415,7 +416,7 @@ pub fn release(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Resu
             now,
         )?;
         let mut view = lien_view(&LienRow {
-            status: "released".to_owned(),
+            status: LienStatus::Released,
             ended_at: Some(now),
             ..lien
         });

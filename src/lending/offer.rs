@@ -26,6 +26,7 @@ use super::decide::{attempt_alert, LienKind};
 use super::outcome::{decide_once, Outcome};
 use crate::alerts::{self, AlertKind, NewAlert};
 use crate::domain::{format_minor_units, Currency, Money, Nonce, Role, Signature, SignedAction, Subject, UtcSecond};
+use crate::domain::{OfferStatus, PurchaseOrderStatus};
 use crate::refusal::{Refusal, UseCaseError};
 use crate::registry::{load_with_role, verify_signed, visible_asset, visible_purchase_order, Viewer};
 use crate::store::lending as lending_repository;
@@ -124,7 +125,7 @@ fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferReq
             );
             (
                 offered,
-                order.status == "acknowledged",
+                order.status == PurchaseOrderStatus::Acknowledged,
                 state,
                 Encumbrance::PurchaseOrder,
             )
@@ -268,7 +269,7 @@ fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferReq
         amount_minor: amount.minor_units(),
         currency: amount.currency().code().to_owned(),
         expires_at: request.expires_at.naive(),
-        status: "open".to_owned(),
+        status: OfferStatus::Open,
         leaf_hash: appended.leaf_hash.to_vec(),
         created_at: now,
         ended_at: None,
@@ -356,7 +357,7 @@ fn parties(holder_id: &str, bank_id: &str) -> Vec<String> {
 
 /// Records that an open offer's time passed, with its ledger entry.
 fn lapse(connection: &mut DbConnection, offer: &OfferRow, now: NaiveDateTime) -> Result<bool, diesel::result::Error> {
-    if !repository::end_offer(connection, &offer.id, "lapsed", now)? {
+    if !repository::end_offer(connection, &offer.id, OfferStatus::Lapsed, now)? {
         return Ok(false);
     }
     tlog::append(
@@ -439,7 +440,7 @@ pub fn withdraw_offer(
             holder: Uuid::parse_str(&viewer.organization_id).map_err(|_| UseCaseError::NotFound)?,
         };
         let signed = verify_signed(connection, &viewer.organization_id, &action, signature)?;
-        if !offer.is_open_at(now) || !repository::end_offer(connection, &offer.id, "withdrawn", now)? {
+        if !offer.is_open_at(now) || !repository::end_offer(connection, &offer.id, OfferStatus::Withdrawn, now)? {
             return Err(UseCaseError::refused(
                 Refusal::OfferNotOpen,
                 format!(
@@ -462,7 +463,7 @@ pub fn withdraw_offer(
             now,
         )?;
         let withdrawn = OfferRow {
-            status: "withdrawn".to_owned(),
+            status: OfferStatus::Withdrawn,
             ended_at: Some(now),
             ..offer
         };
@@ -491,7 +492,7 @@ pub const MAX_OFFER_PAGE: i64 = 100;
 pub fn list_offers(
     connection: &mut DbConnection,
     viewer: &Viewer,
-    status: Option<String>,
+    status: Option<OfferStatus>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> diesel::QueryResult<(Vec<Value>, Option<String>)> {

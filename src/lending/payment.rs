@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::outcome::{decide_once, Outcome};
 use crate::domain::{format_minor_units, Currency, Money, Nonce, Signature, SignedAction};
+use crate::domain::{AssetStatus, ReceivableStatus};
 use crate::refusal::{corrupt, Refusal, UseCaseError};
 use crate::registry::{verify_signed, visible_asset, Viewer};
 use crate::store::lending::{self as repository, PaymentRow};
@@ -34,7 +35,7 @@ pub struct Payment {
 }
 
 fn open(asset: &AssetRow) -> bool {
-    matches!(asset.status.as_str(), "active" | "defaulted")
+    asset.status.is_open()
 }
 
 /// The open assets a payment on `asset` covers, depth first.
@@ -44,7 +45,7 @@ fn open_leaves(connection: &mut DbConnection, asset: AssetRow) -> diesel::QueryR
     while let Some(asset) = stack.pop() {
         if open(&asset) {
             leaves.push(asset);
-        } else if asset.status == "retired" {
+        } else if asset.status == AssetStatus::Retired {
             let mut children = registry_repository::children_of(connection, &asset.id)?;
             children.reverse();
             stack.extend(children);
@@ -152,7 +153,7 @@ fn pay_once(
             distributions.push((leaf.holder_id.clone(), rest, leaf.id.clone(), "holder"));
         }
         parties.push(leaf.holder_id.clone());
-        if !repository::end_asset(connection, &leaf.id, "settled", now)? {
+        if !repository::end_asset(connection, &leaf.id, AssetStatus::Settled, now)? {
             return Err(UseCaseError::refused(
                 Refusal::AssetNotActive,
                 "the asset was settled meanwhile",
@@ -160,7 +161,7 @@ fn pay_once(
         }
     }
     if !repository::receivable_has_open_assets(connection, &receivable.id)? {
-        repository::end_receivable(connection, &receivable.id, "settled", now)?;
+        repository::end_receivable(connection, &receivable.id, ReceivableStatus::Settled, now)?;
     }
 
     let distributions: Vec<Value> = distributions

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use crate::domain::{AssetStatus, ReceivableStatus};
 use crate::store::lending as repository;
 use crate::store::{self, write_transaction, Database, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
@@ -22,10 +23,10 @@ pub fn mark_defaults(
         let now = store::now();
         let mut marked = 0;
         for (asset_id, receivable_id) in repository::overdue_assets(connection, today, limit)? {
-            if !repository::end_asset(connection, &asset_id, "defaulted", now)? {
+            if !repository::end_asset(connection, &asset_id, AssetStatus::Defaulted, now)? {
                 continue;
             }
-            repository::end_receivable(connection, &receivable_id, "defaulted", now)?;
+            repository::end_receivable(connection, &receivable_id, ReceivableStatus::Defaulted, now)?;
             let parties = match crate::store::registry::find_receivable(connection, &receivable_id)? {
                 Some(receivable) => vec![receivable.supplier_id, receivable.buyer_id],
                 None => Vec::new(),

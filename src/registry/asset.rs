@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::error::{corrupt, Refusal, UseCaseError};
 use super::parties;
 use super::view::{visible_asset, Viewer};
+use crate::domain::AssetStatus;
 use crate::domain::{Currency, Money, Role};
 use crate::store::registry::{self as repository, AssetRow};
 use crate::store::{self, write_transaction, DbConnection};
@@ -163,7 +164,7 @@ pub fn split_asset(
                 holder_id: holder.clone(),
                 face_value_minor: amount.minor_units(),
                 currency: parent.currency.clone(),
-                status: "active".to_owned(),
+                status: AssetStatus::Active,
                 leaf_hash: issued.leaf_hash.to_vec(),
                 created_at: now,
                 updated_at: now,
@@ -172,7 +173,7 @@ pub fn split_asset(
             rows.push(row);
         }
         let parent = AssetRow {
-            status: "retired".to_owned(),
+            status: AssetStatus::Retired,
             updated_at: now,
             ..parent
         };

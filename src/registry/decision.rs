@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::error::{corrupt, Refusal, UseCaseError};
 use super::parties;
 use super::view::{visible_purchase_order, visible_receivable, Viewer};
+use crate::domain::{AssetStatus, PurchaseOrderStatus, ReceivableStatus};
 use crate::domain::{Currency, Fingerprint, Money, Signature, SignedAction};
 use crate::store::registry::{self as repository, AssetRow, PurchaseOrderRow, ReceivableRow};
 use crate::store::{self, write_transaction, DbConnection};
@@ -89,9 +90,9 @@ pub(super) fn buyers_receivable(receivable: &ReceivableRow, caller: &str) -> Res
     Ok(())
 }
 
-pub(super) fn state_refusal(status: &str) -> UseCaseError {
+pub(super) fn state_refusal(status: ReceivableStatus) -> UseCaseError {
     match status {
-        "disputed" => UseCaseError::refused(Refusal::AlreadyDisputed, "the receivable was disputed"),
+        ReceivableStatus::Disputed => UseCaseError::refused(Refusal::AlreadyDisputed, "the receivable was disputed"),
         _ => UseCaseError::refused(Refusal::AlreadyConfirmed, format!("the receivable is already {status}")),
     }
 }
@@ -109,8 +110,8 @@ pub fn confirm_receivable(
         let fingerprint = super::fingerprints::of_receivable(connection, &receivable)?;
         let (action, amount) = confirmation(&receivable, &fingerprint)?;
         let signed = parties::verify_signed(connection, caller, &action, signature)?;
-        if !repository::decide_receivable(connection, &receivable.id, "confirmed", None, now)? {
-            return Err(state_refusal(&receivable.status));
+        if !repository::decide_receivable(connection, &receivable.id, ReceivableStatus::Confirmed, None, now)? {
+            return Err(state_refusal(receivable.status));
         }
         let (entry, mut confirmed) = mint(receivable, fingerprint, caller, &action, amount, signed, now)?;
         confirmed.asset.leaf_hash = tlog::append(connection, entry, now)?.leaf_hash.to_vec();
@@ -172,13 +173,13 @@ pub(super) fn mint(
         holder_id: receivable.supplier_id.clone(),
         face_value_minor: receivable.amount_minor,
         currency: receivable.currency.clone(),
-        status: "active".to_owned(),
+        status: AssetStatus::Active,
         leaf_hash: Vec::new(),
         created_at: now,
         updated_at: now,
     };
     let receivable = ReceivableRow {
-        status: "confirmed".to_owned(),
+        status: ReceivableStatus::Confirmed,
         decided_at: Some(now),
         ..receivable
     };
@@ -212,8 +213,14 @@ pub fn dispute_receivable(
             buyer: uuid(&receivable.buyer_id)?,
         };
         let signed = parties::verify_signed(connection, caller, &action, signature)?;
-        if !repository::decide_receivable(connection, &receivable.id, "disputed", Some(reason.as_str()), now)? {
-            return Err(state_refusal(&receivable.status));
+        if !repository::decide_receivable(
+            connection,
+            &receivable.id,
+            ReceivableStatus::Disputed,
+            Some(reason.as_str()),
+            now,
+        )? {
+            return Err(state_refusal(receivable.status));
         }
         let appended = tlog::append(
             connection,
@@ -229,7 +236,7 @@ pub fn dispute_receivable(
             now,
         )?;
         let receivable = ReceivableRow {
-            status: "disputed".to_owned(),
+            status: ReceivableStatus::Disputed,
             dispute_reason: Some(reason.as_str().to_owned()),
             decided_at: Some(now),
             ..receivable
@@ -283,7 +290,7 @@ pub fn acknowledge_purchase_order(
             now,
         )?;
         let order = PurchaseOrderRow {
-            status: "acknowledged".to_owned(),
+            status: PurchaseOrderStatus::Acknowledged,
             acknowledged_at: Some(now),
             ..order
         };

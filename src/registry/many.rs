@@ -22,6 +22,7 @@ use super::error::{Refusal, UseCaseError};
 use super::parties::{check_signed, parse_keys, with_role, Party};
 use super::receivable::{already_registered, duplicate, facts, near_duplicate, new_receivable, Registered};
 use crate::alerts;
+use crate::domain::ReceivableStatus;
 use crate::domain::{Fingerprint, Role};
 use crate::store::organizations as organizations_repository;
 use crate::store::registry::{self as repository, ReceivableRow};
@@ -217,9 +218,9 @@ pub fn confirm_many(
     }
 
     // Each receivable's status as this batch leaves it.
-    let mut status: HashMap<&str, &str> = receivables
+    let mut status: HashMap<&str, ReceivableStatus> = receivables
         .values()
-        .map(|receivable| (receivable.id.as_str(), receivable.status.as_str()))
+        .map(|receivable| (receivable.id.as_str(), receivable.status))
         .collect();
     let no_keys = Vec::new();
     let mut results = Vec::with_capacity(jobs.len());
@@ -259,12 +260,12 @@ pub fn confirm_many(
                 .ok_or_else(|| super::error::corrupt("receivable's parties"))?;
             let (action, amount) = confirmation(receivable, fingerprint)?;
             let signed = check_signed(keys.get(caller).unwrap_or(&no_keys), &action, signature)?;
-            let current = status.get(receivable.id.as_str()).copied().unwrap_or_default();
-            if current != "registered" {
+            let current = status.get(receivable.id.as_str()).copied().unwrap_or(receivable.status);
+            if current != ReceivableStatus::Registered {
                 return Err(state_refusal(current));
             }
             let minted = mint(receivable.clone(), *fingerprint, caller, &action, amount, signed, now)?;
-            status.insert(receivable.id.as_str(), "confirmed");
+            status.insert(receivable.id.as_str(), ReceivableStatus::Confirmed);
             Ok(minted)
         })();
         match decided {

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::error::{committing_refusals, UseCaseError};
 use super::parties;
 use super::receivable::refuse_duplicate;
+use crate::domain::PurchaseOrderStatus;
 use crate::domain::{Fingerprint, FingerprintKey, Money, PoNumber, Role};
 use crate::store::registry::{self as repository, PurchaseOrderRow};
 use crate::store::{self, DbConnection};
@@ -99,7 +100,7 @@ fn register_once(
         currency: new.amount.currency().code().to_owned(),
         amount_minor: new.amount.minor_units(),
         invoiced_minor: 0,
-        status: "registered".to_owned(),
+        status: PurchaseOrderStatus::Registered,
         leaf_hash: appended.leaf_hash.to_vec(),
         created_at: now,
         acknowledged_at: None,

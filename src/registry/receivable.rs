@@ -13,6 +13,7 @@ use super::error::{committing_refusals, Refusal, UseCaseError};
 use super::parties::{self, Party};
 use crate::alerts::{self, AlertKind, NewAlert};
 use crate::domain::{format_minor_units, Fingerprint, FingerprintKey, InvoiceNumber, Money, Role};
+use crate::domain::{PurchaseOrderStatus, ReceivableStatus};
 use crate::store::registry::{self as repository, AlertRow, ReceivableRow};
 use crate::store::{self, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
@@ -104,7 +105,10 @@ fn register_once(
                 ),
             ));
         }
-        if !matches!(purchase_order.status.as_str(), "registered" | "acknowledged") {
+        if !matches!(
+            purchase_order.status,
+            PurchaseOrderStatus::Registered | PurchaseOrderStatus::Acknowledged
+        ) {
             return Err(UseCaseError::field(
                 "purchase_order_id",
                 format!("the purchase order is {}", purchase_order.status),
@@ -190,7 +194,7 @@ pub(super) fn new_receivable(
         due_date: new.due_date,
         currency: new.amount.currency().code().to_owned(),
         amount_minor: new.amount.minor_units(),
-        status: "registered".to_owned(),
+        status: ReceivableStatus::Registered,
         dispute_reason: None,
         leaf_hash: Vec::new(),
         created_at: now,

@@ -1,5 +1,6 @@
 //! Rows and repository functions of alert audiences and the e-mail outbox.
 
+use crate::domain::{AlertStatus, DeliveryStatus};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -13,7 +14,7 @@ pub struct AudienceRow {
     pub alert_id: String,
     pub organization_id: String,
     pub redacted: bool,
-    pub status: String,
+    pub status: AlertStatus,
     pub acknowledged_at: Option<NaiveDateTime>,
     pub acknowledged_by: Option<String>,
 }
@@ -29,7 +30,7 @@ pub struct DeliveryRow {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub leased_until: Option<NaiveDateTime>,
@@ -53,7 +54,7 @@ pub fn alerts_for(
     connection: &mut DbConnection,
     organization_id: &str,
     kind: Option<&str>,
-    status: Option<&str>,
+    status: Option<AlertStatus>,
     before: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> QueryResult<Vec<(AlertRow, AudienceRow)>> {
@@ -65,7 +66,7 @@ pub fn alerts_for(
         query = query.filter(alerts::kind.eq(kind.to_owned()));
     }
     if let Some(status) = status {
-        query = query.filter(alert_audiences::status.eq(status.to_owned()));
+        query = query.filter(alert_audiences::status.eq(status));
     }
     if let Some((created_at, id)) = before {
         query = query.filter(
@@ -107,10 +108,10 @@ pub fn acknowledge(
         alert_audiences::table
             .filter(alert_audiences::alert_id.eq(alert_id))
             .filter(alert_audiences::organization_id.eq(organization_id))
-            .filter(alert_audiences::status.eq("open")),
+            .filter(alert_audiences::status.eq_any(AlertStatus::sources(AlertStatus::Acknowledged))),
     )
     .set((
-        alert_audiences::status.eq("acknowledged"),
+        alert_audiences::status.eq(AlertStatus::Acknowledged),
         alert_audiences::acknowledged_at.eq(now),
         alert_audiences::acknowledged_by.eq(officer_id),
     ))
@@ -130,7 +131,7 @@ pub fn claim_due(
 ) -> QueryResult<Vec<DeliveryRow>> {
     let due = || {
         alert_deliveries::table
-            .filter(alert_deliveries::status.eq("pending"))
+            .filter(alert_deliveries::status.eq(DeliveryStatus::Pending))
             .filter(alert_deliveries::next_attempt_at.le(now))
             .filter(
                 alert_deliveries::leased_until
@@ -167,11 +168,11 @@ pub fn mark_sent(connection: &mut DbConnection, id: &str, sender: &str, now: Nai
     diesel::update(
         alert_deliveries::table
             .filter(alert_deliveries::id.eq(id))
-            .filter(alert_deliveries::status.eq("pending"))
+            .filter(alert_deliveries::status.eq(DeliveryStatus::Pending))
             .filter(alert_deliveries::leased_by.eq(sender)),
     )
     .set((
-        alert_deliveries::status.eq("sent"),
+        alert_deliveries::status.eq(DeliveryStatus::Sent),
         alert_deliveries::sent_at.eq(now),
         alert_deliveries::attempts.eq(alert_deliveries::attempts + 1),
         alert_deliveries::leased_until.eq(None::<NaiveDateTime>),
@@ -191,7 +192,7 @@ pub fn mark_failed(
     diesel::update(
         alert_deliveries::table
             .filter(alert_deliveries::id.eq(id))
-            .filter(alert_deliveries::status.eq("pending"))
+            .filter(alert_deliveries::status.eq(DeliveryStatus::Pending))
             .filter(alert_deliveries::leased_by.eq(sender)),
     )
     .set((

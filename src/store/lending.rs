@@ -2,6 +2,7 @@
 //! records. The one-active-lien rule is the partial unique indexes of the
 //! `lending` migration; these functions never check it in memory.
 
+use crate::domain::{AssetStatus, LienStatus, ReceivableStatus};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -19,7 +20,7 @@ pub struct LienRow {
     pub kind: String,
     pub amount_minor: i64,
     pub currency: String,
-    pub status: String,
+    pub status: LienStatus,
     pub leaf_hash: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub ended_at: Option<NaiveDateTime>,
@@ -70,9 +71,8 @@ pub struct IdempotencyRow {
     pub created_at: NaiveDateTime,
 }
 
-/// Lien statuses that let their bank see the asset: while the lien lasts,
-/// and once the payment settled it (a released lien gives no more sight).
-const SIGHTED: [&str; 3] = ["active", "settling", "settled"];
+/// Lien statuses that let their bank see the asset.
+const SIGHTED: [LienStatus; 3] = LienStatus::SIGHTED;
 
 pub fn insert_lien(connection: &mut DbConnection, row: &LienRow) -> QueryResult<()> {
     diesel::insert_into(liens::table)
@@ -97,7 +97,7 @@ pub fn find_lien(connection: &mut DbConnection, id: &str) -> QueryResult<Option<
 pub fn active_lien_on_asset(connection: &mut DbConnection, asset_id: &str) -> QueryResult<Option<LienRow>> {
     liens::table
         .filter(liens::asset_id.eq(asset_id))
-        .filter(liens::status.eq("active"))
+        .filter(liens::status.eq(LienStatus::Active))
         .select(LienRow::as_select())
         .first(connection)
         .optional()
@@ -109,7 +109,7 @@ pub fn active_lien_on_purchase_order(
 ) -> QueryResult<Option<LienRow>> {
     liens::table
         .filter(liens::purchase_order_id.eq(purchase_order_id))
-        .filter(liens::status.eq("active"))
+        .filter(liens::status.eq(LienStatus::Active))
         .select(LienRow::as_select())
         .first(connection)
         .optional()
@@ -119,7 +119,7 @@ pub fn active_lien_on_purchase_order(
 pub fn active_liens_on_assets(connection: &mut DbConnection, asset_ids: &[String]) -> QueryResult<Vec<LienRow>> {
     liens::table
         .filter(liens::asset_id.eq_any(asset_ids))
-        .filter(liens::status.eq("active"))
+        .filter(liens::status.eq(LienStatus::Active))
         .select(LienRow::as_select())
         .load(connection)
 }
@@ -131,7 +131,7 @@ pub fn active_liens_on_purchase_orders(
 ) -> QueryResult<Vec<LienRow>> {
     liens::table
         .filter(liens::purchase_order_id.eq_any(purchase_order_ids))
-        .filter(liens::status.eq("active"))
+        .filter(liens::status.eq(LienStatus::Active))
         .select(LienRow::as_select())
         .load(connection)
 }
@@ -155,7 +155,7 @@ pub fn any_active_lien(connection: &mut DbConnection, asset_ids: &[String]) -> Q
     diesel::select(diesel::dsl::exists(
         liens::table
             .filter(liens::asset_id.eq_any(asset_ids))
-            .filter(liens::status.eq("active")),
+            .filter(liens::status.eq(LienStatus::Active)),
     ))
     .get_result(connection)
 }
@@ -184,7 +184,7 @@ pub fn bank_has_lien_on_assets(
 pub fn standing_lien_on_asset(connection: &mut DbConnection, asset_id: &str) -> QueryResult<Option<LienRow>> {
     liens::table
         .filter(liens::asset_id.eq(asset_id))
-        .filter(liens::status.eq_any(["active", "settling"]))
+        .filter(liens::status.eq_any(LienStatus::STANDING))
         .order(liens::created_at.desc())
         .select(LienRow::as_select())
         .first(connection)
@@ -193,8 +193,9 @@ pub fn standing_lien_on_asset(connection: &mut DbConnection, asset_id: &str) -> 
 
 /// `active → released`; false when it was not active.
 pub fn release_lien(connection: &mut DbConnection, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    diesel::update(liens::table.filter(liens::id.eq(id)).filter(liens::status.eq("active")))
-        .set((liens::status.eq("released"), liens::ended_at.eq(now)))
+    let from = LienStatus::sources(LienStatus::Released);
+    diesel::update(liens::table.filter(liens::id.eq(id)).filter(liens::status.eq_any(from)))
+        .set((liens::status.eq(LienStatus::Released), liens::ended_at.eq(now)))
         .execute(connection)
         .map(|updated| updated == 1)
 }
@@ -202,8 +203,12 @@ pub fn release_lien(connection: &mut DbConnection, id: &str, now: NaiveDateTime)
 /// `active → settling`: the buyer's payment paid the bank `share_minor`;
 /// the lien lasts until the bank's receipt. False when it was not active.
 pub fn settle_lien(connection: &mut DbConnection, id: &str, share_minor: i64) -> QueryResult<bool> {
-    diesel::update(liens::table.filter(liens::id.eq(id)).filter(liens::status.eq("active")))
-        .set((liens::status.eq("settling"), liens::share_minor.eq(share_minor)))
+    let from = LienStatus::sources(LienStatus::Settling);
+    diesel::update(liens::table.filter(liens::id.eq(id)).filter(liens::status.eq_any(from)))
+        .set((
+            liens::status.eq(LienStatus::Settling),
+            liens::share_minor.eq(share_minor),
+        ))
         .execute(connection)
         .map(|updated| updated == 1)
 }
@@ -214,9 +219,9 @@ pub fn close_lien(connection: &mut DbConnection, id: &str, now: NaiveDateTime) -
     diesel::update(
         liens::table
             .filter(liens::id.eq(id))
-            .filter(liens::status.eq("settling")),
+            .filter(liens::status.eq_any(LienStatus::sources(LienStatus::Settled))),
     )
-    .set((liens::status.eq("settled"), liens::ended_at.eq(now)))
+    .set((liens::status.eq(LienStatus::Settled), liens::ended_at.eq(now)))
     .execute(connection)
     .map(|updated| updated == 1)
 }
@@ -228,7 +233,7 @@ pub fn add_disbursement(connection: &mut DbConnection, id: &str, amount_minor: i
     diesel::update(
         liens::table
             .filter(liens::id.eq(id))
-            .filter(liens::status.eq("active"))
+            .filter(liens::status.eq(LienStatus::Active))
             // No sum that could overflow BIGINT: disbursed <= amount - x.
             .filter(liens::disbursed_minor.le(liens::amount_minor - amount_minor)),
     )
@@ -243,7 +248,7 @@ pub fn add_repayment(connection: &mut DbConnection, id: &str, amount_minor: i64)
     diesel::update(
         liens::table
             .filter(liens::id.eq(id))
-            .filter(liens::status.eq_any(["active", "settling"]))
+            .filter(liens::status.eq_any(LienStatus::STANDING))
             .filter(liens::repaid_minor.le(liens::disbursed_minor - amount_minor)),
     )
     .set(liens::repaid_minor.eq(liens::repaid_minor + amount_minor))
@@ -302,7 +307,7 @@ pub fn lock_active_asset(connection: &mut DbConnection, id: &str, now: NaiveDate
     diesel::update(
         assets::table
             .filter(assets::id.eq(id))
-            .filter(assets::status.eq("active")),
+            .filter(assets::status.eq(AssetStatus::Active)),
     )
     .set(assets::updated_at.eq(now))
     .execute(connection)
@@ -372,7 +377,7 @@ pub fn lienholders_under_purchase_order(
     }
     liens::table
         .filter(liens::asset_id.eq_any(&asset_ids))
-        .filter(liens::status.eq("active"))
+        .filter(liens::status.eq(LienStatus::Active))
         .select(liens::bank_id)
         .load(connection)
 }
@@ -382,7 +387,7 @@ pub fn touch_active_assets(connection: &mut DbConnection, ids: &[String], now: N
     diesel::update(
         assets::table
             .filter(assets::id.eq_any(ids))
-            .filter(assets::status.eq("active")),
+            .filter(assets::status.eq(AssetStatus::Active)),
     )
     .set(assets::updated_at.eq(now))
     .execute(connection)
@@ -393,7 +398,7 @@ pub fn set_holder(connection: &mut DbConnection, id: &str, holder_id: &str, now:
     diesel::update(
         assets::table
             .filter(assets::id.eq(id))
-            .filter(assets::status.eq("active")),
+            .filter(assets::status.eq(AssetStatus::Active)),
     )
     .set((assets::holder_id.eq(holder_id), assets::updated_at.eq(now)))
     .execute(connection)
@@ -401,12 +406,8 @@ pub fn set_holder(connection: &mut DbConnection, id: &str, holder_id: &str, now:
 }
 
 /// `active | defaulted → settled`, or `active → defaulted`.
-pub fn end_asset(connection: &mut DbConnection, id: &str, to: &str, now: NaiveDateTime) -> QueryResult<bool> {
-    let from: &[&str] = if to == "settled" {
-        &["active", "defaulted"]
-    } else {
-        &["active"]
-    };
+pub fn end_asset(connection: &mut DbConnection, id: &str, to: AssetStatus, now: NaiveDateTime) -> QueryResult<bool> {
+    let from = AssetStatus::sources(to);
     diesel::update(
         assets::table
             .filter(assets::id.eq(id))
@@ -470,12 +471,17 @@ pub fn insert_idempotency(connection: &mut DbConnection, row: &IdempotencyRow) -
 }
 
 /// `confirmed | defaulted → to` for a receivable.
-pub fn end_receivable(connection: &mut DbConnection, id: &str, to: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn end_receivable(
+    connection: &mut DbConnection,
+    id: &str,
+    to: ReceivableStatus,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     use super::schema::receivables;
     diesel::update(
         receivables::table
             .filter(receivables::id.eq(id))
-            .filter(receivables::status.eq_any(["confirmed", "defaulted"])),
+            .filter(receivables::status.eq_any(ReceivableStatus::sources(to))),
     )
     .set((receivables::status.eq(to), receivables::decided_at.eq(now)))
     .execute(connection)
@@ -487,7 +493,7 @@ pub fn receivable_has_open_assets(connection: &mut DbConnection, receivable_id: 
     diesel::select(diesel::dsl::exists(
         assets::table
             .filter(assets::receivable_id.eq(receivable_id))
-            .filter(assets::status.eq_any(["active", "defaulted"])),
+            .filter(assets::status.eq_any([AssetStatus::Active, AssetStatus::Defaulted])),
     ))
     .get_result(connection)
 }
@@ -501,7 +507,7 @@ pub fn overdue_assets(
     use super::schema::receivables;
     assets::table
         .inner_join(receivables::table)
-        .filter(assets::status.eq("active"))
+        .filter(assets::status.eq(AssetStatus::Active))
         .filter(receivables::due_date.lt(today))
         .select((assets::id, assets::receivable_id))
         .limit(limit)

@@ -4,6 +4,7 @@
 //! `expires_at`, which every question below asks of the database with the
 //! caller's `now`.
 
+use crate::domain::OfferStatus;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -22,7 +23,7 @@ pub struct OfferRow {
     pub amount_minor: i64,
     pub currency: String,
     pub expires_at: NaiveDateTime,
-    pub status: String,
+    pub status: OfferStatus,
     pub leaf_hash: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub ended_at: Option<NaiveDateTime>,
@@ -31,16 +32,16 @@ pub struct OfferRow {
 impl OfferRow {
     /// Open, and not yet past its expiry at `now`.
     pub fn is_open_at(&self, now: NaiveDateTime) -> bool {
-        self.status == "open" && self.expires_at > now
+        self.status == OfferStatus::Open && self.expires_at > now
     }
 
     /// The status as the API shows it: an open offer past its expiry has
     /// lapsed, whether or not the sweep recorded it yet.
-    pub fn status_at(&self, now: NaiveDateTime) -> &str {
-        if self.status == "open" && self.expires_at <= now {
-            "lapsed"
+    pub fn status_at(&self, now: NaiveDateTime) -> OfferStatus {
+        if self.status == OfferStatus::Open && self.expires_at <= now {
+            OfferStatus::Lapsed
         } else {
-            &self.status
+            self.status
         }
     }
 }
@@ -74,7 +75,7 @@ pub fn open_offer_on(
     asset_id: Option<&str>,
     purchase_order_id: Option<&str>,
 ) -> QueryResult<Option<OfferRow>> {
-    let query = offers::table.filter(offers::status.eq("open")).into_boxed();
+    let query = offers::table.filter(offers::status.eq(OfferStatus::Open)).into_boxed();
     let query = match (asset_id, purchase_order_id) {
         (Some(asset_id), _) => query.filter(offers::asset_id.eq(asset_id.to_owned())),
         (None, Some(order_id)) => query.filter(offers::purchase_order_id.eq(order_id.to_owned())),
@@ -84,11 +85,11 @@ pub fn open_offer_on(
 }
 
 /// `open → to` (taken, withdrawn or lapsed); false when it was not open.
-pub fn end_offer(connection: &mut DbConnection, id: &str, to: &str, now: NaiveDateTime) -> QueryResult<bool> {
+pub fn end_offer(connection: &mut DbConnection, id: &str, to: OfferStatus, now: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(
         offers::table
             .filter(offers::id.eq(id))
-            .filter(offers::status.eq("open")),
+            .filter(offers::status.eq_any(OfferStatus::sources(to))),
     )
     .set((offers::status.eq(to), offers::ended_at.eq(now)))
     .execute(connection)
@@ -104,10 +105,10 @@ pub fn take_offers(connection: &mut DbConnection, ids: &[String], now: NaiveDate
     diesel::update(
         offers::table
             .filter(offers::id.eq_any(ids))
-            .filter(offers::status.eq("open"))
+            .filter(offers::status.eq(OfferStatus::Open))
             .filter(offers::expires_at.gt(now)),
     )
-    .set((offers::status.eq("taken"), offers::ended_at.eq(now)))
+    .set((offers::status.eq(OfferStatus::Taken), offers::ended_at.eq(now)))
     .execute(connection)
 }
 
@@ -118,7 +119,7 @@ pub fn expired_open_offers(
     limit: i64,
 ) -> QueryResult<Vec<OfferRow>> {
     offers::table
-        .filter(offers::status.eq("open"))
+        .filter(offers::status.eq(OfferStatus::Open))
         .filter(offers::expires_at.le(now))
         .order(offers::expires_at.asc())
         .limit(limit)
@@ -140,7 +141,7 @@ pub fn bank_has_open_offer_on_assets(
         offers::table
             .filter(offers::asset_id.eq_any(asset_ids))
             .filter(offers::bank_id.eq(bank_id))
-            .filter(offers::status.eq("open"))
+            .filter(offers::status.eq(OfferStatus::Open))
             .filter(offers::expires_at.gt(now)),
     ))
     .get_result(connection)
@@ -157,7 +158,7 @@ pub fn bank_has_open_offer_on_purchase_order(
         offers::table
             .filter(offers::purchase_order_id.eq(purchase_order_id))
             .filter(offers::bank_id.eq(bank_id))
-            .filter(offers::status.eq("open"))
+            .filter(offers::status.eq(OfferStatus::Open))
             .filter(offers::expires_at.gt(now)),
     ))
     .get_result(connection)
@@ -169,8 +170,8 @@ pub struct OfferFilter {
     /// Offers made or received by this organisation; `None`: all (the
     /// operator).
     pub party: Option<String>,
-    /// `open`, `taken`, `withdrawn` or `lapsed`, as the API shows them.
-    pub status: Option<String>,
+    /// As the API shows them (an open offer past its expiry: lapsed).
+    pub status: Option<OfferStatus>,
     /// Items strictly after this position (older).
     pub after: Option<(NaiveDateTime, String)>,
     pub limit: i64,
@@ -190,16 +191,16 @@ pub fn offers_for(
                 .or(offers::bank_id.eq(party.clone())),
         );
     }
-    query = match filter.status.as_deref() {
-        Some("open") => query
-            .filter(offers::status.eq("open"))
+    query = match filter.status {
+        Some(OfferStatus::Open) => query
+            .filter(offers::status.eq(OfferStatus::Open))
             .filter(offers::expires_at.gt(now)),
-        Some("lapsed") => query.filter(
+        Some(OfferStatus::Lapsed) => query.filter(
             offers::status
-                .eq("lapsed")
-                .or(offers::status.eq("open").and(offers::expires_at.le(now))),
+                .eq(OfferStatus::Lapsed)
+                .or(offers::status.eq(OfferStatus::Open).and(offers::expires_at.le(now))),
         ),
-        Some(status) => query.filter(offers::status.eq(status.to_owned())),
+        Some(status) => query.filter(offers::status.eq(status)),
         None => query,
     };
     if let Some((created_at, id)) = &filter.after {

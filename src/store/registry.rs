@@ -3,6 +3,7 @@
 //! racing second request changes nothing and the use case reports a
 //! conflict, on either backend and across server processes.
 
+use crate::domain::{AlertStatus, AssetStatus, PurchaseOrderStatus, ReceivableStatus};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -21,7 +22,7 @@ pub struct PurchaseOrderRow {
     pub currency: String,
     pub amount_minor: i64,
     pub invoiced_minor: i64,
-    pub status: String,
+    pub status: PurchaseOrderStatus,
     pub leaf_hash: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub acknowledged_at: Option<NaiveDateTime>,
@@ -40,7 +41,7 @@ pub struct ReceivableRow {
     pub due_date: NaiveDate,
     pub currency: String,
     pub amount_minor: i64,
-    pub status: String,
+    pub status: ReceivableStatus,
     pub dispute_reason: Option<String>,
     pub leaf_hash: Vec<u8>,
     pub created_at: NaiveDateTime,
@@ -57,7 +58,7 @@ pub struct AssetRow {
     pub holder_id: String,
     pub face_value_minor: i64,
     pub currency: String,
-    pub status: String,
+    pub status: AssetStatus,
     pub leaf_hash: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -74,7 +75,7 @@ pub struct AlertRow {
     pub existing_party_id: Option<String>,
     pub details: String,
     pub leaf_hash: Vec<u8>,
-    pub status: String,
+    pub status: AlertStatus,
     pub created_at: NaiveDateTime,
     pub acknowledged_at: Option<NaiveDateTime>,
     pub acknowledged_by: Option<String>,
@@ -113,10 +114,10 @@ pub fn acknowledge_purchase_order(connection: &mut DbConnection, id: &str, now: 
     diesel::update(
         purchase_orders::table
             .filter(purchase_orders::id.eq(id))
-            .filter(purchase_orders::status.eq("registered")),
+            .filter(purchase_orders::status.eq_any(PurchaseOrderStatus::sources(PurchaseOrderStatus::Acknowledged))),
     )
     .set((
-        purchase_orders::status.eq("acknowledged"),
+        purchase_orders::status.eq(PurchaseOrderStatus::Acknowledged),
         purchase_orders::acknowledged_at.eq(now),
     ))
     .execute(connection)
@@ -129,7 +130,9 @@ pub fn add_invoiced(connection: &mut DbConnection, id: &str, amount_minor: i64) 
     diesel::update(
         purchase_orders::table
             .filter(purchase_orders::id.eq(id))
-            .filter(purchase_orders::status.eq_any(["registered", "acknowledged"]))
+            .filter(
+                purchase_orders::status.eq_any([PurchaseOrderStatus::Registered, PurchaseOrderStatus::Acknowledged]),
+            )
             // Written so that no sum can overflow BIGINT (PostgreSQL would
             // fail the statement): invoiced <= amount - x.
             .filter(purchase_orders::invoiced_minor.le(purchase_orders::amount_minor - amount_minor)),
@@ -265,9 +268,12 @@ pub fn confirm_receivables(connection: &mut DbConnection, ids: &[String], now: N
     diesel::update(
         receivables::table
             .filter(receivables::id.eq_any(ids))
-            .filter(receivables::status.eq("registered")),
+            .filter(receivables::status.eq_any(ReceivableStatus::sources(ReceivableStatus::Confirmed))),
     )
-    .set((receivables::status.eq("confirmed"), receivables::decided_at.eq(now)))
+    .set((
+        receivables::status.eq(ReceivableStatus::Confirmed),
+        receivables::decided_at.eq(now),
+    ))
     .execute(connection)
 }
 
@@ -275,14 +281,14 @@ pub fn confirm_receivables(connection: &mut DbConnection, ids: &[String], now: N
 pub fn decide_receivable(
     connection: &mut DbConnection,
     id: &str,
-    to: &str,
+    to: ReceivableStatus,
     dispute_reason: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     diesel::update(
         receivables::table
             .filter(receivables::id.eq(id))
-            .filter(receivables::status.eq("registered")),
+            .filter(receivables::status.eq_any(ReceivableStatus::sources(to))),
     )
     .set((
         receivables::status.eq(to),
@@ -338,9 +344,9 @@ pub fn retire_asset(connection: &mut DbConnection, id: &str, holder_id: &str, no
         assets::table
             .filter(assets::id.eq(id))
             .filter(assets::holder_id.eq(holder_id))
-            .filter(assets::status.eq("active")),
+            .filter(assets::status.eq_any(AssetStatus::sources(AssetStatus::Retired))),
     )
-    .set((assets::status.eq("retired"), assets::updated_at.eq(now)))
+    .set((assets::status.eq(AssetStatus::Retired), assets::updated_at.eq(now)))
     .execute(connection)
     .map(|updated| updated == 1)
 }

@@ -546,28 +546,28 @@ fn every_down_sql_undoes_its_up_sql(backend: Backend) {
         return;
     };
     let source = FileBasedMigrations::from_path(backend.migrations_dir()).expect("migrations folder");
-    let (applied, failures) = match &mut database.connection {
+    let (checked, failures) = match &mut database.connection {
         DbConnection::Postgresql(connection) => check_each_migration(connection, &source, postgres_snapshot),
         DbConnection::Sqlite(connection) => check_each_migration(connection, &source, sqlite_snapshot),
     };
-    let folders = std::fs::read_dir(backend.migrations_dir())
-        .expect("read migrations folder")
-        .filter_map(|entry| {
-            let entry = entry.expect("migrations folder entry");
-            entry.path().is_dir().then(|| entry.file_name())
-        })
-        .count();
-    assert_eq!(applied, folders, "{backend:?}: migrations checked");
     assert!(
         failures.is_empty(),
-        "{backend:?}: {} down.sql do not exactly undo their up.sql:\n\n{}",
+        "{backend:?}: {} migration(s) whose down.sql does not exactly undo its up.sql:\n\n{}",
         failures.len(),
         failures.join("\n\n")
     );
+    let folders = std::fs::read_dir(backend.migrations_dir())
+        .expect("read migrations folder")
+        .filter(|entry| entry.as_ref().expect("migrations folder entry").path().is_dir())
+        .count();
+    assert!(checked > 0, "{backend:?}: no migration found");
+    assert_eq!(checked, folders, "{backend:?}: migrations checked");
 }
 
 /// Applies, reverts and re-applies each pending migration in order; returns
 /// how many were checked and a report per migration whose revert differs.
+/// A migration that fails to run ends the walk (what follows cannot be
+/// checked) and is reported with whatever was found before it.
 fn check_each_migration<C, DB>(
     connection: &mut C,
     source: &FileBasedMigrations,
@@ -589,13 +589,15 @@ where
         drop(pending);
 
         let before = snapshot(connection);
-        connection
-            .run_next_migration(source.clone())
-            .unwrap_or_else(|error| panic!("{name}: up.sql failed: {error}"));
+        if let Err(error) = connection.run_next_migration(source.clone()) {
+            failures.push(format!("{name}: up.sql failed: {error}"));
+            break;
+        }
         let applied = snapshot(connection);
-        connection
-            .revert_last_migration(source.clone())
-            .unwrap_or_else(|error| panic!("{name}: down.sql failed: {error}"));
+        if let Err(error) = connection.revert_last_migration(source.clone()) {
+            failures.push(format!("{name}: down.sql failed: {error}"));
+            break;
+        }
         let reverted = snapshot(connection);
         let mut report = describe_differences(&before, &reverted);
         if !report.is_empty() {
@@ -606,12 +608,16 @@ where
                 ),
             );
         }
-        connection
-            .run_next_migration(source.clone())
-            .unwrap_or_else(|error| panic!("{name}: up.sql failed when re-applied after down.sql: {error}"));
+        if let Err(error) = connection.run_next_migration(source.clone()) {
+            report.push(format!("{name}: up.sql fails when re-applied after down.sql: {error}"));
+            failures.push(report.join("\n"));
+            break;
+        }
+        // Only worth saying when the revert looked right: otherwise it
+        // repeats what the revert left behind.
         let reapplied = snapshot(connection);
         let again = describe_differences(&applied, &reapplied);
-        if !again.is_empty() {
+        if report.is_empty() && !again.is_empty() {
             report.push(format!(
                 "{name}: re-applying up.sql after down.sql gives another schema than the first up.sql (- first, + again):"
             ));
@@ -683,7 +689,7 @@ fn postgres_snapshot(connection: &mut PgConnection) -> Snapshot {
     const QUERIES: &[&str] = &[
         // Tables, views, sequences and the like (indexes come below).
         "SELECT 'relation ' || c.relname AS key,
-                'kind ' || c.relkind || coalesce(' AS ' || pg_get_viewdef(c.oid), '') AS value
+                'kind ' || c.relkind::text || coalesce(' AS ' || pg_get_viewdef(c.oid), '') AS value
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = 'public' AND c.relkind NOT IN ('i', 'I')
            AND c.relname <> '__diesel_schema_migrations'",
@@ -693,8 +699,8 @@ fn postgres_snapshot(connection: &mut PgConnection) -> Snapshot {
                 || format_type(a.atttypid, a.atttypmod)
                 || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE ' NULL' END
                 || coalesce(' DEFAULT ' || pg_get_expr(d.adbin, d.adrelid), '')
-                || CASE WHEN a.attidentity <> '' THEN ' IDENTITY ' || a.attidentity ELSE '' END
-                || CASE WHEN a.attgenerated <> '' THEN ' GENERATED ' || a.attgenerated ELSE '' END
+                || CASE WHEN a.attidentity <> '' THEN ' IDENTITY ' || a.attidentity::text ELSE '' END
+                || CASE WHEN a.attgenerated <> '' THEN ' GENERATED ' || a.attgenerated::text ELSE '' END
                 || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
                         THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END AS value
          FROM pg_attribute a
@@ -706,7 +712,7 @@ fn postgres_snapshot(connection: &mut PgConnection) -> Snapshot {
            AND a.attnum > 0 AND NOT a.attisdropped AND c.relname <> '__diesel_schema_migrations'",
         // Constraints: primary keys, unique, foreign keys, CHECKs.
         "SELECT 'constraint ' || c.relname || '.' || k.conname AS key,
-                k.contype || ' ' || pg_get_constraintdef(k.oid) AS value
+                k.contype::text || ' ' || pg_get_constraintdef(k.oid) AS value
          FROM pg_constraint k
          JOIN pg_class c ON c.oid = k.conrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -715,7 +721,7 @@ fn postgres_snapshot(connection: &mut PgConnection) -> Snapshot {
          FROM pg_indexes
          WHERE schemaname = 'public' AND tablename <> '__diesel_schema_migrations'",
         "SELECT 'trigger ' || c.relname || '.' || t.tgname AS key,
-                pg_get_triggerdef(t.oid) || ' enabled ' || t.tgenabled AS value
+                pg_get_triggerdef(t.oid) || ' enabled ' || t.tgenabled::text AS value
          FROM pg_trigger t
          JOIN pg_class c ON c.oid = t.tgrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -740,7 +746,7 @@ fn postgres_snapshot(connection: &mut PgConnection) -> Snapshot {
          JOIN pg_class c ON c.oid = s.seqrelid
          JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = 'public'",
-        "SELECT 'type ' || t.typname AS key, 'typtype ' || t.typtype AS value
+        "SELECT 'type ' || t.typname AS key, 'typtype ' || t.typtype::text AS value
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
          WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd', 'r', 'm')",
         "SELECT 'extension ' || extname AS key, extversion AS value FROM pg_extension",
@@ -806,7 +812,7 @@ fn sqlite_snapshot(connection: &mut SqliteConnection) -> Snapshot {
         ),
         format!(
             "SELECT 'index column ' || i.name || ' #' || x.seqno AS key,
-                    coalesce(x.name, '<expression>') || CASE WHEN x.\"desc\" THEN ' DESC' ELSE ' ASC' END
+                    coalesce(x.name, CASE x.cid WHEN -1 THEN '<rowid>' ELSE '<expression>' END) || CASE WHEN x.\"desc\" THEN ' DESC' ELSE ' ASC' END
                     || ' COLLATE ' || x.coll || CASE WHEN x.key THEN ' key' ELSE ' auxiliary' END AS value
              FROM sqlite_master m JOIN pragma_index_list(m.name) i JOIN pragma_index_xinfo(i.name) x
              WHERE m.type = 'table' AND {OURS}"

@@ -8,6 +8,7 @@ use crate::alerts::{decode_cursor, list_alerts, AlertFilter, MAX_PAGE};
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
+use crate::domain::AlertStatus;
 
 const KINDS: [&str; 5] = [
     "duplicate_registration",
@@ -38,7 +39,7 @@ pub async fn list(
                     format!("must be one of {}", KINDS.join(", ")),
                 ))
             }
-            "status" if matches!(value.as_str(), "open" | "acknowledged") => filter.status = Some(value),
+            "status" if AlertStatus::parse(&value).is_some() => filter.status = AlertStatus::parse(&value),
             "status" => return Err(ApiError::invalid_field("status", "must be open or acknowledged")),
             "cursor" => {
                 filter.after = Some(

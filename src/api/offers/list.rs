@@ -8,9 +8,8 @@ use crate::alerts::decode_cursor;
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
+use crate::domain::OfferStatus;
 use crate::lending::{list_offers, MAX_OFFER_PAGE};
-
-const STATUSES: [&str; 4] = ["open", "taken", "withdrawn", "lapsed"];
 
 pub async fn list(
     request: HttpRequest,
@@ -23,12 +22,11 @@ pub async fn list(
     let (mut status, mut after, mut limit) = (None, None, 50);
     for (name, value) in query {
         match name.as_str() {
-            "status" if STATUSES.contains(&value.as_str()) => status = Some(value),
             "status" => {
-                return Err(ApiError::invalid_field(
-                    "status",
-                    format!("must be one of {}", STATUSES.join(", ")),
-                ))
+                status = Some(OfferStatus::parse(&value).ok_or_else(|| {
+                    let statuses: Vec<&str> = OfferStatus::ALL.iter().map(|status| status.as_str()).collect();
+                    ApiError::invalid_field("status", format!("must be one of {}", statuses.join(", ")))
+                })?)
             }
             "cursor" => {
                 after = Some(
