@@ -238,7 +238,7 @@ Machine: {os.cpu_count()} cores ({cpu()}), {mem_gb} GiB, {pg_version}.
 After each run the script checked that no asset has two active liens (none had)
 and that every lien accepted an offer made to its bank (all had).
 """
-header = "# Benchmarks\n\nMeasured figures, each beside the raw database's own figure for the same work in the same run (SPEC section 9).\n\n"
+header = "# Benchmarks\n\nMeasured figures, each beside the raw database's own figure for the same work in the same run (docs/PRODUCT.md §9).\n\n"
 try:
     existing = open(out).read()
 except FileNotFoundError:

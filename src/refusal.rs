@@ -227,8 +227,8 @@ impl Refusal {
             | Refusal::LienNotActive
             | Refusal::LienNotSettling
             | Refusal::NotAPledge => Precedence::State,
-            // SPEC section 4 answers invariant 4 with 403, but it is an
-            // encumbrance refusal and is checked with them.
+            // Invariant 4 is answered 403, but it is an encumbrance
+            // refusal and is checked with them (docs/PRODUCT.md §3.4).
             Refusal::PoFinancedElsewhere
             | Refusal::DuplicateRegistration
             | Refusal::DuplicateLegalId
@@ -321,6 +321,15 @@ impl UseCaseError {
 pub(crate) fn corrupt(what: &str) -> UseCaseError {
     UseCaseError::Database(diesel::result::Error::DeserializationError(
         format!("stored {what} is invalid").into(),
+    ))
+}
+
+/// A row read under a lock this transaction holds changed anyway: a bug,
+/// never an answer. It is reported as a database error, so the transaction
+/// rolls back whatever it wrote (a refusal would commit it).
+pub(crate) fn broken(what: &'static str) -> UseCaseError {
+    UseCaseError::Database(diesel::result::Error::QueryBuilderError(
+        format!("invariant broken: {what}").into(),
     ))
 }
 

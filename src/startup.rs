@@ -22,7 +22,7 @@ use crate::tlog::spawn_sequencer;
 const SEQUENCER_POLL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// How long entries gather between two signed tree heads of a busy server
-/// (SPEC: a write is in a signed head within 1 s).
+/// (docs/PRODUCT.md §9: a write is in a signed head within 1 s).
 const SEQUENCER_GATHER: std::time::Duration = std::time::Duration::from_millis(20);
 
 pub struct Application {

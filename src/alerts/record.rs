@@ -9,7 +9,7 @@ use crate::store::registry::{self as repository, AlertRow};
 use crate::store::DbConnection;
 use crate::tlog::{self, NewEntry, Visibility};
 
-/// The closed set of alert kinds (SPEC section 5).
+/// The closed set of alert kinds (docs/PRODUCT.md §8).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AlertKind {
     DuplicateRegistration,

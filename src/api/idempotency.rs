@@ -1,4 +1,4 @@
-//! `Idempotency-Key` on every POST (SPEC section 6): a retry with the same
+//! `Idempotency-Key` on every POST (docs/PRODUCT.md §3.7): a retry with the same
 //! key and body gets the first answer again; the same key with another body
 //! is 422 `idempotency_mismatch`. Keys are per caller (the SHA-256 of its API
 //! key is the scope).

@@ -1,4 +1,4 @@
-//! `anchorfin-ledger-bench`: the ledger's micro-benchmarks (SPEC section 9),
+//! `anchorfin-ledger-bench`: the ledger's micro-benchmarks (docs/PRODUCT.md §9),
 //! each beside the raw database's figure for the same reads or writes.
 //!
 //! 1. Hashing: leaf hashes of 256-byte entries, and node hashes.

@@ -66,7 +66,7 @@ impl std::fmt::Display for Nonce {
 /// field, so amount and currency cannot disagree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignedAction {
-    /// The supplier acknowledges a buyer's purchase order.
+    /// The buyer acknowledges a purchase order its supplier registered.
     AcknowledgePo {
         purchase_order: Uuid,
         fingerprint: Fingerprint,

@@ -1,4 +1,4 @@
-//! Deciding many financing requests per commit (SPEC section 9's second
+//! Deciding many financing requests per commit (docs/PRODUCT.md §9's second
 //! target), through the generic [`Batcher`]: a batch of asset targets is
 //! decided set-based ([`decide_many`]); otherwise, or when that fails, each
 //! decision runs in its own savepoint with its ledger entry, alert and

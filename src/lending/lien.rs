@@ -391,6 +391,17 @@ pub fn release(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Resu
                 "an assignment is a sale; it cannot be released",
             ));
         }
+        // The subject's row lock first, as a payment (which settles the
+        // lien) and an acceptance take it: a payment that read this lien as
+        // active pays the bank its share, so it must not be released
+        // between that read and the settlement.
+        match (&lien.asset_id, &lien.purchase_order_id) {
+            (Some(asset_id), _) => {
+                repository::lock_assets(connection, std::slice::from_ref(asset_id))?;
+            }
+            (None, Some(order_id)) => repository::lock_purchase_order(connection, order_id)?,
+            (None, None) => return Err(corrupt("lien subject")),
+        }
         if !repository::release_lien(connection, &lien.id, now)? {
             return Err(UseCaseError::refused(
                 Refusal::LienNotActive,

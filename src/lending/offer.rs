@@ -1,4 +1,4 @@
-//! Offers (SPEC section 4a): the holder of an asset, or the supplier of an
+//! Offers (docs/PRODUCT.md §4, docs/FINANCING.md): the holder of an asset, or the supplier of an
 //! acknowledged purchase order, offers it to one bank for a pledge or an
 //! assignment, signed with its own key. At most one offer per asset (per
 //! order) is open at a time — a partial unique index — and only the bank

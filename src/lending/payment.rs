@@ -7,7 +7,7 @@
 //! bank signs its receipt. A payment must equal what is outstanding, so
 //! distributions never exceed what was received.
 //!
-//! The buyer signs its payment (SPEC section 4a's `payment` message, whose
+//! The buyer signs its payment (docs/PRODUCT.md §6's `payment` message, whose
 //! nonce is the Idempotency-Key); the answer is stored with the payment,
 //! so a retry after any failure gets the first answer.
 
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::outcome::{decide_once, Outcome};
 use crate::domain::{format_minor_units, Currency, Money, Nonce, Signature, SignedAction};
 use crate::domain::{AssetStatus, ReceivableStatus};
-use crate::refusal::{corrupt, Refusal, UseCaseError};
+use crate::refusal::{broken, corrupt, Refusal, UseCaseError};
 use crate::registry::{verify_signed, visible_asset, Viewer};
 use crate::store::lending::{self as repository, PaymentRow};
 use crate::store::registry::{self as registry_repository, AssetRow};
@@ -147,17 +147,19 @@ fn pay_once(
             };
             parties.push(lien.bank_id.clone());
             // The lien lasts until its bank signs the receipt of its share.
-            repository::settle_lien(connection, &lien.id, share)?;
+            // It was read under the asset's lock, which a release takes
+            // too, so it is still active; were it not, the bank would be
+            // paid a share of a lien it released.
+            if !repository::settle_lien(connection, &lien.id, share)? {
+                return Err(broken("a lien read under its asset's lock changed"));
+            }
         }
         if rest > 0 {
             distributions.push((leaf.holder_id.clone(), rest, leaf.id.clone(), "holder"));
         }
         parties.push(leaf.holder_id.clone());
         if !repository::end_asset(connection, &leaf.id, AssetStatus::Settled, now)? {
-            return Err(UseCaseError::refused(
-                Refusal::AssetNotActive,
-                "the asset was settled meanwhile",
-            ));
+            return Err(broken("an asset read open under its lock was ended"));
         }
     }
     if !repository::receivable_has_open_assets(connection, &receivable.id)? {

@@ -1,7 +1,7 @@
 //! What a buyer signs: acknowledging a purchase order, confirming or
 //! disputing a receivable. Only the buyer named on the document may act,
 //! with an ed25519 signature by one of its active keys over the canonical
-//! message of SPEC section 8. Confirmation mints the asset.
+//! message of docs/PRODUCT.md §6. Confirmation mints the asset.
 //!
 //! Order of checks: the document exists and the caller is a party (else
 //! 404), the caller is its buyer (403), the signature (422), the state (409).

@@ -2,7 +2,7 @@
 //! acknowledged, confirmed or disputed by their buyer with an ed25519
 //! signature, and the assets confirmed receivables become, which their
 //! holder may split and transfer. Every use case owns its transaction and
-//! writes its ledger entry inside it (SPEC invariant 6).
+//! writes its ledger entry inside it (docs/PRODUCT.md §3.6).
 
 mod asset;
 mod batcher;

@@ -23,6 +23,7 @@ on_both_backends!(
     a_retry_after_a_dropped_connection_never_pledges_twice,
     many_concurrent_pledges_commit_together_and_each_is_on_the_ledger,
     a_released_pledge_frees_the_asset,
+    a_payment_racing_a_release_pays_the_bank_only_if_its_pledge_stood,
     a_purchase_order_lien_reserves_its_receivables,
     a_purchase_order_is_not_offered_over_receivables_financed_elsewhere,
     a_purchase_order_and_its_receivable_raced_by_two_banks_get_one_lien,
@@ -778,6 +779,66 @@ async fn a_released_pledge_frees_the_asset(app: TestApp) {
     // does not learn who finances it now.
     let response = app.get(&format!("/v1/assets/{asset}"), Some(&first.api_key())).await;
     assert_problem(response, 404, "not_found").await;
+}
+
+async fn a_payment_racing_a_release_pays_the_bank_only_if_its_pledge_stood(app: TestApp) {
+    let deal = deal(&app).await;
+    let first = bank(&app, "Bank One", 21).await;
+    let buyer_key = Deal::key(&deal.buyer);
+    // Which one wins each round is up to the scheduler; whichever does, the
+    // bank is paid a share exactly when its pledge stood. (The window in
+    // which a release could slip between the payment's read of the lien
+    // and its settlement is narrow: this checks the outcome, the lock
+    // order in `lending::lien::release` closes the window.)
+    for round in 0..12 {
+        let asset = confirmed_asset(&app, &deal, &format!("INV-RACE-PR-{round}"), "1000.00").await;
+        let lien = financed(&app, &deal, &first, &asset, "600.00").await;
+        let lien_id = lien["id"].as_str().unwrap().to_owned();
+        let nonce = format!("race-pay-{round}");
+        let payment = app
+            .client
+            .post(app.url(&format!("/v1/assets/{asset}/payments")))
+            .bearer_auth(&buyer_key)
+            .header("Idempotency-Key", &nonce)
+            .json(&payment_body(&deal, &asset, "1000.00", "2027-03-31", &nonce));
+        let release = app
+            .client
+            .post(app.url(&format!("/v1/pledges/{lien_id}/release")))
+            .bearer_auth(first.api_key())
+            .json(&json!({}));
+        let (payment, release) = tokio::join!(payment.send(), release.send());
+        let (payment, release) = (payment.unwrap(), release.unwrap());
+        assert_eq!(payment.status(), 201, "round {round}");
+        let paid: Value = payment.json().await.unwrap();
+        let shown: Value = app
+            .get_json(&format!("/v1/pledges/{lien_id}"), Some(&first.api_key()))
+            .await;
+        let supplier = Deal::id(&deal.supplier);
+        if release.status() == 200 {
+            // Released before the payment: the supplier gets it all, and
+            // the bank is owed nothing.
+            assert_eq!(shown["status"], "released", "round {round}: {shown}");
+            assert_eq!(
+                distributions(&paid),
+                vec![(supplier, "1000.00".to_owned(), "holder".to_owned())],
+                "round {round}"
+            );
+        } else {
+            // Paid first: the bank was paid its share and its lien awaits
+            // the receipt; releasing it now is refused.
+            assert_problem(release, 409, "lien_not_active").await;
+            assert_eq!(shown["status"], "settling", "round {round}: {shown}");
+            assert_eq!(
+                distributions(&paid),
+                vec![
+                    (first.id(), "600.00".to_owned(), "lienholder".to_owned()),
+                    (supplier, "400.00".to_owned(), "holder".to_owned()),
+                ],
+                "round {round}"
+            );
+            assert_eq!(receipt(&app, &first, &lien_id, "600.00").await.status(), 200);
+        }
+    }
 }
 
 /// A purchase order registered by the supplier.

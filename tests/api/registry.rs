@@ -1,6 +1,6 @@
 //! The registry end to end: purchase orders, receivables, the buyer's signed
 //! confirmation, assets, splits and transfers, bulk upload. Signatures are
-//! made here from SPEC section 8's canonical messages, independently of the
+//! made here from docs/PRODUCT.md §6's canonical messages, independently of the
 //! server's code.
 
 use ed25519_dalek::{Signer, SigningKey};

@@ -1,4 +1,4 @@
--- The ledger: an append-only Merkle log (SPEC section 3), stored as in
+-- The ledger: an append-only Merkle log (docs/PRODUCT.md §7), stored as in
 -- Trillian. A use case writes its entry (ledger_leaves) and a queue row
 -- (ledger_queue) in its own transaction; the sequencer moves queued leaves
 -- into ledger_sequence with gap-free indexes, stores every completed perfect

@@ -1,7 +1,7 @@
 -- Purchase orders, receivables, the assets confirmed receivables become, and
 -- the alerts the registry raises. Money is integer minor units plus the
 -- ISO 4217 code (never NUMERIC, which diesel reads through f64 on SQLite).
--- A fingerprint is the SHA-256 of SPEC section 2 invariant 1; its UNIQUE
+-- A fingerprint is the SHA-256 of docs/PRODUCT.md §3.1; its UNIQUE
 -- constraint is what makes a registration unique, whatever the race.
 
 CREATE TABLE purchase_orders (

@@ -1,4 +1,4 @@
--- The first answer to a POST sent with an Idempotency-Key (SPEC section 6),
+-- The first answer to a POST sent with an Idempotency-Key (docs/PRODUCT.md §3.7),
 -- per caller (the SHA-256 of its API key, never the key itself). Pledges
 -- and assignments keep theirs in idempotency_keys, written in the
 -- decision's own transaction.

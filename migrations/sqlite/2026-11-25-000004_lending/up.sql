@@ -17,7 +17,7 @@ CREATE TABLE liens (
     ended_at          TIMESTAMP,
     CHECK ((asset_id IS NULL) <> (purchase_order_id IS NULL))
 );
--- One lien at a time (SPEC invariant 2), decided by the database whatever
+-- One lien at a time (docs/PRODUCT.md §3.2), decided by the database whatever
 -- the number of server processes.
 CREATE UNIQUE INDEX liens_one_active_per_asset ON liens (asset_id) WHERE status = 'active' AND asset_id IS NOT NULL;
 CREATE UNIQUE INDEX liens_one_active_per_purchase_order ON liens (purchase_order_id) WHERE status = 'active' AND purchase_order_id IS NOT NULL;

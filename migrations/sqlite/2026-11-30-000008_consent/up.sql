@@ -1,4 +1,4 @@
--- Consent (SPEC section 4a): nothing is financed that its holder did not
+-- Consent (docs/PRODUCT.md §4): nothing is financed that its holder did not
 -- offer. Offers of assets and purchase orders to one bank each, the lien's
 -- link to the offer it accepted, its share of the buyer's payment and the
 -- 'settling' state until the bank's receipt, and the loan records a bank
