@@ -11,9 +11,8 @@ use uuid::Uuid;
 
 use crate::domain::Role;
 use crate::domain::{AlertStatus, DeliveryStatus};
-use crate::store::alerts::{self as repository, AudienceRow, DeliveryRow};
+use crate::store::alerts::{self as repository, AlertRow, AudienceRow, DeliveryRow};
 use crate::store::organizations::{self as organizations_repository, RiskOfficerRow};
-use crate::store::registry::AlertRow;
 use crate::store::{format_time, DbConnection};
 
 /// Names of the organisations an alert mentions, for the people reading it.

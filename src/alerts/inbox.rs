@@ -10,9 +10,7 @@ use serde_json::{json, Value};
 use super::audience::{alert_copy, names_of, Names};
 use crate::domain::AlertStatus;
 use crate::refusal::{Refusal, UseCaseError};
-use crate::store::alerts as repository;
-use crate::store::alerts::AudienceRow;
-use crate::store::registry::AlertRow;
+use crate::store::alerts::{self as repository, AlertRow, AudienceRow};
 use crate::store::{self, format_time, write_transaction, DbConnection};
 
 pub const MAX_PAGE: i64 = 100;

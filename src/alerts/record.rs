@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::domain::AlertStatus;
-use crate::store::registry::{self as repository, AlertRow};
+use crate::store::alerts::{self as repository, AlertRow};
 use crate::store::DbConnection;
 use crate::tlog::{self, NewEntry, Visibility};
 

@@ -6,14 +6,18 @@
 //! Callers are authenticated in the batch's transaction too, all of a
 //! batch's keys in one query.
 
-use super::bulk::decide_many;
+use super::set_based::decide_many;
 use super::decide::{finance, Decision, FinanceRequest};
 use crate::store::batcher::{BatchObserver, Batcher};
 use crate::store::{Database, DbConnection};
 
 /// A financing request and the caller's bearer token (authenticated when
 /// the request is decided).
-pub type FinanceJob = (String, FinanceRequest);
+#[derive(Clone)]
+pub struct FinanceJob {
+    pub token: String,
+    pub request: FinanceRequest,
+}
 
 type Decided = Result<Decision, diesel::result::Error>;
 
@@ -21,11 +25,11 @@ type Decided = Result<Decision, diesel::result::Error>;
 pub type FinanceBatcher = Batcher<FinanceJob, Decided>;
 
 fn lock_order(job: &FinanceJob) -> String {
-    job.1.subject.id().to_string()
+    job.request.subject.id().to_string()
 }
 
 fn decide(connection: &mut DbConnection, job: &FinanceJob) -> Decided {
-    finance(connection, &job.0, &job.1)
+    finance(connection, &job.token, &job.request)
 }
 
 fn decide_batch(

@@ -12,7 +12,7 @@
 //! database, across any number of processes.
 
 mod batcher;
-mod bulk;
+mod set_based;
 mod decide;
 mod encumbrance;
 mod lien;
@@ -23,7 +23,7 @@ mod payment;
 mod sweep;
 
 pub use batcher::{spawn_finance_batcher, FinanceBatcher, FinanceJob};
-pub use bulk::decide_many;
+pub use set_based::decide_many;
 pub use decide::{finance, Decision, Denied, FinanceRequest, LienKind};
 pub use encumbrance::{look_up, Encumbrance, Found};
 pub use lien::{confirm_receipt, record_loan, release, show_lien, LoanRecordKind, LoanRecordRequest};

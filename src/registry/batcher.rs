@@ -7,17 +7,21 @@ use uuid::Uuid;
 
 use super::decision::{confirm_receivable, Confirmed};
 use super::error::UseCaseError;
-use super::many::{confirm_many, register_many};
+use super::set_based::{confirm_many, register_many};
 use super::receivable::{register_receivable, NewReceivable, Registered};
 use super::view::Viewer;
 use crate::domain::{FingerprintKey, Signature};
 use crate::store::batcher::{BatchObserver, Batcher};
 use crate::store::{Database, DbConnection};
 
-/// A supplier's registration and the supplier's id.
-/// A supplier's registration: its id, the invoice, and the key its
-/// fingerprint is stored under.
-pub type RegistrationJob = (String, NewReceivable, FingerprintKey);
+/// A supplier's registration of one invoice.
+#[derive(Clone)]
+pub struct RegistrationJob {
+    pub supplier_id: String,
+    pub receivable: NewReceivable,
+    /// The key its fingerprint is stored under.
+    pub fingerprint_key: FingerprintKey,
+}
 
 pub type RegistrationBatcher = Batcher<RegistrationJob, RegistrationResult>;
 
@@ -26,14 +30,14 @@ pub type RegistrationBatcher = Batcher<RegistrationJob, RegistrationResult>;
 fn lock_order(job: &RegistrationJob) -> String {
     format!(
         "{}/{}/{}",
-        job.1.purchase_order_id.map(|id| id.to_string()).unwrap_or_default(),
-        job.1.buyer_id,
-        job.1.invoice_number.normalized()
+        job.receivable.purchase_order_id.map(|id| id.to_string()).unwrap_or_default(),
+        job.receivable.buyer_id,
+        job.receivable.invoice_number.normalized()
     )
 }
 
 fn register(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Registered, UseCaseError> {
-    register_receivable(connection, &job.2, &job.0, &job.1)
+    register_receivable(connection, &job.fingerprint_key, &job.supplier_id, &job.receivable)
 }
 
 type RegistrationResult = Result<Registered, UseCaseError>;
@@ -62,17 +66,22 @@ pub fn spawn_registration_batcher(
     )
 }
 
-/// A buyer's confirmation: the caller, the receivable, the signature.
-pub type ConfirmationJob = (Viewer, Uuid, Signature);
+/// A buyer's signed confirmation of a receivable.
+#[derive(Clone)]
+pub struct ConfirmationJob {
+    pub buyer: Viewer,
+    pub receivable_id: Uuid,
+    pub signature: Signature,
+}
 
 pub type ConfirmationBatcher = Batcher<ConfirmationJob, ConfirmationResult>;
 
 fn confirmation_order(job: &ConfirmationJob) -> String {
-    job.1.to_string()
+    job.receivable_id.to_string()
 }
 
 fn confirm(connection: &mut DbConnection, job: &ConfirmationJob) -> Result<Confirmed, UseCaseError> {
-    confirm_receivable(connection, &job.0, job.1, &job.2)
+    confirm_receivable(connection, &job.buyer, job.receivable_id, &job.signature)
 }
 
 type ConfirmationResult = Result<Confirmed, UseCaseError>;

@@ -6,12 +6,12 @@
 
 mod asset;
 mod batcher;
-mod bulk;
+mod upload;
 mod decision;
 mod error;
 mod fingerprints;
 pub mod import;
-mod many;
+mod set_based;
 mod parties;
 mod purchase_order;
 mod receivable;
@@ -22,11 +22,11 @@ pub use batcher::{
     spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, ConfirmationJob, RegistrationBatcher,
     RegistrationJob,
 };
-pub use bulk::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
+pub use upload::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
 
 pub use fingerprints::{of_purchase_order, of_receivable, of_receivables};
-pub use many::{confirm_many, register_many};
+pub use set_based::{confirm_many, register_many};
 pub(crate) use parties::{load_with_role, verify_signed};
 pub use purchase_order::{register_purchase_order, NewPurchaseOrder};
 pub use receivable::{invoice_dates, register_receivable, NewReceivable, Registered};

@@ -1,12 +1,33 @@
-//! Rows and repository functions of alert audiences and the e-mail outbox.
+//! Rows and repository functions of alerts, their audiences and the e-mail
+//! outbox.
 
 use crate::domain::{AlertStatus, DeliveryStatus};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::registry::AlertRow;
 use super::schema::{alert_audiences, alert_deliveries, alerts};
 use super::DbConnection;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alerts)]
+pub struct AlertRow {
+    pub id: String,
+    pub kind: String,
+    pub fingerprint: Option<Vec<u8>>,
+    pub subject_id: Option<String>,
+    pub attempting_org_id: String,
+    pub existing_party_id: Option<String>,
+    pub details: String,
+    pub leaf_hash: Vec<u8>,
+    pub status: AlertStatus,
+    pub created_at: NaiveDateTime,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub acknowledged_by: Option<String>,
+}
+
+pub fn insert_alerts(connection: &mut DbConnection, rows: &[AlertRow]) -> QueryResult<()> {
+    insert_many!(connection, alerts::table, rows).map(|_| ())
+}
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = alert_audiences)]

@@ -1,13 +1,13 @@
-//! Rows and repository functions of purchase orders, receivables, assets and
-//! alerts. State changes are conditional `UPDATE`s (`WHERE status = …`), so a
+//! Rows and repository functions of purchase orders, receivables and
+//! assets. State changes are conditional `UPDATE`s (`WHERE status = …`), so a
 //! racing second request changes nothing and the use case reports a
 //! conflict, on either backend and across server processes.
 
-use crate::domain::{AlertStatus, AssetStatus, PurchaseOrderStatus, ReceivableStatus};
+use crate::domain::{AssetStatus, PurchaseOrderStatus, ReceivableStatus};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{alerts, assets, purchase_orders, receivables};
+use super::schema::{assets, purchase_orders, receivables};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -62,23 +62,6 @@ pub struct AssetRow {
     pub leaf_hash: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = alerts)]
-pub struct AlertRow {
-    pub id: String,
-    pub kind: String,
-    pub fingerprint: Option<Vec<u8>>,
-    pub subject_id: Option<String>,
-    pub attempting_org_id: String,
-    pub existing_party_id: Option<String>,
-    pub details: String,
-    pub leaf_hash: Vec<u8>,
-    pub status: AlertStatus,
-    pub created_at: NaiveDateTime,
-    pub acknowledged_at: Option<NaiveDateTime>,
-    pub acknowledged_by: Option<String>,
 }
 
 // Purchase orders.
@@ -359,10 +342,4 @@ pub fn holds_asset_of(connection: &mut DbConnection, receivable_id: &str, organi
             .filter(assets::holder_id.eq(organization_id)),
     ))
     .get_result(connection)
-}
-
-// Alerts.
-
-pub fn insert_alerts(connection: &mut DbConnection, rows: &[AlertRow]) -> QueryResult<()> {
-    insert_many!(connection, alerts::table, rows).map(|_| ())
 }

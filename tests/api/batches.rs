@@ -38,9 +38,9 @@ fn job_with_key(api_key: &str, body: &Value, nonce: &str) -> FinanceJob {
         (_, Some(order)) => Subject::PurchaseOrder(Uuid::parse_str(order.as_str().unwrap()).unwrap()),
         _ => panic!("no subject in {body}"),
     };
-    (
-        api_key.to_owned(),
-        FinanceRequest {
+    FinanceJob {
+        token: api_key.to_owned(),
+        request: FinanceRequest {
             kind: LienKind::Pledge,
             offer: Uuid::parse_str(body["offer_id"].as_str().unwrap()).unwrap(),
             subject,
@@ -49,7 +49,7 @@ fn job_with_key(api_key: &str, body: &Value, nonce: &str) -> FinanceJob {
             nonce: Nonce::parse(nonce).unwrap(),
             request_hash: request_hash("pledge", body),
         },
-    )
+    }
 }
 
 /// Runs `work` in one transaction on the app's database, as the batcher
@@ -255,9 +255,9 @@ async fn a_batch_decides_as_its_requests_would_one_by_one(app: TestApp) {
 /// directory holds and its database is bound to).
 fn registration(app: &TestApp, deal: &Deal, buyer: &Value, number: &str, amount: &str) -> RegistrationJob {
     let key = anchorfin::identity::load_fingerprint_key(&app.settings.fingerprint_key_path()).unwrap();
-    (
-        Deal::id(&deal.supplier),
-        NewReceivable {
+    RegistrationJob {
+        supplier_id: Deal::id(&deal.supplier),
+        receivable: NewReceivable {
             buyer_id: Uuid::parse_str(&Deal::id(buyer)).unwrap(),
             invoice_number: InvoiceNumber::parse(number).unwrap(),
             issue_date: "2026-11-01".parse().unwrap(),
@@ -265,8 +265,8 @@ fn registration(app: &TestApp, deal: &Deal, buyer: &Value, number: &str, amount:
             amount: Money::parse(amount, Currency::parse("CNY").unwrap()).unwrap(),
             purchase_order_id: None,
         },
-        key,
-    )
+        fingerprint_key: key,
+    }
 }
 
 /// Registers the batch in one transaction, as the batcher does: per job
@@ -340,20 +340,20 @@ async fn a_batch_registers_as_its_invoices_would_one_by_one(app: TestApp) {
 
     // An invoice against a purchase order: registered one by one instead.
     let mut on_order = registration(&app, &deal, &deal.buyer, "INV-R-5", "100.00");
-    on_order.1.purchase_order_id = Some(Uuid::new_v4());
+    on_order.receivable.purchase_order_id = Some(Uuid::new_v4());
     assert!(register_batch(&app, vec![on_order]).await.is_none());
 }
 
 fn confirmation(caller: &Value, receivable: &Value, signed_by: &ed25519_dalek::SigningKey) -> ConfirmationJob {
     let signature = crate::registry::sign(signed_by, &crate::registry::confirm_message(receivable));
-    (
-        anchorfin::registry::Viewer {
+    ConfirmationJob {
+        buyer: anchorfin::registry::Viewer {
             organization_id: Deal::id(caller),
             role: caller["role"].as_str().unwrap().parse().unwrap(),
         },
-        Uuid::parse_str(receivable["id"].as_str().unwrap()).unwrap(),
-        Signature::parse_hex(&signature).unwrap(),
-    )
+        receivable_id: Uuid::parse_str(receivable["id"].as_str().unwrap()).unwrap(),
+        signature: Signature::parse_hex(&signature).unwrap(),
+    }
 }
 
 /// Confirms the batch in one transaction, as the batcher does: per job the

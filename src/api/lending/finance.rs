@@ -18,7 +18,7 @@ use crate::api::json::JsonBody;
 use crate::api::signed::{answer, nonce, request_hash};
 use crate::api::state::AppState;
 use crate::domain::{Role, Signature, Subject};
-use crate::lending::{offer_visible_to, Denied, FinanceRequest, LienKind};
+use crate::lending::{offer_visible_to, Denied, FinanceJob, FinanceRequest, LienKind};
 use crate::registry::Viewer;
 use crate::validation::{field, FieldError};
 
@@ -78,7 +78,12 @@ async fn decide(
 ) -> Result<HttpResponse, ApiError> {
     let finance_request = parse(&request, &body, kind)?;
     let offer = finance_request.offer;
-    let decision = state.financing.run((token.0, finance_request)).await??;
+    let decision = state
+        .financing
+        .run(FinanceJob {
+            token: token.0,
+            request: finance_request,
+        }).await??;
     state.sequencer.wake();
     match decision {
         Ok(outcome) => answer(outcome),

@@ -10,7 +10,7 @@ use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::state::AppState;
 use crate::domain::Signature;
-use crate::registry::receivable_view;
+use crate::registry::{receivable_view, ConfirmationJob};
 use crate::validation::field;
 
 #[derive(Debug, Deserialize)]
@@ -28,7 +28,11 @@ pub async fn confirm(
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
     let signature = field("signature", Signature::parse_hex(&request.signature))?;
-    let confirmed = state.confirmations.run((viewer, id, signature)).await??;
+    let confirmed = state.confirmations.run(ConfirmationJob {
+        buyer: viewer,
+        receivable_id: id,
+        signature,
+    }).await??;
     state.sequencer.wake();
     let mut body = receivable_view(&confirmed.receivable, &confirmed.fingerprint, Some(&confirmed.asset.id));
     body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(&confirmed.asset.leaf_hash));

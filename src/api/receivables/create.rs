@@ -9,7 +9,7 @@ use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::state::AppState;
 use crate::domain::{Currency, InvoiceNumber, Money, Role};
-use crate::registry::{invoice_dates, receivable_view, NewReceivable};
+use crate::registry::{invoice_dates, receivable_view, NewReceivable, RegistrationJob};
 use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize)]
@@ -60,7 +60,11 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
     let new = request.parse()?;
-    let outcome = state.registrations.run((supplier, new, state.fingerprint_key)).await?;
+    let outcome = state.registrations.run(RegistrationJob {
+        supplier_id: supplier,
+        receivable: new,
+        fingerprint_key: state.fingerprint_key,
+    }).await?;
     // A refusal writes its alert to the ledger too.
     state.sequencer.wake();
     let registered = outcome?;

@@ -43,14 +43,14 @@ pub fn register_many(
     connection: &mut DbConnection,
     jobs: &[RegistrationJob],
 ) -> Result<Option<Vec<Result<Registered, UseCaseError>>>, diesel::result::Error> {
-    if jobs.iter().any(|(_, new, _)| new.purchase_order_id.is_some()) {
+    if jobs.iter().any(|job| job.receivable.purchase_order_id.is_some()) {
         return Ok(None);
     }
     let now = store::now();
 
     let mut ids: Vec<String> = jobs
         .iter()
-        .flat_map(|(supplier_id, new, _)| [supplier_id.clone(), new.buyer_id.to_string()])
+        .flat_map(|job| [job.supplier_id.clone(), job.receivable.buyer_id.to_string()])
         .collect();
     ids.sort();
     ids.dedup();
@@ -67,7 +67,7 @@ pub fn register_many(
     // cannot be registered.
     let prepared: Vec<Result<Prepared, UseCaseError>> = jobs
         .iter()
-        .map(|(supplier_id, new, key)| {
+        .map(|RegistrationJob { supplier_id, receivable: new, fingerprint_key: key }| {
             let supplier = parties.get(supplier_id).ok_or(UseCaseError::NotFound)?;
             let buyer = with_role(
                 parties.get(&new.buyer_id.to_string()).cloned(),
@@ -92,7 +92,7 @@ pub fn register_many(
     let likenesses: Vec<Likeness> = prepared
         .iter()
         .zip(jobs)
-        .filter_map(|(prepared, (supplier_id, new, _))| {
+        .filter_map(|(prepared, RegistrationJob { supplier_id, receivable: new, .. })| {
             let (_, buyer, _, _) = prepared.as_ref().ok()?;
             Some(likeness(supplier_id, buyer.id(), new))
         })
@@ -114,7 +114,7 @@ pub fn register_many(
     let mut entries = Vec::new();
     let mut receivables = Vec::new();
     let mut raised = Vec::new();
-    for (prepared, (supplier_id, new, _)) in prepared.into_iter().zip(jobs) {
+    for (prepared, RegistrationJob { supplier_id, receivable: new, .. }) in prepared.into_iter().zip(jobs) {
         let (_, buyer, fingerprint, stored) = match prepared {
             Ok(prepared) => prepared,
             Err(error) => {
@@ -188,7 +188,7 @@ pub fn confirm_many(
     jobs: &[ConfirmationJob],
 ) -> Result<Option<Vec<Result<Confirmed, UseCaseError>>>, diesel::result::Error> {
     let now = store::now();
-    let mut ids: Vec<String> = jobs.iter().map(|(_, id, _)| id.to_string()).collect();
+    let mut ids: Vec<String> = jobs.iter().map(|job| job.receivable_id.to_string()).collect();
     ids.sort();
     ids.dedup();
     let receivables: HashMap<String, ReceivableRow> = repository::find_receivables(connection, &ids)?
@@ -201,7 +201,7 @@ pub fn confirm_many(
     };
     let mut buyers: Vec<String> = jobs
         .iter()
-        .map(|(caller, _, _)| caller.organization_id.clone())
+        .map(|job| job.buyer.organization_id.clone())
         .collect();
     buyers.sort();
     buyers.dedup();
@@ -230,7 +230,7 @@ pub fn confirm_many(
     // Who may not confirm: not found (404) unless it may see the receivable
     // (403), as alone.
     let mut refused: HashMap<usize, UseCaseError> = HashMap::new();
-    for (index, (caller, id, _)) in jobs.iter().enumerate() {
+    for (index, ConfirmationJob { buyer: caller, receivable_id: id, .. }) in jobs.iter().enumerate() {
         let buyer = receivables
             .get(&id.to_string())
             .is_some_and(|receivable| receivable.buyer_id == caller.organization_id);
@@ -248,7 +248,7 @@ pub fn confirm_many(
             );
         }
     }
-    for (index, (caller, id, signature)) in jobs.iter().enumerate() {
+    for (index, ConfirmationJob { buyer: caller, receivable_id: id, signature }) in jobs.iter().enumerate() {
         let caller = caller.organization_id.as_str();
         let decided = (|| {
             if let Some(error) = refused.remove(&index) {

@@ -46,13 +46,13 @@ pub fn decide_many(
 ) -> Result<Option<Vec<Decision>>, diesel::result::Error> {
     if jobs
         .iter()
-        .any(|(_, request)| matches!(request.subject, Subject::PurchaseOrder(_)))
+        .any(|job| matches!(job.request.subject, Subject::PurchaseOrder(_)))
     {
         return Ok(None);
     }
     let now = store::now();
 
-    let tokens: Vec<&str> = jobs.iter().map(|(token, _)| token.as_str()).collect();
+    let tokens: Vec<&str> = jobs.iter().map(|job| job.token.as_str()).collect();
     let callers: Vec<Result<String, Denied>> = authenticate_many(connection, &tokens)?
         .into_iter()
         .map(bank_of)
@@ -62,16 +62,16 @@ pub fn decide_many(
         .iter()
         .zip(jobs)
         .filter(|(caller, _)| caller.is_ok())
-        .map(|(_, (_, request))| request.subject.id().to_string())
+        .map(|(_, job)| job.request.subject.id().to_string())
         .collect();
     ids.sort();
     ids.dedup();
     let pairs: Vec<(String, String)> = callers
         .iter()
         .zip(jobs)
-        .filter_map(|(caller, (_, request))| {
+        .filter_map(|(caller, job)| {
             let bank_id = caller.as_ref().ok()?;
-            Some((bank_id.clone(), request.nonce.as_str().to_owned()))
+            Some((bank_id.clone(), job.request.nonce.as_str().to_owned()))
         })
         .collect();
     let mut answered: HashMap<(String, String), IdempotencyRow> =
@@ -91,7 +91,7 @@ pub fn decide_many(
         .iter()
         .zip(jobs)
         .filter(|(caller, _)| caller.is_ok())
-        .map(|(_, (_, request))| request.offer.to_string())
+        .map(|(_, job)| job.request.offer.to_string())
         .collect();
     offer_ids.sort();
     offer_ids.dedup();
@@ -138,7 +138,7 @@ pub fn decide_many(
     let mut records = Vec::with_capacity(jobs.len());
     let mut taken: Vec<String> = Vec::new();
     let no_keys = Vec::new();
-    for (caller, (_, request)) in callers.iter().zip(jobs) {
+    for (caller, FinanceJob { request, .. }) in callers.iter().zip(jobs) {
         let bank_id = match caller {
             Ok(bank_id) => bank_id,
             Err(denied) => {
