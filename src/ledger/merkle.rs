@@ -21,7 +21,7 @@ pub use verify::{root_from_inclusion_proof, verify_consistency, verify_inclusion
 /// A SHA-256 digest: leaf hash, node hash or tree root.
 pub type Hash = [u8; 32];
 
-/// Length in bytes of every [`Hash`].
+/// Length in bytes of every [`Hash`](type@Hash).
 pub const HASH_LEN: usize = 32;
 
 /// Domain-separation prefix for leaves (RFC 9162 §2.1.1).

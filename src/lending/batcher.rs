@@ -6,8 +6,8 @@
 //! Callers are authenticated in the batch's transaction too, all of a
 //! batch's keys in one query.
 
-use super::set_based::decide_many;
 use super::decide::{finance, Decision, FinanceRequest};
+use super::set_based::decide_many;
 use crate::store::batcher::{BatchObserver, Batcher};
 use crate::store::{Database, DbConnection};
 

@@ -12,7 +12,6 @@
 //! database, across any number of processes.
 
 mod batcher;
-mod set_based;
 mod decide;
 mod encumbrance;
 mod lien;
@@ -20,10 +19,11 @@ mod lookup;
 mod offer;
 mod outcome;
 mod payment;
+mod set_based;
 mod sweep;
+mod waterfall;
 
 pub use batcher::{spawn_finance_batcher, FinanceBatcher, FinanceJob};
-pub use set_based::decide_many;
 pub use decide::{finance, Decision, Denied, FinanceRequest, LienKind};
 pub use encumbrance::{look_up, Encumbrance, Found};
 pub use lien::{confirm_receipt, record_loan, release, show_lien, LoanRecordKind, LoanRecordRequest};
@@ -36,4 +36,5 @@ pub use offer::{
 };
 pub use outcome::{decide_once, request_hash, Outcome};
 pub use payment::{pay, Payment};
+pub use set_based::decide_many;
 pub use sweep::{mark_defaults, spawn_default_sweeper};

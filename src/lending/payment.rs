@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::outcome::{decide_once, Outcome};
+use super::waterfall::{waterfall, Leaf, Lien};
 use crate::domain::{format_minor_units, Currency, Money, Nonce, Signature, SignedAction};
 use crate::domain::{AssetStatus, ReceivableStatus};
 use crate::refusal::{broken, corrupt, Refusal, UseCaseError};
@@ -130,34 +131,35 @@ fn pay_once(
         ));
     }
 
-    let mut distributions = Vec::new();
-    let mut parties = vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()];
+    // The liens, read under the assets' locks (which a release takes too,
+    // so they stay active until this commits).
+    let mut liens = Vec::with_capacity(leaves.len());
     for leaf in &leaves {
-        let mut rest = leaf.face_value_minor;
-        if let Some(lien) = repository::active_lien_on_asset(connection, &leaf.id)? {
-            // An assignment made the bank the holder: it gets it all, as
-            // the holder, below.
-            let share = if lien.kind == "pledge" {
-                let to_bank = lien.amount_minor.min(rest);
-                rest -= to_bank;
-                distributions.push((lien.bank_id.clone(), to_bank, leaf.id.clone(), "lienholder"));
-                to_bank
-            } else {
-                rest
-            };
-            parties.push(lien.bank_id.clone());
-            // The lien lasts until its bank signs the receipt of its share.
-            // It was read under the asset's lock, which a release takes
-            // too, so it is still active; were it not, the bank would be
-            // paid a share of a lien it released.
-            if !repository::settle_lien(connection, &lien.id, share)? {
-                return Err(broken("a lien read under its asset's lock changed"));
-            }
+        liens.push(repository::active_lien_on_asset(connection, &leaf.id)?);
+    }
+    let reached: Vec<Leaf<'_>> = leaves
+        .iter()
+        .zip(&liens)
+        .map(|(leaf, lien)| Leaf {
+            asset_id: &leaf.id,
+            holder_id: &leaf.holder_id,
+            face_value_minor: leaf.face_value_minor,
+            lien: lien.as_ref().map(|lien| Lien {
+                id: &lien.id,
+                bank_id: &lien.bank_id,
+                pledge: lien.kind == "pledge",
+                amount_minor: lien.amount_minor,
+            }),
+        })
+        .collect();
+    let (shares, settlements) = waterfall(&reached);
+    for settlement in &settlements {
+        // The lien lasts until its bank signs the receipt of its share.
+        if !repository::settle_lien(connection, settlement.lien_id, settlement.share_minor)? {
+            return Err(broken("a lien read under its asset's lock changed"));
         }
-        if rest > 0 {
-            distributions.push((leaf.holder_id.clone(), rest, leaf.id.clone(), "holder"));
-        }
-        parties.push(leaf.holder_id.clone());
+    }
+    for leaf in &leaves {
         if !repository::end_asset(connection, &leaf.id, AssetStatus::Settled, now)? {
             return Err(broken("an asset read open under its lock was ended"));
         }
@@ -166,15 +168,18 @@ fn pay_once(
         repository::end_receivable(connection, &receivable.id, ReceivableStatus::Settled, now)?;
     }
 
-    let distributions: Vec<Value> = distributions
-        .into_iter()
-        .map(|(org_id, minor_units, asset_id, role)| {
+    let mut parties = vec![receivable.supplier_id.clone(), receivable.buyer_id.clone()];
+    parties.extend(leaves.iter().map(|leaf| leaf.holder_id.clone()));
+    parties.extend(liens.iter().flatten().map(|lien| lien.bank_id.clone()));
+    let distributions: Vec<Value> = shares
+        .iter()
+        .map(|share| {
             json!({
-                "org_id": org_id,
-                "amount": format_minor_units(minor_units, currency),
+                "org_id": share.org_id,
+                "amount": format_minor_units(share.minor_units, currency),
                 "currency": currency.code(),
-                "asset_id": asset_id,
-                "role": role,
+                "asset_id": share.asset_id,
+                "role": share.role.as_str(),
             })
         })
         .collect();

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::decision::{confirm_receivable, Confirmed};
 use super::error::UseCaseError;
-use super::set_based::{confirm_many, register_many};
 use super::receivable::{register_receivable, NewReceivable, Registered};
+use super::set_based::{confirm_many, register_many};
 use super::view::Viewer;
 use crate::domain::{FingerprintKey, Signature};
 use crate::store::batcher::{BatchObserver, Batcher};
@@ -30,7 +30,10 @@ pub type RegistrationBatcher = Batcher<RegistrationJob, RegistrationResult>;
 fn lock_order(job: &RegistrationJob) -> String {
     format!(
         "{}/{}/{}",
-        job.receivable.purchase_order_id.map(|id| id.to_string()).unwrap_or_default(),
+        job.receivable
+            .purchase_order_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
         job.receivable.buyer_id,
         job.receivable.invoice_number.normalized()
     )

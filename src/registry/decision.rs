@@ -11,9 +11,11 @@ use uuid::Uuid;
 
 use super::error::{corrupt, Refusal, UseCaseError};
 use super::parties;
+use super::rules::check_confirmation;
 use super::view::{visible_purchase_order, visible_receivable, Viewer};
 use crate::domain::{AssetStatus, PurchaseOrderStatus, ReceivableStatus};
 use crate::domain::{Currency, Fingerprint, Money, Signature, SignedAction};
+use crate::store::organizations;
 use crate::store::registry::{self as repository, AssetRow, PurchaseOrderRow, ReceivableRow};
 use crate::store::{self, write_transaction, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
@@ -105,13 +107,18 @@ pub fn confirm_receivable(
 ) -> Result<Confirmed, UseCaseError> {
     write_transaction(connection, |connection| {
         let now = store::now();
-        let receivable = receivable_for_buyer(connection, id, caller)?;
+        let receivable = visible_receivable(connection, caller, &id.to_string())?.ok_or(UseCaseError::NotFound)?;
         let caller = caller.organization_id.as_str();
         let fingerprint = super::fingerprints::of_receivable(connection, &receivable)?;
-        let (action, amount) = confirmation(&receivable, &fingerprint)?;
-        let signed = parties::verify_signed(connection, caller, &action, signature)?;
+        let keys = parties::parse_keys(&organizations::active_public_keys(connection, caller)?)?;
+        let (action, amount, signed) =
+            check_confirmation(&receivable, receivable.status, &fingerprint, caller, &keys, signature)?;
+        // The state as read passed; the conditional update is the check
+        // against a racing decision.
         if !repository::decide_receivable(connection, &receivable.id, ReceivableStatus::Confirmed, None, now)? {
-            return Err(state_refusal(receivable.status));
+            let now_status = repository::find_receivable(connection, &receivable.id)?
+                .map_or(receivable.status, |current| current.status);
+            return Err(state_refusal(now_status));
         }
         let (entry, mut confirmed) = mint(receivable, fingerprint, caller, &action, amount, signed, now)?;
         confirmed.asset.leaf_hash = tlog::append(connection, entry, now)?.leaf_hash.to_vec();

@@ -6,15 +6,16 @@
 
 mod asset;
 mod batcher;
-mod upload;
 mod decision;
 mod error;
 mod fingerprints;
 pub mod import;
-mod set_based;
 mod parties;
 mod purchase_order;
 mod receivable;
+mod rules;
+mod set_based;
+mod upload;
 mod view;
 
 pub use asset::{split_asset, Split, SplitPart};
@@ -22,14 +23,14 @@ pub use batcher::{
     spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, ConfirmationJob, RegistrationBatcher,
     RegistrationJob,
 };
-pub use upload::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
+pub use upload::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
 
 pub use fingerprints::{of_purchase_order, of_receivable, of_receivables};
-pub use set_based::{confirm_many, register_many};
 pub(crate) use parties::{load_with_role, verify_signed};
 pub use purchase_order::{register_purchase_order, NewPurchaseOrder};
 pub use receivable::{invoice_dates, register_receivable, NewReceivable, Registered};
+pub use set_based::{confirm_many, register_many};
 pub(crate) use view::amount;
 pub use view::{
     asset_view, purchase_order_view, receivable_view, visible_asset, visible_purchase_order, visible_receivable, Viewer,

@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use super::error::{committing_refusals, Refusal, UseCaseError};
 use super::parties::{self, Party};
+use super::rules::{exceeds_order, plan_registration, RegistrationPlan};
 use crate::alerts::{self, AlertKind, NewAlert};
-use crate::domain::{format_minor_units, Fingerprint, FingerprintKey, InvoiceNumber, Money, Role};
-use crate::domain::{PurchaseOrderStatus, ReceivableStatus};
+use crate::domain::{Fingerprint, FingerprintKey, InvoiceNumber, Money, ReceivableStatus, Role};
 use crate::store::alerts::AlertRow;
 use crate::store::registry::{self as repository, ReceivableRow};
 use crate::store::{self, DbConnection};
@@ -73,74 +73,54 @@ fn register_once(
     let buyer = parties::load_with_role(connection, "buyer_id", new.buyer_id, Role::CoreEnterprise)?;
     let fingerprint = Fingerprint::receivable(&supplier.legal_id, &buyer.legal_id, &new.invoice_number);
     let stored = key.stored(&fingerprint);
-    let currency = new.amount.currency().code();
 
-    if let Some(existing) = repository::find_receivable_by_fingerprint(connection, &stored)? {
-        return refuse_duplicate(
-            connection,
-            &stored,
-            (&existing.id, &existing.supplier_id),
-            supplier_id,
-            facts(new, &buyer),
-            already_registered(&fingerprint),
-        )
-        .map(Err);
-    }
-
-    if let Some(purchase_order_id) = new.purchase_order_id {
-        let purchase_order = repository::find_purchase_order(connection, &purchase_order_id.to_string())?
-            .filter(|order| order.supplier_id == supplier_id)
-            .ok_or_else(|| UseCaseError::field("purchase_order_id", "no purchase order of yours has this id"))?;
-        if purchase_order.buyer_id != buyer.id() {
-            return Err(UseCaseError::field(
-                "purchase_order_id",
-                "the purchase order was placed by another buyer",
-            ));
-        }
-        if purchase_order.currency != currency {
-            return Err(UseCaseError::field(
-                "purchase_order_id",
-                format!(
-                    "the purchase order is in {}, the invoice in {currency}",
-                    purchase_order.currency
-                ),
-            ));
-        }
-        if !matches!(
-            purchase_order.status,
-            PurchaseOrderStatus::Registered | PurchaseOrderStatus::Acknowledged
-        ) {
-            return Err(UseCaseError::field(
-                "purchase_order_id",
-                format!("the purchase order is {}", purchase_order.status),
-            ));
-        }
-        if !repository::add_invoiced(connection, &purchase_order.id, new.amount.minor_units())? {
-            let remaining = purchase_order.amount_minor - purchase_order.invoiced_minor;
-            return Err(UseCaseError::refused(
-                Refusal::ExceedsPoAmount,
-                format!(
-                    "the purchase order has {} {currency} left to invoice; this invoice is for {}",
-                    format_minor_units(remaining.max(0), new.amount.currency()),
-                    new.amount.amount_string()
-                ),
-            ));
-        }
-    }
-
+    // What the rules look at, read first; then the rules, in their order.
+    let existing = repository::find_receivable_by_fingerprint(connection, &stored)?;
+    let order = match new.purchase_order_id {
+        Some(id) => repository::find_purchase_order(connection, &id.to_string())?,
+        None => None,
+    };
     let near = repository::near_duplicates(
         connection,
         supplier_id,
         buyer.id(),
         new.issue_date,
-        currency,
+        new.amount.currency().code(),
         new.amount.minor_units(),
     )?;
+    let near_duplicate_of = match plan_registration(
+        supplier_id,
+        buyer.id(),
+        new,
+        existing.as_ref(),
+        order.as_ref(),
+        near.first(),
+    )? {
+        RegistrationPlan::Duplicate { existing } => {
+            return refuse_duplicate(
+                connection,
+                &stored,
+                (&existing.id, &existing.supplier_id),
+                supplier_id,
+                facts(new, &buyer),
+                already_registered(&fingerprint),
+            )
+            .map(Err);
+        }
+        RegistrationPlan::Register { near_duplicate_of } => near_duplicate_of,
+    };
+    if let Some(order) = &order {
+        // The check the rules made on the order as read, made again by
+        // the database against a racing invoice.
+        if !repository::add_invoiced(connection, &order.id, new.amount.minor_units())? {
+            return Err(exceeds_order(order, &new.amount));
+        }
+    }
 
     let (entry, mut receivable) = new_receivable(supplier_id, new, &buyer, &stored, now);
     receivable.leaf_hash = tlog::append(connection, entry, now)?.leaf_hash.to_vec();
     repository::insert_receivable(connection, &receivable)?;
-    let near_duplicate_alert = match near.first() {
+    let near_duplicate_alert = match near_duplicate_of {
         None => None,
         Some(earlier) => Some(alerts::raise(
             connection,

@@ -17,10 +17,11 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 
 use super::batcher::{ConfirmationJob, RegistrationJob};
-use super::decision::{buyers_receivable, confirmation, mint, state_refusal, Confirmed};
+use super::decision::{buyers_receivable, mint, Confirmed};
 use super::error::{Refusal, UseCaseError};
-use super::parties::{check_signed, parse_keys, with_role, Party};
+use super::parties::{parse_keys, with_role, Party};
 use super::receivable::{already_registered, duplicate, facts, near_duplicate, new_receivable, Registered};
+use super::rules::{check_confirmation, plan_registration, RegistrationPlan};
 use crate::alerts;
 use crate::domain::ReceivableStatus;
 use crate::domain::{Fingerprint, Role};
@@ -67,16 +68,22 @@ pub fn register_many(
     // cannot be registered.
     let prepared: Vec<Result<Prepared, UseCaseError>> = jobs
         .iter()
-        .map(|RegistrationJob { supplier_id, receivable: new, fingerprint_key: key }| {
-            let supplier = parties.get(supplier_id).ok_or(UseCaseError::NotFound)?;
-            let buyer = with_role(
-                parties.get(&new.buyer_id.to_string()).cloned(),
-                "buyer_id",
-                Role::CoreEnterprise,
-            )?;
-            let fingerprint = Fingerprint::receivable(&supplier.legal_id, &buyer.legal_id, &new.invoice_number);
-            Ok((supplier, buyer, fingerprint, key.stored(&fingerprint)))
-        })
+        .map(
+            |RegistrationJob {
+                 supplier_id,
+                 receivable: new,
+                 fingerprint_key: key,
+             }| {
+                let supplier = parties.get(supplier_id).ok_or(UseCaseError::NotFound)?;
+                let buyer = with_role(
+                    parties.get(&new.buyer_id.to_string()).cloned(),
+                    "buyer_id",
+                    Role::CoreEnterprise,
+                )?;
+                let fingerprint = Fingerprint::receivable(&supplier.legal_id, &buyer.legal_id, &new.invoice_number);
+                Ok((supplier, buyer, fingerprint, key.stored(&fingerprint)))
+            },
+        )
         .collect();
 
     let fingerprints: Vec<Vec<u8>> = prepared
@@ -92,10 +99,19 @@ pub fn register_many(
     let likenesses: Vec<Likeness> = prepared
         .iter()
         .zip(jobs)
-        .filter_map(|(prepared, RegistrationJob { supplier_id, receivable: new, .. })| {
-            let (_, buyer, _, _) = prepared.as_ref().ok()?;
-            Some(likeness(supplier_id, buyer.id(), new))
-        })
+        .filter_map(
+            |(
+                prepared,
+                RegistrationJob {
+                    supplier_id,
+                    receivable: new,
+                    ..
+                },
+            )| {
+                let (_, buyer, _, _) = prepared.as_ref().ok()?;
+                Some(likeness(supplier_id, buyer.id(), new))
+            },
+        )
         .collect();
     // The earliest receivable of each likeness (the query orders by age).
     let mut earliest: HashMap<Likeness, ReceivableRow> = HashMap::new();
@@ -114,7 +130,15 @@ pub fn register_many(
     let mut entries = Vec::new();
     let mut receivables = Vec::new();
     let mut raised = Vec::new();
-    for (prepared, RegistrationJob { supplier_id, receivable: new, .. }) in prepared.into_iter().zip(jobs) {
+    for (
+        prepared,
+        RegistrationJob {
+            supplier_id,
+            receivable: new,
+            ..
+        },
+    ) in prepared.into_iter().zip(jobs)
+    {
         let (_, buyer, fingerprint, stored) = match prepared {
             Ok(prepared) => prepared,
             Err(error) => {
@@ -122,32 +146,48 @@ pub fn register_many(
                 continue;
             }
         };
-        if let Some(existing) = registered.get(stored.as_slice()) {
-            let alert = alerts::prepare(
-                duplicate(
-                    &stored,
-                    (&existing.id, &existing.supplier_id),
-                    supplier_id,
-                    facts(new, &buyer),
-                ),
-                now,
-            )?;
-            entries.push(alert.entry);
-            raised.push(alert.row);
-            results.push(Err(UseCaseError::refused(
-                Refusal::DuplicateRegistration,
-                already_registered(&fingerprint),
-            )));
-            continue;
-        }
+        let key = likeness(supplier_id, buyer.id(), new);
+        // No purchase order: a batch naming one is registered one by one.
+        let plan = plan_registration(
+            supplier_id,
+            buyer.id(),
+            new,
+            registered.get(stored.as_slice()),
+            None,
+            earliest.get(&key),
+        );
+        let near_duplicate_of = match plan {
+            Err(error) => {
+                results.push(Err(error));
+                continue;
+            }
+            Ok(RegistrationPlan::Duplicate { existing }) => {
+                let alert = alerts::prepare(
+                    duplicate(
+                        &stored,
+                        (&existing.id, &existing.supplier_id),
+                        supplier_id,
+                        facts(new, &buyer),
+                    ),
+                    now,
+                )?;
+                entries.push(alert.entry);
+                raised.push(alert.row);
+                results.push(Err(UseCaseError::refused(
+                    Refusal::DuplicateRegistration,
+                    already_registered(&fingerprint),
+                )));
+                continue;
+            }
+            Ok(RegistrationPlan::Register { near_duplicate_of }) => near_duplicate_of.cloned(),
+        };
         let (entry, mut receivable) = new_receivable(supplier_id, new, &buyer, &stored, now);
         let prepared = tlog::prepare(entry, now)?;
         receivable.leaf_hash = prepared.leaf_hash.to_vec();
         entries.push(prepared);
-        let key = likeness(supplier_id, buyer.id(), new);
-        let near_duplicate_alert = match earliest.get(&key) {
+        let near_duplicate_alert = match near_duplicate_of {
             Some(earlier) => {
-                let alert = alerts::prepare(near_duplicate(&receivable, new, &buyer, earlier), now)?;
+                let alert = alerts::prepare(near_duplicate(&receivable, new, &buyer, &earlier), now)?;
                 entries.push(alert.entry);
                 raised.push(alert.row.clone());
                 Some(alert.row)
@@ -199,10 +239,7 @@ pub fn confirm_many(
     let Ok(fingerprints) = super::fingerprints::of_receivables(connection, receivables.values()) else {
         return Ok(None);
     };
-    let mut buyers: Vec<String> = jobs
-        .iter()
-        .map(|job| job.buyer.organization_id.clone())
-        .collect();
+    let mut buyers: Vec<String> = jobs.iter().map(|job| job.buyer.organization_id.clone()).collect();
     buyers.sort();
     buyers.dedup();
     let mut rows: HashMap<String, Vec<_>> = HashMap::new();
@@ -230,7 +267,15 @@ pub fn confirm_many(
     // Who may not confirm: not found (404) unless it may see the receivable
     // (403), as alone.
     let mut refused: HashMap<usize, UseCaseError> = HashMap::new();
-    for (index, ConfirmationJob { buyer: caller, receivable_id: id, .. }) in jobs.iter().enumerate() {
+    for (
+        index,
+        ConfirmationJob {
+            buyer: caller,
+            receivable_id: id,
+            ..
+        },
+    ) in jobs.iter().enumerate()
+    {
         let buyer = receivables
             .get(&id.to_string())
             .is_some_and(|receivable| receivable.buyer_id == caller.organization_id);
@@ -248,7 +293,15 @@ pub fn confirm_many(
             );
         }
     }
-    for (index, ConfirmationJob { buyer: caller, receivable_id: id, signature }) in jobs.iter().enumerate() {
+    for (
+        index,
+        ConfirmationJob {
+            buyer: caller,
+            receivable_id: id,
+            signature,
+        },
+    ) in jobs.iter().enumerate()
+    {
         let caller = caller.organization_id.as_str();
         let decided = (|| {
             if let Some(error) = refused.remove(&index) {
@@ -258,12 +311,10 @@ pub fn confirm_many(
             let fingerprint = fingerprints
                 .get(&receivable.id)
                 .ok_or_else(|| super::error::corrupt("receivable's parties"))?;
-            let (action, amount) = confirmation(receivable, fingerprint)?;
-            let signed = check_signed(keys.get(caller).unwrap_or(&no_keys), &action, signature)?;
             let current = status.get(receivable.id.as_str()).copied().unwrap_or(receivable.status);
-            if current != ReceivableStatus::Registered {
-                return Err(state_refusal(current));
-            }
+            let keys = keys.get(caller).unwrap_or(&no_keys);
+            let (action, amount, signed) =
+                check_confirmation(receivable, current, fingerprint, caller, keys, signature)?;
             let minted = mint(receivable.clone(), *fingerprint, caller, &action, amount, signed, now)?;
             status.insert(receivable.id.as_str(), ReceivableStatus::Confirmed);
             Ok(minted)

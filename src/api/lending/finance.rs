@@ -83,7 +83,8 @@ async fn decide(
         .run(FinanceJob {
             token: token.0,
             request: finance_request,
-        }).await??;
+        })
+        .await??;
     state.sequencer.wake();
     match decision {
         Ok(outcome) => answer(outcome),

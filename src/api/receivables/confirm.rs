@@ -28,11 +28,14 @@ pub async fn confirm(
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
     let signature = field("signature", Signature::parse_hex(&request.signature))?;
-    let confirmed = state.confirmations.run(ConfirmationJob {
-        buyer: viewer,
-        receivable_id: id,
-        signature,
-    }).await??;
+    let confirmed = state
+        .confirmations
+        .run(ConfirmationJob {
+            buyer: viewer,
+            receivable_id: id,
+            signature,
+        })
+        .await??;
     state.sequencer.wake();
     let mut body = receivable_view(&confirmed.receivable, &confirmed.fingerprint, Some(&confirmed.asset.id));
     body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(&confirmed.asset.leaf_hash));

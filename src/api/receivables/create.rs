@@ -60,11 +60,14 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
     let new = request.parse()?;
-    let outcome = state.registrations.run(RegistrationJob {
-        supplier_id: supplier,
-        receivable: new,
-        fingerprint_key: state.fingerprint_key,
-    }).await?;
+    let outcome = state
+        .registrations
+        .run(RegistrationJob {
+            supplier_id: supplier,
+            receivable: new,
+            fingerprint_key: state.fingerprint_key,
+        })
+        .await?;
     // A refusal writes its alert to the ledger too.
     state.sequencer.wake();
     let registered = outcome?;

@@ -93,7 +93,7 @@ pub fn range_hash(start: u64, end: u64, lookup: impl Fn(NodeId) -> Option<Hash>)
     hashes.try_fold(last?, |right, left| Ok(node_hash(&left?, &right)))
 }
 
-/// PATH(index, D[0:size]) of RFC 9162 §2.1.3.1 as leaf ranges.
+/// `PATH(index, D[0:size])` of RFC 9162 §2.1.3.1 as leaf ranges.
 ///
 /// Walks down from the root: at each split the sibling of the half holding
 /// `index` is a proof element. The RFC lists them bottom-up, so the list is
@@ -118,7 +118,7 @@ pub fn inclusion_proof_plan(index: u64, size: u64) -> Result<ProofPlan, ProofErr
     Ok(ProofPlan { elements })
 }
 
-/// PROOF(first, D[0:second]) = SUBPROOF(first, D[0:second], true) of RFC 9162
+/// `PROOF(first, D[0:second]) = SUBPROOF(first, D[0:second], true)` of RFC 9162
 /// §2.1.4.1 as leaf ranges.
 ///
 /// Edge cases follow the verifier: `first > second` and `first == 0` are
