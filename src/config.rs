@@ -47,6 +47,11 @@ pub struct DatabaseSettings {
     /// How long a request waits for a pooled connection before it is
     /// answered 503.
     pub checkout_timeout: Duration,
+    /// How often the database is probed with a committed write; while a
+    /// probe fails, requests are answered 503 at once.
+    pub probe_interval: Duration,
+    /// A probe slower than this counts as failed.
+    pub probe_timeout: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -102,6 +107,8 @@ impl Settings {
                 url: None,
                 max_connections: 16,
                 checkout_timeout: Duration::from_secs(5),
+                probe_interval: Duration::from_secs(1),
+                probe_timeout: Duration::from_secs(2),
             },
             http: HttpSettings {
                 max_body_bytes: 10 * 1024 * 1024,

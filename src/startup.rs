@@ -31,6 +31,7 @@ pub struct Application {
     sequencer: tokio::task::JoinHandle<()>,
     default_sweeper: tokio::task::JoinHandle<()>,
     outbox: tokio::task::JoinHandle<()>,
+    prober: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -67,6 +68,11 @@ impl Application {
             "anchorfin listening"
         );
 
+        let prober = crate::store::spawn_prober(
+            database.clone(),
+            settings.database.probe_interval,
+            settings.database.probe_timeout,
+        );
         let waker = sequencer_handle.clone();
         let default_sweeper = crate::lending::spawn_default_sweeper(
             database.clone(),
@@ -164,6 +170,7 @@ impl Application {
             sequencer,
             default_sweeper,
             outbox,
+            prober,
         })
     }
 
@@ -182,6 +189,7 @@ impl Application {
         self.sequencer.abort();
         self.default_sweeper.abort();
         self.outbox.abort();
+        self.prober.abort();
         served
     }
 }

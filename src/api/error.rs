@@ -41,8 +41,13 @@ pub enum ApiError {
         detail: String,
         field: Option<String>,
     },
-    #[error("the database is unavailable; retry later")]
-    Unavailable,
+    /// The database is lost or refuses writes: retry later, with the same
+    /// Idempotency-Key where the outcome is unknown.
+    #[error("{}", match outcome {
+        WriteOutcome::NotApplied => "the database is unavailable; nothing was done; retry later",
+        WriteOutcome::Unknown => "the database became unavailable while the request was being handled; whether it took effect is unknown; retry later with the same Idempotency-Key",
+    })]
+    Unavailable { outcome: WriteOutcome },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -100,7 +105,7 @@ impl ApiError {
             Self::RequestTimeout { .. } => "request_timeout",
             Self::RateLimited { .. } => "rate_limited",
             Self::Refused { refusal, .. } => refusal.code(),
-            Self::Unavailable => "service_unavailable",
+            Self::Unavailable { .. } => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -124,10 +129,29 @@ impl ApiError {
                 RefusalClass::Conflict => "Conflict",
                 RefusalClass::TooLarge => "Payload too large",
             },
-            Self::Unavailable => "Service unavailable",
+            Self::Unavailable { .. } => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
     }
+}
+
+/// What a 503 says about the request it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WriteOutcome {
+    /// Answered before anything was attempted (the database was known to be
+    /// down, or no connection could be had): nothing was done.
+    NotApplied,
+    /// The database went away while the request was being handled: it may
+    /// or may not have taken effect.
+    Unknown,
+}
+
+impl ApiError {
+    /// 503 before anything was attempted.
+    pub const UNAVAILABLE: ApiError = ApiError::Unavailable {
+        outcome: WriteOutcome::NotApplied,
+    };
 }
 
 #[derive(Serialize)]
@@ -140,6 +164,9 @@ struct Problem<'a> {
     code: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// On 503 only: `not_applied` or `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<WriteOutcome>,
 }
 
 impl ResponseError for ApiError {
@@ -162,7 +189,7 @@ impl ResponseError for ApiError {
                 RefusalClass::Conflict => StatusCode::CONFLICT,
                 RefusalClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             },
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -170,7 +197,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
-            Self::Unavailable => tracing::warn!("answered 503: database unavailable"),
+            Self::Unavailable { .. } => tracing::warn!("answered 503: database unavailable"),
             _ => {}
         }
         let code = self.code();
@@ -185,6 +212,10 @@ impl ResponseError for ApiError {
                 Self::Refused { field, .. } => field.as_deref(),
                 _ => None,
             },
+            outcome: match self {
+                Self::Unavailable { outcome } => Some(*outcome),
+                _ => None,
+            },
         };
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
@@ -197,7 +228,7 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             response.insert_header((header::ALLOW, allow.as_str()));
         }
-        if matches!(self, Self::Unavailable) {
+        if matches!(self, Self::Unavailable { .. }) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         match serde_json::to_vec(&problem) {
@@ -210,7 +241,10 @@ impl ResponseError for ApiError {
 impl From<crate::store::batcher::BatchError> for ApiError {
     fn from(error: crate::store::batcher::BatchError) -> Self {
         match error {
-            crate::store::batcher::BatchError::NotCommitted => Self::Unavailable,
+            crate::store::batcher::BatchError::NotCommitted => Self::UNAVAILABLE,
+            crate::store::batcher::BatchError::OutcomeUnknown => Self::Unavailable {
+                outcome: WriteOutcome::Unknown,
+            },
             crate::store::batcher::BatchError::Stopped => Self::internal(error),
         }
     }
@@ -219,7 +253,7 @@ impl From<crate::store::batcher::BatchError> for ApiError {
 impl From<DatabaseUnavailable> for ApiError {
     fn from(error: DatabaseUnavailable) -> Self {
         match error {
-            DatabaseUnavailable::NoConnection(_) => Self::Unavailable,
+            DatabaseUnavailable::Down(_) | DatabaseUnavailable::NoConnection(_) => Self::UNAVAILABLE,
             DatabaseUnavailable::TaskFailed => Self::internal(error),
         }
     }
@@ -230,7 +264,9 @@ impl From<DatabaseUnavailable> for ApiError {
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         if crate::store::is_connection_lost(&error) {
-            Self::Unavailable
+            Self::Unavailable {
+                outcome: WriteOutcome::Unknown,
+            }
         } else {
             Self::internal(error)
         }

@@ -1,7 +1,8 @@
-//! `/healthz` (the process answers) and `/readyz` (and can reach its database).
+//! `/healthz` (the process answers) and `/readyz` (and its database takes
+//! writes: the prober's last committed write succeeded — see
+//! `store::runner`). Both answer at once, without touching the database.
 
 use actix_web::{web, HttpResponse};
-use diesel::RunQueryDsl;
 use serde_json::json;
 
 use super::error::ApiError;
@@ -12,13 +13,9 @@ pub async fn healthz() -> HttpResponse {
 }
 
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    state
-        .database
-        .run(|connection| diesel::sql_query("SELECT 1").execute(connection))
-        .await?
-        .map_err(|error| {
-            tracing::warn!(%error, "readiness check failed");
-            ApiError::Unavailable
-        })?;
+    if let Some(reason) = state.database.health().down_reason() {
+        tracing::debug!(%reason, "not ready");
+        return Err(ApiError::UNAVAILABLE);
+    }
     Ok(HttpResponse::Ok().json(json!({ "status": "ready" })))
 }

@@ -24,10 +24,14 @@ use super::{write_transaction, Database, DbConnection};
 /// Why a batched job has no result (the caller answers 503 or 500).
 #[derive(Debug, thiserror::Error)]
 pub enum BatchError {
-    /// The batch did not commit (or found no connection): nothing of it was
-    /// written, and retrying is safe.
+    /// The batch found no connection, or failed and rolled back: nothing of
+    /// it was written, and retrying is safe.
     #[error("the change was not committed; retry")]
     NotCommitted,
+    /// The database went away during the batch: its outcome is unknown
+    /// (a commit may have reached the server before the connection broke).
+    #[error("the database was lost during the change; its outcome is unknown")]
+    OutcomeUnknown,
     #[error("the batch worker stopped")]
     Stopped,
 }
@@ -184,8 +188,13 @@ async fn run_batch<J: Send + 'static, O: Send + 'static>(
         }
         Ok(Err(error)) => {
             tracing::warn!(%error, "a batch did not commit");
+            let lost = super::is_connection_lost(&error);
             for reply in replies {
-                let _ = reply.send(Err(BatchError::NotCommitted));
+                let _ = reply.send(Err(if lost {
+                    BatchError::OutcomeUnknown
+                } else {
+                    BatchError::NotCommitted
+                }));
             }
         }
         Err(error) => {

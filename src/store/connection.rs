@@ -2,6 +2,8 @@
 //! the backend chosen from the URL scheme, pooled with r2d2.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -131,26 +133,62 @@ fn configure_sqlite(connection: &mut SqliteConnection) -> diesel::QueryResult<()
 #[derive(Clone, Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    /// The recoveries seen so far ([`super::runner::Health::recoveries`]).
+    recoveries: Arc<AtomicU64>,
+}
+
+/// A pooled connection, with the number of database recoveries it has
+/// lived through: one opened before the last outage is checked before use,
+/// so that the first requests after a recovery do not fail on a connection
+/// the outage broke.
+pub struct Tagged {
+    connection: DbConnection,
+    recoveries: u64,
+}
+
+impl std::ops::Deref for Tagged {
+    type Target = DbConnection;
+
+    fn deref(&self) -> &DbConnection {
+        &self.connection
+    }
+}
+
+impl std::ops::DerefMut for Tagged {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        &mut self.connection
+    }
 }
 
 impl ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Tagged;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        self.url.establish().map_err(r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<Tagged, r2d2::Error> {
+        let connection = self.url.establish().map_err(r2d2::Error::ConnectionError)?;
+        Ok(Tagged {
+            connection,
+            recoveries: self.recoveries.load(Ordering::Acquire),
+        })
     }
 
-    fn is_valid(&self, connection: &mut DbConnection) -> Result<(), r2d2::Error> {
+    /// Free for a connection opened since the last recovery; otherwise a
+    /// `SELECT 1` (a broken one is dropped and another opened).
+    fn is_valid(&self, tagged: &mut Tagged) -> Result<(), r2d2::Error> {
+        let recoveries = self.recoveries.load(Ordering::Acquire);
+        if tagged.recoveries == recoveries {
+            return Ok(());
+        }
         diesel::sql_query("SELECT 1")
-            .execute(connection)
-            .map(|_| ())
-            .map_err(r2d2::Error::QueryError)
+            .execute(&mut tagged.connection)
+            .map_err(r2d2::Error::QueryError)?;
+        tagged.recoveries = recoveries;
+        Ok(())
     }
 
-    fn has_broken(&self, connection: &mut DbConnection) -> bool {
+    fn has_broken(&self, tagged: &mut Tagged) -> bool {
         std::thread::panicking()
-            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(connection)
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(&mut tagged.connection)
     }
 }
 
@@ -159,13 +197,17 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
 /// Builds the pool without opening connections up front; the first checkout
 /// (the migration at start-up) reports an unreachable database.
-pub fn build_pool(url: &DatabaseUrl, max_size: u32, checkout_timeout: Duration) -> Pool {
+/// `recoveries` counts the database's recoveries from outages.
+pub fn build_pool(url: &DatabaseUrl, max_size: u32, checkout_timeout: Duration, recoveries: Arc<AtomicU64>) -> Pool {
     r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(checkout_timeout)
-        .test_on_check_out(false)
-        .build_unchecked(Manager { url: url.clone() })
+        .test_on_check_out(true)
+        .build_unchecked(Manager {
+            url: url.clone(),
+            recoveries,
+        })
 }
 
 /// A read-write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, so

@@ -36,7 +36,7 @@ pub mod schema;
 pub use connection::{
     build_pool, write_transaction, Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Pool, PooledConnection,
 };
-pub use runner::{Database, DatabaseUnavailable};
+pub use runner::{spawn_prober, Database, DatabaseUnavailable, Health};
 
 /// Times are UTC with microsecond precision, set by the application:
 /// SQLite's `CURRENT_TIMESTAMP` has whole seconds and PostgreSQL's
@@ -66,8 +66,9 @@ pub fn is_retryable_conflict(error: &diesel::result::Error) -> bool {
         || matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("deadlock detected"))
 }
 
-/// Whether a diesel error means the database went away (the request may be
-/// retried later: 503, not 500).
+/// Whether a diesel error means the database went away or refuses writes
+/// (a full or read-only disk, a standby): the request may be retried later,
+/// 503 rather than 500.
 pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
     match error {
@@ -77,6 +78,14 @@ pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
             message.contains("terminating connection")
                 || message.contains("server closed the connection")
                 || message.contains("no connection to the server")
+                // SQLite: SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR.
+                || message.contains("database or disk is full")
+                || message.contains("readonly database")
+                || message.contains("disk I/O error")
+                // PostgreSQL: no space for a file or its WAL, a standby.
+                || message.contains("No space left on device")
+                || message.contains("could not extend file")
+                || message.contains("read-only transaction")
                 || message.contains("does not exist") && message.contains("database")
         }
         _ => false,

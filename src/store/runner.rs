@@ -1,20 +1,77 @@
-//! Runs blocking diesel work off the async executor.
+//! Runs blocking diesel work off the async executor, and knows whether the
+//! database can be written to at all.
+//!
+//! A request that finds the database known to be down is answered at once
+//! (503, nothing attempted) instead of waiting for a connection that will
+//! not come. The prober ([`spawn_prober`]) decides what "down" means: every
+//! interval it commits a one-row write on a connection of its own, so a
+//! full or read-only disk counts as down as much as a stopped server does;
+//! its first success brings the database back, and connections opened
+//! before the outage are checked before their next use.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{build_pool, DatabaseUrl, DbConnection, Pool};
+use diesel::{ExpressionMethods, RunQueryDsl};
 
-/// The pool plus the knowledge of which backend it serves. Cheap to clone.
+use super::{build_pool, write_transaction, DatabaseUrl, DbConnection, Pool};
+
+/// The pool plus the knowledge of which backend it serves and whether it
+/// answers. Cheap to clone.
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
     url: DatabaseUrl,
+    health: Arc<Health>,
 }
 
-/// No connection could be had (database down, pool exhausted past the
-/// checkout timeout) or the blocking task died: the caller answers 503/500.
+/// What this process knows of its database.
+#[derive(Debug, Default)]
+pub struct Health {
+    down: AtomicBool,
+    /// Why it is down, for logs and `/readyz`.
+    reason: Mutex<String>,
+    /// How many times it came back; pooled connections older than the
+    /// last recovery are checked before use.
+    recoveries: Arc<AtomicU64>,
+}
+
+impl Health {
+    /// Why the database is down, or `None` when it is up.
+    pub fn down_reason(&self) -> Option<String> {
+        if !self.down.load(Ordering::Acquire) {
+            return None;
+        }
+        Some(self.reason.lock().map(|reason| reason.clone()).unwrap_or_default())
+    }
+
+    fn mark_down(&self, reason: String) {
+        if let Ok(mut current) = self.reason.lock() {
+            *current = reason.clone();
+        }
+        if !self.down.swap(true, Ordering::AcqRel) {
+            tracing::error!(%reason, "database unavailable: answering 503 until it is back");
+        }
+    }
+
+    fn mark_up(&self) {
+        if self.down.swap(false, Ordering::AcqRel) {
+            self.recoveries.fetch_add(1, Ordering::AcqRel);
+            tracing::info!("database available again");
+        }
+    }
+}
+
+/// No connection could be had, or the blocking task died: the caller
+/// answers 503 (nothing was attempted) or 500.
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseUnavailable {
+    /// The database is known to be down: the request was not attempted.
+    #[error("the database is unavailable: {0}")]
+    Down(String),
+    /// None could be checked out within the checkout timeout (database
+    /// down, pool exhausted): the request was not attempted.
     #[error("no database connection: {0}")]
     NoConnection(#[from] diesel::r2d2::PoolError),
     #[error("the database task was cancelled or panicked")]
@@ -23,23 +80,33 @@ pub enum DatabaseUnavailable {
 
 impl Database {
     pub fn new(url: DatabaseUrl, max_connections: u32, checkout_timeout: Duration) -> Self {
-        let pool = build_pool(&url, max_connections, checkout_timeout);
-        Self { pool, url }
+        let health = Arc::new(Health::default());
+        let pool = build_pool(&url, max_connections, checkout_timeout, health.recoveries.clone());
+        Self { pool, url, health }
     }
 
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
     }
 
-    /// Checks a connection out and runs `work` on the blocking thread pool.
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    /// Checks a connection out and runs `work` on the blocking thread pool;
+    /// answers at once when the database is known to be down.
     pub async fn run<T, F>(&self, work: F) -> Result<T, DatabaseUnavailable>
     where
         F: FnOnce(&mut DbConnection) -> T + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(reason) = self.health.down_reason() {
+            return Err(DatabaseUnavailable::Down(reason));
+        }
         let pool = self.pool.clone();
+        let health = self.health.clone();
         tokio::task::spawn_blocking(move || {
-            let mut connection = pool.get()?;
+            let mut connection = pool.get().inspect_err(|error| health.mark_down(error.to_string()))?;
             Ok(work(&mut connection))
         })
         .await
@@ -51,4 +118,53 @@ impl Database {
         let mut connection = self.pool.get()?;
         Ok(work(&mut connection))
     }
+}
+
+/// Commits the one-row write that says the database takes writes.
+fn probe(connection: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    write_transaction(connection, |connection| {
+        let written = diesel::update(super::schema::liveness::table)
+            .set(super::schema::liveness::probed_at.eq(super::now()))
+            .execute(connection)?;
+        if written == 1 {
+            Ok(())
+        } else {
+            Err(diesel::result::Error::NotFound)
+        }
+    })
+}
+
+/// Probes the database every `every` on a connection of its own (opened
+/// again after any failure), marking it down when a probe fails or takes
+/// longer than `timeout`, and up again on the first success.
+pub fn spawn_prober(database: Database, every: Duration, timeout: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut own: Option<DbConnection> = None;
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let url = database.url.clone();
+            let taken = own.take();
+            let probing = tokio::task::spawn_blocking(move || {
+                let mut connection = match taken {
+                    Some(connection) => connection,
+                    None => url.establish().map_err(|error| error.to_string())?,
+                };
+                probe(&mut connection).map_err(|error| format!("a write to the database failed: {error}"))?;
+                Ok::<DbConnection, String>(connection)
+            });
+            match tokio::time::timeout(timeout, probing).await {
+                Ok(Ok(Ok(connection))) => {
+                    own = Some(connection);
+                    database.health.mark_up();
+                }
+                Ok(Ok(Err(reason))) => database.health.mark_down(reason),
+                Ok(Err(_)) => database.health.mark_down("the database probe panicked".to_owned()),
+                Err(_) => database
+                    .health
+                    .mark_down(format!("the database did not answer within {} ms", timeout.as_millis())),
+            }
+        }
+    })
 }

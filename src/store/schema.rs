@@ -338,3 +338,10 @@ diesel::table! {
         set_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    liveness (id) {
+        id -> BigInt,
+        probed_at -> Timestamp,
+    }
+}

@@ -61,6 +61,8 @@ async fn a_lost_database_is_answered_503_on_postgres() {
         .execute(&mut admin)
         .unwrap();
 
+    // Once the prober has found it gone, readiness says so at once.
+    crate::outage::wait_for_readiness(&app, 503).await;
     assert_problem(app.get("/readyz", None).await, 503, "service_unavailable").await;
     let response = app
         .post_json(

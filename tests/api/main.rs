@@ -18,6 +18,7 @@ mod lending;
 mod lookups;
 mod matrix;
 mod orgs;
+mod outage;
 mod processes;
 mod registry;
 mod rfc9162;

@@ -14,7 +14,7 @@ pub async fn head(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
         .run(tlog::latest_head)
         .await??
         // The sequencer signs the empty tree at start-up; until then, retry.
-        .ok_or(ApiError::Unavailable)?;
+        .ok_or(ApiError::UNAVAILABLE)?;
     let timestamp = chrono::DateTime::from_timestamp_millis(head.timestamp_ms)
         .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored tree head timestamp is out of range")))?;
