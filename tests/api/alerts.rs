@@ -9,13 +9,16 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use anchorfin::domain::DeliveryStatus;
+use anchorfin::store::schema::alert_deliveries;
+use diesel::{QueryDsl, RunQueryDsl};
 use ed25519_dalek::SigningKey;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::batches::{decide, job};
 use crate::cli::run_against;
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, eventually, TestApp};
 use crate::lending::{
     acknowledged_order, asset_under_order, financed, offer, offered, order_pledge_body, pledge_body, post_with_key,
     Bank,
@@ -112,19 +115,20 @@ impl SmtpSink {
         messages
     }
 
-    /// Waits until `count` messages arrived, then a little longer to see
-    /// that no more do.
-    async fn await_exactly(&self, count: usize) -> Vec<(String, String, String)> {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.messages().len() < count {
-            assert!(
-                Instant::now() < deadline,
-                "only {} of {count} e-mails arrived",
-                self.messages().len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+    /// Waits until the app's outbox has sent every message it holds, then
+    /// asserts that exactly `count` arrived. A message is marked sent only
+    /// after this server accepted it (and aiosmtpd stores a message before
+    /// it accepts it), and a sent one is never claimed again: once all are
+    /// sent, no more can arrive, and none is still on its way.
+    async fn await_exactly(&self, app: &TestApp, count: usize) -> Vec<(String, String, String)> {
+        eventually(&format!("the outbox sends its messages ({count} expected)"), || async {
+            let deliveries = deliveries(app).await;
+            deliveries
+                .iter()
+                .all(|(status, _)| status == DeliveryStatus::Sent.as_str())
+                .then_some(())
+        })
+        .await;
         let messages = self.messages();
         assert_eq!(
             messages.len(),
@@ -134,6 +138,32 @@ impl SmtpSink {
         );
         messages
     }
+}
+
+/// Every message in the app's outbox: its status and how many times it was
+/// tried, read from the database (the outbox's own record of its work).
+async fn deliveries(app: &TestApp) -> Vec<(String, i32)> {
+    app.query(|connection| {
+        alert_deliveries::table
+            .select((alert_deliveries::status, alert_deliveries::attempts))
+            .load(connection)
+    })
+    .await
+}
+
+/// Waits until `unsent` messages wait in the outbox, each tried and failed
+/// at least `attempts` times (the SMTP server being down).
+async fn await_failed_attempts(app: &TestApp, unsent: usize, attempts: i32) {
+    eventually(&format!("{unsent} messages fail {attempts} times each"), || async {
+        let pending: Vec<i32> = deliveries(app)
+            .await
+            .into_iter()
+            .filter(|(status, _)| status != DeliveryStatus::Sent.as_str())
+            .map(|(_, tried)| tried)
+            .collect();
+        (pending.len() == unsent && pending.iter().all(|tried| *tried >= attempts)).then_some(())
+    })
+    .await;
 }
 
 impl Drop for SmtpSink {
@@ -265,7 +295,7 @@ async fn a_refused_offer_emails_the_lienholder_and_the_operator_once(start: Star
 
     // One e-mail per entitled officer: the operator's and the lienholder's.
     // The bank the holder turned to learns nothing.
-    let messages = sink.await_exactly(2).await;
+    let messages = sink.await_exactly(&app, 2).await;
     let mail = by_recipient(&messages);
     assert_eq!(
         mail.keys().cloned().collect::<Vec<_>>(),
@@ -419,12 +449,12 @@ async fn an_smtp_outage_and_restart_lose_and_duplicate_nothing(start: Start) {
     let (second, _) = bank_with_officer(&app, "Bank Two", 34).await;
     refused_second_offer(&app, &first, &second, "INV-OUTAGE-1").await;
     // Several attempts fail meanwhile.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    await_failed_attempts(&app, 2, 2).await;
     assert!(sink.messages().is_empty());
 
     // It comes back: every message arrives, once.
     sink.start();
-    let first_batch = sink.await_exactly(2).await;
+    let first_batch = sink.await_exactly(&app, 2).await;
 
     // It restarts, and an alert is raised while it is down.
     sink.stop();
@@ -444,9 +474,10 @@ async fn an_smtp_outage_and_restart_lose_and_duplicate_nothing(start: Start) {
     )
     .await;
     assert_problem(response, 409, "already_encumbered").await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Its messages fail while the server is down, and are sent once it is up.
+    await_failed_attempts(&app, 2, 1).await;
     sink.start();
-    let all = sink.await_exactly(4).await;
+    let all = sink.await_exactly(&app, 4).await;
     assert!(first_batch.iter().all(|message| all.contains(message)));
     let recipients: Vec<&str> = all.iter().map(|m| m.0.as_str()).collect();
     assert_eq!(
@@ -523,7 +554,7 @@ async fn alerts_raised_in_one_batch_each_reach_their_own_audience(start: Start) 
     }
 
     // Each alert: the operator, the attempting bank, its own lienholder.
-    let messages = sink.await_exactly(6).await;
+    let messages = sink.await_exactly(&app, 6).await;
     let mail = by_recipient(&messages);
     let count = |to: &str| mail.get(to).map_or(0, Vec::len);
     assert_eq!(count("risk@operator.example"), 2);

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use crate::helpers::TestApp;
-use crate::lending::{bank, confirmed_asset, financed, pay, receipt, DEAL_ENTRIES};
+use crate::lending::{bank, confirmed_asset, financed, pay, receipt};
 use crate::on_both_backends;
 use crate::registry::{deal, invoice, register, Deal};
 
@@ -16,13 +16,26 @@ on_both_backends!(
     a_party_verifies_the_details_it_is_given_and_catches_an_edited_one,
 );
 
+/// The business entries [`a_whole_deal`] appends, in order.
+const BUSINESS: [&str; 7] = [
+    "receivable_registered",
+    "receivable_confirmed",
+    "alert_raised",
+    "offer_made",
+    "asset_pledged",
+    "asset_paid",
+    "lien_settled",
+];
+
 /// A deal that leaves every kind of business entry on the ledger: a
 /// registration, a duplicate's alert, a confirmation, an offer, a pledge, a
-/// signed payment and a receipt. Returns the ledger's size and what an
+/// signed payment and a receipt. Returns the ledger's size, where its
+/// business entries begin (those before are onboarding's) and what an
 /// outsider must not learn (ids, the fingerprint, the amount).
-async fn a_whole_deal(app: &TestApp) -> (u64, Deal, crate::lending::Bank, Vec<String>) {
+async fn a_whole_deal(app: &TestApp) -> (u64, u64, Deal, crate::lending::Bank, Vec<String>) {
     let deal = deal(app).await;
     let bank = bank(app, "Bank One", 21).await;
+    let business = app.ledger_mark().await;
     let asset = confirmed_asset(app, &deal, "INV-SECRET-1", "7654.32").await;
     let response = register(app, &deal, &invoice(&deal, "inv secret 1", "7654.32")).await;
     assert_eq!(response.status(), 409);
@@ -48,10 +61,11 @@ async fn a_whole_deal(app: &TestApp) -> (u64, Deal, crate::lending::Bank, Vec<St
             Some(&Deal::key(&deal.supplier)),
         )
         .await;
-    // Onboarding; registration, alert, confirmation; offer, pledge,
+    // Registration, confirmation, the duplicate's alert; offer, pledge,
     // payment, receipt.
-    let size = (DEAL_ENTRIES + 2 + 3 + 4) as u64;
-    app.wait_for_tree_size(size).await;
+    assert_eq!(app.kinds_since(business).await, BUSINESS);
+    let size = business + BUSINESS.len() as u64;
+    assert_eq!(app.settled_head().await["tree_size"], size);
     let secrets = vec![
         Deal::id(&deal.supplier),
         Deal::id(&deal.buyer),
@@ -61,29 +75,34 @@ async fn a_whole_deal(app: &TestApp) -> (u64, Deal, crate::lending::Bank, Vec<St
         "7654.32".to_owned(),
         "INV-SECRET-1".to_owned(),
     ];
-    (size, deal, bank, secrets)
+    (size, business, deal, bank, secrets)
 }
 
 async fn an_outsider_reading_the_whole_ledger_learns_only_participants_and_timing(app: TestApp) {
-    let (size, deal, _, secrets) = a_whole_deal(&app).await;
+    let (dealt, business, deal, _, secrets) = a_whole_deal(&app).await;
     let outsider = app.create_org("Curious Bank", "bank", "LEI-CURIOUS").await;
-    let size = size + 1;
-    app.wait_for_tree_size(size).await;
+    let size = app.settled_head().await["tree_size"].as_u64().unwrap();
+    assert!(size > dealt, "the outsider's onboarding is on the ledger");
+    // Where the deal's business entries are; the rest is onboarding.
+    let deal_business = business..business + BUSINESS.len() as u64;
 
     for reader in [None, Some(outsider["api_key"].as_str().unwrap())] {
-        let entries = app.entries(0, size, reader).await;
+        let entries = app.entries_since(0, reader).await;
         assert_eq!(entries.len() as u64, size);
         let (mut public, mut sealed) = (0, 0);
         for entry in &entries {
+            let in_business = deal_business.contains(&entry["index"].as_u64().unwrap());
             let bytes = hex::decode(entry["entry"].as_str().unwrap()).unwrap();
             match entry["kind"].as_str().unwrap() {
                 // The participants and their keys stay public.
                 "org_onboarded" | "key_registered" => {
+                    assert!(!in_business, "{entry}");
                     assert_eq!(bytes[0], 1);
                     assert!(entry["details"].is_object());
                     public += 1;
                 }
                 "business" => {
+                    assert!(in_business, "{entry}");
                     // Version, class, second, commitment: nothing else.
                     assert_eq!(bytes.len(), 42, "{entry}");
                     assert_eq!(&bytes[..2], &[2, 1]);
@@ -112,14 +131,14 @@ async fn an_outsider_reading_the_whole_ledger_learns_only_participants_and_timin
             assert!(!bytes.windows(32).any(|window| window == fingerprint.as_slice()));
         }
         // Onboarding is public: the deal's, the bank's with its key, the
-        // outsider's.
-        assert_eq!(public, DEAL_ENTRIES + 2 + 1, "{entries:?}");
-        assert_eq!(sealed, 7);
+        // outsider's; the deal's business entries are all sealed.
+        assert_eq!(sealed, BUSINESS.len(), "{entries:?}");
+        assert_eq!(public as u64, size - BUSINESS.len() as u64, "{entries:?}");
     }
 
     // The supplier opens its own entries (not the alert's, which only the
     // operator reads), each checked against its leaf.
-    let entries = app.entries(0, size, Some(&Deal::key(&deal.supplier))).await;
+    let entries = app.entries_since(0, Some(&Deal::key(&deal.supplier))).await;
     let opened: Vec<&str> = entries
         .iter()
         .filter(|entry| entry["entry"].as_str().unwrap().starts_with("0201"))
@@ -150,14 +169,14 @@ async fn an_outsider_reading_the_whole_ledger_learns_only_participants_and_timin
         }
     }
     // The operator opens everything, the alert included.
-    let entries = app.entries(0, size, Some(&app.operator_key)).await;
+    let entries = app.entries_since(0, Some(&app.operator_key)).await;
     assert!(entries.iter().all(|entry| entry["kind"] != "business"));
     let alert = entries.iter().find(|entry| entry["kind"] == "alert_raised").unwrap();
     assert_eq!(alert["details"]["data"]["details"]["kind"], "duplicate_registration");
 }
 
 async fn a_party_verifies_the_details_it_is_given_and_catches_an_edited_one(app: TestApp) {
-    let (size, deal, bank, _) = a_whole_deal(&app).await;
+    let (size, _, deal, bank, _) = a_whole_deal(&app).await;
     let verified = |output: std::process::Output| -> Value {
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         serde_json::from_slice(&output.stdout).unwrap()
@@ -173,7 +192,8 @@ async fn a_party_verifies_the_details_it_is_given_and_catches_an_edited_one(app:
     assert_eq!(summary["details_checked"].as_u64().unwrap(), public + 6);
 
     // Someone with database access edits the amount in the pledge's body.
-    let entries = app.entries(0, size, Some(&bank.api_key())).await;
+    let entries = app.entries_since(0, Some(&bank.api_key())).await;
+    assert_eq!(entries.len() as u64, size);
     let pledged = entries.iter().find(|entry| entry["kind"] == "asset_pledged").unwrap();
     let index = pledged["index"].as_u64().unwrap();
     let json = pledged["details"]["json"].as_str().unwrap();

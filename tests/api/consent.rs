@@ -5,12 +5,12 @@
 //! racing acceptance, expiry — the order in which refusals win, and the
 //! loan a lienholder records.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, send_together, TestApp};
+use crate::helpers::{assert_problem, eventually, send_together, TestApp};
 use crate::lending::{
     accept_body, acknowledged_order, asset_under_order, bank, confirmed_asset, expiry_in, financed, offer, offer_body,
     offered, order_pledge_body, pay, pledge, pledge_body, post_with_key, Bank, Holder,
@@ -58,6 +58,7 @@ async fn a_stranger_bank_can_neither_take_nor_freeze_nor_probe_an_asset(app: Tes
     let asset = confirmed_asset(&app, &deal, "INV-ATTACK-1", "10000.00").await;
     let subject = format!("asset:{asset}");
     let the_offer = offered(&app, &deal.holder(), &subject, &own, "pledge", "8000.00").await;
+    let start = app.ledger_mark().await;
 
     // Assignment without consent: buying a 10,000.00 asset for 100.00, with
     // a made-up offer or with the one addressed to another bank.
@@ -105,10 +106,8 @@ async fn a_stranger_bank_can_neither_take_nor_freeze_nor_probe_an_asset(app: Tes
             .status(),
         201
     );
-    // Its refusals raised no alert and wrote nothing: onboarding,
-    // registration, confirmation, the offer, the pledge.
-    let kinds = crate::registry::ledger_kinds(&app, crate::lending::DEAL_ENTRIES + 4 + 2 + 1 + 1).await;
-    assert_eq!(kinds.len(), crate::lending::DEAL_ENTRIES + 4 + 2 + 1 + 1, "{kinds:?}");
+    // Its refusals raised no alert and wrote nothing: only the pledge.
+    assert_eq!(app.kinds_since(start).await, ["asset_pledged"]);
 }
 
 async fn a_stranger_cannot_lock_a_purchase_order_away_from_the_suppliers_bank(app: TestApp) {
@@ -461,17 +460,23 @@ async fn offers_lapse_at_their_expiry(app: TestApp) {
     );
     let response = post_with_key(&app, "/v1/offers", &holder.api_key, "lapse-1", &body).await;
     assert_eq!(response.status(), 201);
-    let offer = response.json::<Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let made: Value = response.json().await.unwrap();
+    let offer = made["id"].as_str().unwrap().to_owned();
+    let start = app.ledger_mark().await;
     assert_eq!(
         app.get(&format!("/v1/assets/{asset}"), Some(&first.api_key()))
             .await
             .status(),
         200
     );
-    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    // Wall-clock time must pass: the offer lapses at its expiry, which is
+    // in whole seconds (at least 1 s away when made). Wait until just past
+    // it, as the server reads it, and no longer.
+    let expires_at = chrono::DateTime::parse_from_rfc3339(made["expires_at"].as_str().unwrap()).unwrap();
+    let left = (expires_at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(left + Duration::from_millis(50)).await;
 
     // Lapsed: shown so at once, no longer accepted, no more sight.
     let shown: Value = app
@@ -490,19 +495,16 @@ async fn offers_lapse_at_their_expiry(app: TestApp) {
         "not_found",
     )
     .await;
-    // The sweep records the lapse on the ledger, and a new offer may be made.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let head: Value = app.get_json("/v1/ledger/head", None).await;
-        let size = head["tree_size"].as_u64().unwrap();
-        let kinds: Vec<Value> = app.entries(0, size, Some(&holder.api_key)).await;
-        if let Some(lapse) = kinds.iter().find(|entry| entry["kind"] == "offer_lapsed") {
-            assert_eq!(lapse["details"]["data"]["details"]["offer_id"], offer.as_str());
-            break;
-        }
-        assert!(Instant::now() < deadline, "the lapse was never recorded");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // The sweep records the lapse on the ledger, its only entry since the
+    // offer (the refused pledge wrote nothing), and a new offer may be made.
+    eventually("the sweep records the lapse", || async {
+        (app.ledger_mark().await > start).then_some(())
+    })
+    .await;
+    let entries = app.entries_since(start, Some(&holder.api_key)).await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["kind"], "offer_lapsed");
+    assert_eq!(entries[0]["details"]["data"]["details"]["offer_id"], offer.as_str());
     offered(&app, &holder, &subject, &first, "pledge", "500.00").await;
 }
 
@@ -689,6 +691,7 @@ async fn the_lienholder_records_its_loan_on_the_ledger(app: TestApp) {
     let lien = financed(&app, &deal, &first, &asset, "800.00").await;
     let lien = lien["id"].as_str().unwrap().to_owned();
     let key = first.api_key();
+    let start = app.ledger_mark().await;
 
     // Only the lienholder records; the holder sees the lien (403), another
     // bank does not (404).
@@ -762,18 +765,13 @@ async fn the_lienholder_records_its_loan_on_the_ledger(app: TestApp) {
         "not_found",
     )
     .await;
-    // Each record is a ledger entry the holder reads and another bank cannot.
-    let head: Value = app
-        .wait_for_tree_size((crate::lending::DEAL_ENTRIES + 4 + 2 + 2 + 3) as u64)
-        .await;
-    let size = head["tree_size"].as_u64().unwrap();
-    let loans = |entries: Vec<Value>| -> Vec<Value> {
-        entries
-            .into_iter()
-            .filter(|entry| matches!(entry["kind"].as_str(), Some("loan_disbursed" | "loan_repaid")))
-            .collect()
-    };
-    let seen = loans(app.entries(0, size, Some(&Deal::key(&deal.supplier))).await);
+    // Each record is a ledger entry the holder reads and another bank
+    // cannot; the refused ones wrote nothing.
+    assert_eq!(
+        app.kinds_since(start).await,
+        ["loan_disbursed", "loan_disbursed", "loan_repaid"]
+    );
+    let seen = app.entries_since(start, Some(&Deal::key(&deal.supplier))).await;
     assert_eq!(seen.len(), 3);
     assert!(seen
         .iter()
@@ -783,9 +781,9 @@ async fn the_lienholder_records_its_loan_on_the_ledger(app: TestApp) {
         .unwrap()
         .starts_with("anchorfin/v1/disbursement\n"));
     // Another bank reads the same leaves sealed: no kind, no details.
-    let others = app.entries(0, size, Some(&second.api_key())).await;
+    let others = app.entries_since(start, Some(&second.api_key())).await;
     for entry in &seen {
-        let index = entry["index"].as_u64().unwrap() as usize;
+        let index = (entry["index"].as_u64().unwrap() - start) as usize;
         assert_eq!(others[index]["leaf_hash"], entry["leaf_hash"]);
         assert_eq!(others[index]["kind"], "business");
         assert!(others[index]["details"].is_null(), "{}", others[index]);

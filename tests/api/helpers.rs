@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use anchorfin::config::Settings;
 use anchorfin::organizations::{onboard, OrganizationRequest};
-use anchorfin::store::{migrations, DatabaseUrl};
+use anchorfin::store::schema::ledger_leaves;
+use anchorfin::store::{migrations, DatabaseUrl, DbConnection};
 use anchorfin::Application;
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::{Connection, PgConnection, QueryDsl, RunQueryDsl};
 use secrecy::SecretString;
 use serde_json::Value;
 use tempfile::TempDir;
@@ -159,6 +160,67 @@ impl TestApp {
         request.send().await.expect("send request")
     }
 
+    /// Runs `query` on a connection of its own to the app's database, as
+    /// someone with direct access would, off the async executor.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&mut DbConnection) -> diesel::QueryResult<T> + Send + 'static,
+    ) -> T {
+        let url = self.settings.database_url().expect("database url");
+        tokio::task::spawn_blocking(move || query(&mut url.establish().expect("connect")).expect("query"))
+            .await
+            .expect("query task")
+    }
+
+    /// How many entries the ledger has been given: integrated into the tree
+    /// or still queued for the sequencer. A step appends its entries in the
+    /// transaction that makes its change, so once its response has arrived
+    /// they are counted here, without waiting for the sequencer. Take one
+    /// before a step; [`TestApp::entries_since`] reads what it appended.
+    pub async fn ledger_mark(&self) -> u64 {
+        let count: i64 = self
+            .query(|connection| ledger_leaves::table.count().get_result(connection))
+            .await;
+        u64::try_from(count).expect("a count")
+    }
+
+    /// Every entry appended since `mark`, in the order of the tree, as
+    /// `api_key` reads them through the API, once the sequencer has
+    /// integrated all of them: exactly what the steps since `mark` wrote.
+    /// (The sequencer integrates entries in the order they were queued, so
+    /// those queued after `mark` are the tree's from index `mark` on.)
+    pub async fn entries_since(&self, mark: u64, api_key: Option<&str>) -> Vec<Value> {
+        let end = self.ledger_mark().await;
+        assert!(end >= mark, "the ledger shrank from {mark} to {end} entries");
+        self.wait_for_tree_size(end).await;
+        let mut entries = Vec::new();
+        let mut start = mark;
+        while start < end {
+            let page = self.entries(start, end, api_key).await;
+            assert!(!page.is_empty(), "no entries from {start}");
+            start += page.len() as u64;
+            entries.extend(page);
+        }
+        entries
+    }
+
+    /// The kinds of the entries appended since `mark`, as the operator reads
+    /// them (see [`TestApp::entries_since`]).
+    pub async fn kinds_since(&self, mark: u64) -> Vec<String> {
+        self.entries_since(mark, Some(&self.operator_key))
+            .await
+            .iter()
+            .map(|entry| entry["kind"].as_str().expect("a kind").to_owned())
+            .collect()
+    }
+
+    /// Waits until the sequencer has integrated every entry appended so
+    /// far; the signed head then, whose size is the whole ledger's.
+    pub async fn settled_head(&self) -> Value {
+        let size = self.ledger_mark().await;
+        self.wait_for_tree_size(size).await
+    }
+
     /// `POST /v1/orgs` as the operator; asserts 201 and returns the body.
     pub async fn create_org(&self, name: &str, role: &str, legal_id: &str) -> Value {
         let response = self
@@ -219,6 +281,24 @@ pub fn database_url_with_name(url: &str, name: &str) -> String {
         result.push_str(query);
     }
     result
+}
+
+/// Polls `probe` every 50 ms until it returns `Some`, for at most 30 s
+/// (generous: a loaded CI machine is slow, and a condition met early ends
+/// the wait early); panics naming `what` when it never does.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "never within 30 s: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Sends every request at once and returns their statuses, in order.

@@ -1,10 +1,9 @@
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, eventually, TestApp};
 use crate::on_both_backends;
 use crate::rfc9162;
 
@@ -33,18 +32,15 @@ fn hashes_of(value: &Value) -> Vec<[u8; 32]> {
 impl TestApp {
     /// Waits until the signed tree head has at least `size` entries.
     pub async fn wait_for_tree_size(&self, size: u64) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
+        eventually(&format!("the signed tree reaches {size} entries"), || async move {
             let response = self.get("/v1/ledger/head", None).await;
-            if response.status() == 200 {
-                let head: Value = response.json().await.unwrap();
-                if head["tree_size"].as_u64().unwrap() >= size {
-                    return head;
-                }
+            if response.status() != 200 {
+                return None;
             }
-            assert!(Instant::now() < deadline, "the tree never reached {size} entries");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            let head: Value = response.json().await.unwrap();
+            (head["tree_size"].as_u64().unwrap() >= size).then_some(head)
+        })
+        .await
     }
 
     pub async fn entries(&self, start: u64, end: u64, api_key: Option<&str>) -> Vec<Value> {
@@ -128,6 +124,9 @@ impl TestApp {
 }
 
 async fn the_signed_head_covers_onboarded_organisations(app: TestApp) {
+    // What the operator's onboarding wrote at start-up.
+    let start = app.ledger_mark().await;
+    assert!(start >= 1);
     let mut ids = vec![app.operator_id.clone()];
     for (name, legal_id) in [("Supplier A", "SUP-A"), ("Buyer B", "BUY-B"), ("Bank C", "BNK-C")] {
         ids.push(
@@ -137,8 +136,11 @@ async fn the_signed_head_covers_onboarded_organisations(app: TestApp) {
                 .to_owned(),
         );
     }
-    let head = app.wait_for_tree_size(4).await;
-    assert_eq!(head["tree_size"], 4);
+    // Each onboarding without keys appended exactly its own entry.
+    assert_eq!(app.kinds_since(start).await, ["org_onboarded"; 3]);
+    let size = start + 3;
+    let head = app.settled_head().await;
+    assert_eq!(head["tree_size"], size);
 
     // The signature is ed25519 by the platform key over the checkpoint's note text.
     let key_bytes: [u8; 32] = hex::decode(app.platform_public_key().await)
@@ -151,7 +153,7 @@ async fn the_signed_head_covers_onboarded_organisations(app: TestApp) {
     let text = format!("{text}\n");
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("anchorfin.local/ledger"));
-    assert_eq!(lines.next(), Some("4"));
+    assert_eq!(lines.next(), Some(size.to_string().as_str()));
     use base64::Engine;
     let root = base64::engine::general_purpose::STANDARD
         .decode(lines.next().unwrap())
@@ -176,26 +178,32 @@ async fn the_signed_head_covers_onboarded_organisations(app: TestApp) {
         "the note carries the same signature"
     );
 
-    // The tree is made of the four onboarding entries, in order.
-    let entries = app.entries(0, 4, None).await;
+    // The tree is made of the onboarding entries, the operator's first,
+    // then the three organisations', in order.
+    let entries = app.entries_since(0, None).await;
+    assert_eq!(entries.len() as u64, size);
     let leaves: Vec<[u8; 32]> = entries
         .iter()
         .map(|entry| rfc9162::leaf_hash(&hex::decode(entry["entry"].as_str().unwrap()).unwrap()))
         .collect();
     assert_eq!(rfc9162::root(&leaves).to_vec(), root);
-    for (entry, id) in entries.iter().zip(&ids) {
+    let onboarded = std::iter::once(&entries[0]).chain(&entries[start as usize..]);
+    assert_eq!(onboarded.clone().count(), ids.len());
+    for (entry, id) in onboarded.zip(&ids) {
         assert_eq!(entry["kind"], "org_onboarded");
         let header =
             anchorfin::ledger::EntryHeader::decode(&hex::decode(entry["entry"].as_str().unwrap()).unwrap()).unwrap();
         assert_eq!(&header.subjects, &vec![id.clone()]);
     }
     // Leaf look-up by hash.
-    let leaf = hex::encode(leaves[2]);
+    let index = start as usize + 1;
+    let leaf = hex::encode(leaves[index]);
     let body: Value = app.get_json(&format!("/v1/ledger/leaves/{leaf}"), None).await;
-    assert_eq!(body["index"], 2);
+    assert_eq!(body["index"], index);
 }
 
 async fn every_proof_verifies_independently(app: TestApp) {
+    let start = app.ledger_mark().await;
     for index in 0..6 {
         let body = json!({"name": format!("Org {index}"), "role": "bank", "legal_id": format!("LEI-{index}"),
                           "public_keys": [hex::encode(ed25519_dalek::SigningKey::from_bytes(&[index as u8 + 1; 32]).verifying_key().to_bytes())]});
@@ -204,9 +212,14 @@ async fn every_proof_verifies_independently(app: TestApp) {
             201
         );
     }
-    // 1 operator + 6 × (organisation + key).
-    let head = app.wait_for_tree_size(13).await;
+    // Each onboarding appended its organisation and its key.
+    assert_eq!(
+        app.kinds_since(start).await,
+        ["org_onboarded", "key_registered"].repeat(6)
+    );
+    let head = app.settled_head().await;
     let size = head["tree_size"].as_u64().unwrap();
+    assert_eq!(size, start + 12);
     let root = hash_of(&head["root_hash"]);
     let leaves: Vec<[u8; 32]> = app
         .entries(0, size, None)
@@ -257,23 +270,41 @@ async fn every_proof_verifies_independently(app: TestApp) {
 }
 
 async fn bad_proof_parameters_are_refused(app: TestApp) {
-    app.wait_for_tree_size(1).await;
+    // The operator's onboarding, signed: whatever its size, past it is out
+    // of range.
+    let size = app.settled_head().await["tree_size"].as_u64().unwrap();
+    assert!(size >= 1);
     for (path, field) in [
-        ("/v1/ledger/proofs/inclusion?index=1&tree_size=1", "index"),
-        ("/v1/ledger/proofs/inclusion?index=0&tree_size=0", "tree_size"),
-        ("/v1/ledger/proofs/inclusion?index=0&tree_size=99", "tree_size"),
-        ("/v1/ledger/proofs/inclusion?index=x&tree_size=1", "index"),
-        ("/v1/ledger/proofs/inclusion?tree_size=1", "index"),
-        ("/v1/ledger/proofs/inclusion?index=-1&tree_size=1", "index"),
-        ("/v1/ledger/proofs/consistency?first=2&second=1", "first"),
-        ("/v1/ledger/proofs/consistency?first=0&second=1", "first"),
-        ("/v1/ledger/proofs/consistency?first=1&second=50", "second"),
-        ("/v1/ledger/entries?start=5&end=2", "end"),
-        ("/v1/ledger/entries?start=7&end=9", "start"),
-        ("/v1/ledger/entries?end=9", "start"),
-        ("/v1/ledger/leaves/zz", "leaf_hash"),
+        (
+            format!("/v1/ledger/proofs/inclusion?index={size}&tree_size={size}"),
+            "index",
+        ),
+        (
+            "/v1/ledger/proofs/inclusion?index=0&tree_size=0".to_owned(),
+            "tree_size",
+        ),
+        (
+            format!("/v1/ledger/proofs/inclusion?index=0&tree_size={}", size + 98),
+            "tree_size",
+        ),
+        ("/v1/ledger/proofs/inclusion?index=x&tree_size=1".to_owned(), "index"),
+        ("/v1/ledger/proofs/inclusion?tree_size=1".to_owned(), "index"),
+        ("/v1/ledger/proofs/inclusion?index=-1&tree_size=1".to_owned(), "index"),
+        ("/v1/ledger/proofs/consistency?first=2&second=1".to_owned(), "first"),
+        ("/v1/ledger/proofs/consistency?first=0&second=1".to_owned(), "first"),
+        (
+            format!("/v1/ledger/proofs/consistency?first=1&second={}", size + 49),
+            "second",
+        ),
+        ("/v1/ledger/entries?start=5&end=2".to_owned(), "end"),
+        (
+            format!("/v1/ledger/entries?start={}&end={}", size + 6, size + 8),
+            "start",
+        ),
+        ("/v1/ledger/entries?end=9".to_owned(), "start"),
+        ("/v1/ledger/leaves/zz".to_owned(), "leaf_hash"),
     ] {
-        let problem = assert_problem(app.get(path, None).await, 422, "invalid_field").await;
+        let problem = assert_problem(app.get(&path, None).await, 422, "invalid_field").await;
         assert_eq!(problem["field"], field, "{path}: {problem}");
     }
     let unknown = "00".repeat(32);
@@ -284,11 +315,12 @@ async fn bad_proof_parameters_are_refused(app: TestApp) {
     )
     .await;
     // A page is capped at 1,000 and clamped to the tree.
-    assert_eq!(app.entries(0, 1_000_000, None).await.len(), 1);
+    assert_eq!(app.entries(0, 1_000_000, None).await.len() as u64, size);
 }
 
 async fn ledger_rows_refuse_updates_and_deletes(app: TestApp) {
-    app.wait_for_tree_size(1).await;
+    // Rows in every ledger table: the operator's onboarding, signed.
+    assert!(app.settled_head().await["tree_size"].as_u64().unwrap() >= 1);
     let connection = &mut app.settings.database_url().unwrap().establish().unwrap();
     use diesel::RunQueryDsl;
     for statement in [
@@ -311,20 +343,24 @@ async fn ledger_rows_refuse_updates_and_deletes(app: TestApp) {
 }
 
 async fn verify_passes_untouched_and_names_an_edited_row(app: TestApp) {
+    let start = app.ledger_mark().await;
     for index in 0..4 {
         app.create_org(&format!("Org {index}"), "supplier", &format!("EDIT-{index}"))
             .await;
     }
-    app.wait_for_tree_size(5).await;
+    assert_eq!(app.kinds_since(start).await, ["org_onboarded"; 4]);
+    let size = start + 4;
     let output = app.verify(None).await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(summary["tree_size"], 5);
-    assert_eq!(summary["entries_replayed"], 5);
+    assert_eq!(summary["tree_size"], size);
+    assert_eq!(summary["entries_replayed"], size);
 
-    // Someone with database access rewrites one byte of entry 3.
+    // Someone with database access rewrites one byte of the third
+    // organisation's entry.
     app.drop_ledger_triggers();
-    let body: Value = app.entries(3, 4, None).await[0].clone();
+    let edited = start + 2;
+    let body: Value = app.entries(edited, edited + 1, None).await[0].clone();
     let old_leaf = body["leaf_hash"].as_str().unwrap().to_owned();
     let mut bytes = hex::decode(body["entry"].as_str().unwrap()).unwrap();
     let last = bytes.len() - 40;
@@ -343,35 +379,41 @@ async fn verify_passes_untouched_and_names_an_edited_row(app: TestApp) {
     let output = app.verify(None).await;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("first bad index 3"), "{stderr}");
+    assert!(stderr.contains(&format!("first bad index {edited}")), "{stderr}");
 }
 
 async fn verify_names_a_deleted_row(app: TestApp) {
+    let start = app.ledger_mark().await;
     for index in 0..5 {
         app.create_org(&format!("Org {index}"), "bank", &format!("DEL-{index}"))
             .await;
     }
-    app.wait_for_tree_size(6).await;
+    assert_eq!(app.kinds_since(start).await, ["org_onboarded"; 5]);
     assert!(app.verify(None).await.status.success());
     app.drop_ledger_triggers();
-    app.tamper(&["DELETE FROM ledger_sequence WHERE leaf_index = 2"]);
+    let deleted = start + 1;
+    app.tamper(&[&format!("DELETE FROM ledger_sequence WHERE leaf_index = {deleted}")]);
     let output = app.verify(None).await;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("first bad index 2"), "{stderr}");
+    assert!(stderr.contains(&format!("first bad index {deleted}")), "{stderr}");
 }
 
 async fn verify_detects_history_rewritten_from_an_earlier_size(app: TestApp) {
+    let start = app.ledger_mark().await;
     for index in 0..3 {
         app.create_org(&format!("Org {index}"), "supplier", &format!("RW-{index}"))
             .await;
     }
-    let checkpoint = app.wait_for_tree_size(4).await["tree_size"].as_u64().unwrap();
+    assert_eq!(app.kinds_since(start).await, ["org_onboarded"; 3]);
+    let checkpoint = app.settled_head().await["tree_size"].as_u64().unwrap();
+    assert_eq!(checkpoint, start + 3);
     for index in 3..6 {
         app.create_org(&format!("Org {index}"), "supplier", &format!("RW-{index}"))
             .await;
     }
-    let size = app.wait_for_tree_size(7).await["tree_size"].as_u64().unwrap();
+    assert_eq!(app.kinds_since(checkpoint).await, ["org_onboarded"; 3]);
+    let size = checkpoint + 3;
     let state_dir = tempfile::tempdir().unwrap();
     let state = state_dir.path().join("verify.json");
     let output = app.verify(Some(&state)).await;
@@ -389,7 +431,9 @@ async fn verify_detects_history_rewritten_from_an_earlier_size(app: TestApp) {
         app.create_org(&format!("Other {index}"), "bank", &format!("OTHER-{index}"))
             .await;
     }
-    app.wait_for_tree_size(size + 1).await;
+    // The other history: the five new entries after the checkpoint.
+    app.wait_for_tree_size(checkpoint + 5).await;
+    assert!(checkpoint + 5 > size);
     let output = app.verify(Some(&state)).await;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -397,6 +441,7 @@ async fn verify_detects_history_rewritten_from_an_earlier_size(app: TestApp) {
 }
 
 async fn private_details_reach_only_parties_and_the_operator(app: TestApp) {
+    let start = app.ledger_mark().await;
     let response = app
         .post_json(
             "/v1/orgs",
@@ -406,26 +451,26 @@ async fn private_details_reach_only_parties_and_the_operator(app: TestApp) {
         .await;
     let bank: Value = response.json().await.unwrap();
     let other = app.create_org("Bank E", "bank", "BNK-E").await;
-    app.wait_for_tree_size(4).await;
+    // The bank with its risk officer, then the other bank.
+    assert_eq!(
+        app.kinds_since(start).await,
+        ["org_onboarded", "risk_officer_added", "org_onboarded"]
+    );
     // The officer's entry, as the operator sees it, and the same leaf as
     // others see it (sealed: an outsider does not even learn its kind).
-    let index = app
-        .entries(0, 4, Some(&app.operator_key))
-        .await
-        .iter()
-        .position(|entry| entry["kind"] == "risk_officer_added")
-        .unwrap();
-    let officer_entry = |entries: Vec<Value>| entries[index].clone();
-    assert_eq!(officer_entry(app.entries(0, 4, None).await)["kind"], "business");
-    assert!(officer_entry(app.entries(0, 4, None).await)["details"].is_null());
-    assert!(officer_entry(app.entries(0, 4, Some(other["api_key"].as_str().unwrap())).await)["details"].is_null());
-    let seen = officer_entry(app.entries(0, 4, Some(bank["api_key"].as_str().unwrap())).await);
+    let officer_entry = |entries: Vec<Value>| entries[1].clone();
+    assert_eq!(officer_entry(app.entries_since(start, None).await)["kind"], "business");
+    assert!(officer_entry(app.entries_since(start, None).await)["details"].is_null());
+    assert!(
+        officer_entry(app.entries_since(start, Some(other["api_key"].as_str().unwrap())).await)["details"].is_null()
+    );
+    let seen = officer_entry(app.entries_since(start, Some(bank["api_key"].as_str().unwrap())).await);
     assert_eq!(seen["details"]["data"]["details"]["email"], "risk@d.example");
-    let seen = officer_entry(app.entries(0, 4, Some(&app.operator_key)).await);
+    let seen = officer_entry(app.entries_since(start, Some(&app.operator_key)).await);
     assert_eq!(seen["details"]["data"]["details"]["email"], "risk@d.example");
     // Public entries show their details to anyone.
-    let entries = app.entries(0, 4, None).await;
-    assert_eq!(entries[1]["details"]["data"]["legal_id"], "BNK-D");
+    let entries = app.entries_since(start, None).await;
+    assert_eq!(entries[0]["details"]["data"]["legal_id"], "BNK-D");
     // A party checks the sealed entry's body against the header's
     // commitment; the header itself says nothing.
     let bytes = hex::decode(seen["entry"].as_str().unwrap()).unwrap();

@@ -10,6 +10,7 @@ mod batches;
 mod cli;
 mod confidentiality;
 mod consent;
+mod differential;
 mod errors;
 mod hardening;
 mod health;
