@@ -81,6 +81,11 @@ pub struct AlertSettings {
 pub struct LedgerSettings {
     /// The log's origin line in its signed checkpoints.
     pub origin: String,
+    /// How often the ledger's lag is measured.
+    pub watch_interval: Duration,
+    /// An entry waiting longer than this for a signed tree head raises a
+    /// `ledger_stalled` alert.
+    pub stall_threshold: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -124,6 +129,8 @@ impl Settings {
             },
             ledger: LedgerSettings {
                 origin: "anchorfin.local/ledger".to_owned(),
+                watch_interval: Duration::from_secs(1),
+                stall_threshold: Duration::from_secs(10),
             },
             lending: LendingSettings {
                 default_sweep_interval: Duration::from_secs(60),

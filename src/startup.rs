@@ -32,6 +32,7 @@ pub struct Application {
     default_sweeper: tokio::task::JoinHandle<()>,
     outbox: tokio::task::JoinHandle<()>,
     prober: tokio::task::JoinHandle<()>,
+    ledger_watch: tokio::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -72,6 +73,14 @@ impl Application {
             database.clone(),
             settings.database.probe_interval,
             settings.database.probe_timeout,
+        );
+        let waker = sequencer_handle.clone();
+        let ledger_watch = crate::tlog::spawn_ledger_watch(
+            database.clone(),
+            settings.ledger.watch_interval,
+            settings.ledger.stall_threshold,
+            metrics.lag_observer(),
+            move || waker.wake(),
         );
         let waker = sequencer_handle.clone();
         let default_sweeper = crate::lending::spawn_default_sweeper(
@@ -171,6 +180,7 @@ impl Application {
             default_sweeper,
             outbox,
             prober,
+            ledger_watch,
         })
     }
 
@@ -190,6 +200,7 @@ impl Application {
         self.default_sweeper.abort();
         self.outbox.abort();
         self.prober.abort();
+        self.ledger_watch.abort();
         served
     }
 }

@@ -9,6 +9,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::record::AlertKind;
 use crate::domain::Role;
 use crate::domain::{AlertStatus, DeliveryStatus};
 use crate::store::alerts::{self as repository, AlertRow, AudienceRow, DeliveryRow};
@@ -101,8 +102,9 @@ pub fn address(
         .iter()
         .map(|alert| {
             let mut audience: Vec<(String, bool)> = operators.iter().map(|id| (id.clone(), false)).collect();
-            // An enumeration is about the bank that made it: not its to read.
-            if alert.kind == "lookup_enumeration" {
+            // An enumeration is about the bank that made it, a stalled ledger
+            // about the platform: the operator's alone.
+            if AlertKind::parse(&alert.kind).is_none_or(AlertKind::operator_only) {
                 return audience;
             }
             for party in std::iter::once(&alert.attempting_org_id).chain(alert.existing_party_id.as_ref()) {
@@ -165,16 +167,7 @@ pub fn address(
 }
 
 fn headline(kind: &str) -> &'static str {
-    match kind {
-        "duplicate_pledge" => "An attempt to finance an asset that is already encumbered",
-        "po_double_financing" => "An attempt to finance a receivable (or order) reserved by a purchase-order lien",
-        "duplicate_registration" => "An attempt to register an invoice or purchase order a second time",
-        "near_duplicate_registration" => {
-            "An invoice registered with the same seller, buyer, amount and date as another"
-        }
-        "lookup_enumeration" => "A burst of encumbrance look-ups for invoices that are not registered",
-        _ => "An alert",
-    }
+    AlertKind::parse(kind).map_or("An alert", AlertKind::headline)
 }
 
 /// Subject, plain text and HTML of one copy.

@@ -19,9 +19,21 @@ pub enum AlertKind {
     /// A burst of encumbrance look-ups for invoices that are not registered:
     /// someone guessing fingerprints. Told to the operator only.
     LookupEnumeration,
+    /// Entries have waited for a signed tree head longer than the threshold:
+    /// the sequencer is stuck. Told to the operator only.
+    LedgerStalled,
 }
 
 impl AlertKind {
+    pub const ALL: [AlertKind; 6] = [
+        AlertKind::DuplicateRegistration,
+        AlertKind::NearDuplicateRegistration,
+        AlertKind::DuplicatePledge,
+        AlertKind::PoDoubleFinancing,
+        AlertKind::LookupEnumeration,
+        AlertKind::LedgerStalled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertKind::DuplicateRegistration => "duplicate_registration",
@@ -29,6 +41,33 @@ impl AlertKind {
             AlertKind::DuplicatePledge => "duplicate_pledge",
             AlertKind::PoDoubleFinancing => "po_double_financing",
             AlertKind::LookupEnumeration => "lookup_enumeration",
+            AlertKind::LedgerStalled => "ledger_stalled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertKind> {
+        AlertKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+
+    /// Whether only the operator's risk officers are told: the alert is
+    /// about the platform, or about the very bank it would be told to.
+    pub fn operator_only(self) -> bool {
+        matches!(self, AlertKind::LookupEnumeration | AlertKind::LedgerStalled)
+    }
+
+    /// The e-mail's headline.
+    pub fn headline(self) -> &'static str {
+        match self {
+            AlertKind::DuplicatePledge => "An attempt to finance an asset that is already encumbered",
+            AlertKind::PoDoubleFinancing => {
+                "An attempt to finance a receivable (or order) reserved by a purchase-order lien"
+            }
+            AlertKind::DuplicateRegistration => "An attempt to register an invoice or purchase order a second time",
+            AlertKind::NearDuplicateRegistration => {
+                "An invoice registered with the same seller, buyer, amount and date as another"
+            }
+            AlertKind::LookupEnumeration => "A burst of encumbrance look-ups for invoices that are not registered",
+            AlertKind::LedgerStalled => "Ledger entries are waiting for a signed tree head: the sequencer is stuck",
         }
     }
 }

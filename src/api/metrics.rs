@@ -9,7 +9,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
-use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use prometheus::{Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -21,6 +21,9 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     batches: IntCounterVec,
+    unsequenced: IntGauge,
+    oldest_unsequenced: Gauge,
+    database_up: IntGauge,
 }
 
 impl Metrics {
@@ -44,14 +47,41 @@ impl Metrics {
             ),
             &["kind", "path"],
         )?;
+        let unsequenced = IntGauge::new(
+            "ledger_unsequenced_entries",
+            "Ledger entries appended but not yet in a signed tree head",
+        )?;
+        let oldest_unsequenced = Gauge::new(
+            "ledger_oldest_unsequenced_seconds",
+            "How long the oldest entry not yet in a signed tree head has waited",
+        )?;
+        let database_up = IntGauge::new(
+            "database_up",
+            "1 while the database takes writes (the last probe committed), 0 while requests are answered 503",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(batches.clone()))?;
+        registry.register(Box::new(unsequenced.clone()))?;
+        registry.register(Box::new(oldest_unsequenced.clone()))?;
+        registry.register(Box::new(database_up.clone()))?;
         Ok(Self {
             registry,
             requests,
             latency,
             batches,
+            unsequenced,
+            oldest_unsequenced,
+            database_up,
+        })
+    }
+
+    /// Records each measure of the ledger's lag.
+    pub fn lag_observer(&self) -> crate::tlog::LagObserver {
+        let (unsequenced, oldest) = (self.unsequenced.clone(), self.oldest_unsequenced.clone());
+        Arc::new(move |lag: crate::tlog::Lag| {
+            unsequenced.set(lag.unsequenced);
+            oldest.set(lag.oldest_seconds);
         })
     }
 
@@ -102,12 +132,13 @@ pub async fn observe(
     Ok(response)
 }
 
-/// `GET /metrics`
 /// `GET /metrics`, for the operator's key only: request counts by route
 /// and how decisions were batched say how busy each part of the business
 /// is, which is nobody else's to read.
 pub async fn render(caller: super::auth::Authenticated, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     caller.require_organization(crate::domain::Role::Operator)?;
+    let up = state.database.health().down_reason().is_none();
+    state.metrics.database_up.set(i64::from(up));
     let mut buffer = Vec::new();
     TextEncoder::new()
         .encode(&state.metrics.registry().gather(), &mut buffer)

@@ -31,6 +31,10 @@ pub struct ServeArgs {
     /// The ledger's origin line in signed checkpoints.
     #[arg(long, env = "ANCHORFIN_LEDGER_ORIGIN")]
     ledger_origin: Option<String>,
+    /// An entry waiting longer than this for a signed tree head raises a
+    /// `ledger_stalled` alert to the operator's risk officers.
+    #[arg(long, env = "ANCHORFIN_LEDGER_STALL_ALERT_SECONDS", default_value_t = 10)]
+    ledger_stall_alert_seconds: u64,
     /// How long a request body may take to arrive before 408.
     #[arg(long, env = "ANCHORFIN_BODY_READ_TIMEOUT_SECONDS", default_value_t = 10)]
     body_read_timeout_seconds: u64,
@@ -68,6 +72,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     if let Some(origin) = args.ledger_origin {
         settings.ledger.origin = origin;
     }
+    settings.ledger.stall_threshold = Duration::from_secs(args.ledger_stall_alert_seconds.max(1));
     settings.http.shutdown_timeout = Duration::from_secs(30);
     settings.http.body_read_timeout = Duration::from_secs(args.body_read_timeout_seconds.max(1));
     settings.limits.requests_per_second = args.rate_limit_per_second;

@@ -226,3 +226,13 @@ pub fn mark_failed(
     .execute(connection)
     .map(|updated| updated == 1)
 }
+
+/// Whether an alert of `kind` about `subject_id` exists.
+pub fn exists(connection: &mut DbConnection, kind: &str, subject_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        alerts::table
+            .filter(alerts::kind.eq(kind))
+            .filter(alerts::subject_id.eq(subject_id)),
+    ))
+    .get_result(connection)
+}

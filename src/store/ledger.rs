@@ -146,3 +146,18 @@ pub fn leaf_index(connection: &mut DbConnection, leaf_hash: &[u8]) -> QueryResul
         .first(connection)
         .optional()
 }
+
+/// How many leaves wait for the sequencer, and when the oldest was queued.
+pub fn unsequenced(connection: &mut DbConnection) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    ledger_queue::table
+        .inner_join(ledger_leaves::table)
+        .select((diesel::dsl::count_star(), diesel::dsl::min(ledger_leaves::queued_at)))
+        .first(connection)
+}
+
+/// The oldest queued leaf's queue id (a stall's name), if any.
+pub fn oldest_queued(connection: &mut DbConnection) -> QueryResult<Option<i64>> {
+    ledger_queue::table
+        .select(diesel::dsl::min(ledger_queue::id))
+        .first(connection)
+}

@@ -49,7 +49,7 @@ pub fn raised_enumerations(connection: &mut DbConnection, subjects: &[String]) -
         return Ok(Vec::new());
     }
     alerts::table
-        .filter(alerts::kind.eq("lookup_enumeration"))
+        .filter(alerts::kind.eq(crate::alerts::AlertKind::LookupEnumeration.as_str()))
         .filter(alerts::subject_id.eq_any(subjects))
         .select(alerts::subject_id.assume_not_null())
         .load(connection)

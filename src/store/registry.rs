@@ -198,7 +198,9 @@ pub fn receivables_alike(
                 .and(receivables::amount_minor.eq(*amount_minor)),
         );
     }
-    query.order(receivables::created_at.asc()).load(connection)
+    query
+        .order((receivables::created_at.asc(), receivables::id.asc()))
+        .load(connection)
 }
 
 /// The receivable with this fingerprint and the ids of the assets minted
@@ -236,7 +238,7 @@ pub fn near_duplicates(
         .filter(receivables::issue_date.eq(issue_date))
         .filter(receivables::currency.eq(currency))
         .filter(receivables::amount_minor.eq(amount_minor))
-        .order(receivables::created_at.asc())
+        .order((receivables::created_at.asc(), receivables::id.asc()))
         .limit(10)
         .select(ReceivableRow::as_select())
         .load(connection)

@@ -6,6 +6,7 @@
 mod append;
 mod read;
 mod sequencer;
+mod watch;
 
 pub use append::{append, append_prepared, prepare, Appended, NewEntry, Prepared, Visibility};
 pub use read::{
@@ -13,3 +14,4 @@ pub use read::{
     VisibleEntry, MAX_ENTRIES_PER_PAGE,
 };
 pub use sequencer::{sequence_batch, spawn_sequencer, SequencerError, SequencerHandle};
+pub use watch::{spawn_ledger_watch, watch_once, Lag, LagObserver};

@@ -4,19 +4,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::officer;
+use crate::alerts::AlertKind;
 use crate::alerts::{decode_cursor, list_alerts, AlertFilter, MAX_PAGE};
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::domain::AlertStatus;
-
-const KINDS: [&str; 5] = [
-    "duplicate_registration",
-    "near_duplicate_registration",
-    "duplicate_pledge",
-    "po_double_financing",
-    "lookup_enumeration",
-];
 
 pub async fn list(
     request: HttpRequest,
@@ -32,12 +25,13 @@ pub async fn list(
     };
     for (name, value) in query {
         match name.as_str() {
-            "kind" if KINDS.contains(&value.as_str()) => filter.kind = Some(value),
+            "kind" if AlertKind::parse(&value).is_some() => filter.kind = Some(value),
             "kind" => {
+                let kinds: Vec<&str> = AlertKind::ALL.iter().map(|kind| kind.as_str()).collect();
                 return Err(ApiError::invalid_field(
                     "kind",
-                    format!("must be one of {}", KINDS.join(", ")),
-                ))
+                    format!("must be one of {}", kinds.join(", ")),
+                ));
             }
             "status" if AlertStatus::parse(&value).is_some() => filter.status = AlertStatus::parse(&value),
             "status" => return Err(ApiError::invalid_field("status", "must be open or acknowledged")),

@@ -74,7 +74,7 @@ pub async fn create(
     let mut body = receivable_view(&registered.receivable, &registered.fingerprint, None);
     if let Some(alert) = &registered.near_duplicate_alert {
         body["warnings"] = serde_json::json!([{
-            "code": "near_duplicate_registration",
+            "code": crate::alerts::AlertKind::NearDuplicateRegistration.as_str(),
             "alert_id": alert.id,
             "detail": "an invoice with the same buyer, amount and issue date is already registered under another number; risk officers were alerted",
         }]);
