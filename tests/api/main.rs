@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a test fails by panicking")]
 //! Integration tests: one binary, the real application on port 0, a fresh
 //! database per test. Every test in `on_both_backends!` runs on SQLite and,
 //! when `ANCHORFIN_TEST_DATABASE_URL` is set, on PostgreSQL.
