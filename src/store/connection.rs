@@ -119,12 +119,15 @@ impl DatabaseUrl {
 /// Every SQLite connection: WAL so readers never block the writer,
 /// `synchronous = FULL` so that a commit (and so a 2xx) survives power loss,
 /// foreign keys on, and a busy timeout so that writers queue instead of failing.
+/// The timeout comes first: `journal_mode` itself needs a lock, and without
+/// it a connection opened while another process commits failed at once
+/// with "database is locked".
 fn configure_sqlite(connection: &mut SqliteConnection) -> diesel::QueryResult<()> {
     connection.batch_execute(
-        "PRAGMA journal_mode = WAL;
+        "PRAGMA busy_timeout = 10000;
+         PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA busy_timeout = 10000;",
+         PRAGMA foreign_keys = ON;",
     )
 }
 
