@@ -4,7 +4,7 @@ mod import;
 mod keys;
 mod orgs;
 mod serve;
-mod verify;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -2,19 +2,27 @@
 //! running server from outside, trusting nothing it says but the platform
 //! public key given on the command line.
 //!
-//! 1. The latest signed tree head: its checkpoint note must carry a valid
-//!    ed25519 signature by that key, and agree with the JSON fields.
+//! 1. The latest signed tree head is read (its signature is checked in 3,
+//!    once the log has said which key must have signed it).
 //! 2. Against the state saved by an earlier run: the tree must not shrink,
 //!    must be consistent (RFC 9162 consistency proof) with the saved head,
 //!    and every leaf verified before must be unchanged.
 //! 3. Every entry is replayed: indexes gap-free, each leaf hash recomputed
-//!    from the entry bytes, each header decoded (a public one, or a sealed
-//!    one that shows outsiders nothing but its second), each visible detail
-//!    checked against its salted hash — for a sealed entry the body its
-//!    header commits to, the signature inside it over its message, and that
-//!    the signing key is one its actor registered on the log earlier; the
-//!    recomputed root must equal the signed one. Given a party's API key
-//!    (`--api-key`), it so checks every entry that party is given.
+//!    from the entry bytes, each header decoded (a public one, a sealed one
+//!    that shows outsiders nothing but its second, or a key rotation),
+//!    each visible detail checked against its salted hash — for a sealed
+//!    entry the body its header commits to, the signature inside it over
+//!    its message, and that the signing key is one its actor registered on
+//!    the log earlier. Each key rotation must be signed by both its keys,
+//!    name its own index and the log's origin, and hand over from the key
+//!    the rotation before it handed to (`ledger::KeyChain`). The head must
+//!    then carry a valid signature by the key in force: the trusted key
+//!    when the log was never rotated, else the last rotation's new key —
+//!    provided the trusted key is the log's first key or one a rotation
+//!    handed it to. The head's fields must agree with its signed
+//!    checkpoint, and the recomputed root must equal the signed one. Given
+//!    a party's API key (`--api-key`), it so checks every entry that party
+//!    is given.
 //! 4. Inclusion proofs for a spread of entries must verify against the head.
 //!
 //! On failure it names the first bad index: directly when an entry does not
@@ -29,7 +37,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::CliError;
-use crate::ledger::{self, open_checkpoint, Entry, EntryHeader, Frontier, Hash};
+use crate::ledger::{
+    self, open_checkpoint, unverified_checkpoint, Entry, EntryHeader, Frontier, Hash, KeyChain, ROTATION_KIND,
+};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -54,11 +64,12 @@ struct SavedState {
     root_hash: String,
 }
 
-/// Why verification failed; `index` is the first bad entry when known.
+/// Why the log does not check out.
 #[derive(Debug)]
-struct Failure {
-    index: Option<u64>,
-    reason: String,
+pub struct Failure {
+    /// The first bad entry, when known.
+    pub index: Option<u64>,
+    pub reason: String,
 }
 
 impl Failure {
@@ -85,56 +96,74 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
     let key = VerifyingKey::from_bytes(&key_bytes)
         .map_err(|_| CliError::Usage("--public-key: not a valid ed25519 public key".to_owned()))?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let client = Client::new(&args.server, args.api_key.clone());
-    match runtime.block_on(verify(&client, &key, args.state.as_deref())) {
-        Ok(summary) => {
-            println!("{}", serde_json::to_string_pretty(&summary)?);
-            Ok(())
-        }
-        Err(Outcome::Failed(failure)) => {
-            let message = match failure.index {
-                Some(index) => format!("verification failed: first bad index {index}: {}", failure.reason),
-                None => format!("verification failed: {}", failure.reason),
-            };
-            Err(CliError::Failed(anyhow::anyhow!(message)))
-        }
-        Err(Outcome::Error(error)) => Err(CliError::Failed(error)),
-    }
+    let summary = runtime
+        .block_on(verify_server(&args.server, &key, args.state.as_deref(), args.api_key))
+        .map_err(|error| CliError::Failed(anyhow::anyhow!("{error}")))?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(())
 }
 
-enum Outcome {
+/// Audits the server at `server` (its base URL) as `anchorfin verify` does,
+/// trusting only `trusted`, the platform key obtained out of band; with
+/// `state`, against the head a run saved there before (and saves this
+/// one); with `api_key`, also the details that caller is given. Returns the
+/// summary printed on success.
+pub async fn verify_server(
+    server: &str,
+    trusted: &VerifyingKey,
+    state: Option<&Path>,
+    api_key: Option<String>,
+) -> Result<Value, VerifyError> {
+    verify(&Client::new(server, api_key), trusted, state).await
+}
+
+/// Why an audit did not pass.
+#[derive(Debug)]
+pub enum VerifyError {
     /// The log does not check out.
     Failed(Failure),
     /// The check could not be done (server unreachable, state unreadable).
     Error(anyhow::Error),
 }
 
-impl From<Failure> for Outcome {
+impl std::fmt::Display for VerifyError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Failed(Failure {
+                index: Some(index),
+                reason,
+            }) => write!(formatter, "verification failed: first bad index {index}: {reason}"),
+            Self::Failed(Failure { index: None, reason }) => write!(formatter, "verification failed: {reason}"),
+            Self::Error(error) => write!(formatter, "{error:#}"),
+        }
+    }
+}
+
+impl std::error::Error for VerifyError {}
+
+impl From<Failure> for VerifyError {
     fn from(failure: Failure) -> Self {
         Self::Failed(failure)
     }
 }
 
-impl From<anyhow::Error> for Outcome {
+impl From<anyhow::Error> for VerifyError {
     fn from(error: anyhow::Error) -> Self {
         Self::Error(error)
     }
 }
 
-async fn verify(client: &Client, key: &VerifyingKey, state_path: Option<&Path>) -> Result<Value, Outcome> {
-    // 1. The signed head.
+async fn verify(client: &Client, trusted: &VerifyingKey, state_path: Option<&Path>) -> Result<Value, VerifyError> {
+    // 1. The latest head, as the server states it: which key must have
+    // signed it, the log itself says (3).
     let head = client.get("/v1/ledger/head").await?;
     let note = head["checkpoint"]
         .as_str()
         .ok_or_else(|| Failure::general("the tree head has no checkpoint"))?;
     let origin = note.lines().next().unwrap_or_default().to_owned();
-    let checkpoint = open_checkpoint(note, &origin, key)
-        .map_err(|error| Failure::general(format!("the tree head's signature does not verify: {error}")))?;
-    let size = checkpoint.size;
-    let root = checkpoint.root_hash;
-    if head["tree_size"].as_u64() != Some(size) || head["root_hash"].as_str() != Some(&hex::encode(root)) {
-        return Err(Failure::general("the tree head's fields disagree with its signed checkpoint").into());
-    }
+    let stated = unverified_checkpoint(note)
+        .map_err(|error| Failure::general(format!("the tree head is not a checkpoint: {error}")))?;
+    let size = stated.size;
 
     // 2. The saved state.
     let saved = match state_path {
@@ -145,6 +174,47 @@ async fn verify(client: &Client, key: &VerifyingKey, state_path: Option<&Path>) 
         Some(path) if saved.is_some() => load_leaves(&leaves_path(path))?,
         _ => Vec::new(),
     };
+
+    // 3. Replay every entry, then check the head's signature.
+    let mut leaves: Vec<Hash> = Vec::with_capacity(size as usize);
+    let mut keys = PublishedKeys::default();
+    let mut chain = KeyChain::default();
+    let mut details_checked: u64 = 0;
+    let mut frontier = Frontier::empty();
+    let mut next: u64 = 0;
+    while next < size {
+        let page = client
+            .get(&format!("/v1/ledger/entries?start={next}&end={size}"))
+            .await?;
+        let entries = page["entries"]
+            .as_array()
+            .filter(|entries| !entries.is_empty())
+            .ok_or_else(|| Failure::at(next, "the server returned no entry for this index"))?;
+        for entry in entries {
+            let leaf = check_entry(entry, next, &origin, &mut keys, &mut chain)?;
+            if entry["details"].is_object() {
+                details_checked += 1;
+            }
+            if let Some(saved_leaf) = saved_leaves.get(next as usize) {
+                if *saved_leaf != leaf {
+                    return Err(Failure::at(next, "this entry differs from the one verified by an earlier run").into());
+                }
+            }
+            frontier
+                .append(leaf)
+                .map_err(|error| Failure::at(next, error.to_string()))?;
+            leaves.push(leaf);
+            next += 1;
+        }
+    }
+    let signer = chain
+        .key_in_force(&trusted.to_bytes())
+        .map_err(|error| Failure::general(error.to_string()))?;
+    let checkpoint = open_head(note, &origin, &chain, &trusted.to_bytes(), &signer)?;
+    let root = checkpoint.root_hash;
+    if head["tree_size"].as_u64() != Some(checkpoint.size) || head["root_hash"].as_str() != Some(&hex::encode(root)) {
+        return Err(Failure::general("the tree head's fields disagree with its signed checkpoint").into());
+    }
     if let Some(saved) = &saved {
         if saved.origin != origin {
             return Err(Failure::general(format!(
@@ -159,38 +229,6 @@ async fn verify(client: &Client, key: &VerifyingKey, state_path: Option<&Path>) 
                 saved.tree_size
             ))
             .into());
-        }
-    }
-
-    // 3. Replay every entry.
-    let mut leaves: Vec<Hash> = Vec::with_capacity(size as usize);
-    let mut keys = PublishedKeys::default();
-    let mut details_checked: u64 = 0;
-    let mut frontier = Frontier::empty();
-    let mut next: u64 = 0;
-    while next < size {
-        let page = client
-            .get(&format!("/v1/ledger/entries?start={next}&end={size}"))
-            .await?;
-        let entries = page["entries"]
-            .as_array()
-            .filter(|entries| !entries.is_empty())
-            .ok_or_else(|| Failure::at(next, "the server returned no entry for this index"))?;
-        for entry in entries {
-            let leaf = check_entry(entry, next, &mut keys)?;
-            if entry["details"].is_object() {
-                details_checked += 1;
-            }
-            if let Some(saved_leaf) = saved_leaves.get(next as usize) {
-                if *saved_leaf != leaf {
-                    return Err(Failure::at(next, "this entry differs from the one verified by an earlier run").into());
-                }
-            }
-            frontier
-                .append(leaf)
-                .map_err(|error| Failure::at(next, error.to_string()))?;
-            leaves.push(leaf);
-            next += 1;
         }
     }
     if frontier.root() != root {
@@ -249,8 +287,46 @@ async fn verify(client: &Client, key: &VerifyingKey, state_path: Option<&Path>) 
         "entries_replayed": leaves.len(),
         "details_checked": details_checked,
         "inclusion_proofs_checked": checked,
+        "signing_key": hex::encode(signer),
+        "key_rotations_followed": chain.len(),
         "consistent_with_saved_size": saved.map(|saved| saved.tree_size),
     }))
+}
+
+/// Opens the head's signed note with `signer`, the key in force after the
+/// log's rotations; on failure, says whether a retired key signed it.
+fn open_head(
+    note: &str,
+    origin: &str,
+    chain: &KeyChain,
+    trusted: &[u8; 32],
+    signer: &[u8; 32],
+) -> Result<ledger::Checkpoint, Failure> {
+    let key = VerifyingKey::from_bytes(signer)
+        .map_err(|_| Failure::general(format!("the log's key {} is not an ed25519 key", hex::encode(signer))))?;
+    open_checkpoint(note, origin, &key).map_err(|error| {
+        let retired = chain.keys().into_iter().filter(|old| old != signer).find_map(|old| {
+            let old_key = VerifyingKey::from_bytes(&old).ok()?;
+            open_checkpoint(note, origin, &old_key).ok()?;
+            chain.retired(&old).map(|(index, new)| (old, index, new))
+        });
+        let which = match chain.last_index() {
+            Some(index) if signer != trusted => format!("handed the log by the rotation at index {index}"),
+            _ => "the key you trust".to_owned(),
+        };
+        Failure::general(match retired {
+            Some((old, index, new)) => format!(
+                "the tree head is signed with {}, which the log handed over to {} at index {index}: \
+                 a head after a rotation must be signed with its new key",
+                hex::encode(old),
+                hex::encode(new)
+            ),
+            None => format!(
+                "the tree head's signature does not verify with the log's key {} ({which}): {error}",
+                hex::encode(signer)
+            ),
+        })
+    })
 }
 
 /// The organisations' signing keys, as the log's own public
@@ -300,7 +376,13 @@ fn salt_and_json<'a>(
 /// Checks one entry against itself (and, for the details this caller may
 /// see, against its header and the signature inside); returns its leaf
 /// hash.
-fn check_entry(entry: &Value, expected_index: u64, keys: &mut PublishedKeys) -> Result<Hash, Failure> {
+fn check_entry(
+    entry: &Value,
+    expected_index: u64,
+    origin: &str,
+    keys: &mut PublishedKeys,
+    chain: &mut KeyChain,
+) -> Result<Hash, Failure> {
     let at = |reason: &str| Failure::at(expected_index, reason);
     if entry["index"].as_u64() != Some(expected_index) {
         return Err(at("the server skipped or reordered this index"));
@@ -327,6 +409,14 @@ fn check_entry(entry: &Value, expected_index: u64, keys: &mut PublishedKeys) -> 
                 }
             }
             keys.learn(&header, entry["details"].as_object().map(|_| &entry["details"]));
+        }
+        Entry::Rotation(rotation) => {
+            if entry["kind"].as_str() != Some(ROTATION_KIND) {
+                return Err(at("the entry's kind disagrees with its header"));
+            }
+            chain
+                .follow(&rotation, expected_index, origin)
+                .map_err(|error| at(&format!("key rotation: {error}")))?;
         }
         Entry::Sealed(header) => match details {
             None => {
@@ -356,7 +446,7 @@ fn check_entry(entry: &Value, expected_index: u64, keys: &mut PublishedKeys) -> 
 
 /// The longest prefix of our leaves that the signed tree contains, found by
 /// bisection with consistency proofs: the leaf after it is the first bad one.
-async fn first_bad_index(client: &Client, leaves: &[Hash], size: u64, root: &Hash) -> Result<u64, Outcome> {
+async fn first_bad_index(client: &Client, leaves: &[Hash], size: u64, root: &Hash) -> Result<u64, VerifyError> {
     let (mut good, mut bad) = (0u64, size);
     while bad - good > 1 {
         let middle = good + (bad - good) / 2;
@@ -366,7 +456,7 @@ async fn first_bad_index(client: &Client, leaves: &[Hash], size: u64, root: &Has
             .await
         {
             Ok(proof) => ledger::verify_consistency(middle, size, &prefix_root, root, &proof).is_ok(),
-            Err(Outcome::Failed(_)) => false,
+            Err(VerifyError::Failed(_)) => false,
             Err(error) => return Err(error),
         };
         if consistent {
@@ -401,7 +491,7 @@ fn leaves_path(state: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-fn load_state(path: &Path) -> Result<Option<SavedState>, Outcome> {
+fn load_state(path: &Path) -> Result<Option<SavedState>, VerifyError> {
     match std::fs::read_to_string(path) {
         Ok(text) => serde_json::from_str(&text)
             .map(Some)
@@ -412,7 +502,7 @@ fn load_state(path: &Path) -> Result<Option<SavedState>, Outcome> {
 }
 
 /// The leaf hashes verified before, 32 bytes each.
-fn load_leaves(path: &Path) -> Result<Vec<Hash>, Outcome> {
+fn load_leaves(path: &Path) -> Result<Vec<Hash>, VerifyError> {
     let bytes = std::fs::read(path).map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
     if bytes.len() % 32 != 0 {
         return Err(anyhow::anyhow!("{} is truncated", path.display()).into());
@@ -425,7 +515,7 @@ fn load_leaves(path: &Path) -> Result<Vec<Hash>, Outcome> {
 
 /// Written to temporary files then renamed, so a crash never leaves a
 /// half-written state.
-fn save_state(path: &Path, state: &SavedState, leaves: &[Hash]) -> Result<(), Outcome> {
+fn save_state(path: &Path, state: &SavedState, leaves: &[Hash]) -> Result<(), VerifyError> {
     let write = |target: &Path, bytes: &[u8]| -> anyhow::Result<()> {
         let mut temporary = target.as_os_str().to_owned();
         temporary.push(".tmp");
@@ -433,14 +523,14 @@ fn save_state(path: &Path, state: &SavedState, leaves: &[Hash]) -> Result<(), Ou
         std::fs::rename(&temporary, target)?;
         Ok(())
     };
-    write(&leaves_path(path), &leaves.concat()).map_err(Outcome::Error)?;
+    write(&leaves_path(path), &leaves.concat()).map_err(VerifyError::Error)?;
     write(
         path,
         serde_json::to_string_pretty(state)
             .map_err(anyhow::Error::from)?
             .as_bytes(),
     )
-    .map_err(Outcome::Error)?;
+    .map_err(VerifyError::Error)?;
     Ok(())
 }
 
@@ -460,7 +550,7 @@ impl Client {
         }
     }
 
-    async fn get(&self, path: &str) -> Result<Value, Outcome> {
+    async fn get(&self, path: &str) -> Result<Value, VerifyError> {
         let mut request = self.http.get(format!("{}{path}", self.base));
         if let Some(key) = &self.api_key {
             request = request.bearer_auth(key);
@@ -483,7 +573,7 @@ impl Client {
         Ok(body)
     }
 
-    async fn hashes(&self, path: &str) -> Result<Vec<Hash>, Outcome> {
+    async fn hashes(&self, path: &str) -> Result<Vec<Hash>, VerifyError> {
         let body = self.get(path).await?;
         body["hashes"]
             .as_array()

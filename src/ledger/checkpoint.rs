@@ -144,6 +144,15 @@ impl Checkpoint {
     }
 }
 
+/// The checkpoint a signed note states, no signature checked: a verifier
+/// that learns from the log itself which key must sign a head of this size
+/// (after a rotation, [`super::rotation`]) reads it first, then opens the
+/// note with that key.
+pub fn unverified_checkpoint(note: &str) -> Result<Checkpoint, CheckpointError> {
+    let split = note.find("\n\n").ok_or(CheckpointError::NoSignatures)?;
+    Checkpoint::parse(&note[..=split])
+}
+
 /// Verifies a signed note by `key` named `origin` and returns its checkpoint.
 /// Signature lines of other keys are ignored, as C2SP allows co-signers.
 pub fn open_checkpoint(note: &str, origin: &str, key: &VerifyingKey) -> Result<Checkpoint, CheckpointError> {
@@ -200,6 +209,16 @@ mod tests {
                 &Signature::from_bytes(&signed.signature),
             )
             .unwrap();
+    }
+
+    #[test]
+    fn reads_a_note_before_its_signature_is_checked() {
+        let signed = checkpoint().sign(&key());
+        assert_eq!(unverified_checkpoint(&signed.note), Ok(checkpoint()));
+        assert_eq!(
+            unverified_checkpoint(&checkpoint().text()),
+            Err(CheckpointError::NoSignatures)
+        );
     }
 
     #[test]

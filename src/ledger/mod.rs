@@ -8,15 +8,20 @@
 //!   the leaf hash covers);
 //! - [`sealed`]: sealed business entries, whose header commits to a private
 //!   body only their parties are given;
+//! - [`rotation`]: handovers of the log to a new signing key, signed by
+//!   both keys;
 //! - [`checkpoint`]: signed tree heads as C2SP `tlog-checkpoint` signed notes.
 
 pub mod checkpoint;
 pub mod entry;
 pub mod frontier;
 pub mod merkle;
+pub mod rotation;
 pub mod sealed;
 
-pub use checkpoint::{note_key_id, open_checkpoint, Checkpoint, CheckpointError, SignedCheckpoint};
+pub use checkpoint::{
+    note_key_id, open_checkpoint, unverified_checkpoint, Checkpoint, CheckpointError, SignedCheckpoint,
+};
 pub use entry::{details_hash, EntryError, EntryHeader, ENTRY_VERSION};
 pub use frontier::{frontier_nodes_for, Frontier, FrontierError};
 pub use merkle::{
@@ -24,4 +29,5 @@ pub use merkle::{
     root_from_inclusion_proof, root_from_leaf_hashes, verify_consistency, verify_inclusion, Hash, NodeId, ProofElement,
     ProofError, ProofPlan, HASH_LEN,
 };
+pub use rotation::{HandoverError, KeyChain, KeyRotation, RotationError, ROTATION_KIND, ROTATION_VERSION};
 pub use sealed::{open as open_sealed, seal, Entry, SealError, SealedBody, SealedHeader, BUSINESS_KIND};

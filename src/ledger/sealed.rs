@@ -27,6 +27,7 @@ use serde_json::Value;
 
 use super::entry::{details_hash, EntryError, EntryHeader};
 use super::merkle::Hash;
+use super::rotation::{KeyRotation, ROTATION_VERSION};
 
 /// The version byte of sealed entries.
 pub const SEALED_VERSION: u8 = 2;
@@ -104,17 +105,20 @@ pub struct SealedBody {
     pub details: Value,
 }
 
-/// Either kind of entry, by its version byte.
+/// Any entry, by its version byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Entry {
     Public(EntryHeader),
     Sealed(SealedHeader),
+    /// A handover of the log to a new signing key ([`super::rotation`]).
+    Rotation(KeyRotation),
 }
 
 impl Entry {
     pub fn decode(bytes: &[u8]) -> Result<Entry, EntryError> {
         match bytes.first() {
             Some(&SEALED_VERSION) => SealedHeader::decode(bytes).map(Entry::Sealed),
+            Some(&ROTATION_VERSION) => KeyRotation::decode(bytes).map(Entry::Rotation),
             Some(_) => EntryHeader::decode(bytes).map(Entry::Public),
             None => Err(EntryError::Truncated),
         }
