@@ -6,6 +6,11 @@
 //! data directory on the same database, a lost backup — refuses to run
 //! rather than sign heads no auditor accepts or miss every fingerprint.
 //!
+//! `anchorfin key rotate` hands the log to a new key
+//! ([`crate::tlog::rotate_signing_key`]): the recorded key changes with the
+//! rotation entry, in one transaction, and from then on only processes
+//! holding the new key file start — and only they sign heads.
+//!
 //! The first start of this version on a database written before
 //! fingerprints were keyed re-keys them, once, in that transaction.
 
@@ -21,10 +26,13 @@ const FINGERPRINT_KEY_CHECK: &str = "fingerprint_key_check";
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
     #[error(
-        "this database's ledger is signed with another platform key; start with the data directory \
-         that holds it (its platform-signing.key), or point this one at its own database"
+        "this database's ledger is signed with another platform key: the log's key is {recorded}, \
+         this process's platform-signing.key holds {ours}. Every process on one database uses one \
+         key file: if the log's key was rotated (`anchorfin key rotate`), copy the new \
+         platform-signing.key into this data directory; otherwise start with the data directory \
+         that holds the log's key, or point this one at its own database"
     )]
-    SigningKeyMismatch,
+    SigningKeyMismatch { recorded: String, ours: String },
     #[error(
         "this database's fingerprints are stored under another fingerprint key; start with the data \
          directory that holds it (its fingerprint.key), or point this one at its own database"
@@ -50,9 +58,29 @@ pub fn bind_signing_key(connection: &mut DbConnection, public_key: &[u8; 32]) ->
         match repository::find(connection, SIGNING_KEY)? {
             None => Ok(repository::insert(connection, SIGNING_KEY, public_key, store::now())?),
             Some(bound) if bound.as_slice() == public_key.as_slice() => Ok(()),
-            Some(_) => Err(IdentityError::SigningKeyMismatch),
+            Some(bound) => Err(IdentityError::SigningKeyMismatch {
+                recorded: hex::encode(bound),
+                ours: hex::encode(public_key),
+            }),
         }
     })
+}
+
+/// The public key the log's heads must be signed with, as recorded; `None`
+/// before the first start. For the caller's transaction.
+pub fn recorded_signing_key(connection: &mut DbConnection) -> diesel::QueryResult<Option<Vec<u8>>> {
+    repository::find(connection, SIGNING_KEY)
+}
+
+/// Records `public_key` as the log's key from now on, in the caller's
+/// transaction (the one that appends the rotation entry), under the lock
+/// that serialises identity checks.
+pub fn record_rotated_signing_key(connection: &mut DbConnection, public_key: &[u8; 32]) -> diesel::QueryResult<()> {
+    repository::lock(connection)?;
+    match repository::update(connection, SIGNING_KEY, public_key, store::now())? {
+        1 => Ok(()),
+        _ => Err(diesel::result::Error::NotFound),
+    }
 }
 
 /// Records the fingerprint key's check value on first start — re-keying

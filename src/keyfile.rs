@@ -50,8 +50,23 @@ fn write_secret(path: &Path, secret: &[u8; 32]) -> Result<(), KeyFileError> {
     Ok(())
 }
 
+/// Writes `key` to a new file at `path` (mode 0600), refusing to replace
+/// an existing file.
+pub fn save(path: &Path, key: &SigningKey) -> Result<(), KeyFileError> {
+    write_secret(path, &key.to_bytes())
+}
+
 pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
     load_secret(path).map(|seed| SigningKey::from_bytes(&seed))
+}
+
+/// [`load`], or `None` when there is no file at `path`.
+pub fn load_if_present(path: &Path) -> Result<Option<SigningKey>, KeyFileError> {
+    match load(path) {
+        Ok(key) => Ok(Some(key)),
+        Err(KeyFileError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 /// Reads a 32-byte secret, refusing a file others may read.
@@ -112,6 +127,12 @@ mod tests {
             assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         }
         assert!(generate(&path).is_err(), "an existing key must never be overwritten");
+        assert!(save(&path, &SigningKey::from_bytes(&[1; 32])).is_err());
+        assert_eq!(
+            load_if_present(&path).unwrap().map(|key| key.to_bytes()),
+            Some(key.to_bytes())
+        );
+        assert!(load_if_present(&dir.path().join("none")).unwrap().is_none());
         assert_eq!(load_or_generate(&path).unwrap().to_bytes(), key.to_bytes());
     }
 

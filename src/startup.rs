@@ -51,6 +51,13 @@ impl Application {
             })
             .await
             .context("cannot reach the database to check the platform's keys")??;
+        // Rotations happen with this process's key retired or installed, so
+        // the history read now stays true while it runs.
+        let key_rotations = database
+            .run(crate::tlog::rotations)
+            .await
+            .context("cannot reach the database to read the log's key rotations")?
+            .context("cannot read the log's key rotations")?;
         let metrics = Metrics::new().context("cannot register metrics")?;
         let platform_key = Arc::new(platform_key);
         let (sequencer_handle, sequencer) = spawn_sequencer(
@@ -143,6 +150,7 @@ impl Application {
             metrics,
             settings: Arc::new(settings.clone()),
             platform_key,
+            key_rotations: Arc::new(key_rotations),
             sequencer: sequencer_handle,
             published: Arc::default(),
             registrations,

@@ -14,6 +14,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub settings: Arc<Settings>,
     pub platform_key: Arc<SigningKey>,
+    /// The log's signing-key rotations, oldest first, read at start.
+    pub key_rotations: Arc<Vec<crate::ledger::KeyRotation>>,
     /// Wake the sequencer after a commit that appended ledger entries.
     pub sequencer: SequencerHandle,
     /// The largest signed tree size seen, so proofs skip re-checking it.

@@ -27,6 +27,14 @@ pub fn insert(connection: &mut DbConnection, name: &str, value: &[u8], now: Naiv
         .map(|_| ())
 }
 
+/// Replaces a recorded value (the signing key, when the log is rotated
+/// to a new one).
+pub fn update(connection: &mut DbConnection, name: &str, value: &[u8], now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(platform_identity::table.find(name))
+        .set((platform_identity::value.eq(value), platform_identity::set_at.eq(now)))
+        .execute(connection)
+}
+
 /// Serialises the identity check across processes starting together
 /// (PostgreSQL; SQLite's write transaction does already).
 pub fn lock(connection: &mut DbConnection) -> QueryResult<()> {

@@ -161,3 +161,25 @@ pub fn oldest_queued(connection: &mut DbConnection) -> QueryResult<Option<i64>> 
         .select(diesel::dsl::min(ledger_queue::id))
         .first(connection)
 }
+
+/// The queue id of a queued leaf.
+pub fn queue_id(connection: &mut DbConnection, leaf_hash: &[u8]) -> QueryResult<i64> {
+    ledger_queue::table
+        .filter(ledger_queue::leaf_hash.eq(leaf_hash))
+        .select(ledger_queue::id)
+        .first(connection)
+}
+
+/// Every sequenced key rotation as `(index, entry bytes)`, in order. The
+/// kind is written into the SQL, not bound, so that PostgreSQL plans every
+/// execution with the partial index `ledger_leaves_key_rotations`.
+pub fn sequenced_key_rotations(connection: &mut DbConnection) -> QueryResult<Vec<(i64, Vec<u8>)>> {
+    ledger_sequence::table
+        .inner_join(ledger_leaves::table)
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
+            "ledger_leaves.kind = 'signing_key_rotated'",
+        ))
+        .order(ledger_sequence::leaf_index.asc())
+        .select((ledger_sequence::leaf_index, ledger_leaves::entry))
+        .load(connection)
+}

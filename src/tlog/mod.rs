@@ -5,6 +5,7 @@
 
 mod append;
 mod read;
+mod rotate;
 mod sequencer;
 mod watch;
 
@@ -13,5 +14,6 @@ pub use read::{
     consistency_proof, entries, inclusion_proof, latest_head, leaf_index, ProofError, PublishedSize, Reader,
     VisibleEntry, MAX_ENTRIES_PER_PAGE,
 };
+pub use rotate::{rotate_signing_key, rotations, RotateError, Rotated};
 pub use sequencer::{sequence_batch, spawn_sequencer, SequencerError, SequencerHandle};
 pub use watch::{spawn_ledger_watch, watch_once, Lag, LagObserver};

@@ -41,7 +41,8 @@ pub struct VisibleEntry {
     pub entry: Vec<u8>,
     /// `{"salt": hex, "json": text, "data": {...}}` for the parties, the
     /// operator and public entries — for a sealed entry the body its header
-    /// commits to, for a public one its details; `None` for anyone else.
+    /// commits to, for a public one its details; `None` for anyone else,
+    /// and for a key rotation, whose bytes say everything.
     pub details: Option<Value>,
 }
 
@@ -71,7 +72,9 @@ pub fn entries(
                 (Reader::Organization(id), Value::Array(list)) => list.iter().any(|party| party == id.as_str()),
                 _ => false,
             };
-            let details = visible.then(|| {
+            // A rotation's bytes are the whole entry: no details to show.
+            let rotation = leaf.entry.first() == Some(&crate::ledger::ROTATION_VERSION);
+            let details = (visible && !rotation).then(|| {
                 serde_json::json!({
                     "salt": hex::encode(&leaf.details_salt),
                     "data": serde_json::from_str::<Value>(&leaf.details).unwrap_or(Value::Null),

@@ -28,12 +28,29 @@ pub async fn head(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     })))
 }
 
+/// The key that signs heads now, and every handover that led to it, so
+/// that an auditor holding an older key knows where the log changed hands
+/// (and checks each rotation entry itself: `anchorfin verify` does).
 pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
     let key = state.platform_key.verifying_key();
     let origin = &state.settings.ledger.origin;
+    let rotations: Vec<_> = state
+        .key_rotations
+        .iter()
+        .map(|rotation| {
+            json!({
+                "index": rotation.index,
+                "old_public_key": hex::encode(rotation.old_key),
+                "new_public_key": hex::encode(rotation.new_key),
+                "time": chrono::DateTime::from_timestamp_micros(rotation.time_micros)
+                    .map(|time| time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            })
+        })
+        .collect();
     HttpResponse::Ok().json(json!({
         "public_key": hex::encode(key.to_bytes()),
         "origin": origin,
         "key_id": hex::encode(note_key_id(origin, &key)),
+        "rotations": rotations,
     }))
 }

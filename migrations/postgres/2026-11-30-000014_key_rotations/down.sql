@@ -1,0 +1,1 @@
+DROP INDEX ledger_leaves_key_rotations;
