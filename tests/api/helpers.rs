@@ -123,6 +123,23 @@ impl TestApp {
         }
     }
 
+    /// Stops the server gracefully (its background tasks with it); the
+    /// database and the data directory stay.
+    pub async fn stop(&self) {
+        self.server.stop(true).await;
+    }
+
+    /// Starts the application again on the same settings and data
+    /// directory (on a new port), as an operator restarts a server.
+    pub async fn restart(&mut self) {
+        let application = Application::build(self.settings.clone())
+            .await
+            .expect("restart the application");
+        self.address = format!("http://127.0.0.1:{}", application.port());
+        self.server = application.handle();
+        tokio::spawn(application.run_until_stopped());
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -24,5 +24,6 @@ mod outage;
 mod processes;
 mod registry;
 mod rfc9162;
+mod rotation;
 mod schema;
 mod spec;
