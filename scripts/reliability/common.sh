@@ -16,7 +16,8 @@ if [ -z "${ANCHORFIN_RELIABILITY_TIMED:-}" ]; then
   exec timeout --kill-after=20 "${TIME_LIMIT_SECONDS:?}" "$SELF" "$@"
 fi
 
-ADMIN_URL="${ANCHORFIN_RELIABILITY_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+# The server where crash-cycles.sh creates (and drops) its database.
+ADMIN_URL="${ANCHORFIN_RELIABILITY_DATABASE_URL:-${ANCHORFIN_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}"
 BIN="$ROOT/target/release/anchorfin"
 HARNESS="$ROOT/scripts/reliability/harness.py"
 WORK="$(mktemp -d /tmp/anchorfin-reliability.XXXXXX)"

@@ -66,12 +66,17 @@ def section(heading: str, figures: dict, command: str) -> str:
         ("… of which", ", ".join(f"{k} {v}" for k, v in sorted(figures["acknowledged_by_op"].items()))),
         ("requests sent (all answers)", f"{figures['requests']} ({figures['statuses']}; 0 = no answer)"),
         ("requests retried with the same Idempotency-Key", figures["retried_requests"]),
+        ("requests still without a definite answer at the end", figures.get("abandoned_without_answer", 0)),
         ("acknowledged writes lost", figures["lost"]),
         ("retries answered other than the first answer", figures["retries_answered_otherwise"]),
+        ("… by request and answer", ", ".join(f"{k}: {v}" for k, v in
+                                             sorted(figures.get("retries_answered_otherwise_by", {}).items()))
+         or "—"),
         ("false alerts", figures["false_alerts"]),
         ("… of them `duplicate_registration` on the supplier's own retried invoice",
          figures["false_retry_duplicate_registrations"]),
-        ("true alerts (deliberate second offers)", figures["alerts"]["expected"]),
+        ("deliberate second offers of a pledged asset (409, must alert)", figures.get("deliberate_second_offers")),
+        ("true alerts (of those offers)", figures["alerts"]["expected"]),
         ("assets with two active liens", figures["double_liens"]),
         ("invoices registered twice", figures["invoices_registered_twice"]),
         ("signed heads before/after a fault checked consistent",
