@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import base64
 import collections
+import concurrent.futures
 import hashlib
 import http.client
 import json
@@ -182,6 +183,8 @@ class Load:
         self.conflict_percent = conflict_percent
         self.journal = journal
         self.pace_seconds = pace_seconds
+        self.running = threading.Event()  # cleared: hold every request (while the checks run)
+        self.running.set()
         self.stopping = threading.Event()  # finish the current invoice, start no other
         self.abandon = threading.Event()  # give up retrying (the run's time is out)
         self.threads: list[threading.Thread] = []
@@ -194,7 +197,14 @@ class Load:
             thread.start()
             self.threads.append(thread)
 
+    def pause(self) -> None:
+        self.running.clear()
+
+    def resume(self) -> None:
+        self.running.set()
+
     def stop(self, grace_seconds: float) -> None:
+        self.running.set()
         self.stopping.set()
         deadline = time.monotonic() + grace_seconds
         for thread in self.threads:
@@ -216,6 +226,7 @@ class Load:
         backoff = 0.05
         while True:
             attempts += 1
+            self.running.wait()
             sent_at = time.time()
             status, answer, seconds = client.request(method, path, key, body, idempotency_key)
             self.journal.record_answer(sent_at, status, seconds, answer)
@@ -437,13 +448,15 @@ class Checker:
         self.args = args
         self.journal = journal
         self.parties = parties
-        self.client = Client(args.url, timeout=30)
+        self.local = threading.local()  # a client per checking thread
         self.checked_upto = 0
         self.lost: list[dict] = []
 
     def get(self, path: str, key: str):
+        if not hasattr(self.local, "client"):
+            self.local.client = Client(self.args.url, timeout=30)
         for _ in range(100):
-            status, answer, _ = self.client.request("GET", path, key)
+            status, answer, _ = self.local.client.request("GET", path, key)
             if status not in (0, 429, 500, 502, 503, 504):
                 return status, answer
             time.sleep(0.2)
@@ -472,9 +485,10 @@ class Checker:
         with self.journal.lock:
             batch = self.journal.acknowledged[self.checked_upto:]
             self.checked_upto = len(self.journal.acknowledged)
-        for record in batch:
-            if not self.present(record):
-                self.lost.append(record)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            for record, present in zip(batch, pool.map(self.present, batch)):
+                if not present:
+                    self.lost.append(record)
         return len(batch)
 
     def alerts(self) -> dict:
@@ -672,9 +686,13 @@ def run_scenario(args) -> dict:
                 ready = wait_readyz(args.url, 60)
                 if ready is None:
                     raise SystemExit(f"cycle {cycle}: the server did not come back: see {args.server_log}")
+                # The checks run with the clients held, so that a cycle's
+                # checks do not grow with the load that ran during the last.
+                load.pause()
                 after = heads.take()
                 heads.check(before, after)
                 checked = checker.acknowledged_present()
+                load.resume()
                 faults.append({"cycle": cycle, "restart_to_ready_s": round(ready, 3), "killed_at": killed_at})
                 if cycle % 10 == 0 or cycle == args.cycles - 1:
                     log(f"cycle {cycle + 1}/{args.cycles}: ready in {ready:.2f}s, {checked} writes checked, "
