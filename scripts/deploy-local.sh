@@ -73,9 +73,11 @@ backend processes
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    # A process whose database is down answers 503 at once by itself; the
-    # check only takes a dead process out of rotation.
-    default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions
+    # A process marked down keeps the requests it is answering (no
+    # on-marked-down shutdown-sessions): cutting them would turn answers
+    # into no answer. With every process unready (the database lost)
+    # haproxy answers 503 itself.
+    default-server inter 1s fall 2 rise 1
     server app1 127.0.0.1:$APP1_PORT check
     server app2 127.0.0.1:$APP2_PORT check
 CFG

@@ -92,13 +92,17 @@ def section(heading: str, figures: dict, command: str) -> str:
     fault = figures.get("fault")
     if fault:
         during = fault["during"]
+        readyz = fault["readyz_false_after_s"]
+        rows += [("fault lasted (s)", fault["fault_seconds"])]
+        if readyz is not None:
+            rows += [("/readyz false after the fault (s)", readyz)]
         rows += [
-            ("fault lasted (s)", fault["fault_seconds"]),
-            ("/readyz false after the fault (s)", fault["readyz_false_after_s"]),
-            ("answers to requests sent while /readyz was false (from 1 s in without it)",
+            ("answers to requests sent " + ("while /readyz was false" if readyz is not None
+                                            else "from 1 s into the fault to the repair"),
              f"{during['requests']}: {during['statuses']}"),
         ] + [
-            (f"… 503 `{outcome}`: count, p99 / max latency (ms)",
+            (f"… 503 `{outcome}`: count, p99 / max latency (ms)" if outcome != "None"
+             else "… 503 without `outcome` (the balancer's own: no process ready): count, p99 / max latency (ms)",
              f"{values['count']}, {values['p99_ms']} / {values['max_ms']}")
             for outcome, values in during["503_by_outcome"].items()
         ] + [
