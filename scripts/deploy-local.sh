@@ -38,7 +38,7 @@ say() { printf '[deploy-local] %s\n' "$*" >&2; }
 
 start_app() { # NAME PORT
   local name="$1" port="$2"
-  RUST_LOG=warn setsid "$BIN" serve --data-dir "$DEPLOY_DIR/$name" --database-url "$DATABASE_URL" \
+  RUST_LOG="${RUST_LOG:-warn}" setsid "$BIN" serve --data-dir "$DEPLOY_DIR/$name" --database-url "$DATABASE_URL" \
     --bind "127.0.0.1:$port" --database-max-connections "$POOL" \
     --rate-limit-per-second 0 --lookup-rate-limit-per-second 0 \
     >>"$DEPLOY_DIR/$name.log" 2>&1 </dev/null &
