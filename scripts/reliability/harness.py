@@ -706,7 +706,7 @@ def run_scenario(args) -> dict:
             readyz_down = None
             down_from = fault_done + 1.0
             if args.scenario in ("outage", "full-disk"):
-                readyz_down = wait_readyz(args.url, 10, 503)
+                readyz_down = wait_readyz(args.url, 20, 503)
                 if readyz_down is not None:
                     down_from = fault_done + readyz_down
             time.sleep(args.fault_seconds)

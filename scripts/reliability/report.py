@@ -53,8 +53,8 @@ def summary(figures: dict) -> str:
         at_once = fault["during"]["503_by_outcome"].get("not_applied", {})
         parts.append(f", first 2xx {fault['first_2xx_after_recovery_s']} s after recovery, "
                      f"503 not_applied max {at_once.get('max_ms')} ms, any 503 max {fault['all_during']['max_503_ms']} ms")
-    parts.append(f" — {'FAILED: ' + '; '.join(figures['failures']) if figures['failures'] else 'ok'}")
-    return " ".join(parts).replace(" ,", ",").replace(" — ", " — ")
+    parts.append(f"— {'FAILED: ' + '; '.join(figures['failures']) if figures['failures'] else 'ok'}")
+    return " ".join(parts).replace(" ,", ",")
 
 
 def section(heading: str, figures: dict, command: str) -> str:
