@@ -11,11 +11,15 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::{ExpressionMethods, RunQueryDsl};
 
-use super::{build_pool, write_transaction, DatabaseUrl, DbConnection, Pool};
+use super::{build_pool, write_transaction, DatabaseUrl, DbConnection, Pool, PooledConnection};
+
+/// How long a checkout waits at a time before it looks again whether the
+/// database is known to be down.
+const CHECKOUT_SLICE: Duration = Duration::from_millis(50);
 
 /// The pool plus the knowledge of which backend it serves and whether it
 /// answers. Cheap to clone.
@@ -24,6 +28,7 @@ pub struct Database {
     pool: Pool,
     url: DatabaseUrl,
     health: Arc<Health>,
+    checkout_timeout: Duration,
 }
 
 /// What this process knows of its database.
@@ -82,7 +87,12 @@ impl Database {
     pub fn new(url: DatabaseUrl, max_connections: u32, checkout_timeout: Duration) -> Self {
         let health = Arc::new(Health::default());
         let pool = build_pool(&url, max_connections, checkout_timeout, health.recoveries.clone());
-        Self { pool, url, health }
+        Self {
+            pool,
+            url,
+            health,
+            checkout_timeout,
+        }
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -103,10 +113,9 @@ impl Database {
         if let Some(reason) = self.health.down_reason() {
             return Err(DatabaseUnavailable::Down(reason));
         }
-        let pool = self.pool.clone();
-        let health = self.health.clone();
+        let (pool, health, timeout) = (self.pool.clone(), self.health.clone(), self.checkout_timeout);
         tokio::task::spawn_blocking(move || {
-            let mut connection = pool.get().inspect_err(|error| health.mark_down(error.to_string()))?;
+            let mut connection = checkout(&pool, &health, timeout)?;
             Ok(work(&mut connection))
         })
         .await
@@ -117,6 +126,29 @@ impl Database {
     pub fn run_blocking<T>(&self, work: impl FnOnce(&mut DbConnection) -> T) -> Result<T, DatabaseUnavailable> {
         let mut connection = self.pool.get()?;
         Ok(work(&mut connection))
+    }
+}
+
+/// Checks a connection out within `timeout`, but waits no longer than the
+/// database is thought to be up: a request already waiting when the prober
+/// marks it down (its server killed, a failover) is answered then, not when
+/// the whole checkout timeout has passed.
+fn checkout(pool: &Pool, health: &Health, timeout: Duration) -> Result<PooledConnection, DatabaseUnavailable> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match pool.get_timeout(left.min(CHECKOUT_SLICE)) {
+            Ok(connection) => return Ok(connection),
+            Err(error) => {
+                if let Some(reason) = health.down_reason() {
+                    return Err(DatabaseUnavailable::Down(reason));
+                }
+                if left <= CHECKOUT_SLICE {
+                    health.mark_down(error.to_string());
+                    return Err(error.into());
+                }
+            }
+        }
     }
 }
 
