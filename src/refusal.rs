@@ -284,7 +284,14 @@ pub enum UseCaseError {
     #[error(transparent)]
     InvalidField(#[from] FieldError),
     #[error("{detail}")]
-    Refused { refusal: Refusal, detail: String },
+    Refused {
+        refusal: Refusal,
+        detail: String,
+        /// What the request collides with, told to the caller it belongs
+        /// to (a supplier registering its own invoice again learns its
+        /// receivable's id; anyone else learns only that it exists).
+        existing_id: Option<String>,
+    },
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -294,6 +301,7 @@ impl UseCaseError {
         UseCaseError::Refused {
             refusal,
             detail: detail.into(),
+            existing_id: None,
         }
     }
 
@@ -310,7 +318,7 @@ impl UseCaseError {
             UseCaseError::InvalidField(error) => {
                 Some((Refusal::InvalidField, error.to_string(), Some(error.field.clone())))
             }
-            UseCaseError::Refused { refusal, detail } => Some((*refusal, detail.clone(), None)),
+            UseCaseError::Refused { refusal, detail, .. } => Some((*refusal, detail.clone(), None)),
             UseCaseError::Database(_) => None,
         }
     }

@@ -40,6 +40,8 @@ pub enum ApiError {
         refusal: Refusal,
         detail: String,
         field: Option<String>,
+        /// What the request collides with, for the caller it belongs to.
+        existing_id: Option<String>,
     },
     /// The database is lost or refuses writes: retry later, with the same
     /// Idempotency-Key where the outcome is unknown.
@@ -84,6 +86,7 @@ impl ApiError {
             refusal,
             detail: detail.to_string(),
             field: None,
+            existing_id: None,
         }
     }
 
@@ -167,6 +170,10 @@ struct Problem<'a> {
     /// On 503 only: `not_applied` or `unknown`.
     #[serde(skip_serializing_if = "Option::is_none")]
     outcome: Option<WriteOutcome>,
+    /// On a 409 `duplicate_registration` to the supplier that registered
+    /// the document first: its id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    existing_id: Option<&'a str>,
 }
 
 impl ResponseError for ApiError {
@@ -200,6 +207,27 @@ impl ResponseError for ApiError {
             Self::Unavailable { .. } => tracing::warn!("answered 503: database unavailable"),
             _ => {}
         }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
+        if matches!(self, Self::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        if let Self::RateLimited { retry_after_seconds } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
+        }
+        if let Self::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        if matches!(self, Self::Unavailable { .. }) {
+            response.insert_header((header::RETRY_AFTER, "1"));
+        }
+        response.body(self.problem())
+    }
+}
+
+impl ApiError {
+    /// The problem document's bytes.
+    fn problem(&self) -> Vec<u8> {
         let code = self.code();
         let problem = Problem {
             problem_type: format!("urn:anchorfin:problem:{code}"),
@@ -216,24 +244,26 @@ impl ResponseError for ApiError {
                 Self::Unavailable { outcome } => Some(*outcome),
                 _ => None,
             },
+            existing_id: match self {
+                Self::Refused { existing_id, .. } => existing_id.as_deref(),
+                _ => None,
+            },
         };
-        let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE));
-        if matches!(self, Self::Unauthorized) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-        }
-        if let Self::RateLimited { retry_after_seconds } = self {
-            response.insert_header((header::RETRY_AFTER, retry_after_seconds.to_string()));
-        }
-        if let Self::MethodNotAllowed { allow } = self {
-            response.insert_header((header::ALLOW, allow.as_str()));
-        }
-        if matches!(self, Self::Unavailable { .. }) {
-            response.insert_header((header::RETRY_AFTER, "1"));
-        }
-        match serde_json::to_vec(&problem) {
-            Ok(body) => response.body(body),
-            Err(_) => response.finish(),
+        // Strings and numbers only: serialising cannot fail.
+        serde_json::to_vec(&problem).unwrap_or_default()
+    }
+
+    /// This answer as an idempotent request's stored answer; `None` for
+    /// one that must not be given again (a failure of the service, a
+    /// missing credential or a rate limit: a retry runs the request again).
+    pub fn stored_answer(&self) -> Option<crate::store::replays::StoredAnswer> {
+        match self {
+            Self::Internal(_) | Self::Unavailable { .. } | Self::Unauthorized | Self::RateLimited { .. } => None,
+            _ => Some(crate::store::replays::StoredAnswer {
+                status: self.status_code().as_u16(),
+                content_type: PROBLEM_CONTENT_TYPE.to_owned(),
+                body: self.problem(),
+            }),
         }
     }
 }

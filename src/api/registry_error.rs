@@ -9,12 +9,32 @@ use crate::registry::ImportFailure;
 impl From<UseCaseError> for ApiError {
     fn from(error: UseCaseError) -> Self {
         match error {
-            UseCaseError::NotFound => ApiError::NotFound,
-            UseCaseError::Forbidden(detail) => ApiError::Forbidden(detail.to_owned()),
-            UseCaseError::InvalidField(error) => error.into(),
-            UseCaseError::Refused { refusal, detail } => ApiError::refused(refusal, detail),
             UseCaseError::Database(error) => error.into(),
+            refused => ApiError::of_refusal(&refused).unwrap_or_else(|| ApiError::internal(refused)),
         }
+    }
+}
+
+impl ApiError {
+    /// A use case's refusal as it is answered; `None` for a database
+    /// failure (which is not an answer to keep).
+    pub fn of_refusal(error: &UseCaseError) -> Option<ApiError> {
+        Some(match error {
+            UseCaseError::NotFound => ApiError::NotFound,
+            UseCaseError::Forbidden(detail) => ApiError::Forbidden((*detail).to_owned()),
+            UseCaseError::InvalidField(error) => error.clone().into(),
+            UseCaseError::Refused {
+                refusal,
+                detail,
+                existing_id,
+            } => ApiError::Refused {
+                refusal: *refusal,
+                detail: detail.clone(),
+                field: None,
+                existing_id: existing_id.clone(),
+            },
+            UseCaseError::Database(_) => return None,
+        })
     }
 }
 

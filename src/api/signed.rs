@@ -54,6 +54,7 @@ pub fn answer(outcome: Outcome) -> Result<HttpResponse, ApiError> {
             refusal: code,
             detail,
             field,
+            existing_id: None,
         }),
         Outcome::Replayed(_) => Err(ApiError::internal(anyhow::anyhow!("a replay of a replay"))),
     }

@@ -43,7 +43,7 @@ fn register(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Regi
     register_receivable(connection, &job.fingerprint_key, &job.supplier_id, &job.receivable)
 }
 
-type RegistrationResult = Result<Registered, UseCaseError>;
+pub type RegistrationResult = Result<Registered, UseCaseError>;
 
 fn register_batch(
     connection: &mut DbConnection,
@@ -87,7 +87,7 @@ fn confirm(connection: &mut DbConnection, job: &ConfirmationJob) -> Result<Confi
     confirm_receivable(connection, &job.buyer, job.receivable_id, &job.signature)
 }
 
-type ConfirmationResult = Result<Confirmed, UseCaseError>;
+pub type ConfirmationResult = Result<Confirmed, UseCaseError>;
 
 fn confirm_batch(
     connection: &mut DbConnection,

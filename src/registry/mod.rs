@@ -20,8 +20,8 @@ mod view;
 
 pub use asset::{split_asset, Split, SplitPart};
 pub use batcher::{
-    spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, ConfirmationJob, RegistrationBatcher,
-    RegistrationJob,
+    spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, ConfirmationJob, ConfirmationResult,
+    RegistrationBatcher, RegistrationJob, RegistrationResult,
 };
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
 pub use upload::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};

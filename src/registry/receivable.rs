@@ -213,6 +213,7 @@ pub(super) fn near_duplicate(
 /// Records the `duplicate_registration` alert of an attempt to register
 /// `existing` (its id and first registrant) again, and returns the refusal
 /// for the caller to answer once the alert has committed.
+/// A supplier registering its own document again is told its id.
 pub(super) fn refuse_duplicate(
     connection: &mut DbConnection,
     stored: &[u8; 32],
@@ -226,7 +227,21 @@ pub(super) fn refuse_duplicate(
         duplicate(stored, (existing_id, first_registrant), attempting, facts),
         store::now(),
     )?;
-    Ok(UseCaseError::refused(Refusal::DuplicateRegistration, detail))
+    Ok(duplicate_refusal((existing_id, first_registrant), attempting, detail))
+}
+
+/// The refusal of a document registered before: its id is told to the
+/// supplier that registered it, and to no one else.
+pub(super) fn duplicate_refusal(
+    (existing_id, first_registrant): (&str, &str),
+    attempting: &str,
+    detail: String,
+) -> UseCaseError {
+    UseCaseError::Refused {
+        refusal: Refusal::DuplicateRegistration,
+        detail,
+        existing_id: (first_registrant == attempting).then(|| existing_id.to_owned()),
+    }
 }
 
 /// The `duplicate_registration` alert of an attempt to register `existing`

@@ -18,9 +18,11 @@ use chrono::NaiveDate;
 
 use super::batcher::{ConfirmationJob, RegistrationJob};
 use super::decision::{buyers_receivable, mint, Confirmed};
-use super::error::{Refusal, UseCaseError};
+use super::error::UseCaseError;
 use super::parties::{parse_keys, with_role, Party};
-use super::receivable::{already_registered, duplicate, facts, near_duplicate, new_receivable, Registered};
+use super::receivable::{
+    already_registered, duplicate, duplicate_refusal, facts, near_duplicate, new_receivable, Registered,
+};
 use super::rules::{check_confirmation, plan_registration, RegistrationPlan};
 use crate::alerts;
 use crate::domain::ReceivableStatus;
@@ -173,8 +175,9 @@ pub fn register_many(
                 )?;
                 entries.push(alert.entry);
                 raised.push(alert.row);
-                results.push(Err(UseCaseError::refused(
-                    Refusal::DuplicateRegistration,
+                results.push(Err(duplicate_refusal(
+                    (&existing.id, &existing.supplier_id),
+                    supplier_id,
                     already_registered(&fingerprint),
                 )));
                 continue;

@@ -1,21 +1,26 @@
-//! Bulk registration: every row of a CSV or UBL upload is registered on its
-//! own, in its own transaction, exactly as `POST /v1/receivables` would; a
-//! bad row is reported and the others are kept. Uploading the same file
+//! Bulk registration: every row of a CSV or UBL upload is registered by the
+//! same rules as `POST /v1/receivables` (set-based, many rows per
+//! statement, where the batch allows it); a bad row is reported and the
+//! others are kept. The whole upload is decided in the caller's
+//! transaction, which commits it with its report. Uploading the same file
 //! twice creates nothing new: every row is then a duplicate.
 
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::batcher::RegistrationJob;
 use super::error::UseCaseError;
 use super::import::{self, ImportError, ImportRow, ParsedRow};
 use super::parties;
-use super::receivable::{invoice_dates, register_receivable, NewReceivable};
+use super::receivable::{invoice_dates, register_receivable, NewReceivable, Registered};
+use super::set_based::register_many;
 use crate::domain::{
     normalize_identifier, Currency, Fingerprint, FingerprintKey, InvoiceNumber, LegalId, Money, PoNumber, Role,
 };
+use crate::store::batcher::Bulk;
 use crate::store::organizations as organizations_repository;
 use crate::store::registry as repository;
-use crate::store::DbConnection;
+use crate::store::{write_transaction, DbConnection};
 use crate::validation::field;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,34 +67,49 @@ pub fn import_receivables(
         ImportFormat::Ubl => import::parse_ubl(body)?,
     };
     let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
-    let mut results = Vec::with_capacity(rows.len());
+    // Each row resolved to a registration (or rejected), then registered
+    // in chunks.
+    let mut results: Vec<Option<ImportResult>> = Vec::with_capacity(rows.len());
+    let mut pending: Vec<(usize, usize, RegistrationJob)> = Vec::new();
     for ParsedRow { row, outcome } in rows {
-        let result = match outcome {
-            Err(rejection) => rejected(row, rejection.code.to_owned(), None, rejection.detail),
-            Ok(fields) => match register_row(connection, key, &supplier, &fields) {
-                Ok((id, fingerprint)) => ImportResult {
+        let resolved = match outcome {
+            Err(rejection) => Err(Ok(rejected(row, rejection.code.to_owned(), None, rejection.detail))),
+            Ok(fields) => resolve_row(connection, key, &supplier, &fields).map_err(|error| rejection(row, error)),
+        };
+        match resolved {
+            Ok(receivable) => {
+                pending.push((
+                    results.len(),
                     row,
+                    RegistrationJob {
+                        supplier_id: supplier.id().to_owned(),
+                        receivable,
+                        fingerprint_key: *key,
+                    },
+                ));
+                results.push(None);
+            }
+            Err(rejected) => results.push(Some(rejected?)),
+        }
+    }
+    for chunk in pending.chunks(CHUNK) {
+        let jobs: Vec<RegistrationJob> = chunk.iter().map(|(_, _, job)| job.clone()).collect();
+        for ((index, row, _), registered) in chunk.iter().zip(register_chunk(connection, &jobs)?) {
+            results[*index] = Some(match registered {
+                Ok(registered) => ImportResult {
+                    row: *row,
                     status: "created",
-                    id: Some(id),
-                    fingerprint: Some(fingerprint),
+                    id: Some(registered.receivable.id),
+                    fingerprint: Some(registered.fingerprint.to_hex()),
                     code: None,
                     field: None,
                     detail: None,
                 },
-                Err(UseCaseError::InvalidField(error)) => {
-                    rejected(row, "invalid_field".to_owned(), Some(error.field), error.detail)
-                }
-                Err(UseCaseError::Refused { refusal, detail }) => {
-                    rejected(row, refusal.code().to_owned(), None, detail)
-                }
-                Err(UseCaseError::Database(error)) => return Err(ImportFailure::Registry(error.into())),
-                Err(error @ (UseCaseError::NotFound | UseCaseError::Forbidden(_))) => {
-                    return Err(ImportFailure::Registry(error))
-                }
-            },
-        };
-        results.push(result);
+                Err(error) => rejection(*row, error)?,
+            });
+        }
     }
+    let results: Vec<ImportResult> = results.into_iter().flatten().collect();
     let created = results.iter().filter(|result| result.status == "created").count();
     Ok(ImportReport {
         created,
@@ -124,13 +144,61 @@ fn rejected(row: usize, code: String, field: Option<String>, detail: String) -> 
     }
 }
 
-/// Registers one row; returns the new receivable's id and fingerprint.
-fn register_row(
+/// How many rows are registered set-based at a time.
+const CHUNK: usize = 500;
+
+/// A row's refusal as reported; a failure of the database or of the
+/// caller (not found, forbidden) fails the whole upload.
+fn rejection(row: usize, error: UseCaseError) -> Result<ImportResult, ImportFailure> {
+    match error {
+        UseCaseError::InvalidField(error) => Ok(rejected(
+            row,
+            "invalid_field".to_owned(),
+            Some(error.field),
+            error.detail,
+        )),
+        UseCaseError::Refused {
+            refusal,
+            detail,
+            existing_id,
+        } => Ok(ImportResult {
+            // The supplier's own receivable, when it registered the
+            // invoice before.
+            id: existing_id,
+            ..rejected(row, refusal.code().to_owned(), None, detail)
+        }),
+        error @ (UseCaseError::Database(_) | UseCaseError::NotFound | UseCaseError::Forbidden(_)) => {
+            Err(ImportFailure::Registry(error))
+        }
+    }
+}
+
+/// Registers a chunk of rows: set-based in a savepoint, or — when that
+/// path declines the chunk or fails — one by one, as the batcher does.
+fn register_chunk(
+    connection: &mut DbConnection,
+    jobs: &[RegistrationJob],
+) -> Result<Vec<Result<Registered, UseCaseError>>, diesel::result::Error> {
+    match write_transaction(connection, |connection| -> Result<_, Bulk> {
+        register_many(connection, jobs)?.ok_or(Bulk::Declined)
+    }) {
+        Ok(results) => Ok(results),
+        Err(Bulk::Failed(error)) if crate::store::is_connection_lost(&error) => Err(error),
+        Err(_) => Ok(jobs
+            .iter()
+            .map(|job| register_receivable(connection, &job.fingerprint_key, &job.supplier_id, &job.receivable))
+            .collect()),
+    }
+}
+
+/// Reads one row into a registration: its buyer and purchase order looked
+/// up by the identifiers a spreadsheet carries.
+fn resolve_row(
     connection: &mut DbConnection,
     key: &FingerprintKey,
     supplier: &parties::Party,
     row: &ImportRow,
-) -> Result<(String, String), UseCaseError> {
+) -> Result<NewReceivable, UseCaseError> {
     if let Some(seller) = &row.seller_legal_id {
         if normalize_identifier(seller) != supplier.legal_id.normalized() {
             return Err(UseCaseError::field(
@@ -168,18 +236,12 @@ fn register_row(
             Some(Uuid::parse_str(&order.id).map_err(|_| super::error::corrupt("purchase order id"))?)
         }
     };
-    let registered = register_receivable(
-        connection,
-        key,
-        supplier.id(),
-        &NewReceivable {
-            buyer_id,
-            invoice_number,
-            issue_date,
-            due_date,
-            amount,
-            purchase_order_id,
-        },
-    )?;
-    Ok((registered.receivable.id, registered.fingerprint.to_hex()))
+    Ok(NewReceivable {
+        buyer_id,
+        invoice_number,
+        issue_date,
+        due_date,
+        amount,
+        purchase_order_id,
+    })
 }

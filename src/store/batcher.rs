@@ -14,11 +14,18 @@
 //! Batching changes how many commits there are, not what is correct: the use
 //! cases' row locks and unique indexes decide races exactly as they do one
 //! job per transaction.
+//!
+//! A job sent with an Idempotency-Key ([`Keyed`]) claims its key in the
+//! batch's transaction before it is decided and stores its answer there
+//! after (`store::replays`): the answer commits with the decision, or
+//! neither does. A job whose key was answered before is not decided again;
+//! its caller gets the stored answer ([`Answered::Replayed`]).
 
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::replays::{self, Claim, Claimed, ReplayRow, StoredAnswer};
 use super::{write_transaction, Database, DbConnection};
 
 /// Why a batched job has no result (the caller answers 503 or 500).
@@ -36,7 +43,25 @@ pub enum BatchError {
     Stopped,
 }
 
-type Reply<O> = oneshot::Sender<Result<O, BatchError>>;
+type Reply<O> = oneshot::Sender<Result<Answered<O>, BatchError>>;
+
+/// A job's Idempotency-Key, and how its result is answered (`None`: an
+/// answer not to keep, such as a failure; the claim is then given up, so a
+/// retry runs the job again).
+pub struct Keyed<O> {
+    pub claim: Claim,
+    pub render: fn(&O) -> Option<StoredAnswer>,
+}
+
+/// A queued job, its key, and where its result goes.
+type Queued<J, O> = (J, Option<Keyed<O>>, Reply<O>);
+
+/// A job's result: decided now, or the stored answer of its key.
+#[derive(Debug)]
+pub enum Answered<O> {
+    Fresh(O),
+    Replayed(ReplayRow),
+}
 
 /// Runs a whole batch in the caller's transaction: the jobs' results in
 /// order, or `None` to decline (the transaction is then rolled back, so
@@ -68,7 +93,7 @@ impl BatchPath {
 pub type BatchObserver = Arc<dyn Fn(BatchPath) + Send + Sync>;
 
 /// Why the set-based path did not commit a batch.
-enum Bulk {
+pub(crate) enum Bulk {
     Declined,
     Failed(diesel::result::Error),
 }
@@ -81,7 +106,7 @@ impl From<diesel::result::Error> for Bulk {
 
 /// A handle to the workers. Cheap to clone.
 pub struct Batcher<J, O> {
-    sender: mpsc::Sender<(J, Reply<O>)>,
+    sender: mpsc::Sender<Queued<J, O>>,
 }
 
 impl<J, O> Clone for Batcher<J, O> {
@@ -106,7 +131,7 @@ impl<J: Send + 'static, O: Send + 'static> Batcher<J, O> {
         observe: BatchObserver,
     ) -> Self {
         let max_batch = max_batch.max(1);
-        let (sender, receiver) = mpsc::channel::<(J, Reply<O>)>(4 * max_batch * workers.max(1));
+        let (sender, receiver) = mpsc::channel::<Queued<J, O>>(4 * max_batch * workers.max(1));
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..workers.max(1) {
             let (database, receiver, observe) = (database.clone(), receiver.clone(), observe.clone());
@@ -126,7 +151,10 @@ impl<J: Send + 'static, O: Send + 'static> Batcher<J, O> {
                             }
                         }
                     }
-                    jobs.sort_by_key(|(job, _)| lock_order(job));
+                    // Keys are claimed in the same order too.
+                    jobs.sort_by_cached_key(|(job, keyed, _)| {
+                        (lock_order(job), keyed.as_ref().map(|keyed| keyed.claim.clone()))
+                    });
                     if let Some(path) = run_batch(&database, jobs, run, bulk).await {
                         observe(path);
                     }
@@ -138,25 +166,94 @@ impl<J: Send + 'static, O: Send + 'static> Batcher<J, O> {
 
     /// Queues one job and waits for its committed result.
     pub async fn run(&self, job: J) -> Result<O, BatchError> {
+        match self.run_keyed(job, None).await? {
+            Answered::Fresh(result) => Ok(result),
+            // Only a keyed job has a stored answer.
+            Answered::Replayed(_) => Err(BatchError::Stopped),
+        }
+    }
+
+    /// Queues one job with its Idempotency-Key (if it has one) and waits
+    /// for its committed result, or its key's stored answer.
+    pub async fn run_keyed(&self, job: J, keyed: Option<Keyed<O>>) -> Result<Answered<O>, BatchError> {
         let (reply, answer) = oneshot::channel();
-        self.sender.send((job, reply)).await.map_err(|_| BatchError::Stopped)?;
+        self.sender
+            .send((job, keyed, reply))
+            .await
+            .map_err(|_| BatchError::Stopped)?;
         answer.await.map_err(|_| BatchError::Stopped)?
     }
 }
 
+/// Claims every key of a set-based batch; `false` if any was answered
+/// before (the batch then runs job by job, where that job is answered from
+/// its record).
+fn claim_all<O>(connection: &mut DbConnection, keys: &[Option<Keyed<O>>]) -> Result<bool, diesel::result::Error> {
+    for keyed in keys.iter().flatten() {
+        if let Claimed::Answered(_) = replays::claim(connection, &keyed.claim)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Stores a decided job's answer under its claimed key, or gives the claim
+/// up when the answer is not one to keep.
+fn settle<O>(connection: &mut DbConnection, keyed: Option<&Keyed<O>>, result: &O) -> Result<(), diesel::result::Error> {
+    let Some(keyed) = keyed else { return Ok(()) };
+    match (keyed.render)(result) {
+        Some(answer) => replays::answer(connection, &keyed.claim, &answer),
+        None => replays::release(connection, &keyed.claim),
+    }
+}
+
+/// One job in its own savepoint: its key claimed, the job decided (or its
+/// stored answer found), the answer stored.
+fn run_one<J, O>(
+    connection: &mut DbConnection,
+    job: &J,
+    keyed: Option<&Keyed<O>>,
+    run: fn(&mut DbConnection, &J) -> O,
+) -> Result<Answered<O>, diesel::result::Error> {
+    write_transaction(connection, |connection| {
+        if let Some(keyed) = keyed {
+            if let Claimed::Answered(row) = replays::claim(connection, &keyed.claim)? {
+                return Ok(Answered::Replayed(row));
+            }
+        }
+        let result = run(connection, job);
+        settle(connection, keyed, &result)?;
+        Ok(Answered::Fresh(result))
+    })
+}
+
 async fn run_batch<J: Send + 'static, O: Send + 'static>(
     database: &Database,
-    jobs: Vec<(J, Reply<O>)>,
+    queued: Vec<Queued<J, O>>,
     run: fn(&mut DbConnection, &J) -> O,
     bulk: Option<BulkFn<J, O>>,
 ) -> Option<BatchPath> {
-    let (jobs, replies): (Vec<J>, Vec<Reply<O>>) = jobs.into_iter().unzip();
+    let mut jobs = Vec::with_capacity(queued.len());
+    let mut keys = Vec::with_capacity(queued.len());
+    let mut replies = Vec::with_capacity(queued.len());
+    for (job, keyed, reply) in queued {
+        jobs.push(job);
+        keys.push(keyed);
+        replies.push(reply);
+    }
     let done = database
         .run(move |connection| {
             let mut path = BatchPath::OneByOne;
             if let Some(bulk) = bulk {
-                let attempt = write_transaction(connection, |connection| -> Result<Vec<O>, Bulk> {
-                    bulk(connection, &jobs)?.ok_or(Bulk::Declined)
+                let attempt = write_transaction(connection, |connection| -> Result<Vec<Answered<O>>, Bulk> {
+                    if !claim_all(connection, &keys)? {
+                        return Err(Bulk::Declined);
+                    }
+                    let results = bulk(connection, &jobs)?.ok_or(Bulk::Declined)?;
+                    for (keyed, result) in keys.iter().zip(&results) {
+                        settle(connection, keyed.as_ref(), result)?;
+                    }
+                    Ok(results.into_iter().map(Answered::Fresh).collect())
                 });
                 path = match attempt {
                     Ok(results) => return Ok((results, BatchPath::SetBased)),
@@ -173,9 +270,15 @@ async fn run_batch<J: Send + 'static, O: Send + 'static>(
                     }
                 };
             }
-            write_transaction(connection, |connection| -> Result<Vec<O>, diesel::result::Error> {
-                Ok(jobs.iter().map(|job| run(connection, job)).collect())
-            })
+            write_transaction(
+                connection,
+                |connection| -> Result<Vec<Answered<O>>, diesel::result::Error> {
+                    jobs.iter()
+                        .zip(&keys)
+                        .map(|(job, keyed)| run_one(connection, job, keyed.as_ref(), run))
+                        .collect()
+                },
+            )
             .map(|results| (results, path))
         })
         .await;
@@ -251,13 +354,16 @@ mod tests {
         let mut answers = Vec::new();
         for job in jobs {
             let (reply, answer) = oneshot::channel();
-            queued.push((*job, reply));
+            queued.push((*job, None, reply));
             answers.push(answer);
         }
         let path = run_batch(database, queued, one, Some(all)).await.expect("committed");
         let mut results = Vec::new();
         for answer in answers {
-            results.push(answer.await.unwrap().unwrap());
+            match answer.await.unwrap().unwrap() {
+                Answered::Fresh(result) => results.push(result),
+                Answered::Replayed(row) => panic!("an unkeyed job was replayed: {row:?}"),
+            }
         }
         (path, results)
     }

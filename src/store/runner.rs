@@ -153,6 +153,18 @@ fn checkout(pool: &Pool, health: &Health, timeout: Duration) -> Result<PooledCon
 }
 
 /// Commits the one-row write that says the database takes writes.
+/// What a probe found.
+enum Probed {
+    Written,
+    /// SQLite's write lock stayed held by another transaction.
+    Busy,
+}
+
+/// SQLite's "database is locked": another connection holds the write lock.
+fn is_sqlite_busy(error: &diesel::result::Error) -> bool {
+    matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
+}
+
 fn probe(connection: &mut DbConnection) -> Result<(), diesel::result::Error> {
     write_transaction(connection, |connection| {
         let written = diesel::update(super::schema::liveness::table)
@@ -178,19 +190,36 @@ pub fn spawn_prober(database: Database, every: Duration, timeout: Duration) -> t
             ticks.tick().await;
             let url = database.url.clone();
             let taken = own.take();
+            let busy_wait = timeout / 2;
             let probing = tokio::task::spawn_blocking(move || {
                 let mut connection = match taken {
                     Some(connection) => connection,
-                    None => url.establish().map_err(|error| error.to_string())?,
+                    None => {
+                        let mut connection = url.establish().map_err(|error| error.to_string())?;
+                        // SQLite has one writer at a time: the probe waits for
+                        // the write lock less long than it may take in all.
+                        if let DbConnection::Sqlite(inner) = &mut connection {
+                            diesel::sql_query(format!("PRAGMA busy_timeout = {}", busy_wait.as_millis()))
+                                .execute(inner)
+                                .map_err(|error| error.to_string())?;
+                        }
+                        connection
+                    }
                 };
-                probe(&mut connection).map_err(|error| format!("a write to the database failed: {error}"))?;
-                Ok::<DbConnection, String>(connection)
+                match probe(&mut connection) {
+                    Ok(()) => Ok((connection, Probed::Written)),
+                    // Another transaction holds SQLite's write lock (a long
+                    // upload): the database is there, and writes queue.
+                    Err(error) if is_sqlite_busy(&error) => Ok((connection, Probed::Busy)),
+                    Err(error) => Err(format!("a write to the database failed: {error}")),
+                }
             });
             match tokio::time::timeout(timeout, probing).await {
-                Ok(Ok(Ok(connection))) => {
+                Ok(Ok(Ok((connection, Probed::Written)))) => {
                     own = Some(connection);
                     database.health.mark_up();
                 }
+                Ok(Ok(Ok((connection, Probed::Busy)))) => own = Some(connection),
                 Ok(Ok(Err(reason))) => database.health.mark_down(reason),
                 Ok(Err(_)) => database.health.mark_down("the database probe panicked".to_owned()),
                 Err(_) => database

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
+use crate::api::idempotency::{decide, Idempotent, Reply};
 use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::state::AppState;
@@ -66,6 +67,7 @@ fn parse_parts(parts: Vec<PartRequest>) -> Result<Vec<SplitPart>, FieldError> {
 
 pub async fn split(
     caller: Authenticated,
+    key: Idempotent,
     path: web::Path<String>,
     state: web::Data<AppState>,
     JsonBody(request): JsonBody<SplitRequest>,
@@ -74,19 +76,20 @@ pub async fn split(
     let id = path_id(&path)?;
     request.check()?;
     let parts = parse_parts(request.parts)?;
-    let split = state
-        .database
-        .run(move |connection| split_asset(connection, &viewer, id, &parts))
-        .await??;
+    let answer = decide(&state, &key, move |connection| {
+        let split = split_asset(connection, &viewer, id, &parts)?;
+        let children: Vec<_> = split
+            .children
+            .iter()
+            .map(|child| asset_view(child, &[], None))
+            .collect();
+        Ok(Reply::created(serde_json::json!({
+            "parent": asset_view(&split.parent, &split.children, None),
+            "children": children,
+            "ledger": { "leaf_hash": hex::encode(split.leaf_hash) },
+        })))
+    })
+    .await;
     state.sequencer.wake();
-    let children: Vec<_> = split
-        .children
-        .iter()
-        .map(|child| asset_view(child, &[], None))
-        .collect();
-    Ok(HttpResponse::Created().json(serde_json::json!({
-        "parent": asset_view(&split.parent, &split.children, None),
-        "children": children,
-        "ledger": { "leaf_hash": hex::encode(split.leaf_hash) },
-    })))
+    answer
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::auth::{read_by_id, Authenticated, BearerToken};
 use crate::api::error::ApiError;
+use crate::api::idempotency::{decide, Idempotent, Reply};
 use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::signed::{answer, nonce, request_hash};
@@ -38,6 +39,7 @@ pub struct ReceiptRequest {
 
 pub async fn receipt(
     caller: Authenticated,
+    key: Idempotent,
     path: web::Path<String>,
     state: web::Data<AppState>,
     JsonBody(body): JsonBody<ReceiptRequest>,
@@ -45,12 +47,18 @@ pub async fn receipt(
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
     let signature = field("signature", Signature::parse_hex(&body.signature))?;
-    let settled = state
-        .database
-        .run(move |connection| confirm_receipt(connection, &viewer, id, &body.amount, &signature))
-        .await??;
+    let answer = decide(&state, &key, move |connection| {
+        Ok(Reply::ok(confirm_receipt(
+            connection,
+            &viewer,
+            id,
+            &body.amount,
+            &signature,
+        )?))
+    })
+    .await;
     state.sequencer.wake();
-    Ok(HttpResponse::Ok().json(settled))
+    answer
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
+use crate::api::idempotency::{decide, Idempotent, Reply};
 use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::state::AppState;
@@ -21,6 +22,7 @@ pub struct WithdrawalRequest {
 
 pub async fn withdraw(
     caller: Authenticated,
+    key: Idempotent,
     path: web::Path<String>,
     state: web::Data<AppState>,
     JsonBody(body): JsonBody<WithdrawalRequest>,
@@ -28,10 +30,10 @@ pub async fn withdraw(
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
     let signature = field("signature", Signature::parse_hex(&body.signature))?;
-    let withdrawn = state
-        .database
-        .run(move |connection| withdraw_offer(connection, &viewer, id, &signature))
-        .await??;
+    let answer = decide(&state, &key, move |connection| {
+        Ok(Reply::ok(withdraw_offer(connection, &viewer, id, &signature)?))
+    })
+    .await;
     state.sequencer.wake();
-    Ok(HttpResponse::Ok().json(withdrawn))
+    answer
 }

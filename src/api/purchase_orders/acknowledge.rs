@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
+use crate::api::idempotency::{decide, Idempotent, Reply};
 use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::state::AppState;
@@ -21,6 +22,7 @@ pub struct AcknowledgementRequest {
 
 pub async fn acknowledge(
     caller: Authenticated,
+    key: Idempotent,
     path: web::Path<String>,
     state: web::Data<AppState>,
     JsonBody(request): JsonBody<AcknowledgementRequest>,
@@ -28,12 +30,13 @@ pub async fn acknowledge(
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
     let signature = field("signature", Signature::parse_hex(&request.signature))?;
-    let (order, leaf_hash, fingerprint) = state
-        .database
-        .run(move |connection| acknowledge_purchase_order(connection, &viewer, id, &signature))
-        .await??;
+    let answer = decide(&state, &key, move |connection| {
+        let (order, leaf_hash, fingerprint) = acknowledge_purchase_order(connection, &viewer, id, &signature)?;
+        let mut body = purchase_order_view(&order, &fingerprint);
+        body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(leaf_hash));
+        Ok(Reply::ok(body))
+    })
+    .await;
     state.sequencer.wake();
-    let mut body = purchase_order_view(&order, &fingerprint);
-    body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(leaf_hash));
-    Ok(HttpResponse::Ok().json(body))
+    answer
 }

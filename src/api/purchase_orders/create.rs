@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
+use crate::api::idempotency::{decide, Idempotent, Reply};
 use crate::api::json::JsonBody;
 use crate::api::state::AppState;
 use crate::domain::{Currency, Money, PoNumber, Role};
@@ -44,18 +45,19 @@ impl PurchaseOrderRequest {
 
 pub async fn create(
     caller: Authenticated,
+    key: Idempotent,
     state: web::Data<AppState>,
     JsonBody(request): JsonBody<PurchaseOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
     let new = request.parse()?;
-    let key = state.fingerprint_key;
-    let outcome = state
-        .database
-        .run(move |connection| register_purchase_order(connection, &key, &supplier, new))
-        .await?;
+    let fingerprint_key = state.fingerprint_key;
+    let answer = decide(&state, &key, move |connection| {
+        let (order, fingerprint) = register_purchase_order(connection, &fingerprint_key, &supplier, new)?;
+        Ok(Reply::created(purchase_order_view(&order, &fingerprint)))
+    })
+    .await;
     // A refusal may have written an alert to the ledger too.
     state.sequencer.wake();
-    let (order, fingerprint) = outcome?;
-    Ok(HttpResponse::Created().json(purchase_order_view(&order, &fingerprint)))
+    answer
 }

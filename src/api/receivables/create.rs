@@ -6,10 +6,12 @@ use uuid::Uuid;
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
+use crate::api::idempotency::{storable, Idempotent, Reply};
 use crate::api::json::JsonBody;
 use crate::api::state::AppState;
 use crate::domain::{Currency, InvoiceNumber, Money, Role};
-use crate::registry::{invoice_dates, receivable_view, NewReceivable, RegistrationJob};
+use crate::registry::{invoice_dates, receivable_view, NewReceivable, RegistrationJob, RegistrationResult};
+use crate::store::replays::StoredAnswer;
 use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize)]
@@ -55,29 +57,41 @@ impl ReceivableRequest {
 
 pub async fn create(
     caller: Authenticated,
+    key: Idempotent,
     state: web::Data<AppState>,
     JsonBody(request): JsonBody<ReceivableRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let supplier = caller.require_organization(Role::Supplier)?.organization_id.to_string();
     let new = request.parse()?;
-    let outcome = state
-        .registrations
-        .run(RegistrationJob {
-            supplier_id: supplier,
-            receivable: new,
-            fingerprint_key: state.fingerprint_key,
-        })
-        .await?;
+    let job = RegistrationJob {
+        supplier_id: supplier,
+        receivable: new,
+        fingerprint_key: state.fingerprint_key,
+    };
+    let answered = state.registrations.run_keyed(job, key.keyed(answer)).await?;
     // A refusal writes its alert to the ledger too.
     state.sequencer.wake();
-    let registered = outcome?;
-    let mut body = receivable_view(&registered.receivable, &registered.fingerprint, None);
-    if let Some(alert) = &registered.near_duplicate_alert {
-        body["warnings"] = serde_json::json!([{
-            "code": crate::alerts::AlertKind::NearDuplicateRegistration.as_str(),
-            "alert_id": alert.id,
-            "detail": "an invoice with the same buyer, amount and issue date is already registered under another number; risk officers were alerted",
-        }]);
-    }
-    Ok(HttpResponse::Created().json(body))
+    key.answer(answered, answer, |result| match result {
+        Ok(_) => ApiError::internal(anyhow::anyhow!("a registration had no answer")),
+        Err(error) => error.into(),
+    })
+}
+
+/// A registration's answer: 201 with the receivable (and a warning naming
+/// a near-duplicate alert), or its refusal; `None` for a failure.
+fn answer(result: &RegistrationResult) -> Option<StoredAnswer> {
+    storable(match result {
+        Ok(registered) => {
+            let mut body = receivable_view(&registered.receivable, &registered.fingerprint, None);
+            if let Some(alert) = &registered.near_duplicate_alert {
+                body["warnings"] = serde_json::json!([{
+                    "code": crate::alerts::AlertKind::NearDuplicateRegistration.as_str(),
+                    "alert_id": alert.id,
+                    "detail": "an invoice with the same buyer, amount and issue date is already registered under another number; risk officers were alerted",
+                }]);
+            }
+            Ok(Reply::created(body))
+        }
+        Err(error) => Err(ApiError::of_refusal(error)?),
+    })
 }

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
+use crate::api::idempotency::{decide, Idempotent, Reply};
 use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::state::AppState;
@@ -22,6 +23,7 @@ pub struct DisputeRequest {
 
 pub async fn dispute(
     caller: Authenticated,
+    key: Idempotent,
     path: web::Path<String>,
     state: web::Data<AppState>,
     JsonBody(request): JsonBody<DisputeRequest>,
@@ -30,12 +32,13 @@ pub async fn dispute(
     let id = path_id(&path)?;
     let reason = field("reason", DisputeReason::parse(&request.reason))?;
     let signature = field("signature", Signature::parse_hex(&request.signature))?;
-    let (receivable, leaf_hash, fingerprint) = state
-        .database
-        .run(move |connection| dispute_receivable(connection, &viewer, id, &reason, &signature))
-        .await??;
+    let answer = decide(&state, &key, move |connection| {
+        let (receivable, leaf_hash, fingerprint) = dispute_receivable(connection, &viewer, id, &reason, &signature)?;
+        let mut body = receivable_view(&receivable, &fingerprint, None);
+        body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(leaf_hash));
+        Ok(Reply::ok(body))
+    })
+    .await;
     state.sequencer.wake();
-    let mut body = receivable_view(&receivable, &fingerprint, None);
-    body["ledger"]["leaf_hash"] = serde_json::json!(hex::encode(leaf_hash));
-    Ok(HttpResponse::Ok().json(body))
+    answer
 }

@@ -7,6 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
+use crate::api::idempotency::{decide, Idempotent, Reply};
 use crate::api::state::AppState;
 use crate::domain::Role;
 use crate::registry::{import_receivables, ImportFormat};
@@ -17,6 +18,7 @@ pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 pub async fn import(
     request: HttpRequest,
     caller: Authenticated,
+    key: Idempotent,
     state: web::Data<AppState>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
@@ -39,11 +41,20 @@ pub async fn import(
     };
     // Read up to the limit, refusing as soon as it is passed.
     let body = crate::api::gate::read_body(payload, MAX_UPLOAD_BYTES, crate::api::gate::body_timeout(&request)).await?;
-    let key = state.fingerprint_key;
-    let outcome = state
-        .database
-        .run(move |connection| import_receivables(connection, &key, &supplier, format, &body))
-        .await?;
+    let fingerprint_key = state.fingerprint_key;
+    // The whole upload is one transaction with its report: every row
+    // registered, refused (with its alert) or none, and a retry gets the
+    // same report.
+    let answer = decide(&state, &key, move |connection| {
+        Ok(Reply::ok(import_receivables(
+            connection,
+            &fingerprint_key,
+            &supplier,
+            format,
+            &body,
+        )?))
+    })
+    .await;
     state.sequencer.wake();
-    Ok(HttpResponse::Ok().json(outcome?))
+    answer
 }
