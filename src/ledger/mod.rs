@@ -16,7 +16,9 @@ pub mod frontier;
 pub mod merkle;
 pub mod sealed;
 
-pub use checkpoint::{note_key_id, open_checkpoint, Checkpoint, CheckpointError, SignedCheckpoint};
+pub use checkpoint::{
+    check_origin, note_key_id, open_checkpoint, Checkpoint, CheckpointError, OriginError, SignedCheckpoint,
+};
 pub use entry::{details_hash, EntryError, EntryHeader, ENTRY_VERSION};
 pub use frontier::{frontier_nodes_for, Frontier, FrontierError};
 pub use merkle::{
