@@ -7,6 +7,8 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod domain;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod keyfile;
 pub mod ledger;

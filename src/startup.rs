@@ -37,6 +37,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        crate::ledger::check_origin(&settings.ledger.origin).context("cannot sign checkpoints under this origin")?;
         let database = open_database(&settings).await?;
         let platform_key = keyfile::load_or_generate(&settings.platform_key_path())
             .context("cannot load or create the platform signing key")?;

@@ -8,7 +8,7 @@ use actix_web::error::PayloadError;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 
 use super::error::ApiError;
 
@@ -59,7 +59,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 }
 
 /// Deserialises `bytes`, naming the failing field.
+///
+/// The syntax is checked first, on its own: deserialising straight into `T`
+/// also reports some shape errors of valid JSON as syntax errors (a struct
+/// read from an array with more elements than it has fields fails with
+/// "trailing characters"), and those are 422 `invalid_field`, not 400.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice::<IgnoredAny>(bytes).map_err(|error| {
+        ApiError::MalformedBody(format!(
+            "the request body is not valid JSON: {}",
+            strip_position(&error.to_string())
+        ))
+    })?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -76,9 +87,15 @@ fn classify(path: &str, error: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     let message = strip_position(&error.to_string());
     match error.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::MalformedBody(format!("the request body is not valid JSON: {message}"))
-        }
+        // The syntax is known to be valid: the value has the wrong shape.
+        Category::Syntax | Category::Eof | Category::Io => ApiError::InvalidField {
+            field: if path == "." {
+                "body".to_owned()
+            } else {
+                path.to_owned()
+            },
+            detail: format!("does not have the expected shape: {message}"),
+        },
         Category::Data => {
             // For a missing or unknown field serde reports the parent's
             // path; the field's own name is in the message, between backticks.
@@ -131,6 +148,30 @@ mod tests {
         assert_eq!(field_of(parse(br#"{"name": "a", "tags": [], "extra": 1}"#)), "extra");
         assert_eq!(field_of(parse(br#"{"name": 5, "tags": []}"#)), "name");
         assert_eq!(field_of(parse(br#"{"name": "a", "tags": ["x", 3]}"#)), "tags[1]");
+    }
+
+    /// Found by `fuzz/fuzz_targets/json_bodies.rs`: a struct may be sent as
+    /// an array of its fields, and one element too many was answered 400
+    /// "not valid JSON: trailing characters", though the body is valid JSON.
+    #[test]
+    fn valid_json_of_the_wrong_shape_is_an_invalid_field() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Signed {
+            signature: String,
+        }
+        match parse::<Signed>(br#"["",""]"#) {
+            Err(ApiError::InvalidField { field, detail }) => {
+                assert_eq!(field, "body");
+                assert!(detail.contains("expected shape"), "{detail}");
+            }
+            other => panic!("expected invalid_field, got {other:?}"),
+        }
+        assert_eq!(
+            field_of(parse(br#"{"name": "a", "tags": [], "extra": [1, 2]}"#)),
+            "extra"
+        );
     }
 
     #[test]

@@ -28,7 +28,8 @@ pub struct ServeArgs {
     /// From address of alert e-mails.
     #[arg(long, env = "ANCHORFIN_ALERT_FROM")]
     alert_from: Option<String>,
-    /// The ledger's origin line in signed checkpoints.
+    /// The ledger's origin line in signed checkpoints (non-empty, no white
+    /// space, no '+': it also names the signing key).
     #[arg(long, env = "ANCHORFIN_LEDGER_ORIGIN")]
     ledger_origin: Option<String>,
     /// An entry waiting longer than this for a signed tree head raises a

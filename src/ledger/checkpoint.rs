@@ -60,6 +60,23 @@ pub enum CheckpointError {
     WrongOrigin { expected: String, found: String },
 }
 
+/// Why a name cannot be a log's origin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the log origin {0:?} must be non-empty, with no white space and no '+' (a C2SP signed-note key name)")]
+pub struct OriginError(pub String);
+
+/// Checks that `origin` can name a log. It is the first line of every
+/// checkpoint and the key name on its signature line, so C2SP
+/// `signed-note`'s rule for key names applies: non-empty, no Unicode white
+/// space, no '+'. Under any other origin (one with a line break, or none)
+/// the log would sign notes that no verifier can open.
+pub fn check_origin(origin: &str) -> Result<(), OriginError> {
+    if origin.is_empty() || origin.contains(|c: char| c.is_whitespace() || c == '+') {
+        return Err(OriginError(origin.to_owned()));
+    }
+    Ok(())
+}
+
 /// The C2SP key id of an Ed25519 key named `name`.
 pub fn note_key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
     let mut hasher = Sha256::new();
@@ -83,7 +100,8 @@ impl Checkpoint {
         )
     }
 
-    /// Signs the note text with the platform key, named by the origin.
+    /// Signs the note text with the platform key, named by the origin, which
+    /// must pass [`check_origin`] for the note to open again.
     pub fn sign(&self, key: &SigningKey) -> SignedCheckpoint {
         let text = self.text();
         let signature = key.sign(text.as_bytes()).to_bytes();
@@ -96,8 +114,8 @@ impl Checkpoint {
         }
     }
 
-    /// Parses note text (with its trailing newline).
-    fn parse(text: &str) -> Result<Self, CheckpointError> {
+    /// Parses note text (with its trailing newline); checks no signature.
+    pub(crate) fn parse(text: &str) -> Result<Self, CheckpointError> {
         let body = text
             .strip_suffix('\n')
             .ok_or(CheckpointError::Malformed("the text does not end in a newline"))?;
@@ -257,6 +275,38 @@ mod tests {
             open_checkpoint(&unsigned, origin, &verifying),
             Err(CheckpointError::NoSignatures)
         );
+    }
+
+    /// Found by `fuzz/fuzz_targets/checkpoint.rs`: the server signed under
+    /// any origin it was given, and a line break in it (here after the
+    /// name, from `--ledger-origin`) made a note that does not open.
+    #[test]
+    fn origins_that_cannot_name_a_key_are_refused() {
+        let broken = Checkpoint {
+            origin: "anchorfin.local/ledger\n !\"#$%&'".to_owned(),
+            ..checkpoint()
+        };
+        let signed = broken.sign(&key());
+        assert!(open_checkpoint(&signed.note, &broken.origin, &key().verifying_key()).is_err());
+        for bad in [
+            broken.origin.as_str(),
+            "",
+            "anchorfin.local/ledger ",
+            "a\tb",
+            "a+b",
+            "a\u{2028}b",
+        ] {
+            assert_eq!(check_origin(bad), Err(OriginError(bad.to_owned())), "{bad:?}");
+        }
+        for good in ["anchorfin.local/ledger", "example.com/log/2027", "—"] {
+            assert_eq!(check_origin(good), Ok(()), "{good:?}");
+            let checkpoint = Checkpoint {
+                origin: good.to_owned(),
+                ..checkpoint()
+            };
+            let opened = open_checkpoint(&checkpoint.sign(&key()).note, good, &key().verifying_key());
+            assert_eq!(opened, Ok(checkpoint));
+        }
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub mod rotation;
 pub mod sealed;
 
 pub use checkpoint::{
-    note_key_id, open_checkpoint, unverified_checkpoint, Checkpoint, CheckpointError, SignedCheckpoint,
+    check_origin, note_key_id, open_checkpoint, unverified_checkpoint, Checkpoint, CheckpointError, OriginError,
+    SignedCheckpoint,
 };
 pub use entry::{details_hash, EntryError, EntryHeader, ENTRY_VERSION};
 pub use frontier::{frontier_nodes_for, Frontier, FrontierError};

@@ -5,3 +5,5 @@ mod split;
 
 pub use show::show;
 pub use split::split;
+
+pub(crate) use split::SplitRequest;

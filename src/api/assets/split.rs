@@ -34,14 +34,14 @@ pub struct PartRequest {
 
 impl SplitRequest {
     /// Amounts are read by the use case, in the asset's currency.
-    fn check(&self) -> Result<(), FieldError> {
+    pub(crate) fn parse(self) -> Result<Vec<SplitPart>, FieldError> {
         if self.parts.len() < 2 || self.parts.len() > MAX_PARTS {
             return Err(FieldError::new(
                 "parts",
                 format!("must list between 2 and {MAX_PARTS} parts"),
             ));
         }
-        Ok(())
+        parse_parts(self.parts)
     }
 }
 
@@ -74,8 +74,7 @@ pub async fn split(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
-    request.check()?;
-    let parts = parse_parts(request.parts)?;
+    let parts = request.parse()?;
     let answer = decide(&state, &key, move |connection| {
         let split = split_asset(connection, &viewer, id, &parts)?;
         let children: Vec<_> = split

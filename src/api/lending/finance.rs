@@ -38,7 +38,7 @@ fn uuid(name: &str, raw: &str) -> Result<Uuid, FieldError> {
     field(name, Uuid::parse_str(raw).map_err(|_| "must be a UUID"))
 }
 
-fn parse(request: &HttpRequest, body: &FinanceBody, kind: LienKind) -> Result<FinanceRequest, FieldError> {
+pub(crate) fn parse(request: &HttpRequest, body: &FinanceBody, kind: LienKind) -> Result<FinanceRequest, FieldError> {
     let nonce = nonce(request)?;
     let offer = uuid("offer_id", &body.offer_id)?;
     let subject = match (&body.asset_id, &body.purchase_order_id, kind) {

@@ -6,6 +6,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::api::auth::{read_by_id, Authenticated, BearerToken};
 use crate::api::error::ApiError;
@@ -16,7 +17,7 @@ use crate::api::signed::{answer, nonce, request_hash};
 use crate::api::state::AppState;
 use crate::domain::{LoanReference, Signature};
 use crate::lending::{confirm_receipt, record_loan, show_lien, LoanRecordKind, LoanRecordRequest};
-use crate::validation::{field, iso_date};
+use crate::validation::{field, iso_date, FieldError};
 
 pub async fn show(
     token: BearerToken,
@@ -37,6 +38,14 @@ pub struct ReceiptRequest {
     signature: String,
 }
 
+impl ReceiptRequest {
+    /// The amount is read by the use case, in the lien's currency.
+    pub(crate) fn parse(self) -> Result<(String, Signature), FieldError> {
+        let signature = field("signature", Signature::parse_hex(&self.signature))?;
+        Ok((self.amount, signature))
+    }
+}
+
 pub async fn receipt(
     caller: Authenticated,
     key: Idempotent,
@@ -46,14 +55,10 @@ pub async fn receipt(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
-    let signature = field("signature", Signature::parse_hex(&body.signature))?;
+    let (amount, signature) = body.parse()?;
     let answer = decide(&state, &key, move |connection| {
         Ok(Reply::ok(confirm_receipt(
-            connection,
-            &viewer,
-            id,
-            &body.amount,
-            &signature,
+            connection, &viewer, id, &amount, &signature,
         )?))
     })
     .await;
@@ -70,6 +75,24 @@ pub struct LoanRecordBody {
     signature: String,
 }
 
+/// The body of a loan record on lien `id`, with the request's nonce.
+pub(crate) fn parse_loan_record(
+    request: &HttpRequest,
+    id: Uuid,
+    body: &LoanRecordBody,
+    kind: LoanRecordKind,
+) -> Result<LoanRecordRequest, FieldError> {
+    Ok(LoanRecordRequest {
+        kind,
+        amount: body.amount.clone(),
+        value_date: field("value_date", iso_date(&body.value_date))?,
+        reference: field("reference", LoanReference::parse(&body.reference))?,
+        signature: field("signature", Signature::parse_hex(&body.signature))?,
+        nonce: nonce(request)?,
+        request_hash: request_hash(&format!("{}:{id}", kind.as_str()), body)?,
+    })
+}
+
 async fn record(
     request: HttpRequest,
     caller: Authenticated,
@@ -80,15 +103,7 @@ async fn record(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
-    let loan_record = LoanRecordRequest {
-        kind,
-        amount: body.amount.clone(),
-        value_date: field("value_date", iso_date(&body.value_date))?,
-        reference: field("reference", LoanReference::parse(&body.reference))?,
-        signature: field("signature", Signature::parse_hex(&body.signature))?,
-        nonce: nonce(&request)?,
-        request_hash: request_hash(&format!("{}:{id}", kind.as_str()), &body)?,
-    };
+    let loan_record = parse_loan_record(&request, id, &body, kind)?;
     let outcome = state
         .database
         .run(move |connection| record_loan(connection, &viewer, id, &loan_record))

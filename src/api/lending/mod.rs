@@ -13,3 +13,7 @@ pub use finance::{assign, pledge};
 pub use lien::{disburse, receipt, repay, show as show_lien};
 pub use payment::pay;
 pub use release::release;
+
+pub(crate) use finance::parse as parse_finance;
+pub(crate) use lien::{parse_loan_record, ReceiptRequest};
+pub(crate) use payment::parse as parse_payment;

@@ -5,6 +5,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::api::auth::Authenticated;
 use crate::api::error::ApiError;
@@ -14,7 +15,7 @@ use crate::api::signed::{answer, nonce, request_hash};
 use crate::api::state::AppState;
 use crate::domain::Signature;
 use crate::lending::{pay as record_payment, Payment};
-use crate::validation::{field, iso_date};
+use crate::validation::{field, iso_date, FieldError};
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +23,17 @@ pub struct PaymentRequest {
     amount: String,
     paid_on: String,
     signature: String,
+}
+
+/// The body of a payment on asset `id`, with the request's nonce.
+pub(crate) fn parse(request: &HttpRequest, id: Uuid, body: &PaymentRequest) -> Result<Payment, FieldError> {
+    Ok(Payment {
+        amount: body.amount.clone(),
+        paid_on: field("paid_on", iso_date(&body.paid_on))?,
+        signature: field("signature", Signature::parse_hex(&body.signature))?,
+        nonce: nonce(request)?,
+        request_hash: request_hash(&format!("payment:{id}"), body)?,
+    })
 }
 
 pub async fn pay(
@@ -33,13 +45,7 @@ pub async fn pay(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
-    let payment = Payment {
-        amount: body.amount.clone(),
-        paid_on: field("paid_on", iso_date(&body.paid_on))?,
-        signature: field("signature", Signature::parse_hex(&body.signature))?,
-        nonce: nonce(&request)?,
-        request_hash: request_hash(&format!("payment:{id}"), &body)?,
-    };
+    let payment = parse(&request, id, &body)?;
     let outcome = state
         .database
         .run(move |connection| record_payment(connection, &viewer, id, &payment))

@@ -35,7 +35,7 @@ fn uuid(name: &str, raw: &str) -> Result<Uuid, FieldError> {
     field(name, Uuid::parse_str(raw).map_err(|_| "must be a UUID"))
 }
 
-fn parse(request: &HttpRequest, body: &OfferBody) -> Result<OfferRequest, FieldError> {
+pub(crate) fn parse(request: &HttpRequest, body: &OfferBody) -> Result<OfferRequest, FieldError> {
     let nonce = nonce(request)?;
     let subject = match (&body.asset_id, &body.purchase_order_id) {
         (Some(asset), None) => Subject::Asset(uuid("asset_id", asset)?),

@@ -11,3 +11,6 @@ pub use create::create;
 pub use list::list;
 pub use show::show;
 pub use withdraw::withdraw;
+
+pub(crate) use create::parse as parse_offer;
+pub(crate) use withdraw::WithdrawalRequest;

@@ -12,12 +12,18 @@ use crate::api::path_id;
 use crate::api::state::AppState;
 use crate::domain::Signature;
 use crate::lending::withdraw_offer;
-use crate::validation::field;
+use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawalRequest {
     signature: String,
+}
+
+impl WithdrawalRequest {
+    pub(crate) fn parse(&self) -> Result<Signature, FieldError> {
+        field("signature", Signature::parse_hex(&self.signature))
+    }
 }
 
 pub async fn withdraw(
@@ -29,7 +35,7 @@ pub async fn withdraw(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
-    let signature = field("signature", Signature::parse_hex(&body.signature))?;
+    let signature = body.parse()?;
     let answer = decide(&state, &key, move |connection| {
         Ok(Reply::ok(withdraw_offer(connection, &viewer, id, &signature)?))
     })

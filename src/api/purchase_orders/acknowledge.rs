@@ -12,12 +12,18 @@ use crate::api::path_id;
 use crate::api::state::AppState;
 use crate::domain::Signature;
 use crate::registry::{acknowledge_purchase_order, purchase_order_view};
-use crate::validation::field;
+use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AcknowledgementRequest {
     signature: String,
+}
+
+impl AcknowledgementRequest {
+    pub(crate) fn parse(&self) -> Result<Signature, FieldError> {
+        field("signature", Signature::parse_hex(&self.signature))
+    }
 }
 
 pub async fn acknowledge(
@@ -29,7 +35,7 @@ pub async fn acknowledge(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
-    let signature = field("signature", Signature::parse_hex(&request.signature))?;
+    let signature = request.parse()?;
     let answer = decide(&state, &key, move |connection| {
         let (order, leaf_hash, fingerprint) = acknowledge_purchase_order(connection, &viewer, id, &signature)?;
         let mut body = purchase_order_view(&order, &fingerprint);

@@ -25,7 +25,7 @@ pub struct PurchaseOrderRequest {
 }
 
 impl PurchaseOrderRequest {
-    fn parse(self) -> Result<NewPurchaseOrder, FieldError> {
+    pub(crate) fn parse(self) -> Result<NewPurchaseOrder, FieldError> {
         let buyer_id = field(
             "buyer_id",
             Uuid::parse_str(&self.buyer_id).map_err(|_| "must be a UUID"),

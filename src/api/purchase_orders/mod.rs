@@ -7,3 +7,6 @@ mod show;
 pub use acknowledge::acknowledge;
 pub use create::create;
 pub use show::show;
+
+pub(crate) use acknowledge::AcknowledgementRequest;
+pub(crate) use create::PurchaseOrderRequest;

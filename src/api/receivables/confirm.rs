@@ -13,12 +13,18 @@ use crate::api::state::AppState;
 use crate::domain::Signature;
 use crate::registry::{receivable_view, ConfirmationJob, ConfirmationResult};
 use crate::store::replays::StoredAnswer;
-use crate::validation::field;
+use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmationRequest {
     signature: String,
+}
+
+impl ConfirmationRequest {
+    pub(crate) fn parse(&self) -> Result<Signature, FieldError> {
+        field("signature", Signature::parse_hex(&self.signature))
+    }
 }
 
 pub async fn confirm(
@@ -30,7 +36,7 @@ pub async fn confirm(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
-    let signature = field("signature", Signature::parse_hex(&request.signature))?;
+    let signature = request.parse()?;
     let job = ConfirmationJob {
         buyer: viewer,
         receivable_id: id,

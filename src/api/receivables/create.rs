@@ -28,7 +28,7 @@ pub struct ReceivableRequest {
 }
 
 impl ReceivableRequest {
-    fn parse(self) -> Result<NewReceivable, FieldError> {
+    pub(crate) fn parse(self) -> Result<NewReceivable, FieldError> {
         let buyer_id = field(
             "buyer_id",
             Uuid::parse_str(&self.buyer_id).map_err(|_| "must be a UUID"),

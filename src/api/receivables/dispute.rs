@@ -12,13 +12,22 @@ use crate::api::path_id;
 use crate::api::state::AppState;
 use crate::domain::Signature;
 use crate::registry::{dispute_receivable, receivable_view, DisputeReason};
-use crate::validation::field;
+use crate::validation::{field, FieldError};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DisputeRequest {
     reason: String,
     signature: String,
+}
+
+impl DisputeRequest {
+    pub(crate) fn parse(&self) -> Result<(DisputeReason, Signature), FieldError> {
+        Ok((
+            field("reason", DisputeReason::parse(&self.reason))?,
+            field("signature", Signature::parse_hex(&self.signature))?,
+        ))
+    }
 }
 
 pub async fn dispute(
@@ -30,8 +39,7 @@ pub async fn dispute(
 ) -> Result<HttpResponse, ApiError> {
     let viewer = caller.organization()?;
     let id = path_id(&path)?;
-    let reason = field("reason", DisputeReason::parse(&request.reason))?;
-    let signature = field("signature", Signature::parse_hex(&request.signature))?;
+    let (reason, signature) = request.parse()?;
     let answer = decide(&state, &key, move |connection| {
         let (receivable, leaf_hash, fingerprint) = dispute_receivable(connection, &viewer, id, &reason, &signature)?;
         let mut body = receivable_view(&receivable, &fingerprint, None);

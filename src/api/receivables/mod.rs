@@ -14,3 +14,7 @@ pub use dispute::dispute;
 pub use import::import;
 pub use lookups::lookups;
 pub use show::show;
+
+pub(crate) use confirm::ConfirmationRequest;
+pub(crate) use create::ReceivableRequest;
+pub(crate) use dispute::DisputeRequest;
