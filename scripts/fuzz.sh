@@ -97,8 +97,9 @@ for target in "${targets[@]}"; do
   # -timeout: an input running longer than 10 s is a hang, reported as a crash.
   cargo fuzz run "${flags[@]}" "$target" "$work" "fuzz/corpus/$target" -- \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -print_final_stats=1 >"$log" 2>&1 || status=$?
-  executions="$(grep -a '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -n 1)"
-  final="$(grep -a -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -n 1)"
+  # (A crash may come before any of these lines: grep finding none is no error.)
+  executions="$( (grep -a '^stat::number_of_executed_units:' "$log" || true) | awk '{print $2}' | tail -n 1)"
+  final="$( (grep -a -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" || true) | tail -n 1)"
   coverage="$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$final")"
   features="$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$final")"
   corpus="$(sed -nE 's/.* corp: ([0-9]+\/[0-9]+[a-zA-Z]*).*/\1/p' <<<"$final")"
@@ -108,10 +109,10 @@ for target in "${targets[@]}"; do
   if [ "$status" -ne 0 ]; then
     failed+=("$target")
     echo "!! $target FAILED (exit $status): the last lines of its log"
-    grep -a -v '^#[0-9]' "$log" | tail -n 40
+    (grep -a -v '^#[0-9]' "$log" || true) | tail -n 40
     artifact="$(sed -nE 's/.*Test unit written to (.*)$/\1/p' "$log" | tail -n 1)"
     if [ -n "$artifact" ]; then
-      echo "!! replay: RUSTC_BOOTSTRAP=1 cargo fuzz run ${flags[*]} $target $artifact"
+      echo "!! replay: ${RUSTC_BOOTSTRAP:+RUSTC_BOOTSTRAP=1 }cargo fuzz run ${flags[*]} $target $artifact"
     fi
   fi
   printf '   %s: %s inputs executed (%s/s), cov %s, ft %s, corpus %s entries/bytes in memory, %s files (%s KiB) in %s\n' \
