@@ -9,25 +9,29 @@
 # input is kept in fuzz/artifacts/<target>/; replay it with the command
 # printed).
 #
-#   scripts/fuzz.sh                              # 20 s per target: CI's form, about 4 minutes with the build
+#   scripts/fuzz.sh                              # 15 s per target: CI's form, about 4 minutes with the build
 #   FUZZ_SECONDS=300 scripts/fuzz.sh --report    # 5 minutes each; figures into docs/RELIABILITY.md
 #   scripts/fuzz.sh checkpoint json_bodies       # only these targets
 #   scripts/fuzz.sh --minimize                   # then add the inputs that found new coverage to the seeds
 #
 # Each target starts from its seeds (fuzz/corpus/<target>/, committed) and
 # the corpus earlier runs grew (fuzz/work/<target>/, not committed), and adds
-# to the latter. --minimize merges into the seeds only the inputs that add
-# coverage to them (libFuzzer -merge=1), to be committed if they stay small.
+# to the latter. --minimize merges into the seeds the inputs that add
+# coverage to them (libFuzzer -merge=1): a corpus to commit only if it stays
+# small (after 5 minutes per target it is about 7 MB, 6 of them UBL).
 #
 # The toolchain is stable Rust. cargo-fuzz (pinned, installed here when
 # missing) builds with instrumentation flags that stable rustc accepts, except
 # a sanitizer's (-Zsanitizer), so: no sanitizer by default (the crate forbids
 # `unsafe`; debug assertions and overflow checks are on), and
-# FUZZ_SANITIZER=address runs under AddressSanitizer with RUSTC_BOOTSTRAP=1.
+# FUZZ_SANITIZER=address runs under AddressSanitizer with RUSTC_BOOTSTRAP=1
+# (its own full build: use another FUZZ_TARGET_DIR).
 #
-#   FUZZ_SECONDS      seconds per target (default 20)
+#   FUZZ_SECONDS      seconds per target (default 15)
 #   FUZZ_TARGET_DIR   cargo's target directory for the fuzz build (default
 #                     fuzz/target; CI keeps one in ~/.cache between runs)
+#   FUZZ_WORK_DIR     where the corpora grow, one folder per target (default
+#                     fuzz/work; CI keeps them in ~/.cache too)
 #   FUZZ_SANITIZER    none (default) or address
 #   FUZZ_CODEGEN_UNITS  16 (default): both cores build the large crates;
 #                     cargo fuzz's own default of 1 builds about twice as long
@@ -35,10 +39,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CARGO_FUZZ_VERSION=0.13.2
-SECONDS_PER_TARGET="${FUZZ_SECONDS:-20}"
+SECONDS_PER_TARGET="${FUZZ_SECONDS:-15}"
 SANITIZER="${FUZZ_SANITIZER:-none}"
 CODEGEN_UNITS="${FUZZ_CODEGEN_UNITS:-16}"
 TARGET_DIR="${FUZZ_TARGET_DIR:-$PWD/fuzz/target}"
+WORK_DIR="${FUZZ_WORK_DIR:-fuzz/work}"
 ALL_TARGETS=(import_csv import_ubl signed_message checkpoint proof_verify json_bodies)
 REPORT=0
 MINIMIZE=0
@@ -63,10 +68,14 @@ if [ "$(cargo fuzz --version 2>/dev/null)" != "cargo-fuzz $CARGO_FUZZ_VERSION" ]
   cargo install --locked --quiet "cargo-fuzz@$CARGO_FUZZ_VERSION"
 fi
 
+# Without a sanitizer every flag cargo fuzz passes is stable (-C, --cfg).
+# A sanitizer's is -Zsanitizer: RUSTC_BOOTSTRAP=1 lets stable rustc take it,
+# and only then is it set, as it may also change what the dependencies'
+# build scripts detect.
+if [ "$SANITIZER" != none ]; then
+  export RUSTC_BOOTSTRAP=1
+fi
 # The same flags for build and run, or cargo rebuilds everything.
-# RUSTC_BOOTSTRAP=1 lets stable rustc take -Zsanitizer (and is harmless
-# without one).
-export RUSTC_BOOTSTRAP=1
 flags=(--fuzz-dir fuzz --target-dir "$TARGET_DIR" --debug-assertions --sanitizer "$SANITIZER"
   --codegen-units "$CODEGEN_UNITS")
 
@@ -80,7 +89,7 @@ trap 'rm -rf "$LOGS"' EXIT
 failed=()
 rows=()
 for target in "${targets[@]}"; do
-  work="fuzz/work/$target"
+  work="$WORK_DIR/$target"
   mkdir -p "$work" "fuzz/artifacts/$target"
   log="$LOGS/$target.log"
   echo "== $target: ${SECONDS_PER_TARGET} s"
@@ -88,8 +97,9 @@ for target in "${targets[@]}"; do
   # -timeout: an input running longer than 10 s is a hang, reported as a crash.
   cargo fuzz run "${flags[@]}" "$target" "$work" "fuzz/corpus/$target" -- \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -print_final_stats=1 >"$log" 2>&1 || status=$?
-  executions="$(grep -a '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -n 1)"
-  final="$(grep -a -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" | tail -n 1)"
+  # (A crash may come before any of these lines: grep finding none is no error.)
+  executions="$( (grep -a '^stat::number_of_executed_units:' "$log" || true) | awk '{print $2}' | tail -n 1)"
+  final="$( (grep -a -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE|INITED)' "$log" || true) | tail -n 1)"
   coverage="$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$final")"
   features="$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$final")"
   corpus="$(sed -nE 's/.* corp: ([0-9]+\/[0-9]+[a-zA-Z]*).*/\1/p' <<<"$final")"
@@ -99,10 +109,10 @@ for target in "${targets[@]}"; do
   if [ "$status" -ne 0 ]; then
     failed+=("$target")
     echo "!! $target FAILED (exit $status): the last lines of its log"
-    grep -a -v '^#[0-9]' "$log" | tail -n 40
+    (grep -a -v '^#[0-9]' "$log" || true) | tail -n 40
     artifact="$(sed -nE 's/.*Test unit written to (.*)$/\1/p' "$log" | tail -n 1)"
     if [ -n "$artifact" ]; then
-      echo "!! replay: RUSTC_BOOTSTRAP=1 cargo fuzz run ${flags[*]} $target $artifact"
+      echo "!! replay: ${RUSTC_BOOTSTRAP:+RUSTC_BOOTSTRAP=1 }cargo fuzz run ${flags[*]} $target $artifact"
     fi
   fi
   printf '   %s: %s inputs executed (%s/s), cov %s, ft %s, corpus %s entries/bytes in memory, %s files (%s KiB) in %s\n' \
@@ -116,7 +126,7 @@ done
 if [ "$MINIMIZE" -eq 1 ]; then
   for target in "${targets[@]}"; do
     before="$(find "fuzz/corpus/$target" -type f | wc -l)"
-    cargo fuzz run "${flags[@]}" "$target" "fuzz/corpus/$target" "fuzz/work/$target" -- \
+    cargo fuzz run "${flags[@]}" "$target" "fuzz/corpus/$target" "$WORK_DIR/$target" -- \
       -merge=1 -timeout=10 >"$LOGS/$target.merge.log" 2>&1
     after="$(find "fuzz/corpus/$target" -type f | wc -l)"
     size="$(find "fuzz/corpus/$target" -type f -printf '%s\n' | awk '{ total += $1 } END { print total + 0 }')"
@@ -144,23 +154,26 @@ for row in rows:
     table.append("| `" + cells[0] + "` | " + " | ".join(cells[1:]) + " |")
 section = f"""## Fuzzing
 
-`cargo fuzz` targets in `fuzz/` (libFuzzer, coverage-guided), each run on
-its own for {seconds} s, one after another, on this machine's 2 shared
-cores, on {datetime.date.today().isoformat()} at commit `{commit}`{" (with uncommitted changes)" if dirty else ""}:
-`{command}`. {rustc} (stable, with `RUSTC_BOOTSTRAP=1`), cargo-fuzz
-{cargo_fuzz}, sanitizer: {sanitizer}, debug assertions and overflow checks
-on, {codegen_units} codegen units. `cov` is the number of instrumented edges
-reached, `ft` libFuzzer's finer count of features (edges with hit counts,
-compared values); the corpus is the set of inputs that each reached
-something new, kept in `fuzz/work/` (the committed seeds are in
-`fuzz/corpus/`).
+The `cargo fuzz` targets in `fuzz/` (libFuzzer, coverage-guided), each run
+on its own, one after another, on this machine's 2 cores (shared with other
+work):
+
+- run: `{command}`, {seconds} s per target, on {datetime.date.today().isoformat()} at commit `{commit}`{" (with uncommitted changes)" if dirty else ""}
+- toolchain: {rustc}, stable{", with `RUSTC_BOOTSTRAP=1` for the sanitizer" if sanitizer != "none" else ""}; cargo-fuzz {cargo_fuzz}
+- build: sanitizer {sanitizer}, debug assertions and overflow checks on, {codegen_units} codegen units, anchorfin at opt-level 1 and its dependencies at 3
+
+`cov` is the number of instrumented edges reached and `ft` libFuzzer's
+finer count of features (edges with hit counts, compared values), both at
+the end of the run; the corpus is the set of inputs that each reached
+something new (in memory at the end; the files are those kept in
+`fuzz/work/<target>/`, earlier runs' included). Only the hand-written seeds
+are committed (`fuzz/corpus/<target>/`).
 
 {chr(10).join(table)}
 
 What each target asserts beyond "does not panic" is in the header of
-`fuzz/fuzz_targets/<target>.rs`; every crash found becomes a unit test
-beside the code it fixed (see the findings below). CI runs every target for
-20 s (`scripts/fuzz.sh`), which writes nothing here.
+`fuzz/fuzz_targets/<target>.rs`. CI runs every target for 15 s
+(`scripts/fuzz.sh`), which writes nothing here.
 """
 text = open(path).read() if os.path.exists(path) else (
     "# Reliability\n\nMeasured figures of the tests that break things on purpose, each under its own\n"
