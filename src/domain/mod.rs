@@ -9,6 +9,7 @@ mod fingerprint;
 mod identifier;
 mod lifecycle;
 mod money;
+mod party_reference;
 mod role;
 mod signature;
 mod signed_message;
@@ -21,6 +22,7 @@ pub use lifecycle::{
     AlertStatus, AssetStatus, DeliveryStatus, LienStatus, OfferStatus, PurchaseOrderStatus, ReceivableStatus,
 };
 pub use money::{format_minor_units, Money, MoneyError};
+pub use party_reference::PartyReference;
 pub use role::{Role, RoleError};
 pub use signature::{verify_with_any, PublicKey, PublicKeyError, Signature, SignatureError, SignatureParseError};
 pub use signed_message::{
