@@ -52,6 +52,11 @@ pub enum Refusal {
     LienNotSettling,
     /// An assignment is a sale: it is neither released nor repaid.
     NotAPledge,
+    /// A corrected invoice replaced this receivable: it cannot be confirmed.
+    Superseded,
+    /// A corrected invoice for a receivable its buyer confirmed already
+    /// (or a bank finances): the original stands; a credit note is the way.
+    OriginalConfirmed,
     // Uniqueness and encumbrance.
     /// The invoice or purchase order is registered already (by anyone).
     DuplicateRegistration,
@@ -83,6 +88,10 @@ pub enum Refusal {
     ExceedsLienAmount,
     /// What is repaid would exceed what was disbursed.
     ExceedsDisbursed,
+    /// A credit note for more than is still owed on its invoice.
+    ExceedsOutstanding,
+    /// Credit notes cancelled the whole invoice: nothing is owed to confirm.
+    NothingOutstanding,
     // Size.
     /// An upload holds more invoices than one upload may.
     TooManyRows,
@@ -127,7 +136,7 @@ pub enum Precedence {
 
 impl Refusal {
     /// Every refusal, in precedence order.
-    pub const ALL: [Refusal; 30] = [
+    pub const ALL: [Refusal; 34] = [
         Refusal::NotFound,
         Refusal::Forbidden,
         Refusal::InvalidField,
@@ -142,6 +151,8 @@ impl Refusal {
         Refusal::LienNotActive,
         Refusal::LienNotSettling,
         Refusal::NotAPledge,
+        Refusal::Superseded,
+        Refusal::OriginalConfirmed,
         Refusal::PoFinancedElsewhere,
         Refusal::DuplicateRegistration,
         Refusal::DuplicateLegalId,
@@ -157,6 +168,8 @@ impl Refusal {
         Refusal::ReceiptMismatch,
         Refusal::ExceedsLienAmount,
         Refusal::ExceedsDisbursed,
+        Refusal::ExceedsOutstanding,
+        Refusal::NothingOutstanding,
         Refusal::TooManyRows,
     ];
 
@@ -178,6 +191,8 @@ impl Refusal {
             Refusal::LienNotActive => "lien_not_active",
             Refusal::LienNotSettling => "lien_not_settling",
             Refusal::NotAPledge => "not_a_pledge",
+            Refusal::Superseded => "superseded",
+            Refusal::OriginalConfirmed => "original_confirmed",
             Refusal::DuplicateRegistration => "duplicate_registration",
             Refusal::DuplicateLegalId => "duplicate_legal_id",
             Refusal::PublicKeyTaken => "public_key_taken",
@@ -192,6 +207,8 @@ impl Refusal {
             Refusal::ReceiptMismatch => "receipt_mismatch",
             Refusal::ExceedsLienAmount => "exceeds_lien_amount",
             Refusal::ExceedsDisbursed => "exceeds_disbursed",
+            Refusal::ExceedsOutstanding => "exceeds_outstanding",
+            Refusal::NothingOutstanding => "nothing_outstanding",
             Refusal::TooManyRows => "too_many_rows",
         }
     }
@@ -226,7 +243,9 @@ impl Refusal {
             | Refusal::OfferNotOpen
             | Refusal::LienNotActive
             | Refusal::LienNotSettling
-            | Refusal::NotAPledge => Precedence::State,
+            | Refusal::NotAPledge
+            | Refusal::Superseded
+            | Refusal::OriginalConfirmed => Precedence::State,
             // Invariant 4 is answered 403, but it is an encumbrance
             // refusal and is checked with them (docs/PRODUCT.md §3.4).
             Refusal::PoFinancedElsewhere
@@ -243,7 +262,9 @@ impl Refusal {
             | Refusal::PaymentMismatch
             | Refusal::ReceiptMismatch
             | Refusal::ExceedsLienAmount
-            | Refusal::ExceedsDisbursed => Precedence::Amounts,
+            | Refusal::ExceedsDisbursed
+            | Refusal::ExceedsOutstanding
+            | Refusal::NothingOutstanding => Precedence::Amounts,
             Refusal::TooManyRows => Precedence::Size,
         }
     }

@@ -22,16 +22,24 @@ pub enum AlertKind {
     /// Entries have waited for a signed tree head longer than the threshold:
     /// the sequencer is stuck. Told to the operator only.
     LedgerStalled,
+    /// A credit note lowered what is owed on a receivable its buyer had
+    /// confirmed: the collateral of any bank financing it shrank.
+    Dilution,
+    /// A corrected invoice tried to replace one its buyer had confirmed
+    /// (or a bank finances): refused, the original stands.
+    LateCorrection,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 6] = [
+    pub const ALL: [AlertKind; 8] = [
         AlertKind::DuplicateRegistration,
         AlertKind::NearDuplicateRegistration,
         AlertKind::DuplicatePledge,
         AlertKind::PoDoubleFinancing,
         AlertKind::LookupEnumeration,
         AlertKind::LedgerStalled,
+        AlertKind::Dilution,
+        AlertKind::LateCorrection,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +50,8 @@ impl AlertKind {
             AlertKind::PoDoubleFinancing => "po_double_financing",
             AlertKind::LookupEnumeration => "lookup_enumeration",
             AlertKind::LedgerStalled => "ledger_stalled",
+            AlertKind::Dilution => "dilution",
+            AlertKind::LateCorrection => "late_correction",
         }
     }
 
@@ -68,6 +78,8 @@ impl AlertKind {
             }
             AlertKind::LookupEnumeration => "A burst of encumbrance look-ups for invoices that are not registered",
             AlertKind::LedgerStalled => "Ledger entries are waiting for a signed tree head: the sequencer is stuck",
+            AlertKind::Dilution => "A credit note lowered what is owed on a confirmed receivable",
+            AlertKind::LateCorrection => "A corrected invoice tried to replace a confirmed receivable",
         }
     }
 }

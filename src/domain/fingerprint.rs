@@ -14,6 +14,8 @@ use super::identifier::{InvoiceNumber, LegalId, PoNumber};
 pub const RECEIVABLE_TAG: &[u8] = b"anchorfin/fingerprint/receivable/v1";
 /// Domain-separation tag of purchase-order fingerprints.
 pub const PURCHASE_ORDER_TAG: &[u8] = b"anchorfin/fingerprint/purchase_order/v1";
+/// Domain tag of credit-note fingerprints.
+pub const CREDIT_NOTE_TAG: &[u8] = b"anchorfin/fingerprint/credit_note/v1";
 
 /// A SHA-256 digest over a tagged, length-prefixed encoding of normalised
 /// identifiers. Written as 64 lower-case hex characters.
@@ -49,6 +51,16 @@ impl Fingerprint {
         tagged_hash(
             PURCHASE_ORDER_TAG,
             &[buyer.normalized(), supplier.normalized(), po.normalized()],
+        )
+    }
+
+    /// The fingerprint of credit note `number` that `seller` issued to
+    /// `buyer`: as [`Fingerprint::receivable`] with [`CREDIT_NOTE_TAG`], so
+    /// a credit note never collides with an invoice of the same number.
+    pub fn credit_note(seller: &LegalId, buyer: &LegalId, number: &InvoiceNumber) -> Fingerprint {
+        tagged_hash(
+            CREDIT_NOTE_TAG,
+            &[seller.normalized(), buyer.normalized(), number.normalized()],
         )
     }
 

@@ -776,6 +776,8 @@ mod tests {
             leaf_hash: vec![0; 32],
             created_at: now(),
             decided_at: None,
+            credited_minor: 0,
+            superseded_by: None,
         }
     }
 

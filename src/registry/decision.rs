@@ -120,6 +120,15 @@ pub fn confirm_receivable(
                 .map_or(receivable.status, |current| current.status);
             return Err(state_refusal(now_status));
         }
+        if !super::credit_note::credits_unchanged(
+            connection,
+            &std::collections::HashMap::from([(receivable.id.clone(), receivable.clone())]),
+        )? {
+            return Err(UseCaseError::refused(
+                Refusal::InvalidSignature,
+                "a credit note changed what is owed while this confirmation was decided: fetch the confirmation message again and sign it",
+            ));
+        }
         let (entry, mut confirmed) = mint(receivable, fingerprint, caller, &action, amount, signed, now)?;
         confirmed.asset.leaf_hash = tlog::append(connection, entry, now)?.leaf_hash.to_vec();
         repository::insert_asset(connection, &confirmed.asset)?;
@@ -133,7 +142,8 @@ pub(super) fn confirmation(
     receivable: &ReceivableRow,
     fingerprint: &Fingerprint,
 ) -> Result<(SignedAction, Money), UseCaseError> {
-    let amount = money(receivable.amount_minor, &receivable.currency)?;
+    // What the buyer owes: the invoice less its credit notes.
+    let amount = money(receivable.amount_minor - receivable.credited_minor, &receivable.currency)?;
     let action = SignedAction::Confirm {
         receivable: uuid(&receivable.id)?,
         fingerprint: *fingerprint,
@@ -178,7 +188,7 @@ pub(super) fn mint(
         parent_id: None,
         position: 0,
         holder_id: receivable.supplier_id.clone(),
-        face_value_minor: receivable.amount_minor,
+        face_value_minor: amount.minor_units(),
         currency: receivable.currency.clone(),
         status: AssetStatus::Active,
         leaf_hash: Vec::new(),

@@ -180,6 +180,8 @@ pub(super) fn new_receivable(
         leaf_hash: Vec::new(),
         created_at: now,
         decided_at: None,
+        credited_minor: 0,
+        superseded_by: None,
     };
     (entry, receivable)
 }

@@ -124,10 +124,26 @@ pub(super) fn check_confirmation(
     signature: &Signature,
 ) -> Result<(SignedAction, Money, Signed), UseCaseError> {
     super::decision::buyers_receivable(receivable, caller)?;
+    if receivable.credited_minor >= receivable.amount_minor {
+        // No message to sign: nothing is owed.
+        if status != ReceivableStatus::Registered {
+            return Err(super::decision::state_refusal(status));
+        }
+        return Err(UseCaseError::refused(
+            Refusal::NothingOutstanding,
+            "credit notes cancel the whole invoice: nothing is owed to confirm",
+        ));
+    }
     let (action, amount) = super::decision::confirmation(receivable, fingerprint)?;
     let signed = super::parties::check_signed(keys, &action, signature)?;
     if status != ReceivableStatus::Registered {
         return Err(super::decision::state_refusal(status));
+    }
+    if let Some(correction) = &receivable.superseded_by {
+        return Err(UseCaseError::refused(
+            Refusal::Superseded,
+            format!("corrected invoice {correction} replaced this receivable; confirm that one instead"),
+        ));
     }
     Ok((action, amount, signed))
 }
@@ -182,6 +198,8 @@ mod tests {
             leaf_hash: vec![0; 32],
             created_at: date("2026-11-01").and_hms_opt(0, 0, 0).unwrap(),
             decided_at: None,
+            credited_minor: 0,
+            superseded_by: None,
         }
     }
 

@@ -335,8 +335,11 @@ pub fn confirm_many(
         }
     }
 
-    if repository::confirm_receivables(connection, &confirming, now)? != confirming.len() {
-        // Decided meanwhile by another transaction: one by one instead.
+    if repository::confirm_receivables(connection, &confirming, now)? != confirming.len()
+        || !super::credit_note::credits_unchanged(connection, &receivables)?
+    {
+        // Decided (or credited) meanwhile by another transaction: one by
+        // one instead.
         return Ok(None);
     }
     tlog::append_prepared(connection, &entries)?;

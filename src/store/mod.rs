@@ -21,6 +21,7 @@ macro_rules! insert_many {
 pub mod alerts;
 pub mod batcher;
 mod connection;
+pub mod documents;
 pub mod identity;
 pub mod ledger;
 pub mod lending;
@@ -63,6 +64,10 @@ pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
 /// or PostgreSQL broke a deadlock by failing this statement.
 pub fn is_retryable_conflict(error: &diesel::result::Error) -> bool {
     is_unique_violation(error)
+        || matches!(
+            error,
+            diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::SerializationFailure, _)
+        )
         || matches!(error, diesel::result::Error::DatabaseError(_, info) if info.message().contains("deadlock detected"))
 }
 

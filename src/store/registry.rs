@@ -46,6 +46,10 @@ pub struct ReceivableRow {
     pub leaf_hash: Vec<u8>,
     pub created_at: NaiveDateTime,
     pub decided_at: Option<NaiveDateTime>,
+    /// The sum of the credit notes recorded against it.
+    pub credited_minor: i64,
+    /// The corrected invoice that replaced it, if one did.
+    pub superseded_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

@@ -140,6 +140,37 @@ diesel::table! {
         leaf_hash -> Binary,
         created_at -> Timestamp,
         decided_at -> Nullable<Timestamp>,
+        credited_minor -> BigInt,
+        superseded_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    credit_notes (id) {
+        id -> Text,
+        fingerprint -> Binary,
+        receivable_id -> Text,
+        supplier_id -> Text,
+        credit_note_number -> Text,
+        issue_date -> Date,
+        currency -> Text,
+        amount_minor -> BigInt,
+        leaf_hash -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> Text,
+        supplier_id -> Text,
+        digest -> Binary,
+        status -> Text,
+        total_rows -> Nullable<BigInt>,
+        processed_rows -> BigInt,
+        report -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
     }
 }
 
@@ -178,6 +209,7 @@ diesel::table! {
 
 diesel::joinable!(receivables -> purchase_orders (purchase_order_id));
 diesel::joinable!(assets -> receivables (receivable_id));
+diesel::joinable!(credit_notes -> receivables (receivable_id));
 
 diesel::table! {
     liens (id) {
@@ -265,7 +297,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     offers,
     loan_records,
     payments,
-    idempotency_keys
+    idempotency_keys,
+    credit_notes,
+    uploads
 );
 
 diesel::table! {
