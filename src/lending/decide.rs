@@ -778,6 +778,7 @@ mod tests {
             decided_at: None,
             credited_minor: 0,
             superseded_by: None,
+            order_reference: None,
         }
     }
 

@@ -29,6 +29,9 @@ pub struct NewReceivable {
     pub due_date: NaiveDate,
     pub amount: Money,
     pub purchase_order_id: Option<Uuid>,
+    /// An order number the invoice names that is not a purchase order
+    /// registered here (kept, not linked).
+    pub order_reference: Option<String>,
 }
 
 /// An invoice's issue and due dates as written (ISO 8601); the due date may
@@ -182,6 +185,7 @@ pub(super) fn new_receivable(
         decided_at: None,
         credited_minor: 0,
         superseded_by: None,
+        order_reference: new.order_reference.clone(),
     };
     (entry, receivable)
 }

@@ -178,6 +178,7 @@ mod tests {
             due_date: date("2027-03-31"),
             amount: cny(amount),
             purchase_order_id: on_order.then(|| Uuid::parse_str(ORDER).unwrap()),
+            order_reference: None,
         }
     }
 
@@ -200,6 +201,7 @@ mod tests {
             decided_at: None,
             credited_minor: 0,
             superseded_by: None,
+            order_reference: None,
         }
     }
 

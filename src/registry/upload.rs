@@ -243,5 +243,6 @@ fn resolve_row(
         due_date,
         amount,
         purchase_order_id,
+        order_reference: None,
     })
 }

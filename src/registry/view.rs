@@ -136,6 +136,7 @@ pub fn receivable_view(receivable: &ReceivableRow, fingerprint: &Fingerprint, as
         "buyer_id": receivable.buyer_id,
         "invoice_number": receivable.invoice_number,
         "purchase_order_id": receivable.purchase_order_id,
+        "order_reference": receivable.order_reference,
         "issue_date": receivable.issue_date.to_string(),
         "due_date": receivable.due_date.to_string(),
         "currency": receivable.currency,

@@ -50,6 +50,9 @@ pub struct ReceivableRow {
     pub credited_minor: i64,
     /// The corrected invoice that replaced it, if one did.
     pub superseded_by: Option<String>,
+    /// The order the invoice names, when no purchase order registered
+    /// here has that number.
+    pub order_reference: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]

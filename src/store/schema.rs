@@ -142,6 +142,7 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         credited_minor -> BigInt,
         superseded_by -> Nullable<Text>,
+        order_reference -> Nullable<Text>,
     }
 }
 

@@ -261,6 +261,7 @@ fn registration(app: &TestApp, deal: &Deal, buyer: &Value, number: &str, amount:
             due_date: "2027-03-31".parse().unwrap(),
             amount: Money::parse(amount, Currency::parse("CNY").unwrap()).unwrap(),
             purchase_order_id: None,
+            order_reference: None,
         },
         fingerprint_key: key,
     }

@@ -842,6 +842,7 @@ impl Twin {
                     due_date: DUE.parse().unwrap(),
                     amount: Money::parse(invoice.amount, Currency::parse("CNY").unwrap()).unwrap(),
                     purchase_order_id: invoice.on_order.then(|| Uuid::parse_str(NOBODY).unwrap()),
+                    order_reference: None,
                 },
                 fingerprint_key: self.fingerprint_key,
             })

@@ -7,5 +7,6 @@ ALTER TABLE alerts ADD CONSTRAINT alerts_kind_check CHECK (kind IN ('duplicate_r
     'ledger_stalled'));
 DROP TABLE uploads;
 DROP TABLE credit_notes;
+ALTER TABLE receivables DROP COLUMN order_reference;
 ALTER TABLE receivables DROP COLUMN superseded_by;
 ALTER TABLE receivables DROP COLUMN credited_minor;

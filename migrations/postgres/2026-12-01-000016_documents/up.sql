@@ -7,6 +7,9 @@ ALTER TABLE receivables ADD COLUMN credited_minor BIGINT NOT NULL DEFAULT 0
 -- A corrected invoice (UBL type 384) that replaced this unconfirmed one.
 -- A superseded receivable can no longer be confirmed.
 ALTER TABLE receivables ADD COLUMN superseded_by TEXT REFERENCES receivables (id);
+-- The order an invoice names (UBL OrderReference) when it is not a
+-- purchase order registered here: kept as the document gave it.
+ALTER TABLE receivables ADD COLUMN order_reference TEXT;
 
 CREATE TABLE credit_notes (
     id                 TEXT PRIMARY KEY NOT NULL,

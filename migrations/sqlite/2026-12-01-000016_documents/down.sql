@@ -5,5 +5,6 @@ DELETE FROM alert_audiences WHERE alert_id IN (SELECT id FROM alerts WHERE kind 
 DELETE FROM alerts WHERE kind IN ('dilution', 'late_correction');
 DROP TABLE uploads;
 DROP TABLE credit_notes;
+ALTER TABLE receivables DROP COLUMN order_reference;
 ALTER TABLE receivables DROP COLUMN superseded_by;
 ALTER TABLE receivables DROP COLUMN credited_minor;

@@ -51,6 +51,7 @@ impl ReceivableRequest {
             due_date,
             amount,
             purchase_order_id,
+            order_reference: None,
         })
     }
 }
