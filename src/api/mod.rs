@@ -22,6 +22,7 @@ pub mod receivables;
 mod registry_error;
 pub mod signed;
 pub mod state;
+pub mod uploads;
 
 use actix_web::{web, HttpResponse, Route};
 
@@ -63,6 +64,8 @@ route_table! {
     "/v1/purchase-orders/{id}/acknowledgement" => post purchase_orders::acknowledge,
     "/v1/receivables" => post receivables::create,
     "/v1/receivables/import" => post receivables::import,
+    "/v1/uploads/{id}" => get uploads::show,
+    "/v1/uploads/{id}/report.csv" => get uploads::report_csv,
     "/v1/receivables/{id}" => get receivables::show,
     "/v1/receivables/{id}/lookups" => get receivables::lookups,
     "/v1/receivables/{id}/confirmation" => post receivables::confirm,
