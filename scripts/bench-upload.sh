@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Uploads at batch speed: a ROWS-row CSV upload (10,000 by default) timed
+# against a release build on PostgreSQL and on SQLite, while a client keeps
+# registering single invoices (`POST /v1/receivables`) and records their
+# latencies; then the same file again (a replay of its first report). Beside
+# them, the raw database's own figure for the writes an upload needs: ROWS
+# receivables and ROWS ledger leaves inserted in one transaction (psql on
+# PostgreSQL, Python's sqlite3 on SQLite). Results go to a section of
+# docs/BENCHMARKS.md, replaced on each run.
+#
+#   scripts/bench-upload.sh                 # both backends, 10,000 rows
+#   ROWS=2000 OUT=/tmp/upload.md scripts/bench-upload.sh   # a quick check
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ADMIN_URL="${ANCHORFIN_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+ROWS="${ROWS:-10000}"
+PORT="${PORT:-18090}"
+OUT="${OUT:-docs/BENCHMARKS.md}"
+
+cargo build --release --locked --bin anchorfin >&2
+BIN=target/release/anchorfin
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS anchorfin_bench_upload WITH (FORCE)" >/dev/null 2>&1 || true
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS anchorfin_bench_upload_raw WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+with_database() { # URL NAME -> URL with the database replaced
+  python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$1" "$2"
+}
+
+key_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])'; }
+id_of() { python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+
+run_backend() { # postgres|sqlite -> JSON on stdout
+  local backend="$1" data="$work/$1" url=""
+  mkdir -p "$data"
+  if [ "$backend" = postgres ]; then
+    psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS anchorfin_bench_upload WITH (FORCE)" \
+      -c "CREATE DATABASE anchorfin_bench_upload" >/dev/null
+    url="$(with_database "$ADMIN_URL" anchorfin_bench_upload)"
+  fi
+  local db_args=(--data-dir "$data")
+  [ -n "$url" ] && db_args+=(--database-url "$url")
+  "$BIN" org add "${db_args[@]}" --name "Bench operator" --role operator --legal-id "BENCH-OPS" >/dev/null
+  local supplier buyer_id
+  supplier="$("$BIN" org add "${db_args[@]}" --name "Bench supplier" --role supplier --legal-id "BENCH-SUP" | key_of)"
+  buyer_id="$("$BIN" org add "${db_args[@]}" --name "Bench buyer" --role core_enterprise --legal-id "BENCH-BUY" | id_of)"
+  RUST_LOG=warn "$BIN" serve "${db_args[@]}" --bind "127.0.0.1:$PORT" \
+    --rate-limit-per-second 0 --lookup-rate-limit-per-second 0 >"$work/$backend.log" 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  python3 - "$work/upload.csv" "$ROWS" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("invoice_number,buyer_legal_id,issue_date,due_date,currency,amount,po_number\n")
+    for i in range(int(sys.argv[2])):
+        f.write(f"UP-{i:07d},BENCH-BUY,2026-11-01,2027-03-31,CNY,{1000 + i % 5000}.{i % 100:02d},\n")
+PY
+  python3 - "http://127.0.0.1:$PORT" "$supplier" "$buyer_id" "$work/upload.csv" <<'PY'
+import http.client, json, sys, threading, time, urllib.parse
+base, key, buyer, path = sys.argv[1:5]
+host = urllib.parse.urlsplit(base)
+body = open(path, "rb").read()
+
+def post(connection, target, payload, content_type):
+    connection.request("POST", target, payload, {"Authorization": "Bearer " + key, "Content-Type": content_type})
+    response = connection.getresponse()
+    return response.status, response.read()
+
+done = threading.Event()
+latencies = []
+def singles():
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
+    i = 0
+    while not done.is_set():
+        invoice = {"buyer_id": buyer, "invoice_number": f"SINGLE-{i:07d}", "issue_date": "2026-11-01",
+                   "due_date": "2027-03-31", "currency": "CNY", "amount": "10.00"}
+        started = time.perf_counter()
+        status, _ = post(connection, "/v1/receivables", json.dumps(invoice), "application/json")
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert status == 201, status
+        i += 1
+
+def upload():
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=600)
+    started = time.perf_counter()
+    status, answer = post(connection, "/v1/receivables/import", body, "text/csv")
+    assert status == 200, (status, answer[:500])
+    return time.perf_counter() - started, json.loads(answer)
+
+thread = threading.Thread(target=singles)
+thread.start()
+time.sleep(0.5)
+before = len(latencies)
+seconds, report = upload()
+during = sorted(latencies[before:])
+done.set()
+thread.join()
+replay_seconds, replay = upload()
+assert replay["replayed"] and replay["results"] == report["results"]
+def at(values, q):
+    return round(values[min(len(values) - 1, int(q * len(values)))], 1) if values else None
+print(json.dumps({
+    "rows": len(report["results"]), "created": report["created"], "seconds": round(seconds, 2),
+    "rows_per_second": round(len(report["results"]) / seconds),
+    "singles_during": len(during), "singles_p50_ms": at(during, 0.5), "singles_p99_ms": at(during, 0.99),
+    "singles_max_ms": round(during[-1], 1) if during else None,
+    "replay_seconds": round(replay_seconds, 2),
+}))
+PY
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+raw_postgres() { # -> seconds for ROWS receivables and ledger leaves in one transaction
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS anchorfin_bench_upload_raw WITH (FORCE)" \
+    -c "CREATE DATABASE anchorfin_bench_upload_raw" >/dev/null
+  local raw_url
+  raw_url="$(with_database "$ADMIN_URL" anchorfin_bench_upload_raw)"
+  psql -q -v ON_ERROR_STOP=1 "$raw_url" >/dev/null <<'SQL'
+CREATE TABLE receivables (id TEXT PRIMARY KEY, fingerprint BYTEA NOT NULL UNIQUE, supplier_id TEXT NOT NULL,
+  buyer_id TEXT NOT NULL, invoice_number TEXT NOT NULL, issue_date DATE NOT NULL, due_date DATE NOT NULL,
+  currency TEXT NOT NULL, amount_minor BIGINT NOT NULL, status TEXT NOT NULL, leaf_hash BYTEA NOT NULL,
+  created_at TIMESTAMP NOT NULL);
+CREATE INDEX ON receivables (supplier_id);
+CREATE INDEX ON receivables (buyer_id);
+CREATE INDEX ON receivables (supplier_id, buyer_id, issue_date, currency, amount_minor);
+CREATE TABLE ledger_leaves (leaf_hash BYTEA PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
+SQL
+  local started ended
+  started="$(date +%s.%N)"
+  psql -q -v ON_ERROR_STOP=1 -v rows="$ROWS" "$raw_url" >/dev/null <<'SQL'
+BEGIN;
+INSERT INTO ledger_leaves SELECT sha256(('leaf' || g)::bytea), 'receivable_registered', repeat('x', 400), now()
+  FROM generate_series(1, :rows) g;
+INSERT INTO receivables SELECT md5(g::text), sha256(int8send(g)), 's', 'b', 'UP-' || g, '2026-11-01', '2027-03-31',
+  'CNY', 100000 + g, 'registered', sha256(('leaf' || g)::bytea), now() FROM generate_series(1, :rows) g;
+COMMIT;
+SQL
+  ended="$(date +%s.%N)"
+  python3 -c "print(round($ended - $started, 3))"
+}
+
+raw_sqlite() {
+  python3 - "$work/raw.db" "$ROWS" <<'PY'
+import hashlib, sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+c.executescript("""
+PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+CREATE TABLE receivables (id TEXT PRIMARY KEY, fingerprint BLOB NOT NULL UNIQUE, supplier_id TEXT NOT NULL,
+  buyer_id TEXT NOT NULL, invoice_number TEXT NOT NULL, issue_date DATE NOT NULL, due_date DATE NOT NULL,
+  currency TEXT NOT NULL, amount_minor BIGINT NOT NULL, status TEXT NOT NULL, leaf_hash BLOB NOT NULL, created_at TIMESTAMP NOT NULL);
+CREATE INDEX r_s ON receivables (supplier_id); CREATE INDEX r_b ON receivables (buyer_id);
+CREATE INDEX r_l ON receivables (supplier_id, buyer_id, issue_date, currency, amount_minor);
+CREATE TABLE ledger_leaves (leaf_hash BLOB PRIMARY KEY, kind TEXT NOT NULL, body TEXT NOT NULL, created_at TIMESTAMP NOT NULL);
+""")
+rows = int(sys.argv[2])
+started = time.perf_counter()
+with c:
+    c.executemany("INSERT INTO ledger_leaves VALUES (?, 'receivable_registered', ?, '2026-11-01')",
+                  ((hashlib.sha256(b"leaf%d" % g).digest(), "x" * 400) for g in range(rows)))
+    c.executemany("INSERT INTO receivables VALUES (?, ?, 's', 'b', ?, '2026-11-01', '2027-03-31', 'CNY', ?, 'registered', ?, '2026-11-01')",
+                  ((hashlib.md5(b"%d" % g).hexdigest(), hashlib.sha256(b"%d" % g).digest(), "UP-%d" % g, 100000 + g,
+                    hashlib.sha256(b"leaf%d" % g).digest()) for g in range(rows)))
+print(round(time.perf_counter() - started, 3))
+PY
+}
+
+postgres="$(run_backend postgres)"
+sqlite="$(run_backend sqlite)"
+raw_pg="$(raw_postgres)"
+raw_lite="$(raw_sqlite)"
+
+python3 - "$OUT" "$ROWS" "$postgres" "$sqlite" "$raw_pg" "$raw_lite" <<'PY'
+import datetime, json, re, sys
+out, rows = sys.argv[1], int(sys.argv[2])
+pg, lite = json.loads(sys.argv[3]), json.loads(sys.argv[4])
+raw = {"PostgreSQL": float(sys.argv[5]), "SQLite": float(sys.argv[6])}
+today = datetime.date.today().isoformat()
+lines = [f"## Uploads (scripts/bench-upload.sh, {today})", "",
+         f"One CSV upload of {rows:,} invoices (`POST /v1/receivables/import`, one transaction, set-based in chunks of 500),",
+         "timed over loopback HTTP against a release build, while one client registers single invoices",
+         "(`POST /v1/receivables`) without pause; then the same file again, which replays the first report.",
+         "The raw figure is the database alone inserting as many receivables and ledger leaves in one transaction.", "",
+         "| backend | upload | rows/s | raw insert | singles during it | p50 | p99 | max | replay |",
+         "|---|---|---|---|---|---|---|---|---|"]
+for name, r in (("PostgreSQL", pg), ("SQLite", lite)):
+    lines.append(f"| {name} | {r['seconds']} s | {r['rows_per_second']:,} | {raw[name]} s | {r['singles_during']} | "
+                 f"{r['singles_p50_ms']} ms | {r['singles_p99_ms']} ms | {r['singles_max_ms']} ms | {r['replay_seconds']} s |")
+section = "\n".join(lines) + "\n"
+try:
+    text = open(out).read()
+except FileNotFoundError:
+    text = "# Benchmarks\n"
+pattern = re.compile(r"## Uploads \(scripts/bench-upload\.sh.*?(?=\n## |\Z)", re.S)
+text = pattern.sub(section.rstrip("\n"), text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+open(out, "w").write(text)
+print(section)
+PY
