@@ -57,6 +57,9 @@ pub enum Refusal {
     DuplicateRegistration,
     /// An organisation with this normalised legal id is onboarded already.
     DuplicateLegalId,
+    /// Another organisation holds this identifier (scheme and normalised
+    /// value) already.
+    DuplicateIdentifier,
     /// This public key belongs to another organisation already.
     PublicKeyTaken,
     /// The asset (order) carries a lien, or is reserved to another bank.
@@ -127,7 +130,7 @@ pub enum Precedence {
 
 impl Refusal {
     /// Every refusal, in precedence order.
-    pub const ALL: [Refusal; 30] = [
+    pub const ALL: [Refusal; 31] = [
         Refusal::NotFound,
         Refusal::Forbidden,
         Refusal::InvalidField,
@@ -145,6 +148,7 @@ impl Refusal {
         Refusal::PoFinancedElsewhere,
         Refusal::DuplicateRegistration,
         Refusal::DuplicateLegalId,
+        Refusal::DuplicateIdentifier,
         Refusal::PublicKeyTaken,
         Refusal::AlreadyEncumbered,
         Refusal::OfferOpen,
@@ -180,6 +184,7 @@ impl Refusal {
             Refusal::NotAPledge => "not_a_pledge",
             Refusal::DuplicateRegistration => "duplicate_registration",
             Refusal::DuplicateLegalId => "duplicate_legal_id",
+            Refusal::DuplicateIdentifier => "duplicate_identifier",
             Refusal::PublicKeyTaken => "public_key_taken",
             Refusal::AlreadyEncumbered => "already_encumbered",
             Refusal::OfferOpen => "offer_open",
@@ -232,6 +237,7 @@ impl Refusal {
             Refusal::PoFinancedElsewhere
             | Refusal::DuplicateRegistration
             | Refusal::DuplicateLegalId
+            | Refusal::DuplicateIdentifier
             | Refusal::PublicKeyTaken
             | Refusal::AlreadyEncumbered
             | Refusal::OfferOpen => Precedence::Encumbrance,
