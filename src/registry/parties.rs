@@ -158,7 +158,8 @@ pub(crate) fn resolve(
                 .iter()
                 .filter_map(|id| legal_ids.get(id.as_str()).copied())
                 .collect();
-            format!("{} (legal id {})", describe(&references[index]), named.join(" and "))
+            let noun = if named.len() == 1 { "legal id" } else { "legal ids" };
+            format!("{} ({noun} {})", describe(&references[index]), named.join(" and "))
         })
         .collect();
     Err(UseCaseError::field(
@@ -379,6 +380,11 @@ mod tests {
                     .to_owned())
             );
             assert_eq!(database.resolve(&[]), Err("no identifier given".to_owned()));
+            // Nothing left to look up once normalised.
+            assert_eq!(
+                database.resolve(&[(Some("0088"), "000")]),
+                Err("no onboarded organisation has any of these identifiers: ref0=0088:000".to_owned())
+            );
         });
     }
 
@@ -400,7 +406,7 @@ mod tests {
             let alpha_too = database.onboard("ALPHA-2", &[("0192", "991234567")]);
             let detail = database.resolve(&[(None, "991234567")]).unwrap_err();
             assert!(
-                detail.starts_with("these identifiers name different organisations: ref0=991234567 (legal id "),
+                detail.starts_with("these identifiers name different organisations: ref0=991234567 (legal ids "),
                 "{detail}"
             );
             assert!(
