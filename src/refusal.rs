@@ -62,6 +62,9 @@ pub enum Refusal {
     DuplicateRegistration,
     /// An organisation with this normalised legal id is onboarded already.
     DuplicateLegalId,
+    /// Another organisation holds this identifier (scheme and normalised
+    /// value) already.
+    DuplicateIdentifier,
     /// This public key belongs to another organisation already.
     PublicKeyTaken,
     /// The asset (order) carries a lien, or is reserved to another bank.
@@ -136,7 +139,7 @@ pub enum Precedence {
 
 impl Refusal {
     /// Every refusal, in precedence order.
-    pub const ALL: [Refusal; 34] = [
+    pub const ALL: [Refusal; 35] = [
         Refusal::NotFound,
         Refusal::Forbidden,
         Refusal::InvalidField,
@@ -156,6 +159,7 @@ impl Refusal {
         Refusal::PoFinancedElsewhere,
         Refusal::DuplicateRegistration,
         Refusal::DuplicateLegalId,
+        Refusal::DuplicateIdentifier,
         Refusal::PublicKeyTaken,
         Refusal::AlreadyEncumbered,
         Refusal::OfferOpen,
@@ -195,6 +199,7 @@ impl Refusal {
             Refusal::OriginalConfirmed => "original_confirmed",
             Refusal::DuplicateRegistration => "duplicate_registration",
             Refusal::DuplicateLegalId => "duplicate_legal_id",
+            Refusal::DuplicateIdentifier => "duplicate_identifier",
             Refusal::PublicKeyTaken => "public_key_taken",
             Refusal::AlreadyEncumbered => "already_encumbered",
             Refusal::OfferOpen => "offer_open",
@@ -251,6 +256,7 @@ impl Refusal {
             Refusal::PoFinancedElsewhere
             | Refusal::DuplicateRegistration
             | Refusal::DuplicateLegalId
+            | Refusal::DuplicateIdentifier
             | Refusal::PublicKeyTaken
             | Refusal::AlreadyEncumbered
             | Refusal::OfferOpen => Precedence::Encumbrance,

@@ -7,7 +7,9 @@ use super::serve::open;
 use super::{print_json, CliError, DatabaseArgs};
 use crate::domain::EmailAddress;
 use crate::organizations::api_key::reveal;
-use crate::organizations::{add_risk_officer, onboard, AddRiskOfficerError, OnboardedView, OrganizationRequest};
+use crate::organizations::{
+    add_risk_officer, onboard, AddRiskOfficerError, IdentifierRequest, OnboardedView, OrganizationRequest,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
@@ -25,6 +27,10 @@ pub struct OrgAddArgs {
     /// Unified social credit code, LEI or similar.
     #[arg(long)]
     legal_id: String,
+    /// Another identifier, SCHEME:VALUE (an ISO 6523 ICD code such as 0088
+    /// for a GLN, or VAT); repeat for several.
+    #[arg(long = "identifier", value_name = "SCHEME:VALUE")]
+    identifiers: Vec<String>,
     /// An ed25519 public key (64 hex characters); repeat for several.
     #[arg(long = "public-key")]
     public_keys: Vec<String>,
@@ -54,21 +60,44 @@ pub struct RiskOfficerAddArgs {
 
 pub fn run_org(command: OrgCommand) -> Result<(), CliError> {
     let OrgCommand::Add(args) = command;
+    let identifiers = args
+        .identifiers
+        .iter()
+        .map(|raw| identifier_flag(raw))
+        .collect::<Result<Vec<_>, _>>()?;
     let new = OrganizationRequest {
         name: args.name,
         role: args.role,
         legal_id: args.legal_id,
+        identifiers,
         public_keys: args.public_keys,
         risk_emails: args.risk_emails,
     }
     .parse()
-    .map_err(|error| CliError::Usage(format!("--{}", error.to_string().replace('_', "-"))))?;
+    .map_err(|error| {
+        // `identifiers[1].value` came from the second `--identifier`.
+        let field = error.field.replacen("identifiers", "identifier", 1).replace('_', "-");
+        CliError::Usage(format!("--{field}: {}", error.detail))
+    })?;
     let mut connection = open(&args.database)?;
     let onboarded = onboard(&mut connection, new, None).map_err(|error| match error {
         crate::organizations::OnboardError::Database(error) => CliError::Failed(error.into()),
         refused => CliError::Usage(refused.to_string()),
     })?;
     print_json(&OnboardedView::from(&onboarded))
+}
+
+/// `--identifier SCHEME:VALUE`, split at the first ':' (a value may hold more).
+fn identifier_flag(raw: &str) -> Result<IdentifierRequest, CliError> {
+    let (scheme, value) = raw.split_once(':').ok_or_else(|| {
+        CliError::Usage(format!(
+            "--identifier: {raw:?} is not SCHEME:VALUE (such as 0088:7300010000001)"
+        ))
+    })?;
+    Ok(IdentifierRequest {
+        scheme: scheme.to_owned(),
+        value: value.to_owned(),
+    })
 }
 
 pub fn run_risk_officer(command: RiskOfficerCommand) -> Result<(), CliError> {

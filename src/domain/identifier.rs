@@ -187,6 +187,13 @@ identifier_type!(
 );
 
 identifier_type!(
+    /// The value of one of an organisation's identifiers (a GLN, a VAT
+    /// number…), the scheme aside; see `OrganizationIdentifier`.
+    IdentifierValue,
+    "identifier value"
+);
+
+identifier_type!(
     /// An invoice number as printed on the supplier's invoice.
     InvoiceNumber,
     "invoice number"

@@ -9,6 +9,7 @@ mod fingerprint;
 mod identifier;
 mod lifecycle;
 mod money;
+mod organization_identifier;
 mod party_reference;
 mod role;
 mod signature;
@@ -17,11 +18,16 @@ mod signed_message;
 pub use currency::{Currency, CurrencyError};
 pub use email::{EmailAddress, EmailError};
 pub use fingerprint::{Fingerprint, FingerprintError, FingerprintKey, PURCHASE_ORDER_TAG, RECEIVABLE_TAG};
-pub use identifier::{normalize_identifier, IdentifierError, InvoiceNumber, LegalId, PoNumber, MAX_IDENTIFIER_CHARS};
+pub use identifier::{
+    normalize_identifier, IdentifierError, IdentifierValue, InvoiceNumber, LegalId, PoNumber, MAX_IDENTIFIER_CHARS,
+};
 pub use lifecycle::{
     AlertStatus, AssetStatus, DeliveryStatus, LienStatus, OfferStatus, PurchaseOrderStatus, ReceivableStatus,
 };
 pub use money::{format_minor_units, Money, MoneyError};
+pub use organization_identifier::{
+    IdentifierScheme, IdentifierSchemeError, OrganizationIdentifier, OrganizationIdentifierError,
+};
 pub use party_reference::PartyReference;
 pub use role::{Role, RoleError};
 pub use signature::{verify_with_any, PublicKey, PublicKeyError, Signature, SignatureError, SignatureParseError};

@@ -1,5 +1,5 @@
-//! Organisations: onboarding, their keys and risk officers, API keys and
-//! authentication. Use cases here own their transactions.
+//! Organisations: onboarding, their identifiers, keys and risk officers,
+//! API keys and authentication. Use cases here own their transactions.
 
 pub mod api_key;
 mod authenticate;
@@ -10,4 +10,6 @@ mod view;
 pub use authenticate::{authenticate, authenticate_many, Principal};
 pub use onboard::{onboard, NewOrganization, OnboardError, Onboarded, OrganizationName, OrganizationNameError};
 pub use risk_officer::{add_risk_officer, AddRiskOfficerError, RiskOfficerAdded};
-pub use view::{OnboardedView, OrganizationRequest, RiskOfficerView};
+pub use view::{
+    IdentifierRequest, IdentifierView, OnboardedView, OrganizationRequest, RiskOfficerView, MAX_IDENTIFIERS,
+};

@@ -1,12 +1,15 @@
-//! Onboarding an organisation: the organisation, its ed25519 public keys,
-//! its risk officers and a first API key for each, in one transaction.
+//! Onboarding an organisation: the organisation, its identifiers, its
+//! ed25519 public keys, its risk officers and a first API key for each, in
+//! one transaction.
 
 use chrono::NaiveDateTime;
 use uuid::Uuid;
 
 use super::api_key::{self, GeneratedApiKey};
-use crate::domain::{EmailAddress, LegalId, PublicKey, Role};
-use crate::store::organizations::{self as repository, ApiKeyRow, OrganizationKeyRow, OrganizationRow, RiskOfficerRow};
+use crate::domain::{EmailAddress, LegalId, OrganizationIdentifier, PublicKey, Role};
+use crate::store::organizations::{
+    self as repository, ApiKeyRow, OrganizationIdentifierRow, OrganizationKeyRow, OrganizationRow, RiskOfficerRow,
+};
 use crate::store::{self, write_transaction, DbConnection};
 use crate::tlog::{self, NewEntry, Visibility};
 use serde_json::json;
@@ -50,6 +53,8 @@ pub struct NewOrganization {
     pub name: OrganizationName,
     pub role: Role,
     pub legal_id: LegalId,
+    /// Distinct identifiers (the caller refuses duplicates).
+    pub identifiers: Vec<OrganizationIdentifier>,
     /// Distinct keys (the caller refuses duplicates).
     pub public_keys: Vec<PublicKey>,
     /// Distinct addresses (the caller refuses duplicates).
@@ -59,6 +64,7 @@ pub struct NewOrganization {
 #[derive(Debug)]
 pub struct Onboarded {
     pub organization: OrganizationRow,
+    pub identifiers: Vec<OrganizationIdentifierRow>,
     pub public_keys: Vec<OrganizationKeyRow>,
     pub api_key: GeneratedApiKey,
     pub risk_officers: Vec<(RiskOfficerRow, GeneratedApiKey)>,
@@ -68,6 +74,8 @@ pub struct Onboarded {
 pub enum OnboardError {
     #[error("an organisation with this legal id is already onboarded")]
     DuplicateLegalId,
+    #[error("identifier {0} belongs to another organisation already")]
+    DuplicateIdentifier(String),
     #[error("public key {0} is already registered")]
     PublicKeyTaken(String),
     #[error(transparent)]
@@ -87,6 +95,9 @@ pub fn onboard(
         if repository::find_organization_by_normalized_legal_id(connection, new.legal_id.normalized())?.is_some() {
             return Err(OnboardError::DuplicateLegalId);
         }
+        if let Some(taken) = held_identifier(connection, &new.identifiers)? {
+            return Err(OnboardError::DuplicateIdentifier(taken));
+        }
         let hex_keys: Vec<String> = new.public_keys.iter().map(PublicKey::to_hex).collect();
         if let Some(taken) = repository::registered_public_keys(connection, &hex_keys)?
             .into_iter()
@@ -103,13 +114,24 @@ pub fn onboard(
             legal_id_normalized: new.legal_id.normalized().to_owned(),
             created_at: now,
         };
-        repository::insert_organization(connection, &organization).map_err(|error| {
-            if store::is_unique_violation(&error) {
-                OnboardError::DuplicateLegalId
-            } else {
-                error.into()
-            }
-        })?;
+        repository::insert_organization(connection, &organization)
+            .map_err(|error| lost_race(error, || OnboardError::DuplicateLegalId))?;
+
+        let mut identifiers = Vec::with_capacity(new.identifiers.len());
+        for identifier in &new.identifiers {
+            let row = OrganizationIdentifierRow {
+                organization_id: organization.id.clone(),
+                scheme: identifier.scheme.as_str().to_owned(),
+                value: identifier.value.as_str().to_owned(),
+                normalized_value: identifier.value.normalized().to_owned(),
+                created_at: now,
+            };
+            // The primary key is the arbiter when another onboarding takes
+            // the identifier between the check above and this insert.
+            repository::insert_organization_identifier(connection, &row)
+                .map_err(|error| lost_race(error, || OnboardError::DuplicateIdentifier(identifier.to_string())))?;
+            identifiers.push(row);
+        }
 
         let mut public_keys = Vec::with_capacity(hex_keys.len());
         for public_key in hex_keys {
@@ -120,13 +142,8 @@ pub fn onboard(
                 created_at: now,
                 revoked_at: None,
             };
-            repository::insert_organization_key(connection, &row).map_err(|error| {
-                if store::is_unique_violation(&error) {
-                    OnboardError::PublicKeyTaken(row.public_key.clone())
-                } else {
-                    error.into()
-                }
-            })?;
+            repository::insert_organization_key(connection, &row)
+                .map_err(|error| lost_race(error, || OnboardError::PublicKeyTaken(row.public_key.clone())))?;
             public_keys.push(row);
         }
 
@@ -145,6 +162,11 @@ pub fn onboard(
                     "role": organization.role,
                     "legal_id": organization.legal_id,
                     "legal_id_normalized": organization.legal_id_normalized,
+                    "identifiers": identifiers.iter().map(|identifier| json!({
+                        "scheme": identifier.scheme,
+                        "value": identifier.value,
+                        "normalized_value": identifier.normalized_value,
+                    })).collect::<Vec<_>>(),
                 }),
                 visibility: Visibility::Public,
             },
@@ -171,11 +193,46 @@ pub fn onboard(
 
         Ok(Onboarded {
             organization,
+            identifiers,
             public_keys,
             api_key,
             risk_officers,
         })
     })
+}
+
+/// An insert that hit a unique index lost to another onboarding: the
+/// refusal `refusal` makes; any other failure is the database's.
+fn lost_race(error: diesel::result::Error, refusal: impl FnOnce() -> OnboardError) -> OnboardError {
+    if store::is_unique_violation(&error) {
+        refusal()
+    } else {
+        error.into()
+    }
+}
+
+/// The first of `identifiers` that an organisation holds already, as
+/// `SCHEME:value`.
+fn held_identifier(
+    connection: &mut DbConnection,
+    identifiers: &[OrganizationIdentifier],
+) -> diesel::QueryResult<Option<String>> {
+    if identifiers.is_empty() {
+        return Ok(None);
+    }
+    let values: Vec<String> = identifiers
+        .iter()
+        .map(|identifier| identifier.value.normalized().to_owned())
+        .collect();
+    let held = repository::identifiers_with_values(connection, &values)?;
+    Ok(identifiers
+        .iter()
+        .find(|identifier| {
+            held.iter().any(|row| {
+                row.scheme == identifier.scheme.as_str() && row.normalized_value == identifier.value.normalized()
+            })
+        })
+        .map(ToString::to_string))
 }
 
 pub(super) fn key_registered(key: &OrganizationKeyRow, actor: Option<&str>) -> NewEntry {

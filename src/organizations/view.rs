@@ -5,8 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use super::api_key::reveal;
 use super::{NewOrganization, Onboarded, OrganizationName};
-use crate::domain::{EmailAddress, LegalId, PublicKey, Role};
+use crate::domain::{EmailAddress, LegalId, OrganizationIdentifier, OrganizationIdentifierError, PublicKey, Role};
+use crate::store::organizations::OrganizationIdentifierRow;
 use crate::validation::{field, FieldError};
+
+/// The most identifiers one organisation is onboarded with.
+pub const MAX_IDENTIFIERS: usize = 16;
 
 /// The raw request, as JSON or as CLI flags.
 #[derive(Debug, Deserialize)]
@@ -16,9 +20,19 @@ pub struct OrganizationRequest {
     pub role: String,
     pub legal_id: String,
     #[serde(default)]
+    pub identifiers: Vec<IdentifierRequest>,
+    #[serde(default)]
     pub public_keys: Vec<String>,
     #[serde(default)]
     pub risk_emails: Vec<String>,
+}
+
+/// One identifier as requested: `{"scheme": "0088", "value": "7300010000001"}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierRequest {
+    pub scheme: String,
+    pub value: String,
 }
 
 impl OrganizationRequest {
@@ -31,6 +45,7 @@ impl OrganizationRequest {
                 .map_err(|_| "must be one of supplier, core_enterprise, bank, operator"),
         )?;
         let legal_id = field("legal_id", LegalId::parse(&self.legal_id))?;
+        let identifiers = parse_identifiers(&self.identifiers)?;
         let mut public_keys: Vec<PublicKey> = Vec::with_capacity(self.public_keys.len());
         for (index, raw) in self.public_keys.iter().enumerate() {
             let name = format!("public_keys[{index}]");
@@ -53,10 +68,40 @@ impl OrganizationRequest {
             name,
             role,
             legal_id,
+            identifiers,
             public_keys,
             risk_emails,
         })
     }
+}
+
+/// Each identifier parsed, the failing half named (`identifiers[2].scheme`);
+/// one listed twice (however its value is written) is refused.
+fn parse_identifiers(requested: &[IdentifierRequest]) -> Result<Vec<OrganizationIdentifier>, FieldError> {
+    if requested.len() > MAX_IDENTIFIERS {
+        return Err(FieldError::new(
+            "identifiers",
+            format!("at most {MAX_IDENTIFIERS} identifiers may be given"),
+        ));
+    }
+    let mut identifiers: Vec<OrganizationIdentifier> = Vec::with_capacity(requested.len());
+    for (index, raw) in requested.iter().enumerate() {
+        let identifier = OrganizationIdentifier::parse(&raw.scheme, &raw.value).map_err(|error| {
+            let half = match error {
+                OrganizationIdentifierError::Scheme(_) => "scheme",
+                OrganizationIdentifierError::Value(_) => "value",
+            };
+            FieldError::new(format!("identifiers[{index}].{half}"), error)
+        })?;
+        if identifiers.contains(&identifier) {
+            return Err(FieldError::new(
+                format!("identifiers[{index}]"),
+                "the same identifier is listed twice",
+            ));
+        }
+        identifiers.push(identifier);
+    }
+    Ok(identifiers)
 }
 
 #[derive(Debug, Serialize)]
@@ -65,11 +110,28 @@ pub struct OnboardedView {
     pub name: String,
     pub role: String,
     pub legal_id: String,
+    pub identifiers: Vec<IdentifierView>,
     pub public_keys: Vec<String>,
     /// Shown once; only its hash is stored.
     pub api_key: String,
     pub risk_officers: Vec<RiskOfficerView>,
     pub created_at: String,
+}
+
+/// An identifier as given (trimmed), its scheme upper case.
+#[derive(Debug, Serialize)]
+pub struct IdentifierView {
+    pub scheme: String,
+    pub value: String,
+}
+
+impl From<&OrganizationIdentifierRow> for IdentifierView {
+    fn from(row: &OrganizationIdentifierRow) -> Self {
+        Self {
+            scheme: row.scheme.clone(),
+            value: row.value.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -89,6 +151,7 @@ impl From<&Onboarded> for OnboardedView {
             name: organization.name.clone(),
             role: organization.role.clone(),
             legal_id: organization.legal_id.clone(),
+            identifiers: onboarded.identifiers.iter().map(IdentifierView::from).collect(),
             public_keys: onboarded.public_keys.iter().map(|key| key.public_key.clone()).collect(),
             api_key: reveal(&onboarded.api_key),
             risk_officers: onboarded

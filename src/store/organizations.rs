@@ -1,10 +1,10 @@
-//! Rows and repository functions for organisations, their keys, risk
-//! officers and API keys.
+//! Rows and repository functions for organisations, their identifiers,
+//! keys, risk officers and API keys.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{api_keys, organization_keys, organizations, risk_officers};
+use super::schema::{api_keys, organization_identifiers, organization_keys, organizations, risk_officers};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -15,6 +15,16 @@ pub struct OrganizationRow {
     pub role: String,
     pub legal_id: String,
     pub legal_id_normalized: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = organization_identifiers)]
+pub struct OrganizationIdentifierRow {
+    pub organization_id: String,
+    pub scheme: String,
+    pub value: String,
+    pub normalized_value: String,
     pub created_at: NaiveDateTime,
 }
 
@@ -50,6 +60,16 @@ pub struct ApiKeyRow {
 
 pub fn insert_organization(connection: &mut DbConnection, row: &OrganizationRow) -> QueryResult<()> {
     diesel::insert_into(organizations::table)
+        .values(row)
+        .execute(connection)
+        .map(|_| ())
+}
+
+pub fn insert_organization_identifier(
+    connection: &mut DbConnection,
+    row: &OrganizationIdentifierRow,
+) -> QueryResult<()> {
+    diesel::insert_into(organization_identifiers::table)
         .values(row)
         .execute(connection)
         .map(|_| ())
@@ -100,6 +120,34 @@ pub fn find_organization_by_normalized_legal_id(
         .select(OrganizationRow::as_select())
         .first(connection)
         .optional()
+}
+
+/// The organisations whose normalised legal id is one of these (the
+/// unique index on `legal_id_normalized` finds them).
+pub fn find_organizations_by_normalized_legal_ids(
+    connection: &mut DbConnection,
+    legal_ids_normalized: &[String],
+) -> QueryResult<Vec<OrganizationRow>> {
+    organizations::table
+        .filter(organizations::legal_id_normalized.eq_any(legal_ids_normalized))
+        .select(OrganizationRow::as_select())
+        .load(connection)
+}
+
+/// Every identifier, under any scheme, whose normalised value is one of
+/// these (the primary key leads with the value, so this is an index look-up).
+pub fn identifiers_with_values(
+    connection: &mut DbConnection,
+    normalized_values: &[String],
+) -> QueryResult<Vec<OrganizationIdentifierRow>> {
+    organization_identifiers::table
+        .filter(organization_identifiers::normalized_value.eq_any(normalized_values))
+        .order((
+            organization_identifiers::normalized_value.asc(),
+            organization_identifiers::scheme.asc(),
+        ))
+        .select(OrganizationIdentifierRow::as_select())
+        .load(connection)
 }
 
 /// Which of these public keys are already registered (to any organisation).

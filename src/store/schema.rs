@@ -42,12 +42,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    organization_identifiers (normalized_value, scheme) {
+        organization_id -> Text,
+        scheme -> Text,
+        value -> Text,
+        normalized_value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(organization_keys -> organizations (organization_id));
+diesel::joinable!(organization_identifiers -> organizations (organization_id));
 diesel::joinable!(risk_officers -> organizations (organization_id));
 diesel::joinable!(api_keys -> organizations (organization_id));
 diesel::joinable!(api_keys -> risk_officers (risk_officer_id));
 
-diesel::allow_tables_to_appear_in_same_query!(organizations, organization_keys, risk_officers, api_keys);
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    organization_keys,
+    organization_identifiers,
+    risk_officers,
+    api_keys
+);
 
 diesel::table! {
     ledger_leaves (leaf_hash) {

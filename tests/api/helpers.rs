@@ -273,6 +273,7 @@ pub fn onboard_directly(settings: &Settings, name: &str, role: &str, legal_id: &
         name: name.to_owned(),
         role: role.to_owned(),
         legal_id: legal_id.to_owned(),
+        identifiers: vec![],
         public_keys: vec![],
         risk_emails: vec![],
     }

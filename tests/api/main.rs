@@ -15,6 +15,7 @@ mod differential;
 mod errors;
 mod hardening;
 mod health;
+mod identifiers;
 mod ledger;
 mod lending;
 mod lookups;

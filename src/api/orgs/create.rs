@@ -22,6 +22,7 @@ pub async fn create(
     let answer = decide(&state, &key, move |connection| {
         let onboarded = onboard(connection, new, Some(&operator)).map_err(|error| match error {
             OnboardError::DuplicateLegalId => ApiError::refused(Refusal::DuplicateLegalId, error),
+            OnboardError::DuplicateIdentifier(_) => ApiError::refused(Refusal::DuplicateIdentifier, error),
             OnboardError::PublicKeyTaken(_) => ApiError::refused(Refusal::PublicKeyTaken, error),
             OnboardError::Database(error) => error.into(),
         })?;

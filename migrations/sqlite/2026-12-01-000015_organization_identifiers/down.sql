@@ -1,0 +1,2 @@
+DROP INDEX organization_identifiers_organization;
+DROP TABLE organization_identifiers;
