@@ -19,7 +19,10 @@ pub struct PartyReference {
 impl PartyReference {
     pub fn new(scheme: Option<&str>, value: &str, source: &str) -> PartyReference {
         PartyReference {
-            scheme: scheme.map(str::trim).filter(|scheme| !scheme.is_empty()).map(str::to_owned),
+            scheme: scheme
+                .map(str::trim)
+                .filter(|scheme| !scheme.is_empty())
+                .map(str::to_owned),
             value: value.trim().to_owned(),
             source: source.to_owned(),
         }

@@ -651,10 +651,11 @@ async fn a_csv_upload_reports_every_row_and_is_idempotent(app: TestApp) {
     assert_eq!(report["rejected"], 3);
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 1003);
-    assert_eq!(results[0]["row"], 1);
+    // Rows are located by line, the header being line 1.
+    assert_eq!(results[0]["row"], 2);
     assert_eq!(results[0]["status"], "created");
     assert!(results[0]["id"].is_string());
-    assert_eq!(results[1000]["row"], 1001);
+    assert_eq!(results[1000]["row"], 1002);
     assert_eq!(results[1000]["code"], "invalid_field");
     assert_eq!(results[1000]["field"], "issue_date");
     assert_eq!(results[1001]["field"], "buyer_legal_id");
