@@ -67,6 +67,8 @@ mod csv;
 pub mod table;
 mod text;
 mod ubl;
+#[cfg(test)]
+mod ubl_fixtures;
 mod xlsx;
 
 use crate::domain::PartyReference;
