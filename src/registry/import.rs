@@ -269,7 +269,7 @@ pub fn sniff(content_type: Option<&str>, file_name: Option<&str>, body: &[u8]) -
     if body.starts_with(b"PK\x03\x04") {
         return Some(ImportFormat::Xlsx);
     }
-    let text = text::decode(body).ok()?;
+    let text = text::prefix(body);
     let start = text.trim_start();
     if start.starts_with('<') {
         return Some(ImportFormat::Ubl);

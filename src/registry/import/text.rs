@@ -4,7 +4,7 @@
 //! UTF-8. Decoding is all-or-nothing: a byte sequence that is invalid in the
 //! encoding chosen fails the upload rather than turning into U+FFFD.
 
-use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE};
+use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE, UTF_8};
 
 use super::ImportError;
 
@@ -31,6 +31,23 @@ pub(super) fn decode(body: &[u8]) -> Result<String, ImportError> {
             detail: "the text is neither UTF-8, UTF-16 nor GB18030/GBK".to_owned(),
         }),
     }
+}
+
+/// The start of the body as text, for sniffing its format: the encoding
+/// guessed as [`decode`] does, invalid bytes replaced (a GBK text reads as
+/// UTF-8 with replacement characters, its ASCII separators intact).
+pub(super) fn prefix(body: &[u8]) -> String {
+    let start = &body[..body.len().min(SNIFF_BYTES)];
+    let encoding = if start.starts_with(b"\xff\xfe") {
+        UTF_16LE
+    } else if start.starts_with(b"\xfe\xff") {
+        UTF_16BE
+    } else {
+        bomless_utf16(start).unwrap_or(UTF_8)
+    };
+    // `decode` strips a BOM; a character cut at the end turns into U+FFFD.
+    let (text, _, _) = encoding.decode(start);
+    text.into_owned()
 }
 
 fn utf8(bytes: &[u8]) -> Result<String, ImportError> {
