@@ -288,6 +288,62 @@ fn oasis_ubl_20_credit_note() {
 }
 
 #[test]
+fn oasis_ubl_21_invoice() {
+    assert_eq!(
+        accepted("oasis-UBL-Invoice-2.1-Example.xml"),
+        ImportRow {
+            kind: DocumentKind::Invoice,
+            invoice_number: text("TOSL108"),
+            buyer: vec![
+                party(Some("GLN"), "1234567987654", "AccountingCustomerParty/Party/EndpointID"),
+                party(
+                    Some("ZZZ"),
+                    "345KS5324",
+                    "AccountingCustomerParty/Party/PartyIdentification/ID"
+                ),
+                // The CompanyID's own schemeID wins over TaxScheme/ID ("VAT").
+                party(
+                    Some("BEVAT"),
+                    "BE54321",
+                    "AccountingCustomerParty/Party/PartyTaxScheme/CompanyID"
+                ),
+                party(
+                    Some("ZZZ"),
+                    "5645342123",
+                    "AccountingCustomerParty/Party/PartyLegalEntity/CompanyID"
+                ),
+            ],
+            // Not the PayeeParty's ids.
+            seller: vec![
+                party(Some("GLN"), "1234567890123", "AccountingSupplierParty/Party/EndpointID"),
+                party(
+                    Some("ZZZ"),
+                    "Supp123",
+                    "AccountingSupplierParty/Party/PartyIdentification/ID"
+                ),
+                party(
+                    Some("DKVAT"),
+                    "DK12345",
+                    "AccountingSupplierParty/Party/PartyTaxScheme/CompanyID"
+                ),
+                party(
+                    Some("CVR"),
+                    "5402697509",
+                    "AccountingSupplierParty/Party/PartyLegalEntity/CompanyID"
+                ),
+            ],
+            issue_date: text("2009-12-15"),
+            due_date: Some(text("2009-12-31")),
+            currency: text("EUR"),
+            // PayableAmount, after the 1000 prepaid: not TaxInclusiveAmount (1729).
+            amount: text("729"),
+            order_reference: Some(text("123")),
+            billing_reference: None,
+        }
+    );
+}
+
+#[test]
 fn oasis_ubl_21_order() {
     assert_eq!(
         accepted("oasis-UBL-Order-2.1-Example.xml"),
