@@ -130,7 +130,7 @@ fn header_key(name: &str) -> String {
 
 /// Which kind of upload a header announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sheet {
+pub(super) enum Sheet {
     Invoices,
     PurchaseOrders,
 }
@@ -171,8 +171,8 @@ impl Sheet {
 /// For each position of a row, the column found there in the header (`None`
 /// under an empty header cell).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
-    pub sheet: Sheet,
+pub(super) struct Layout {
+    pub(super) sheet: Sheet,
     columns: Vec<Option<Column>>,
 }
 
@@ -256,10 +256,6 @@ impl Layout {
     pub fn len(&self) -> usize {
         self.columns.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.columns.is_empty()
-    }
 }
 
 /// The accepted header names, for error messages.
@@ -289,12 +285,12 @@ fn accepted_names() -> String {
 
 /// True when every field is empty or whitespace (a blank line, or a line of
 /// only separators that spreadsheets export for an empty row).
-pub fn is_blank(fields: &[String]) -> bool {
+pub(super) fn is_blank(fields: &[String]) -> bool {
     fields.iter().all(|field| field.trim().is_empty())
 }
 
 /// Reads one data row (fields untrimmed) found at `line`.
-pub fn parse_row(layout: &Layout, line: usize, fields: &[String]) -> ParsedRow {
+pub(super) fn parse_row(layout: &Layout, line: usize, fields: &[String]) -> ParsedRow {
     let mut values: [Option<&str>; Column::ALL.len()] = Default::default();
     for (position, field) in fields.iter().enumerate().take(layout.len()) {
         if let Some(column) = layout.column(position) {
