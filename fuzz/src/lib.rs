@@ -1,67 +1,10 @@
 //! What the fuzz targets share.
 
-use std::io::{BufRead, Read};
+use anchorfin::registry::import::{ImportRow, ParsedRow, MAX_ROWS, REJECTION_CODES};
 
-use anchorfin::registry::import::{ImportRow, ParsedRow, MAX_ROWS};
-
-/// A reader that serves its input in pieces whose sizes cycle through
-/// `sizes` (a zero counts as one; no sizes, one byte at a time), so that a
-/// streaming parser meets boundaries everywhere.
-pub struct Pieces<'a> {
-    data: &'a [u8],
-    sizes: &'a [u8],
-    next: usize,
-    /// Bytes of the current piece not yet consumed (`BufRead`).
-    available: usize,
-}
-
-impl<'a> Pieces<'a> {
-    pub fn new(data: &'a [u8], sizes: &'a [u8]) -> Self {
-        Pieces {
-            data,
-            sizes,
-            next: 0,
-            available: 0,
-        }
-    }
-
-    fn next_piece(&mut self) -> usize {
-        let size = match self.sizes {
-            [] => 1,
-            sizes => usize::from(sizes[self.next % sizes.len()]).max(1),
-        };
-        self.next += 1;
-        size.min(self.data.len())
-    }
-}
-
-impl Read for Pieces<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.next_piece().min(buf.len());
-        buf[..n].copy_from_slice(&self.data[..n]);
-        self.data = &self.data[n..];
-        Ok(n)
-    }
-}
-
-impl BufRead for Pieces<'_> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        if self.available == 0 {
-            self.available = self.next_piece();
-        }
-        Ok(&self.data[..self.available])
-    }
-
-    fn consume(&mut self, amount: usize) {
-        let amount = amount.min(self.available);
-        self.data = &self.data[amount..];
-        self.available -= amount;
-    }
-}
-
-/// The number of lines of `data` as the `csv` crate counts them: `\n`,
-/// `\r` and `\r\n` each end one.
-pub fn csv_line_count(data: &[u8]) -> usize {
+/// The number of lines of `data` as a text editor counts them: `\n`, `\r`
+/// and `\r\n` each end one.
+pub fn line_count(data: &[u8]) -> usize {
     let mut lines = 1;
     let mut previous = 0u8;
     for &byte in data {
@@ -73,33 +16,57 @@ pub fn csv_line_count(data: &[u8]) -> usize {
     lines
 }
 
-/// What both importers promise of the rows of an upload they read: at most
-/// `MAX_ROWS`, numbered 1, 2, 3…; an accepted row's values non-empty (the
-/// optional ones absent rather than empty) and trimmed; a rejected row's
-/// code one of `codes`. Returns the accepted rows.
-pub fn check_rows<'a>(rows: &'a [ParsedRow], codes: &[&str]) -> Vec<&'a ImportRow> {
+/// What every importer promises of the rows of an upload it read: at most
+/// `MAX_ROWS`, located in strictly increasing order (lines or documents);
+/// an accepted row's values non-empty (the optional ones absent rather than
+/// empty), trimmed and free of control characters, with at least one buyer
+/// reference; a rejected row's code one of the documented ones. Returns the
+/// accepted rows.
+pub fn check_rows(rows: &[ParsedRow]) -> Vec<&ImportRow> {
     assert!(rows.len() <= MAX_ROWS, "{} rows", rows.len());
     let mut accepted = Vec::new();
-    for (index, row) in rows.iter().enumerate() {
-        assert_eq!(row.row, index + 1, "rows are numbered 1, 2, 3…");
+    let mut previous = 0;
+    for row in rows {
+        let number = row.location.number();
+        assert!(number > previous, "rows out of order: {number} after {previous}");
+        previous = number;
         match &row.outcome {
             Ok(fields) => {
+                assert!(!fields.buyer.is_empty(), "no buyer in {fields:?}");
                 let required = [
                     &fields.invoice_number,
-                    &fields.buyer_legal_id,
                     &fields.issue_date,
-                    &fields.due_date,
                     &fields.currency,
                     &fields.amount,
                 ];
-                let optional = [&fields.po_number, &fields.seller_legal_id];
-                for value in required.into_iter().chain(optional.into_iter().flatten()) {
+                let optional = [&fields.due_date, &fields.order_reference, &fields.billing_reference];
+                let references = fields
+                    .buyer
+                    .iter()
+                    .chain(&fields.seller)
+                    .map(|reference| &reference.value);
+                for value in required
+                    .into_iter()
+                    .chain(optional.into_iter().flatten())
+                    .chain(references)
+                {
                     assert!(!value.is_empty(), "empty value in {fields:?}");
                     assert_eq!(value.trim(), value, "untrimmed value in {fields:?}");
+                    assert!(!value.chars().any(char::is_control), "control character in {fields:?}");
+                }
+                for date in [Some(&fields.issue_date), fields.due_date.as_ref()]
+                    .into_iter()
+                    .flatten()
+                {
+                    assert_eq!(date.len(), 10, "date {date:?} not YYYY-MM-DD");
                 }
                 accepted.push(fields);
             }
-            Err(rejection) => assert!(codes.contains(&rejection.code), "undocumented code {}", rejection.code),
+            Err(rejection) => assert!(
+                REJECTION_CODES.contains(&rejection.code),
+                "undocumented code {}",
+                rejection.code
+            ),
         }
     }
     accepted

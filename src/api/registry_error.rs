@@ -49,9 +49,7 @@ impl From<ImportFailure> for ApiError {
             ),
             ImportFailure::Upload(error @ ImportError::BadHeader { .. }) => ApiError::invalid_field("header", error),
             ImportFailure::Upload(error @ ImportError::Malformed { .. }) => ApiError::MalformedBody(error.to_string()),
-            ImportFailure::Upload(ImportError::Read(error)) => {
-                ApiError::MalformedBody(format!("the upload could not be read: {error}"))
-            }
+            ImportFailure::Upload(error @ ImportError::Unreadable { .. }) => ApiError::MalformedBody(error.to_string()),
         }
     }
 }

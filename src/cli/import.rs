@@ -20,6 +20,7 @@ use crate::store::organizations as repository;
 pub enum Format {
     Csv,
     Ubl,
+    Xlsx,
 }
 
 #[derive(Debug, Args)]
@@ -27,10 +28,10 @@ pub struct ImportArgs {
     /// The supplier organisation the invoices are registered for.
     #[arg(long)]
     org: String,
-    /// The CSV file or UBL 2.1 Invoice XML document (at most 10,000 invoices).
+    /// The CSV file, Excel workbook (.xlsx) or UBL XML document (at most 100,000 rows).
     #[arg(long)]
     file: PathBuf,
-    /// Defaults from the file's extension (.csv, else UBL).
+    /// Defaults from the file's extension (.csv, .xlsx, .xml), else its content.
     #[arg(long, value_enum)]
     format: Option<Format>,
     #[command(flatten)]
@@ -45,14 +46,13 @@ pub fn run(args: ImportArgs) -> Result<(), CliError> {
     let format = match args.format {
         Some(Format::Csv) => ImportFormat::Csv,
         Some(Format::Ubl) => ImportFormat::Ubl,
-        None if args
-            .file
-            .extension()
-            .is_some_and(|extension| extension.eq_ignore_ascii_case("csv")) =>
-        {
-            ImportFormat::Csv
+        Some(Format::Xlsx) => ImportFormat::Xlsx,
+        None => {
+            let name = args.file.file_name().and_then(|name| name.to_str());
+            crate::registry::import::sniff(None, name, &body).ok_or_else(|| {
+                CliError::Usage("--file: cannot tell its format; give --format csv, ubl or xlsx".to_owned())
+            })?
         }
-        None => ImportFormat::Ubl,
     };
     let mut connection = open(&args.database)?;
     // Fingerprints are stored under the data directory's key, the one the

@@ -26,7 +26,8 @@ pub use batcher::{
 };
 pub use credit_note::{record_credit_note, register_correction, Credited, NewCreditNote};
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
-pub use upload::{import_receivables, ImportFailure, ImportFormat, ImportReport, ImportResult};
+pub use import::ImportFormat;
+pub use upload::{import_receivables, ImportFailure, ImportReport, ImportResult};
 
 pub use fingerprints::{of_purchase_order, of_receivable, of_receivables};
 pub(crate) use parties::{load_with_role, verify_signed};

@@ -1,4 +1,4 @@
-//! Bulk registration: every row of a CSV or UBL upload is registered by the
+//! Bulk registration: every row of a CSV, XLSX or UBL upload is registered by the
 //! same rules as `POST /v1/receivables` (set-based, many rows per
 //! statement, where the batch allows it); a bad row is reported and the
 //! others are kept. The whole upload is decided in the caller's
@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::batcher::RegistrationJob;
 use super::error::UseCaseError;
-use super::import::{self, ImportError, ImportRow, ParsedRow};
+use super::import::{self, DocumentKind, ImportError, ImportFormat, ImportRow, ParsedRow};
 use super::parties;
 use super::receivable::{invoice_dates, register_receivable, NewReceivable, Registered};
 use super::set_based::register_many;
@@ -21,17 +21,13 @@ use crate::store::batcher::Bulk;
 use crate::store::organizations as organizations_repository;
 use crate::store::registry as repository;
 use crate::store::{write_transaction, DbConnection};
-use crate::validation::field;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImportFormat {
-    Csv,
-    Ubl,
-}
+use crate::validation::{field, FieldError};
 
 /// One row's outcome, as `POST /v1/receivables/import` reports it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportResult {
+    /// The line (CSV, XLSX: as a spreadsheet shows it, the header being
+    /// line 1) or the 1-based index of the XML document.
     pub row: usize,
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -62,18 +58,32 @@ pub fn import_receivables(
     format: ImportFormat,
     body: &[u8],
 ) -> Result<ImportReport, ImportFailure> {
-    let rows = match format {
-        ImportFormat::Csv => import::parse_csv(body)?,
-        ImportFormat::Ubl => import::parse_ubl(body)?,
-    };
+    let rows = import::parse(format, body)?;
     let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
     // Each row resolved to a registration (or rejected), then registered
     // in chunks.
     let mut results: Vec<Option<ImportResult>> = Vec::with_capacity(rows.len());
     let mut pending: Vec<(usize, usize, RegistrationJob)> = Vec::new();
-    for ParsedRow { row, outcome } in rows {
+    for ParsedRow { location, outcome, .. } in rows {
+        let row = location.number();
         let resolved = match outcome {
-            Err(rejection) => Err(Ok(rejected(row, rejection.code.to_owned(), None, rejection.detail))),
+            Err(rejection) => Err(Ok(rejected(
+                row,
+                rejection.code.to_owned(),
+                rejection.field,
+                rejection.detail,
+            ))),
+            // Credit notes, corrected invoices and orders are read but not
+            // registered by this upload yet.
+            Ok(fields) if fields.kind != DocumentKind::Invoice => Err(Ok(rejected(
+                row,
+                "unsupported_document".to_owned(),
+                None,
+                format!(
+                    "a {} is not registered as a receivable: only invoices are",
+                    fields.kind.as_str().replace('_', " ")
+                ),
+            ))),
             Ok(fields) => resolve_row(connection, key, &supplier, &fields).map_err(|error| rejection(row, error)),
         };
         match resolved {
@@ -199,29 +209,65 @@ fn resolve_row(
     supplier: &parties::Party,
     row: &ImportRow,
 ) -> Result<NewReceivable, UseCaseError> {
-    if let Some(seller) = &row.seller_legal_id {
-        if normalize_identifier(seller) != supplier.legal_id.normalized() {
-            return Err(UseCaseError::field(
-                "seller_legal_id",
-                "the invoice's seller is not the organisation uploading it",
-            ));
-        }
+    // A document that names its seller must name the uploader (by any of
+    // the identifiers it gives).
+    if !row.seller.is_empty()
+        && !row
+            .seller
+            .iter()
+            .any(|seller| normalize_identifier(&seller.value) == supplier.legal_id.normalized())
+    {
+        return Err(UseCaseError::field(
+            "seller_legal_id",
+            "the invoice's seller is not the organisation uploading it",
+        ));
     }
     let invoice_number = field("invoice_number", InvoiceNumber::parse(&row.invoice_number))?;
-    let buyer_legal_id = field("buyer_legal_id", LegalId::parse(&row.buyer_legal_id))?;
-    let (issue_date, due_date) = invoice_dates(&row.issue_date, &row.due_date)?;
+    let due_date = row
+        .due_date
+        .as_deref()
+        .ok_or_else(|| UseCaseError::field("due_date", "the invoice gives no due date"))?;
+    let (issue_date, due_date) = invoice_dates(&row.issue_date, due_date)?;
     let currency = field("currency", Currency::parse(&row.currency))?;
     let amount = field("amount", Money::parse(&row.amount, currency))?;
-    let buyer =
-        organizations_repository::find_organization_by_normalized_legal_id(connection, buyer_legal_id.normalized())?
-            .ok_or_else(|| UseCaseError::field("buyer_legal_id", "no onboarded organisation has this legal id"))?;
+    // The buyer: the first of the document's identifiers for it that is an
+    // onboarded organisation's legal id.
+    let mut found = None;
+    let mut first_error = None;
+    for reference in &row.buyer {
+        match LegalId::parse(&reference.value) {
+            Ok(legal_id) => {
+                if let Some(organization) = organizations_repository::find_organization_by_normalized_legal_id(
+                    connection,
+                    legal_id.normalized(),
+                )? {
+                    found = Some((legal_id, organization));
+                    break;
+                }
+            }
+            Err(error) => {
+                first_error.get_or_insert(FieldError::new("buyer_legal_id", error));
+            }
+        }
+    }
+    let (buyer_legal_id, buyer) = match (found, first_error) {
+        (Some(found), _) => found,
+        // A lone identifier that is no legal id at all is reported as such.
+        (None, Some(error)) if row.buyer.len() == 1 => return Err(error.into()),
+        (None, _) => {
+            return Err(UseCaseError::field(
+                "buyer_legal_id",
+                "no onboarded organisation has this legal id",
+            ))
+        }
+    };
     let buyer = parties::with_role(
         Some(parties::Party::from_row(buyer)?),
         "buyer_legal_id",
         Role::CoreEnterprise,
     )?;
     let buyer_id = Uuid::parse_str(buyer.id()).map_err(|_| super::error::corrupt("organisation id"))?;
-    let purchase_order_id = match &row.po_number {
+    let purchase_order_id = match &row.order_reference {
         None => None,
         Some(raw) => {
             let po_number = field("po_number", PoNumber::parse(raw))?;

@@ -20,6 +20,7 @@ on_both_backends!(
     racing_registrations_of_one_invoice_create_exactly_one,
     a_csv_upload_reports_every_row_and_is_idempotent,
     a_ubl_batch_upload_reports_every_invoice,
+    an_xlsx_upload_is_sniffed_and_reports_excel_rows,
 );
 
 /// The parties of a typical deal.
@@ -651,10 +652,11 @@ async fn a_csv_upload_reports_every_row_and_is_idempotent(app: TestApp) {
     assert_eq!(report["rejected"], 3);
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 1003);
-    assert_eq!(results[0]["row"], 1);
+    // Rows are located by line, the header being line 1.
+    assert_eq!(results[0]["row"], 2);
     assert_eq!(results[0]["status"], "created");
     assert!(results[0]["id"].is_string());
-    assert_eq!(results[1000]["row"], 1001);
+    assert_eq!(results[1000]["row"], 1002);
     assert_eq!(results[1000]["code"], "invalid_field");
     assert_eq!(results[1000]["field"], "issue_date");
     assert_eq!(results[1001]["field"], "buyer_legal_id");
@@ -739,4 +741,40 @@ async fn a_ubl_batch_upload_reports_every_invoice(app: TestApp) {
     // Not XML at all.
     let response = upload(&app, &key, "application/xml", "<Invoice".to_owned()).await;
     assert_problem(response, 400, "malformed_body").await;
+}
+
+async fn an_xlsx_upload_is_sniffed_and_reports_excel_rows(app: TestApp) {
+    let deal = deal(&app).await;
+    let key = Deal::key(&deal.supplier);
+    let workbook = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/xlsx/invoices.xlsx"
+    ))
+    .unwrap();
+    // A generic content type: the ZIP magic says XLSX.
+    let response = app
+        .client
+        .post(app.url("/v1/receivables/import"))
+        .bearer_auth(&key)
+        .header("content-type", "application/octet-stream")
+        .body(workbook)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    let results = report["results"].as_array().unwrap();
+    // Excel's row numbers: a title on row 1, the header on row 2, row 5 empty
+    // (see tests/fixtures/xlsx/make.py).
+    let rows: Vec<u64> = results.iter().map(|result| result["row"].as_u64().unwrap()).collect();
+    assert_eq!(rows, vec![3, 4, 6, 7, 8, 9], "{report}");
+    // Row 3 names the deal's buyer and a purchase order it does not have.
+    assert_eq!(results[0]["field"], "po_number", "{report}");
+    // A credit note is read but not registered.
+    assert_eq!(results[2]["code"], "unsupported_document", "{report}");
+    assert_eq!(results[3]["code"], "malformed_row");
+    assert_eq!(results[3]["field"], "amount");
+    assert_eq!(results[4]["code"], "missing_field");
+    assert_eq!(results[5]["code"], "invalid_date");
+    assert_eq!(report["created"], 0);
 }

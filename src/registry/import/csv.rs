@@ -1,207 +1,360 @@
-//! CSV uploads: a header naming exactly the seven [`Column`]s, in any order,
-//! then one invoice per record.
+//! CSV uploads: the body decoded whole ([`super::text`]), the separator
+//! (comma, semicolon or tab) sniffed from the header line, then one document
+//! per record under the header rules of [`super::table`].
+//!
+//! Records are split by a small tokenizer of our own rather than the `csv`
+//! crate, because a quoting mistake must not silently merge lines: the crate
+//! reads an unclosed quote as one field running to the end of the file, and
+//! reports neither. Here:
+//!
+//! - a field is quoted only when its first non-blank character is `"`; a
+//!   quote anywhere else is an ordinary character, so a stray quote in the
+//!   middle of a field never spans lines;
+//! - inside quotes `""` is a quote and line breaks belong to the field (the
+//!   record then spans lines and is reported at the line it starts on; every
+//!   column is an identifier, date or amount, so such a field is later
+//!   rejected as `control_character`);
+//! - a quote that closes on the line it opened and is followed by other text
+//!   keeps that text in the field (`"A"B` reads `AB`), as spreadsheets do;
+//! - a quoted field that crosses a line break and is then "closed" by a quote
+//!   followed by anything but a separator or line end was a stray quote: the
+//!   record is rejected as `unclosed_quote` at the line where the quote
+//!   opened and reading goes on at the next line;
+//! - a quote still open at the end of the file is rejected as
+//!   `unclosed_quote` at the line where it opened, and the detail says how
+//!   many lines after it could not be read.
+//!
+//! Line breaks are `\n`, `\r\n` or `\r`; line numbers count every line,
+//! blank ones included, from 1.
 
-use std::io::Read;
+use super::table::{self, Layout};
+use super::{text, ImportError, Location, ParsedRow, RowRejection, UNCLOSED_QUOTE};
 
-use ::csv::{ByteRecord, ErrorKind, ReaderBuilder};
-
-use super::{ImportError, ImportRow, ParsedRow, RowRejection, MALFORMED_ROW, MAX_ROWS, MISSING_FIELD};
-
-/// The columns of an upload, in their documented order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Column {
-    InvoiceNumber,
-    BuyerLegalId,
-    IssueDate,
-    DueDate,
-    Currency,
-    Amount,
-    PoNumber,
-}
-
-impl Column {
-    const ALL: [Column; 7] = [
-        Column::InvoiceNumber,
-        Column::BuyerLegalId,
-        Column::IssueDate,
-        Column::DueDate,
-        Column::Currency,
-        Column::Amount,
-        Column::PoNumber,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Column::InvoiceNumber => "invoice_number",
-            Column::BuyerLegalId => "buyer_legal_id",
-            Column::IssueDate => "issue_date",
-            Column::DueDate => "due_date",
-            Column::Currency => "currency",
-            Column::Amount => "amount",
-            Column::PoNumber => "po_number",
-        }
-    }
-
-    fn from_name(name: &str) -> Option<Column> {
-        Column::ALL.into_iter().find(|column| column.name() == name)
-    }
-
-    fn required(self) -> bool {
-        self != Column::PoNumber
-    }
-}
-
-/// Parses a CSV upload. The header must name exactly the columns
-/// `invoice_number,buyer_legal_id,issue_date,due_date,currency,amount,po_number`
-/// (any order; a UTF-8 BOM and whitespace around names are allowed). Records
-/// are streamed; blank lines (including lines of only separators) are skipped
-/// and not numbered.
-pub fn parse_csv<R: Read>(reader: R) -> Result<Vec<ParsedRow>, ImportError> {
-    let mut reader = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(reader);
-    let mut record = ByteRecord::new();
+/// Parses a CSV upload of at most `limit` rows.
+pub(super) fn parse_csv(body: &[u8], limit: usize) -> Result<Vec<ParsedRow>, ImportError> {
+    let text = text::decode(body)?;
+    let separator = sniff_separator(&text);
+    let mut records = Records::new(&text, separator);
 
     let layout = loop {
-        if !read_record(&mut reader, &mut record)? {
+        let Some(record) = records.next() else {
             return Err(ImportError::BadHeader {
-                detail: format!("the upload is empty; expected the header `{}`", documented_header()),
+                detail: "the upload is empty: the first line must be the header".to_owned(),
+            });
+        };
+        if let Some(fault) = &record.fault {
+            return Err(ImportError::BadHeader {
+                detail: format!("the header's quote opened on line {} is not closed", fault.opened_line),
             });
         }
-        if !is_blank(&record) {
-            break header_layout(&record)?;
+        if !table::is_blank(&record.fields) {
+            break Layout::from_header(&record.fields)?;
         }
     };
 
     let mut rows = Vec::new();
-    while read_record(&mut reader, &mut record)? {
-        if is_blank(&record) {
-            continue;
+    for record in records {
+        let row = match &record.fault {
+            Some(fault) => quote_rejection(&layout, &record, fault),
+            None if table::is_blank(&record.fields) => continue,
+            None => table::parse_row(&layout, record.line, &record.fields),
+        };
+        if rows.len() == limit {
+            return Err(ImportError::TooManyRows { limit });
         }
-        if rows.len() == MAX_ROWS {
-            return Err(ImportError::TooManyRows { limit: MAX_ROWS });
-        }
-        rows.push(ParsedRow {
-            row: rows.len() + 1,
-            outcome: parse_record(&record, &layout),
-        });
+        rows.push(row);
     }
     Ok(rows)
 }
 
-fn read_record<R: Read>(reader: &mut ::csv::Reader<R>, record: &mut ByteRecord) -> Result<bool, ImportError> {
-    reader.read_byte_record(record).map_err(|error| {
-        let detail = error.to_string();
-        match error.into_kind() {
-            ErrorKind::Io(error) => ImportError::Read(error),
-            _ => ImportError::Malformed { detail },
-        }
-    })
-}
-
-fn documented_header() -> String {
-    Column::ALL.map(Column::name).join(",")
-}
-
-/// A record whose every field is empty or whitespace, such as a line of only
-/// commas that spreadsheets export for an empty row.
-fn is_blank(record: &ByteRecord) -> bool {
-    record
-        .iter()
-        .all(|field| std::str::from_utf8(field).is_ok_and(|text| text.trim().is_empty()))
-}
-
-/// For each position in a record, the column found there in the header.
-fn header_layout(header: &ByteRecord) -> Result<Vec<Column>, ImportError> {
-    let mut layout = Vec::with_capacity(header.len());
-    let mut unknown = Vec::new();
-    let mut duplicate = Vec::new();
-    for (position, cell) in header.iter().enumerate() {
-        let Ok(name) = std::str::from_utf8(cell) else {
-            return Err(ImportError::BadHeader {
-                detail: format!("header cell {} is not valid UTF-8", position + 1),
-            });
-        };
-        let name = name.trim_start_matches('\u{feff}').trim();
-        match Column::from_name(name) {
-            Some(column) if layout.contains(&column) => duplicate.push(name),
-            Some(column) => layout.push(column),
-            None => unknown.push(format!("{name:?}")),
+/// The separator of the first non-blank line: whichever of comma, semicolon
+/// and tab it holds most often outside quotes (comma on a tie or none).
+fn sniff_separator(text: &str) -> u8 {
+    let header = text
+        .split(['\n', '\r'])
+        .find(|line| !line.trim().is_empty())
+        .unwrap_or_default();
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut quoted = false;
+    for byte in header.bytes() {
+        if byte == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            for (separator, count) in &mut counts {
+                if byte == *separator {
+                    *count += 1;
+                }
+            }
         }
     }
-    let missing: Vec<&str> = Column::ALL
-        .into_iter()
-        .filter(|column| !layout.contains(column))
-        .map(Column::name)
-        .collect();
-    if missing.is_empty() && unknown.is_empty() && duplicate.is_empty() {
-        return Ok(layout);
+    let mut best = counts[0];
+    for candidate in &counts[1..] {
+        if candidate.1 > best.1 {
+            best = *candidate;
+        }
     }
-    let mut problems = Vec::new();
-    if !missing.is_empty() {
-        problems.push(format!("missing column(s): {}", missing.join(", ")));
+    best.0
+}
+
+/// A quoting fault of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct QuoteFault {
+    /// The line where the quote opened.
+    opened_line: usize,
+    /// The position of the field it opened (0-based).
+    position: usize,
+    /// The start of the quoted text, up to the end of its line.
+    opening: String,
+    kind: FaultKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum FaultKind {
+    /// Open at the end of the file; this many lines after the opening one
+    /// could not be read.
+    Unclosed { lines_lost: usize },
+    /// "Closed" on `closed_line` by a quote followed by `after`.
+    Stray { closed_line: usize, after: char },
+}
+
+#[derive(Debug)]
+struct Record {
+    /// The line the record starts on.
+    line: usize,
+    /// The fields read (for a faulty record, those before the fault).
+    fields: Vec<String>,
+    fault: Option<QuoteFault>,
+}
+
+/// The records of a CSV text.
+struct Records<'a> {
+    text: &'a str,
+    separator: u8,
+    position: usize,
+    line: usize,
+}
+
+impl<'a> Records<'a> {
+    fn new(text: &'a str, separator: u8) -> Self {
+        Records {
+            text,
+            separator,
+            position: 0,
+            line: 1,
+        }
     }
-    if !unknown.is_empty() {
-        problems.push(format!("unknown column(s): {}", unknown.join(", ")));
+
+    fn byte(&self, position: usize) -> Option<u8> {
+        self.text.as_bytes().get(position).copied()
     }
-    if !duplicate.is_empty() {
-        problems.push(format!("duplicate column(s): {}", duplicate.join(", ")));
+
+    /// Consumes a line break at the position, if there is one.
+    fn line_break_at(&self, position: usize) -> Option<usize> {
+        match self.byte(position)? {
+            b'\r' if self.byte(position + 1) == Some(b'\n') => Some(2),
+            b'\r' | b'\n' => Some(1),
+            _ => None,
+        }
     }
-    Err(ImportError::BadHeader {
-        detail: format!(
-            "{}; expected `{}` (any order)",
-            problems.join("; "),
-            documented_header()
+
+    fn is_blank(&self, byte: u8) -> bool {
+        (byte == b' ' || byte == b'\t') && byte != self.separator
+    }
+
+    /// Reads a quoted field whose opening quote is at `self.position`.
+    /// Returns the field, or the fault.
+    fn quoted(&mut self, position_in_record: usize) -> Result<String, QuoteFault> {
+        let opened_line = self.line;
+        let opening_start = self.position;
+        let opening_end = self.text[opening_start..]
+            .find(['\n', '\r'])
+            .map_or(self.text.len(), |end| opening_start + end);
+        let opening: String = self.text[opening_start..opening_end].chars().take(60).collect();
+        // Where reading goes on if the quote turns out to be stray: after
+        // the first line break inside the quotes.
+        let mut resume_at = None;
+        let mut field = String::new();
+        let mut position = self.position + 1;
+        loop {
+            let Some(byte) = self.byte(position) else {
+                let lines_lost = resume_at.map_or(0, |resume: usize| self.text[resume..].lines().count());
+                self.position = self.text.len();
+                return Err(QuoteFault {
+                    opened_line,
+                    position: position_in_record,
+                    opening,
+                    kind: FaultKind::Unclosed { lines_lost },
+                });
+            };
+            if let Some(length) = self.line_break_at(position) {
+                field.push_str(&self.text[position..position + length]);
+                position += length;
+                self.line += 1;
+                resume_at.get_or_insert(position);
+                continue;
+            }
+            if byte != b'"' {
+                // Copy up to the next quote or line break in one go.
+                let end = self.text[position..]
+                    .find(['"', '\n', '\r'])
+                    .map_or(self.text.len(), |end| position + end);
+                field.push_str(&self.text[position..end]);
+                position = end;
+                continue;
+            }
+            if self.byte(position + 1) == Some(b'"') {
+                field.push('"');
+                position += 2;
+                continue;
+            }
+            // A closing quote: what follows must end the field, unless the
+            // field stayed on its line.
+            position += 1;
+            let mut after = position;
+            while self.byte(after).is_some_and(|byte| self.is_blank(byte)) {
+                after += 1;
+            }
+            let ends = match self.byte(after) {
+                None => true,
+                Some(byte) => byte == self.separator || self.line_break_at(after).is_some(),
+            };
+            if ends {
+                self.position = after;
+                return Ok(field);
+            }
+            if let Some(resume) = resume_at {
+                let after_char = self.text[after..].chars().next().unwrap_or(' ');
+                let closed_line = self.line;
+                self.position = resume;
+                self.line = opened_line + 1;
+                return Err(QuoteFault {
+                    opened_line,
+                    position: position_in_record,
+                    opening,
+                    kind: FaultKind::Stray {
+                        closed_line,
+                        after: after_char,
+                    },
+                });
+            }
+            // `"A"B`: the rest of the field is read as unquoted text.
+            let end = self.unquoted_end(position);
+            field.push_str(&self.text[position..end]);
+            self.position = end;
+            return Ok(field);
+        }
+    }
+
+    /// The end of unquoted text starting at `position`: the next separator,
+    /// line break or the end.
+    fn unquoted_end(&self, position: usize) -> usize {
+        let separator = char::from(self.separator);
+        self.text[position..]
+            .find([separator, '\n', '\r'])
+            .map_or(self.text.len(), |end| position + end)
+    }
+}
+
+impl Iterator for Records<'_> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        if self.position >= self.text.len() {
+            return None;
+        }
+        let line = self.line;
+        let mut fields = Vec::new();
+        loop {
+            let mut start = self.position;
+            while self.byte(start).is_some_and(|byte| self.is_blank(byte)) {
+                start += 1;
+            }
+            let field = if self.byte(start) == Some(b'"') {
+                self.position = start;
+                match self.quoted(fields.len()) {
+                    Ok(field) => field,
+                    Err(fault) => {
+                        return Some(Record {
+                            line,
+                            fields,
+                            fault: Some(fault),
+                        })
+                    }
+                }
+            } else {
+                let end = self.unquoted_end(self.position);
+                let field = self.text[self.position..end].to_owned();
+                self.position = end;
+                field
+            };
+            fields.push(field);
+            match self.byte(self.position) {
+                Some(byte) if byte == self.separator => self.position += 1,
+                Some(_) => {
+                    if let Some(length) = self.line_break_at(self.position) {
+                        self.position += length;
+                        self.line += 1;
+                    }
+                    return Some(Record {
+                        line,
+                        fields,
+                        fault: None,
+                    });
+                }
+                None => {
+                    return Some(Record {
+                        line,
+                        fields,
+                        fault: None,
+                    })
+                }
+            }
+        }
+    }
+}
+
+fn quote_rejection(layout: &Layout, record: &Record, fault: &QuoteFault) -> ParsedRow {
+    let column = layout.column(fault.position).map_or_else(
+        || format!("field {}", fault.position + 1),
+        |column| column.name().to_owned(),
+    );
+    let detail = match fault.kind {
+        FaultKind::Unclosed { lines_lost } => format!(
+            "the quote opened in {column} on line {} is never closed; the {lines_lost} line(s) after it could not be \
+             read",
+            fault.opened_line
         ),
-    })
-}
-
-fn parse_record(record: &ByteRecord, layout: &[Column]) -> Result<ImportRow, RowRejection> {
-    if record.len() != layout.len() {
-        return Err(RowRejection::new(
-            MALFORMED_ROW,
-            format!("expected {} fields, got {}", layout.len(), record.len()),
-        ));
-    }
-    let mut values: [String; 7] = Default::default();
-    for (field, &column) in record.iter().zip(layout) {
-        let Ok(text) = std::str::from_utf8(field) else {
-            return Err(RowRejection::new(
-                MALFORMED_ROW,
-                format!("field {} is not valid UTF-8", column.name()),
-            ));
-        };
-        values[column as usize] = text.trim().to_owned();
-    }
-    let missing: Vec<&str> = Column::ALL
-        .into_iter()
-        .filter(|&column| column.required() && values[column as usize].is_empty())
-        .map(Column::name)
-        .collect();
-    if !missing.is_empty() {
-        return Err(RowRejection::new(
-            MISSING_FIELD,
-            format!("empty required field(s): {}", missing.join(", ")),
-        ));
-    }
-    let [invoice_number, buyer_legal_id, issue_date, due_date, currency, amount, po_number] = values;
-    Ok(ImportRow {
+        FaultKind::Stray { closed_line, after } => format!(
+            "the quote opened in {column} on line {} is closed on line {closed_line} by a quote followed by {:?} \
+             instead of a separator; reading goes on at line {}",
+            fault.opened_line,
+            after,
+            fault.opened_line + 1
+        ),
+    };
+    let number_column = match layout.sheet {
+        table::Sheet::Invoices => table::Column::InvoiceNumber,
+        table::Sheet::PurchaseOrders => table::Column::PoNumber,
+    };
+    let invoice_number = (0..record.fields.len())
+        .find(|position| layout.column(*position) == Some(number_column))
+        .map(|position| record.fields[position].trim())
+        .filter(|number| !number.is_empty())
+        .map(str::to_owned);
+    let mut rejection = RowRejection::new(UNCLOSED_QUOTE, detail).value(&fault.opening);
+    rejection.field = layout.column(fault.position).map(|column| column.name().to_owned());
+    ParsedRow {
+        location: Location::Line(fault.opened_line),
         invoice_number,
-        buyer_legal_id,
-        issue_date,
-        due_date,
-        currency,
-        amount,
-        po_number: Some(po_number).filter(|po| !po.is_empty()),
-        seller_legal_id: None,
-    })
+        outcome: Err(rejection),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::FailAfter;
+    use super::super::{DocumentKind, ImportRow, CONTROL_CHARACTER, INVALID_DATE, MALFORMED_ROW, MISSING_FIELD};
     use super::*;
+    use crate::domain::PartyReference;
 
     const HEADER: &str = "invoice_number,buyer_legal_id,issue_date,due_date,currency,amount,po_number";
 
@@ -215,25 +368,31 @@ mod tests {
         po: Option<&str>,
     ) -> ImportRow {
         ImportRow {
+            kind: DocumentKind::Invoice,
             invoice_number: invoice.to_owned(),
-            buyer_legal_id: buyer.to_owned(),
+            buyer: vec![PartyReference::new(None, buyer, "buyer_legal_id")],
+            seller: vec![],
             issue_date: issue.to_owned(),
-            due_date: due.to_owned(),
+            due_date: Some(due.to_owned()).filter(|due| !due.is_empty()),
             currency: currency.to_owned(),
             amount: amount.to_owned(),
-            po_number: po.map(str::to_owned),
-            seller_legal_id: None,
+            order_reference: po.map(str::to_owned),
+            billing_reference: None,
         }
     }
 
     fn parse(text: &str) -> Result<Vec<ParsedRow>, ImportError> {
-        parse_csv(text.as_bytes())
+        parse_csv(text.as_bytes(), super::super::MAX_ROWS)
+    }
+
+    fn lines(rows: &[ParsedRow]) -> Vec<usize> {
+        rows.iter().map(|row| row.location.number()).collect()
     }
 
     fn rejection(parsed: &ParsedRow) -> &RowRejection {
         match &parsed.outcome {
             Err(rejection) => rejection,
-            Ok(row) => panic!("row {} unexpectedly parsed: {row:?}", parsed.row),
+            Ok(row) => panic!("row at {:?} unexpectedly parsed: {row:?}", parsed.location),
         }
     }
 
@@ -253,89 +412,76 @@ mod tests {
              INV-2024-003,DE-HRB-12345,2024-03-03,2024-05-02,USD,99.99,\"PO \"\"East\"\"\"\r\n"
         );
         let rows = parse(&text).unwrap();
-        assert_eq!(
-            rows,
-            vec![
-                ParsedRow {
-                    row: 1,
-                    outcome: Ok(row(
-                        "INV-2024-001",
-                        "FR-SIREN-552100554",
-                        "2024-03-01",
-                        "2024-04-30",
-                        "EUR",
-                        "1250.00",
-                        Some("PO-77")
-                    )),
-                },
-                ParsedRow {
-                    row: 2,
-                    outcome: Ok(row(
-                        "INV,2024-002",
-                        "FR-SIREN-552100554",
-                        "2024-03-02",
-                        "2024-05-01",
-                        "EUR",
-                        "1,500.50",
-                        None
-                    )),
-                },
-                ParsedRow {
-                    row: 3,
-                    outcome: Ok(row(
-                        "INV-2024-003",
-                        "DE-HRB-12345",
-                        "2024-03-03",
-                        "2024-05-02",
-                        "USD",
-                        "99.99",
-                        Some("PO \"East\"")
-                    )),
-                },
-            ]
-        );
-    }
-
-    #[test]
-    fn bom_is_stripped_even_when_the_reader_yields_one_byte_at_a_time() {
-        struct OneByte<'a>(&'a [u8]);
-        impl Read for OneByte<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                match (self.0.split_first(), buf.first_mut()) {
-                    (Some((&byte, rest)), Some(slot)) => {
-                        *slot = byte;
-                        self.0 = rest;
-                        Ok(1)
-                    }
-                    _ => Ok(0),
-                }
-            }
-        }
-        let text = format!("\u{feff}{HEADER}\nA,B,2024-01-01,2024-02-01,EUR,1,\n");
-        let rows = parse_csv(OneByte(text.as_bytes())).unwrap();
-        assert_eq!(rows.len(), 1);
+        assert_eq!(lines(&rows), vec![2, 3, 4]);
         assert_eq!(
             rows[0].outcome,
-            Ok(row("A", "B", "2024-01-01", "2024-02-01", "EUR", "1", None))
+            Ok(row(
+                "INV-2024-001",
+                "FR-SIREN-552100554",
+                "2024-03-01",
+                "2024-04-30",
+                "EUR",
+                "1250.00",
+                Some("PO-77")
+            ))
+        );
+        assert_eq!(rows[1].invoice_number.as_deref(), Some("INV,2024-002"));
+        assert_eq!(
+            rows[1].outcome,
+            Ok(row(
+                "INV,2024-002",
+                "FR-SIREN-552100554",
+                "2024-03-02",
+                "2024-05-01",
+                "EUR",
+                "1,500.50",
+                None
+            ))
+        );
+        assert_eq!(
+            rows[2].outcome,
+            Ok(row(
+                "INV-2024-003",
+                "DE-HRB-12345",
+                "2024-03-03",
+                "2024-05-02",
+                "USD",
+                "99.99",
+                Some("PO \"East\"")
+            ))
         );
     }
 
     #[test]
-    fn reordered_header_with_spaces_maps_columns_by_name() {
-        let text = " amount , po_number,currency,due_date,issue_date,buyer_legal_id,invoice_number\n\
-                    10.00,PO-1,GBP,2024-06-30,2024-06-01,GB-CRN-01234567,INV-9\n";
-        let rows = parse(text).unwrap();
+    fn semicolon_and_tab_separators_are_sniffed() {
+        let semicolon = "invoice_number;buyer_legal_id;issue_date;currency;amount\nA;B;2024-01-01;EUR;1,50\n";
+        let rows = parse(semicolon).unwrap();
+        assert_eq!(rows[0].outcome.as_ref().map(|row| row.amount.as_str()), Ok("1,50"));
+        let tab = "invoice_number\tbuyer_legal_id\tissue_date\tcurrency\tamount\nA\tB\t2024-01-01\tEUR\t1.50\n";
+        let rows = parse(tab).unwrap();
+        assert_eq!(rows[0].outcome.as_ref().map(|row| row.amount.as_str()), Ok("1.50"));
+        // A comma inside a quoted header cell does not count.
+        assert_eq!(sniff_separator("\"a,b,c\";d;e\n"), b';');
+    }
+
+    #[test]
+    fn gbk_chinese_upload_with_chinese_headers() {
+        let text = "发票号码,购买方税号,开票日期,付款到期日,币种,价税合计,采购订单号\r\n\
+                    No.00123,91110000100000000X,2024年3月1日,2024/4/30,人民币,\"11,300.00\",PO-1\r\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        let rows = parse_csv(&gbk, 10).unwrap();
         assert_eq!(
             rows,
             vec![ParsedRow {
-                row: 1,
+                location: Location::Line(2),
+                invoice_number: Some("No.00123".to_owned()),
                 outcome: Ok(row(
-                    "INV-9",
-                    "GB-CRN-01234567",
-                    "2024-06-01",
-                    "2024-06-30",
-                    "GBP",
-                    "10.00",
+                    "No.00123",
+                    "91110000100000000X",
+                    "2024-03-01",
+                    "2024-04-30",
+                    "CNY",
+                    "11,300.00",
                     Some("PO-1")
                 )),
             }]
@@ -343,33 +489,49 @@ mod tests {
     }
 
     #[test]
-    fn header_missing_a_column_is_rejected() {
-        let detail = bad_header("invoice_number,buyer_legal_id,issue_date,due_date,currency,amount\n");
-        assert!(detail.contains("missing column(s): po_number"), "{detail}");
-        assert!(!detail.contains("unknown"), "{detail}");
+    fn utf16_upload_reads_the_same() {
+        let text = format!("{HEADER}\nA,B,2024-01-01,2024-02-01,EUR,1,\n");
+        let mut bytes = vec![0xff, 0xfe];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(parse_csv(&bytes, 10).unwrap(), parse(&text).unwrap());
     }
 
     #[test]
-    fn header_with_unknown_column_names_missing_and_unknown() {
-        let detail = bad_header("invoice_number,buyer_legal_id,issue_date,due_date,currency,amount_eur,po_number\n");
-        assert!(detail.contains("missing column(s): amount"), "{detail}");
-        assert!(detail.contains("unknown column(s): \"amount_eur\""), "{detail}");
+    fn purchase_order_upload() {
+        let text = "po_number,buyer_legal_id,issue_date,currency,amount\nPO-9,B-1,2024-05-01,EUR,900\n";
+        let rows = parse(text).unwrap();
+        let order = rows[0].outcome.as_ref().unwrap();
+        assert_eq!(order.kind, DocumentKind::Order);
+        assert_eq!(order.invoice_number, "PO-9");
+        assert_eq!(order.order_reference, None);
+        assert_eq!(rows[0].invoice_number.as_deref(), Some("PO-9"));
     }
 
     #[test]
-    fn header_with_extra_or_duplicate_column_is_rejected() {
-        let detail = bad_header(&format!("{HEADER},notes\n"));
-        assert!(detail.contains("unknown column(s): \"notes\""), "{detail}");
-        let detail = bad_header(&format!("{HEADER},currency\n"));
-        assert!(detail.contains("duplicate column(s): currency"), "{detail}");
-        let detail = bad_header("Invoice_Number,buyer_legal_id,issue_date,due_date,currency,amount,po_number\n");
-        assert!(detail.contains("missing column(s): invoice_number"), "{detail}");
+    fn document_type_and_billing_reference_columns() {
+        let text = "invoice_number,buyer_legal_id,issue_date,currency,amount,document_type,原发票号码\n\
+                    CN-1,B,2024-01-01,EUR,-10,381,INV-1\n\
+                    CI-1,B,2024-01-01,EUR,10,corrected_invoice,INV-2\n\
+                    X-1,B,2024-01-01,EUR,10,386,\n";
+        let rows = parse(text).unwrap();
+        let credit = rows[0].outcome.as_ref().unwrap();
+        assert_eq!(
+            (credit.kind, credit.billing_reference.as_deref()),
+            (DocumentKind::CreditNote, Some("INV-1"))
+        );
+        assert_eq!(rows[1].outcome.as_ref().unwrap().kind, DocumentKind::CorrectedInvoice);
+        assert_eq!(rejection(&rows[2]).code, "unsupported_document");
+        assert_eq!(rows[2].invoice_number.as_deref(), Some("X-1"));
     }
 
     #[test]
-    fn empty_upload_is_a_bad_header() {
+    fn header_problems_refuse_the_upload() {
         assert!(bad_header("").contains("empty"));
         assert!(bad_header("\n\n  \n").contains("empty"));
+        let detail = bad_header(&format!("{HEADER},notes\n"));
+        assert!(detail.contains("unknown column(s): \"notes\""), "{detail}");
+        assert!(detail.contains("accepted") || detail.contains("needs"), "{detail}");
+        assert!(bad_header("\"invoice_number,buyer\nx\n").contains("not closed"));
     }
 
     #[test]
@@ -378,101 +540,147 @@ mod tests {
     }
 
     #[test]
-    fn bad_rows_are_rejected_and_the_rest_goes_on() {
+    fn bad_rows_are_rejected_with_field_and_value_and_the_rest_goes_on() {
         let text = format!(
             "{HEADER}\n\
              INV-1,BUYER-1,2024-01-01,2024-02-01,EUR,100.00,\n\
              INV-2,BUYER-1,2024-01-01,EUR,100.00\n\
-             INV-3,BUYER-1,2024-01-01,  ,EUR,100.00,PO-3\n\
+             INV-3,BUYER-1,  ,2024-02-01,EUR,100.00,PO-3\n\
              INV-4,,2024-01-01,2024-02-01,EUR,,PO-4\n\
              INV-5,BUYER-1,2024-01-01,2024-02-01,EUR,100.00,,extra\n\
-             INV-6,BUYER-2,2024-01-06,2024-02-06,EUR,600.00,PO-6\n"
+             INV-6,BUYER-2,01.01.2024,2024-02-06,EUR,600.00,PO-6\n\
+             INV-7,BUYER-2,2024-01-06,,EUR,600.00,PO-7,,\n"
         );
         let rows = parse(&text).unwrap();
-        assert_eq!(rows.iter().map(|r| r.row).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(lines(&rows), vec![2, 3, 4, 5, 6, 7, 8]);
+        assert!(rows[0].outcome.is_ok());
+        let malformed = rejection(&rows[1]);
         assert_eq!(
-            rows[0].outcome,
-            Ok(row(
-                "INV-1",
-                "BUYER-1",
-                "2024-01-01",
-                "2024-02-01",
-                "EUR",
-                "100.00",
-                None
-            ))
+            (malformed.code, malformed.detail.as_str()),
+            (MALFORMED_ROW, "expected 7 fields, got 5")
         );
+        assert_eq!(rows[1].invoice_number.as_deref(), Some("INV-2"));
+        let missing = rejection(&rows[2]);
         assert_eq!(
-            rejection(&rows[1]),
-            &RowRejection::new(MALFORMED_ROW, "expected 7 fields, got 5")
+            (missing.code, missing.field.as_deref()),
+            (MISSING_FIELD, Some("issue_date"))
         );
+        let missing = rejection(&rows[3]);
+        assert_eq!(missing.field.as_deref(), Some("buyer_legal_id"));
+        assert_eq!(missing.detail, "empty required field(s): buyer_legal_id, amount");
+        assert_eq!(rejection(&rows[4]).detail, "expected 7 fields, got 8");
+        let date = rejection(&rows[5]);
         assert_eq!(
-            rejection(&rows[2]),
-            &RowRejection::new(MISSING_FIELD, "empty required field(s): due_date")
+            (date.code, date.field.as_deref(), date.value.as_deref()),
+            (INVALID_DATE, Some("issue_date"), Some("01.01.2024"))
         );
-        assert_eq!(
-            rejection(&rows[3]),
-            &RowRejection::new(MISSING_FIELD, "empty required field(s): buyer_legal_id, amount")
-        );
-        assert_eq!(
-            rejection(&rows[4]),
-            &RowRejection::new(MALFORMED_ROW, "expected 7 fields, got 8")
-        );
-        assert_eq!(
-            rows[5].outcome,
-            Ok(row(
-                "INV-6",
-                "BUYER-2",
-                "2024-01-06",
-                "2024-02-06",
-                "EUR",
-                "600.00",
-                Some("PO-6")
-            ))
-        );
+        // Trailing empty fields are harmless; an empty due date is none.
+        assert_eq!(rows[6].outcome.as_ref().map(|row| row.due_date.clone()), Ok(None));
     }
 
     #[test]
-    fn field_that_is_not_utf8_rejects_only_its_row() {
-        let mut bytes = format!("{HEADER}\nINV-1,BUYER-").into_bytes();
-        bytes.push(0xff);
-        bytes.extend_from_slice(b",2024-01-01,2024-02-01,EUR,1,\nINV-2,B,2024-01-01,2024-02-01,EUR,2,\n");
-        let rows = parse_csv(bytes.as_slice()).unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(
-            rejection(&rows[0]),
-            &RowRejection::new(MALFORMED_ROW, "field buyer_legal_id is not valid UTF-8")
-        );
-        assert_eq!(rows[1].row, 2);
-        assert!(rows[1].outcome.is_ok());
-    }
-
-    #[test]
-    fn blank_lines_are_skipped_and_not_numbered() {
+    fn line_numbers_count_blank_lines_and_multi_line_records_start_where_they_start() {
         let text = format!(
             "\n{HEADER}\n\n\
              INV-1,B,2024-01-01,2024-02-01,EUR,1,\n\
              \n   \n,,,,,,\r\n \t, , ,,,,\n\
-             INV-2,B,2024-01-01,2024-02-01,EUR,2,\n\n"
+             \"INV\n2\",B,2024-01-01,2024-02-01,EUR,2,\n\
+             INV-3,B,2024-01-01,2024-02-01,EUR,3,\n\n"
         );
         let rows = parse(&text).unwrap();
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].row, 1);
-        assert_eq!(rows[1].row, 2);
-        assert_eq!(rows[1].outcome.as_ref().map(|r| r.invoice_number.as_str()), Ok("INV-2"));
+        assert_eq!(lines(&rows), vec![4, 9, 11]);
+        let control = rejection(&rows[1]);
+        assert_eq!(
+            (control.code, control.field.as_deref(), control.value.as_deref()),
+            (CONTROL_CHARACTER, Some("invoice_number"), Some("INV\\n2"))
+        );
+        assert_eq!(rows[2].invoice_number.as_deref(), Some("INV-3"));
     }
 
     #[test]
-    fn quoted_field_may_span_lines() {
-        let text =
-            format!("{HEADER}\n\"INV\n1\",B,2024-01-01,2024-02-01,EUR,1,\nINV-2,B,2024-01-01,2024-02-01,EUR,2,\n");
+    fn quoted_tab_in_an_identifier_is_a_control_character() {
+        let text = format!("{HEADER}\nINV-1,\"B\tX\",2024-01-01,2024-02-01,EUR,1,\n");
         let rows = parse(&text).unwrap();
-        assert_eq!(rows.len(), 2);
+        let control = rejection(&rows[0]);
         assert_eq!(
-            rows[0].outcome.as_ref().map(|r| r.invoice_number.as_str()),
-            Ok("INV\n1")
+            (control.code, control.value.as_deref()),
+            (CONTROL_CHARACTER, Some("B\\tX"))
         );
-        assert_eq!(rows[1].row, 2);
+    }
+
+    #[test]
+    fn stray_quote_in_the_middle_of_a_field_is_an_ordinary_character() {
+        let text = format!(
+            "{HEADER}\n\
+             INV-1,Buyer \"Big,2024-01-01,2024-02-01,EUR,1,\n\
+             INV-2,B,2024-01-01,2024-02-01,EUR,2,\"PO\n"
+        );
+        let rows = parse(&text).unwrap();
+        assert_eq!(lines(&rows), vec![2, 3]);
+        assert_eq!(rows[0].outcome.as_ref().unwrap().buyer[0].value, "Buyer \"Big");
+        // The last row's quote opens a field and is never closed.
+        let unclosed = rejection(&rows[1]);
+        assert_eq!(
+            (unclosed.code, unclosed.field.as_deref()),
+            (UNCLOSED_QUOTE, Some("po_number"))
+        );
+        assert!(
+            unclosed.detail.contains("the 0 line(s) after it"),
+            "{}",
+            unclosed.detail
+        );
+    }
+
+    #[test]
+    fn unclosed_quote_is_reported_where_it_opened_and_says_what_was_lost() {
+        let text = format!(
+            "{HEADER}\n\
+             INV-1,B,2024-01-01,2024-02-01,EUR,1,\n\
+             INV-2,\"B,2024-01-01,2024-02-01,EUR,2,\n\
+             INV-3,B,2024-01-01,2024-02-01,EUR,3,\n\
+             INV-4,B,2024-01-01,2024-02-01,EUR,4,\n"
+        );
+        let rows = parse(&text).unwrap();
+        assert_eq!(lines(&rows), vec![2, 3]);
+        assert_eq!(rows[1].invoice_number.as_deref(), Some("INV-2"));
+        let unclosed = rejection(&rows[1]);
+        assert_eq!(unclosed.code, UNCLOSED_QUOTE);
+        assert_eq!(unclosed.field.as_deref(), Some("buyer_legal_id"));
+        assert_eq!(unclosed.value.as_deref(), Some("\"B,2024-01-01,2024-02-01,EUR,2,"));
+        assert!(
+            unclosed
+                .detail
+                .contains("line 3 is never closed; the 2 line(s) after it could not be read"),
+            "{}",
+            unclosed.detail
+        );
+    }
+
+    #[test]
+    fn quote_closed_lines_later_by_a_stray_quote_does_not_merge_the_lines() {
+        let text = format!(
+            "{HEADER}\n\
+             INV-1,\"B,2024-01-01,2024-02-01,EUR,1,\n\
+             INV-2,B,2024-01-01,2024-02-01,EUR,2,\"PO-2\"\n\
+             INV-3,B,2024-01-01,2024-02-01,EUR,3,\n"
+        );
+        let rows = parse(&text).unwrap();
+        assert_eq!(lines(&rows), vec![2, 3, 4]);
+        let stray = rejection(&rows[0]);
+        assert_eq!(stray.code, UNCLOSED_QUOTE);
+        assert!(stray.detail.contains("closed on line 3"), "{}", stray.detail);
+        assert!(stray.detail.contains("reading goes on at line 3"), "{}", stray.detail);
+        assert_eq!(
+            rows[1].outcome.as_ref().unwrap().order_reference.as_deref(),
+            Some("PO-2")
+        );
+        assert!(rows[2].outcome.is_ok());
+    }
+
+    #[test]
+    fn quote_then_text_on_one_line_keeps_the_text() {
+        let text = format!("{HEADER}\n\"INV\"-1,B,2024-01-01,2024-02-01,EUR,1,\n");
+        assert_eq!(parse(&text).unwrap()[0].invoice_number.as_deref(), Some("INV-1"));
     }
 
     fn upload_of(rows: usize) -> String {
@@ -484,41 +692,20 @@ mod tests {
     }
 
     #[test]
-    fn exactly_max_rows_is_accepted() {
-        let rows = parse(&upload_of(MAX_ROWS)).unwrap();
-        assert_eq!(rows.len(), MAX_ROWS);
-        assert_eq!(rows[MAX_ROWS - 1].row, MAX_ROWS);
-        assert_eq!(
-            rows[MAX_ROWS - 1].outcome.as_ref().map(|r| r.invoice_number.clone()),
-            Ok(format!("INV-{MAX_ROWS}"))
-        );
-    }
-
-    #[test]
-    fn more_than_max_rows_is_refused() {
-        match parse(&upload_of(MAX_ROWS + 1)) {
-            Err(ImportError::TooManyRows { limit }) => assert_eq!(limit, MAX_ROWS),
+    fn the_row_limit_holds() {
+        let rows = parse_csv(upload_of(50).as_bytes(), 50).unwrap();
+        assert_eq!(rows.len(), 50);
+        assert_eq!(rows[49].location, Location::Line(51));
+        match parse_csv(upload_of(51).as_bytes(), 50) {
+            Err(ImportError::TooManyRows { limit }) => assert_eq!(limit, 50),
             other => panic!("expected TooManyRows, got {other:?}"),
         }
     }
 
     #[test]
-    fn reading_stops_as_soon_as_the_limit_is_exceeded() {
-        // The reader fails once the (MAX_ROWS + 1)th row has been served: if
-        // the parser read on, it would report the read error instead.
-        let text = upload_of(MAX_ROWS + 1);
-        match parse_csv(FailAfter(text.as_bytes())) {
-            Err(ImportError::TooManyRows { limit }) => assert_eq!(limit, MAX_ROWS),
-            other => panic!("expected TooManyRows, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn read_error_fails_the_upload() {
-        let text = format!("{HEADER}\nINV-1,B,2024-01-01,2024-02-01,EUR,1,\nINV-2,B,2024-");
-        match parse_csv(FailAfter(text.as_bytes())) {
-            Err(ImportError::Read(error)) => assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset),
-            other => panic!("expected Read, got {other:?}"),
-        }
+    fn bytes_in_no_known_encoding_fail_the_upload() {
+        let mut bytes = format!("{HEADER}\n").into_bytes();
+        bytes.extend_from_slice(b"\xff\xff,B\n");
+        assert!(matches!(parse_csv(&bytes, 10), Err(ImportError::Unreadable { .. })));
     }
 }
