@@ -49,7 +49,8 @@ pub async fn report_csv(
 ) -> Result<HttpResponse, ApiError> {
     let report = report(&state, token, path.into_inner()).await?;
     let upload_id = report["upload_id"].as_str().unwrap_or_default().to_owned();
-    let body = to_csv(&report).map_err(|error| ApiError::Internal(anyhow::anyhow!("writing the CSV report: {error}")))?;
+    let body =
+        to_csv(&report).map_err(|error| ApiError::Internal(anyhow::anyhow!("writing the CSV report: {error}")))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
@@ -82,7 +83,11 @@ fn to_csv(report: &Value) -> Result<Vec<u8>, csv::Error> {
     let upload_id = report["upload_id"].clone();
     for result in report["results"].as_array().into_iter().flatten() {
         let cells = REPORT_COLUMNS.map(|column| {
-            let value = if column == "upload_id" { &upload_id } else { &result[column] };
+            let value = if column == "upload_id" {
+                &upload_id
+            } else {
+                &result[column]
+            };
             defused(match value {
                 Value::Null => String::new(),
                 Value::String(text) => text.clone(),
@@ -91,7 +96,9 @@ fn to_csv(report: &Value) -> Result<Vec<u8>, csv::Error> {
         });
         writer.write_record(&cells)?;
     }
-    writer.into_inner().map_err(|error| csv::Error::from(error.into_error()))
+    writer
+        .into_inner()
+        .map_err(|error| csv::Error::from(error.into_error()))
 }
 
 fn defused(cell: String) -> String {
@@ -125,6 +132,10 @@ mod tests {
         assert!(lines[1].ends_with(",r-1,,,u-1"));
         assert!(lines[2].contains("\"'=HYPERLINK(\"\"x\"\")\""), "{}", lines[2]);
         assert!(lines[2].contains(",'-5,"), "{}", lines[2]);
-        assert!(lines[2].contains("\"must be positive, \"\"quoted\"\"\""), "{}", lines[2]);
+        assert!(
+            lines[2].contains("\"must be positive, \"\"quoted\"\"\""),
+            "{}",
+            lines[2]
+        );
     }
 }

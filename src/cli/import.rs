@@ -69,11 +69,14 @@ pub fn run(args: ImportArgs) -> Result<(), CliError> {
             "--org: only a supplier's invoices are imported".to_owned(),
         ));
     }
-    let report =
-        import_receivables(&mut connection, &key, &supplier.id, format, &body).map_err(|error| match error {
-            ImportFailure::Upload(error) => CliError::Usage(format!("--file: {error}")),
-            ImportFailure::Registry(UseCaseError::Database(error)) => CliError::Failed(error.into()),
-            ImportFailure::Registry(error) => CliError::Usage(error.to_string()),
-        })?;
+    // One transaction, as over HTTP: the whole upload and its report, or nothing.
+    let report = crate::store::write_transaction(&mut connection, |connection| {
+        import_receivables(connection, &key, &supplier.id, format, &body)
+    })
+    .map_err(|error| match error {
+        ImportFailure::Upload(error) => CliError::Usage(format!("--file: {error}")),
+        ImportFailure::Registry(UseCaseError::Database(error)) => CliError::Failed(error.into()),
+        ImportFailure::Registry(error) => CliError::Usage(error.to_string()),
+    })?;
     print_json(&report)
 }

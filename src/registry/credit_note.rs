@@ -268,7 +268,10 @@ fn correct_once(
             ),
         ));
     }
-    if !matches!(replaced.status, ReceivableStatus::Registered | ReceivableStatus::Disputed) {
+    if !matches!(
+        replaced.status,
+        ReceivableStatus::Registered | ReceivableStatus::Disputed
+    ) {
         return late_correction(connection, &replaced, new, now).map(Err);
     }
     let registered = register_receivable(connection, key, supplier_id, new)?;
@@ -397,5 +400,8 @@ pub(super) fn credits_unchanged(
     let ids: Vec<String> = read.keys().cloned().collect();
     Ok(documents_repository::credited(connection, &ids)?
         .into_iter()
-        .all(|(id, credited)| read.get(&id).is_some_and(|receivable| receivable.credited_minor == credited)))
+        .all(|(id, credited)| {
+            read.get(&id)
+                .is_some_and(|receivable| receivable.credited_minor == credited)
+        }))
 }

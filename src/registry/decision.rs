@@ -143,7 +143,10 @@ pub(super) fn confirmation(
     fingerprint: &Fingerprint,
 ) -> Result<(SignedAction, Money), UseCaseError> {
     // What the buyer owes: the invoice less its credit notes.
-    let amount = money(receivable.amount_minor - receivable.credited_minor, &receivable.currency)?;
+    let amount = money(
+        receivable.amount_minor - receivable.credited_minor,
+        &receivable.currency,
+    )?;
     let action = SignedAction::Confirm {
         receivable: uuid(&receivable.id)?,
         fingerprint: *fingerprint,

@@ -73,7 +73,6 @@ pub(crate) fn with_role(party: Option<Party>, field: &str, role: Role) -> Result
 /// exactly one organisation between them: none is an error, and so are two
 /// (a document whose identifiers name different parties is not guessed at).
 // Its callers are the document imports, being rewritten on their own branch.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn resolve(
     connection: &mut DbConnection,
     references: &[PartyReference],
@@ -169,7 +168,6 @@ pub(crate) fn resolve(
 }
 
 /// `source=SCHEME:value`, or `source=value` when no scheme is stated.
-#[cfg_attr(not(test), allow(dead_code))]
 fn describe(reference: &PartyReference) -> String {
     match &reference.scheme {
         Some(scheme) => format!("{}={}:{}", reference.source, scheme, reference.value),

@@ -1,131 +1,105 @@
-//! Bulk registration: every row of a CSV, XLSX or UBL upload is registered by the
-//! same rules as `POST /v1/receivables` (set-based, many rows per
-//! statement, where the batch allows it); a bad row is reported and the
-//! others are kept. The whole upload is decided in the caller's
-//! transaction, which commits it with its report. Uploading the same file
-//! twice creates nothing new: every row is then a duplicate.
+//! Bulk registration of documents: every row of a CSV or spreadsheet, every
+//! UBL invoice, credit note or order of an upload is decided by the same
+//! rules as alone — invoices set-based, many rows per statement — and a
+//! bad row is reported with what to fix while the others are kept. The
+//! whole upload is decided in the caller's transaction, which commits it
+//! with its report.
+//!
+//! Order within an upload: purchase orders first (so that invoices of the
+//! same upload can name them), then invoices, then corrected invoices and
+//! credit notes (which name invoices, perhaps of this upload).
+//!
+//! The same bytes uploaded again by the same supplier replay the first
+//! report and decide nothing; invoices registered before (or twice in one
+//! file) are reported as duplicates and raise one `duplicate_registration`
+//! alert per upload that lists them, not one each.
 
-use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::batcher::RegistrationJob;
-use super::error::UseCaseError;
-use super::import::{self, DocumentKind, ImportError, ImportFormat, ImportRow, ParsedRow};
-use super::parties;
+use super::credit_note::{record_credit_note, register_correction, NewCreditNote};
+use super::error::{Refusal, UseCaseError};
+use super::import::{self, DocumentKind, ImportError, ImportFormat, ImportRow, Location, ParsedRow};
+use super::parties::{self, Party};
+use super::purchase_order::{register_purchase_order, NewPurchaseOrder};
 use super::receivable::{invoice_dates, register_receivable, NewReceivable, Registered};
 use super::set_based::register_many;
-use crate::domain::{
-    normalize_identifier, Currency, Fingerprint, FingerprintKey, InvoiceNumber, LegalId, Money, PoNumber, Role,
-};
+use crate::alerts::{self, AlertKind, NewAlert};
+use crate::domain::{Currency, Fingerprint, FingerprintKey, InvoiceNumber, Money, PartyReference, PoNumber, Role};
 use crate::store::batcher::Bulk;
-use crate::store::organizations as organizations_repository;
+use crate::store::documents::{self as documents_repository, UploadClaim, UploadRow};
 use crate::store::registry as repository;
-use crate::store::{write_transaction, DbConnection};
-use crate::validation::{field, FieldError};
+use crate::store::{self, write_transaction, DbConnection};
+use crate::validation::{field, iso_date, FieldError};
+
+/// At most this many rows are decided in one request.
+pub const MAX_SYNC_ROWS: usize = 10_000;
 
 /// One row's outcome, as `POST /v1/receivables/import` reports it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImportResult {
-    /// The line (CSV, XLSX: as a spreadsheet shows it, the header being
-    /// line 1) or the 1-based index of the XML document.
+    /// The spreadsheet line (CSV, xlsx) or the document's index in the
+    /// upload (XML).
     pub row: usize,
-    pub status: &'static str,
+    /// CSV and xlsx: the line as a spreadsheet shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// XML: the document's 1-based index in the upload and the path of
+    /// the element at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `invoice`, `credit_note`, `corrected_invoice` or `purchase_order`,
+    /// once known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The document's number as written (invoice, credit note or order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<String>,
+    /// `created` or `rejected`.
+    pub status: String,
+    /// The receivable, credit note or purchase order created (or, for a
+    /// supplier's own duplicate, the one registered before).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// A corrected invoice: the receivable it replaced. A credit note:
+    /// the receivable it credited.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receivable_id: Option<String>,
+    /// `not_linked`: the invoice names an order that is no purchase order
+    /// registered here; the reference is kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// The offending value as the upload gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ImportReport {
+    /// The upload, whose report `GET /v1/uploads/{id}` (JSON) and
+    /// `GET /v1/uploads/{id}/report.csv` give again.
+    pub upload_id: String,
+    /// True when these bytes were uploaded before: this is that report,
+    /// and nothing was decided again.
+    pub replayed: bool,
     pub created: usize,
     pub rejected: usize,
     pub results: Vec<ImportResult>,
-}
-
-/// Parses the whole upload first (a malformed file imports nothing), then
-/// registers row by row.
-pub fn import_receivables(
-    connection: &mut DbConnection,
-    key: &FingerprintKey,
-    supplier_id: &str,
-    format: ImportFormat,
-    body: &[u8],
-) -> Result<ImportReport, ImportFailure> {
-    let rows = import::parse(format, body)?;
-    let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
-    // Each row resolved to a registration (or rejected), then registered
-    // in chunks.
-    let mut results: Vec<Option<ImportResult>> = Vec::with_capacity(rows.len());
-    let mut pending: Vec<(usize, usize, RegistrationJob)> = Vec::new();
-    for ParsedRow { location, outcome, .. } in rows {
-        let row = location.number();
-        let resolved = match outcome {
-            Err(rejection) => Err(Ok(rejected(
-                row,
-                rejection.code.to_owned(),
-                rejection.field,
-                rejection.detail,
-            ))),
-            // Credit notes, corrected invoices and orders are read but not
-            // registered by this upload yet.
-            Ok(fields) if fields.kind != DocumentKind::Invoice => Err(Ok(rejected(
-                row,
-                "unsupported_document".to_owned(),
-                None,
-                format!(
-                    "a {} is not registered as a receivable: only invoices are",
-                    fields.kind.as_str().replace('_', " ")
-                ),
-            ))),
-            Ok(fields) => resolve_row(connection, key, &supplier, &fields).map_err(|error| rejection(row, error)),
-        };
-        match resolved {
-            Ok(receivable) => {
-                pending.push((
-                    results.len(),
-                    row,
-                    RegistrationJob {
-                        supplier_id: supplier.id().to_owned(),
-                        receivable,
-                        fingerprint_key: *key,
-                    },
-                ));
-                results.push(None);
-            }
-            Err(rejected) => results.push(Some(rejected?)),
-        }
-    }
-    for chunk in pending.chunks(CHUNK) {
-        let jobs: Vec<RegistrationJob> = chunk.iter().map(|(_, _, job)| job.clone()).collect();
-        for ((index, row, _), registered) in chunk.iter().zip(register_chunk(connection, &jobs)?) {
-            results[*index] = Some(match registered {
-                Ok(registered) => ImportResult {
-                    row: *row,
-                    status: "created",
-                    id: Some(registered.receivable.id),
-                    fingerprint: Some(registered.fingerprint.to_hex()),
-                    code: None,
-                    field: None,
-                    detail: None,
-                },
-                Err(error) => rejection(*row, error)?,
-            });
-        }
-    }
-    let results: Vec<ImportResult> = results.into_iter().flatten().collect();
-    let created = results.iter().filter(|result| result.status == "created").count();
-    Ok(ImportReport {
-        created,
-        rejected: results.len() - created,
-        results,
-    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -142,48 +116,576 @@ impl From<diesel::result::Error> for ImportFailure {
     }
 }
 
-fn rejected(row: usize, code: String, field: Option<String>, detail: String) -> ImportResult {
-    ImportResult {
-        row,
-        status: "rejected",
-        id: None,
-        fingerprint: None,
-        code: Some(code),
-        field,
-        detail: Some(detail),
+/// Decides an upload in the caller's transaction, or replays the report of
+/// the same bytes uploaded before by the same supplier.
+pub fn import_receivables(
+    connection: &mut DbConnection,
+    key: &FingerprintKey,
+    supplier_id: &str,
+    format: ImportFormat,
+    body: &[u8],
+) -> Result<ImportReport, ImportFailure> {
+    let now = store::now();
+    let claim = UploadRow {
+        id: Uuid::new_v4().to_string(),
+        supplier_id: supplier_id.to_owned(),
+        digest: Sha256::digest(body).to_vec(),
+        status: "running".to_owned(),
+        total_rows: None,
+        processed_rows: 0,
+        report: None,
+        created_at: now,
+        finished_at: None,
+    };
+    if let UploadClaim::Earlier(earlier) = documents_repository::claim_upload(connection, &claim)? {
+        let mut report: ImportReport = earlier
+            .report
+            .as_deref()
+            .and_then(|report| serde_json::from_str(report).ok())
+            .ok_or_else(|| super::error::corrupt("stored upload report"))?;
+        report.replayed = true;
+        return Ok(report);
+    }
+    let rows = import::parse(format, body)?;
+    if rows.len() > MAX_SYNC_ROWS {
+        return Err(UseCaseError::refused(
+            Refusal::TooManyRows,
+            format!(
+                "the upload holds {} rows; at most {MAX_SYNC_ROWS} per upload",
+                rows.len()
+            ),
+        )
+        .into());
+    }
+    let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
+    let mut upload = Upload {
+        key: *key,
+        supplier,
+        upload_id: claim.id.clone(),
+        buyers: HashMap::new(),
+        results: Vec::new(),
+        rows: Vec::new(),
+        duplicates: Vec::new(),
+    };
+    upload.decide(connection, rows)?;
+    upload.raise_duplicates(connection)?;
+    let results = upload.results;
+    let created = results.iter().filter(|result| result.status == CREATED).count();
+    let report = ImportReport {
+        upload_id: claim.id.clone(),
+        replayed: false,
+        created,
+        rejected: results.len() - created,
+        results,
+    };
+    let stored = serde_json::to_string(&report).map_err(|_| super::error::corrupt("upload report"))?;
+    documents_repository::finish_upload(connection, &claim.id, "done", &stored, report.results.len() as i64, now)?;
+    Ok(report)
+}
+
+const CREATED: &str = "created";
+const REJECTED: &str = "rejected";
+
+/// How many invoices are registered set-based at a time.
+const CHUNK: usize = 500;
+
+/// The most duplicates one alert lists (it counts them all).
+const LISTED_DUPLICATES: usize = 1_000;
+
+/// A party's references as a key: each scheme and value.
+type ReferenceKey = Vec<(Option<String>, String)>;
+
+/// An invoice read and resolved: its report line, registration, note,
+/// and fingerprint plain and stored.
+type Resolved = (usize, NewReceivable, Option<&'static str>, Fingerprint, [u8; 32]);
+
+struct Upload {
+    key: FingerprintKey,
+    supplier: Party,
+    upload_id: String,
+    /// Buyers resolved so far, by the references that named them.
+    buyers: HashMap<ReferenceKey, Result<Party, FieldError>>,
+    results: Vec<ImportResult>,
+    /// Each report line's document, to quote the value at fault.
+    rows: Vec<Option<ImportRow>>,
+    /// Invoices registered before (or earlier in this upload): (row index
+    /// in `results`, receivable id when known).
+    duplicates: Vec<(usize, Option<String>)>,
+}
+
+/// A row waiting for its turn: its place in the report and its fields.
+struct Pending {
+    index: usize,
+    row: ImportRow,
+}
+
+impl Upload {
+    fn decide(&mut self, connection: &mut DbConnection, rows: Vec<ParsedRow>) -> Result<(), ImportFailure> {
+        let mut orders = Vec::new();
+        let mut invoices = Vec::new();
+        let mut later = Vec::new();
+        for ParsedRow {
+            location,
+            invoice_number,
+            outcome,
+        } in rows
+        {
+            let index = self.results.len();
+            let mut result = located(&location);
+            result.invoice_number = invoice_number;
+            match outcome {
+                Err(rejection) => {
+                    result.status = REJECTED.to_owned();
+                    result.code = Some(rejection.code.to_owned());
+                    result.field = rejection.field;
+                    result.value = rejection.value;
+                    result.detail = Some(rejection.detail);
+                    self.results.push(result);
+                    self.rows.push(None);
+                }
+                Ok(row) => {
+                    result.kind = Some(kind_name(row.kind).to_owned());
+                    result.invoice_number = Some(row.invoice_number.clone());
+                    self.results.push(result);
+                    self.rows.push(Some(row.clone()));
+                    let pending = Pending { index, row };
+                    match pending.row.kind {
+                        DocumentKind::Order => orders.push(pending),
+                        DocumentKind::Invoice => invoices.push(pending),
+                        DocumentKind::CreditNote | DocumentKind::CorrectedInvoice => later.push(pending),
+                    }
+                }
+            }
+        }
+        for pending in orders {
+            let outcome = self.order(connection, &pending.row);
+            self.settle(pending.index, outcome)?;
+        }
+        self.invoices(connection, invoices)?;
+        for pending in later {
+            let outcome = match pending.row.kind {
+                DocumentKind::CreditNote => self.credit_note(connection, &pending.row),
+                _ => self.correction(connection, &pending.row),
+            };
+            self.settle(pending.index, outcome)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a row's outcome into its report line; a failure of the
+    /// database or of the caller fails the whole upload.
+    fn settle(&mut self, index: usize, outcome: Result<Outcome, UseCaseError>) -> Result<(), ImportFailure> {
+        let result = &mut self.results[index];
+        match outcome {
+            Ok(outcome) => {
+                result.status = CREATED.to_owned();
+                result.id = Some(outcome.id);
+                result.fingerprint = Some(outcome.fingerprint.to_hex());
+                result.receivable_id = outcome.receivable_id;
+                result.note = outcome.note.map(str::to_owned);
+            }
+            Err(error) => {
+                result.status = REJECTED.to_owned();
+                match error {
+                    UseCaseError::InvalidField(error) => {
+                        result.code = Some("invalid_field".to_owned());
+                        result.value = self.rows[index].as_ref().and_then(|row| value_of(row, &error.field));
+                        result.field = Some(error.field);
+                        result.detail = Some(error.detail);
+                    }
+                    UseCaseError::Refused {
+                        refusal,
+                        detail,
+                        existing_id,
+                    } => {
+                        result.code = Some(refusal.code().to_owned());
+                        result.detail = Some(detail);
+                        result.id = existing_id;
+                    }
+                    error @ (UseCaseError::Database(_) | UseCaseError::NotFound | UseCaseError::Forbidden(_)) => {
+                        return Err(ImportFailure::Registry(error))
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn order(&mut self, connection: &mut DbConnection, row: &ImportRow) -> Result<Outcome, UseCaseError> {
+        self.check_seller(connection, row)?;
+        let buyer = self.buyer(connection, row)?;
+        let po_number = field("invoice_number", PoNumber::parse(&row.invoice_number))?;
+        let issue_date = field("issue_date", iso_date(&row.issue_date))?;
+        let amount = money(row)?;
+        let (order, fingerprint) = register_purchase_order(
+            connection,
+            &self.key,
+            self.supplier.id(),
+            NewPurchaseOrder {
+                buyer_id: uuid(buyer.id())?,
+                po_number,
+                issue_date,
+                amount,
+            },
+        )?;
+        Ok(Outcome {
+            id: order.id,
+            fingerprint,
+            receivable_id: None,
+            note: None,
+        })
+    }
+
+    fn credit_note(&mut self, connection: &mut DbConnection, row: &ImportRow) -> Result<Outcome, UseCaseError> {
+        self.check_seller(connection, row)?;
+        let buyer = self.buyer(connection, row)?;
+        let number = field("invoice_number", InvoiceNumber::parse(&row.invoice_number))?;
+        let issue_date = field("issue_date", iso_date(&row.issue_date))?;
+        let amount = money(row)?;
+        let invoice = billing_reference(row, "a credit note names the invoice it credits")?;
+        let credited = record_credit_note(
+            connection,
+            &self.key,
+            self.supplier.id(),
+            &NewCreditNote {
+                buyer_id: uuid(buyer.id())?,
+                number,
+                issue_date,
+                amount,
+                invoice,
+            },
+        )?;
+        Ok(Outcome {
+            id: credited.credit_note.id,
+            fingerprint: credited.fingerprint,
+            receivable_id: Some(credited.receivable.id),
+            note: None,
+        })
+    }
+
+    fn correction(&mut self, connection: &mut DbConnection, row: &ImportRow) -> Result<Outcome, UseCaseError> {
+        let original = billing_reference(row, "a corrected invoice names the invoice it replaces")?;
+        let (new, note) = self.receivable(connection, row)?;
+        let buyer = self.buyer(connection, row)?;
+        let original_fingerprint = Fingerprint::receivable(&self.supplier.legal_id, &buyer.legal_id, &original);
+        let replaced = repository::find_receivable_by_fingerprint(connection, &self.key.stored(&original_fingerprint))?
+            .map(|receivable| receivable.id);
+        let registered = register_correction(connection, &self.key, self.supplier.id(), &new, &original)?;
+        Ok(Outcome {
+            id: registered.receivable.id,
+            fingerprint: registered.fingerprint,
+            receivable_id: replaced,
+            note,
+        })
+    }
+
+    /// Invoices: each resolved to a registration (or rejected); those
+    /// registered before, or twice in this upload, reported as duplicates
+    /// without deciding them again; the rest registered in chunks.
+    fn invoices(&mut self, connection: &mut DbConnection, invoices: Vec<Pending>) -> Result<(), ImportFailure> {
+        let mut resolved: Vec<Resolved> = Vec::new();
+        for Pending { index, row } in invoices {
+            let outcome = self.receivable(connection, &row).and_then(|(new, note)| {
+                let buyer = self.buyer(connection, &row)?;
+                let fingerprint =
+                    Fingerprint::receivable(&self.supplier.legal_id, &buyer.legal_id, &new.invoice_number);
+                Ok((new, note, fingerprint))
+            });
+            match outcome {
+                Ok((new, note, fingerprint)) => {
+                    let stored = self.key.stored(&fingerprint);
+                    resolved.push((index, new, note, fingerprint, stored));
+                }
+                Err(error) => self.settle(index, Err(error))?,
+            }
+        }
+
+        let fingerprints: Vec<Vec<u8>> = resolved.iter().map(|(.., stored)| stored.to_vec()).collect();
+        let registered: HashMap<Vec<u8>, String> =
+            repository::find_receivables_by_fingerprints(connection, &fingerprints)?
+                .into_iter()
+                .filter(|receivable| receivable.supplier_id == self.supplier.id())
+                .map(|receivable| (receivable.fingerprint, receivable.id))
+                .collect();
+        let mut seen: HashSet<[u8; 32]> = HashSet::new();
+        let mut fresh: Vec<(usize, Option<&'static str>, RegistrationJob)> = Vec::new();
+        let mut linked: Vec<(usize, Option<&'static str>, NewReceivable)> = Vec::new();
+        for (index, new, note, fingerprint, stored) in resolved {
+            let before = registered.get(stored.as_slice()).cloned();
+            if before.is_some() || !seen.insert(stored) {
+                let result = &mut self.results[index];
+                result.status = REJECTED.to_owned();
+                result.code = Some(Refusal::DuplicateRegistration.code().to_owned());
+                result.detail = Some(super::receivable::already_registered(&fingerprint));
+                result.id = before.clone();
+                self.duplicates.push((index, before));
+                continue;
+            }
+            if new.purchase_order_id.is_some() {
+                // Each consumes its order's remaining amount: one by one.
+                linked.push((index, note, new));
+            } else {
+                fresh.push((
+                    index,
+                    note,
+                    RegistrationJob {
+                        supplier_id: self.supplier.id().to_owned(),
+                        receivable: new,
+                        fingerprint_key: self.key,
+                    },
+                ));
+            }
+        }
+        for chunk in fresh.chunks(CHUNK) {
+            let jobs: Vec<RegistrationJob> = chunk.iter().map(|(_, _, job)| job.clone()).collect();
+            for ((index, note, _), registered) in chunk.iter().zip(register_chunk(connection, &jobs)?) {
+                self.settle(
+                    *index,
+                    registered.map(|registered| Outcome::registered(registered, *note)),
+                )?;
+            }
+        }
+        for (index, note, new) in linked {
+            let registered = register_receivable(connection, &self.key, self.supplier.id(), &new);
+            self.settle(
+                index,
+                registered.map(|registered| Outcome::registered(registered, note)),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Reads an invoice's fields into a registration: its buyer resolved
+    /// from the identifiers the document gives, its order linked when it
+    /// is a purchase order registered here (else kept as a reference).
+    fn receivable(
+        &mut self,
+        connection: &mut DbConnection,
+        row: &ImportRow,
+    ) -> Result<(NewReceivable, Option<&'static str>), UseCaseError> {
+        self.check_seller(connection, row)?;
+        let buyer = self.buyer(connection, row)?;
+        let invoice_number = field("invoice_number", InvoiceNumber::parse(&row.invoice_number))?;
+        let due_date = row.due_date.as_deref().ok_or_else(|| {
+            UseCaseError::field(
+                "due_date",
+                "the invoice states no due date (DueDate, PaymentMeans/PaymentDueDate or PaymentTerms/PaymentDueDate)",
+            )
+        })?;
+        let (issue_date, due_date) = invoice_dates(&row.issue_date, due_date)?;
+        let amount = money(row)?;
+        let (purchase_order_id, order_reference, note) = match row.order_reference.as_deref().map(str::trim) {
+            None => (None, None, None),
+            // Peppol's placeholder for "no order".
+            Some(reference) if reference.is_empty() || reference.eq_ignore_ascii_case("NA") => (None, None, None),
+            Some(reference) => {
+                let order = match PoNumber::parse(reference) {
+                    Ok(po_number) => {
+                        let fingerprint =
+                            Fingerprint::purchase_order(&buyer.legal_id, &self.supplier.legal_id, &po_number);
+                        repository::find_purchase_order_by_fingerprint(connection, &self.key.stored(&fingerprint))?
+                    }
+                    Err(_) => None,
+                };
+                match order {
+                    Some(order) => (Some(uuid(&order.id)?), None, None),
+                    None => (None, Some(reference.to_owned()), Some("not_linked")),
+                }
+            }
+        };
+        Ok((
+            NewReceivable {
+                buyer_id: uuid(buyer.id())?,
+                invoice_number,
+                issue_date,
+                due_date,
+                amount,
+                purchase_order_id,
+                order_reference,
+            },
+            note,
+        ))
+    }
+
+    /// The buyer the row names, resolved once per set of references.
+    fn buyer(&mut self, connection: &mut DbConnection, row: &ImportRow) -> Result<Party, UseCaseError> {
+        let key: ReferenceKey = row
+            .buyer
+            .iter()
+            .map(|reference| (reference.scheme.clone(), reference.value.clone()))
+            .collect();
+        if let Some(known) = self.buyers.get(&key) {
+            return known.clone().map_err(UseCaseError::InvalidField);
+        }
+        // Reported under the column or element the buyer came from.
+        let name = row.buyer.first().map_or("buyer", |reference| reference.source.as_str());
+        let resolved = match parties::resolve(connection, &row.buyer, name) {
+            Ok(party) => parties::with_role(Some(party), name, Role::CoreEnterprise).map_err(|error| match error {
+                UseCaseError::InvalidField(error) => error,
+                other => FieldError::new(name, other.to_string()),
+            }),
+            Err(UseCaseError::InvalidField(error)) => Err(error),
+            Err(error) => return Err(error),
+        };
+        self.buyers.insert(key, resolved.clone());
+        resolved.map_err(UseCaseError::InvalidField)
+    }
+
+    /// A document that names its seller must name the uploader.
+    fn check_seller(&mut self, connection: &mut DbConnection, row: &ImportRow) -> Result<(), UseCaseError> {
+        if row.seller.is_empty() || names(&self.supplier, &row.seller) {
+            return Ok(());
+        }
+        match parties::resolve(connection, &row.seller, "seller") {
+            Ok(party) if party.id() == self.supplier.id() => Ok(()),
+            Ok(_) => Err(UseCaseError::field(
+                "seller",
+                "the document's seller is another organisation, not the one uploading it",
+            )),
+            Err(UseCaseError::InvalidField(error)) => Err(UseCaseError::field(
+                "seller",
+                format!(
+                    "{}; the seller must be the organisation uploading it (add its identifiers to your organisation)",
+                    error.detail
+                ),
+            )),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// One `duplicate_registration` alert for the whole upload, listing
+    /// the invoices it tried to register again.
+    fn raise_duplicates(&mut self, connection: &mut DbConnection) -> Result<(), ImportFailure> {
+        if self.duplicates.is_empty() {
+            return Ok(());
+        }
+        let listed: Vec<serde_json::Value> = self
+            .duplicates
+            .iter()
+            .take(LISTED_DUPLICATES)
+            .map(|(index, id)| {
+                let result = &self.results[*index];
+                json!({
+                    "row": result.row,
+                    "invoice_number": result.invoice_number,
+                    "receivable_id": id,
+                })
+            })
+            .collect();
+        alerts::raise(
+            connection,
+            NewAlert {
+                kind: AlertKind::DuplicateRegistration,
+                fingerprint: None,
+                subject_id: self.duplicates.iter().find_map(|(_, id)| id.clone()),
+                attempting_org_id: self.supplier.id().to_owned(),
+                existing_party_id: Some(self.supplier.id().to_owned()),
+                details: json!({
+                    "document": "upload",
+                    "upload_id": self.upload_id,
+                    "count": self.duplicates.len(),
+                    "duplicates": listed,
+                }),
+            },
+            store::now(),
+        )?;
+        Ok(())
     }
 }
 
-/// How many rows are registered set-based at a time.
-const CHUNK: usize = 500;
+/// The value a row gave for `field`, to quote in its report line.
+fn value_of(row: &ImportRow, field: &str) -> Option<String> {
+    let references = |references: &[PartyReference]| {
+        let listed: Vec<String> = references
+            .iter()
+            .map(|reference| match &reference.scheme {
+                Some(scheme) => format!("{scheme}:{}", reference.value),
+                None => reference.value.clone(),
+            })
+            .collect();
+        (!listed.is_empty()).then(|| listed.join(", "))
+    };
+    match field {
+        "invoice_number" => Some(row.invoice_number.clone()),
+        "issue_date" => Some(row.issue_date.clone()),
+        "due_date" => row.due_date.clone(),
+        "currency" => Some(row.currency.clone()),
+        "amount" => Some(row.amount.clone()),
+        "billing_reference" => row.billing_reference.clone(),
+        "seller" => references(&row.seller),
+        _ if row.buyer.iter().any(|reference| reference.source == field) || field == "buyer" => references(&row.buyer),
+        _ => None,
+    }
+}
 
-/// A row's refusal as reported; a failure of the database or of the
-/// caller (not found, forbidden) fails the whole upload.
-fn rejection(row: usize, error: UseCaseError) -> Result<ImportResult, ImportFailure> {
-    match error {
-        UseCaseError::InvalidField(error) => Ok(rejected(
-            row,
-            "invalid_field".to_owned(),
-            Some(error.field),
-            error.detail,
-        )),
-        UseCaseError::Refused {
-            refusal,
-            detail,
-            existing_id,
-        } => Ok(ImportResult {
-            // The supplier's own receivable, when it registered the
-            // invoice before.
-            id: existing_id,
-            ..rejected(row, refusal.code().to_owned(), None, detail)
-        }),
-        error @ (UseCaseError::Database(_) | UseCaseError::NotFound | UseCaseError::Forbidden(_)) => {
-            Err(ImportFailure::Registry(error))
+/// Whether one of `references` is the party's legal id.
+fn names(party: &Party, references: &[PartyReference]) -> bool {
+    references
+        .iter()
+        .any(|reference| crate::domain::normalize_identifier(&reference.value) == party.legal_id.normalized())
+}
+
+struct Outcome {
+    id: String,
+    fingerprint: Fingerprint,
+    receivable_id: Option<String>,
+    note: Option<&'static str>,
+}
+
+impl Outcome {
+    fn registered(registered: Registered, note: Option<&'static str>) -> Outcome {
+        Outcome {
+            id: registered.receivable.id,
+            fingerprint: registered.fingerprint,
+            receivable_id: None,
+            note,
         }
     }
 }
 
-/// Registers a chunk of rows: set-based in a savepoint, or — when that
+fn money(row: &ImportRow) -> Result<Money, UseCaseError> {
+    let currency = field("currency", Currency::parse(&row.currency))?;
+    Ok(field("amount", Money::parse(&row.amount, currency))?)
+}
+
+fn billing_reference(row: &ImportRow, missing: &str) -> Result<InvoiceNumber, UseCaseError> {
+    let reference = row
+        .billing_reference
+        .as_deref()
+        .ok_or_else(|| UseCaseError::field("billing_reference", missing))?;
+    Ok(field("billing_reference", InvoiceNumber::parse(reference))?)
+}
+
+fn uuid(id: &str) -> Result<Uuid, UseCaseError> {
+    Uuid::parse_str(id).map_err(|_| super::error::corrupt("organisation id"))
+}
+
+fn kind_name(kind: DocumentKind) -> &'static str {
+    match kind {
+        DocumentKind::Invoice => "invoice",
+        DocumentKind::CreditNote => "credit_note",
+        DocumentKind::CorrectedInvoice => "corrected_invoice",
+        DocumentKind::Order => "purchase_order",
+    }
+}
+
+fn located(location: &Location) -> ImportResult {
+    match location {
+        Location::Line(line) => ImportResult {
+            row: *line,
+            line: Some(*line),
+            ..ImportResult::default()
+        },
+        Location::Element { document, path } => ImportResult {
+            row: *document,
+            document: Some(*document),
+            path: Some(path.clone()),
+            ..ImportResult::default()
+        },
+    }
+}
+
+/// Registers a chunk of invoices: set-based in a savepoint, or — when that
 /// path declines the chunk or fails — one by one, as the batcher does.
 fn register_chunk(
     connection: &mut DbConnection,
@@ -199,96 +701,4 @@ fn register_chunk(
             .map(|job| register_receivable(connection, &job.fingerprint_key, &job.supplier_id, &job.receivable))
             .collect()),
     }
-}
-
-/// Reads one row into a registration: its buyer and purchase order looked
-/// up by the identifiers a spreadsheet carries.
-fn resolve_row(
-    connection: &mut DbConnection,
-    key: &FingerprintKey,
-    supplier: &parties::Party,
-    row: &ImportRow,
-) -> Result<NewReceivable, UseCaseError> {
-    // A document that names its seller must name the uploader (by any of
-    // the identifiers it gives).
-    if !row.seller.is_empty()
-        && !row
-            .seller
-            .iter()
-            .any(|seller| normalize_identifier(&seller.value) == supplier.legal_id.normalized())
-    {
-        return Err(UseCaseError::field(
-            "seller_legal_id",
-            "the invoice's seller is not the organisation uploading it",
-        ));
-    }
-    let invoice_number = field("invoice_number", InvoiceNumber::parse(&row.invoice_number))?;
-    let due_date = row
-        .due_date
-        .as_deref()
-        .ok_or_else(|| UseCaseError::field("due_date", "the invoice gives no due date"))?;
-    let (issue_date, due_date) = invoice_dates(&row.issue_date, due_date)?;
-    let currency = field("currency", Currency::parse(&row.currency))?;
-    let amount = field("amount", Money::parse(&row.amount, currency))?;
-    // The buyer: the first of the document's identifiers for it that is an
-    // onboarded organisation's legal id.
-    let mut found = None;
-    let mut first_error = None;
-    for reference in &row.buyer {
-        match LegalId::parse(&reference.value) {
-            Ok(legal_id) => {
-                if let Some(organization) = organizations_repository::find_organization_by_normalized_legal_id(
-                    connection,
-                    legal_id.normalized(),
-                )? {
-                    found = Some((legal_id, organization));
-                    break;
-                }
-            }
-            Err(error) => {
-                first_error.get_or_insert(FieldError::new("buyer_legal_id", error));
-            }
-        }
-    }
-    let (buyer_legal_id, buyer) = match (found, first_error) {
-        (Some(found), _) => found,
-        // A lone identifier that is no legal id at all is reported as such.
-        (None, Some(error)) if row.buyer.len() == 1 => return Err(error.into()),
-        (None, _) => {
-            return Err(UseCaseError::field(
-                "buyer_legal_id",
-                "no onboarded organisation has this legal id",
-            ))
-        }
-    };
-    let buyer = parties::with_role(
-        Some(parties::Party::from_row(buyer)?),
-        "buyer_legal_id",
-        Role::CoreEnterprise,
-    )?;
-    let buyer_id = Uuid::parse_str(buyer.id()).map_err(|_| super::error::corrupt("organisation id"))?;
-    let purchase_order_id = match &row.order_reference {
-        None => None,
-        Some(raw) => {
-            let po_number = field("po_number", PoNumber::parse(raw))?;
-            let fingerprint = Fingerprint::purchase_order(&buyer_legal_id, &supplier.legal_id, &po_number);
-            let order = repository::find_purchase_order_by_fingerprint(connection, &key.stored(&fingerprint))?
-                .ok_or_else(|| {
-                    UseCaseError::field(
-                        "po_number",
-                        "no purchase order of yours with this buyer has this number",
-                    )
-                })?;
-            Some(Uuid::parse_str(&order.id).map_err(|_| super::error::corrupt("purchase order id"))?)
-        }
-    };
-    Ok(NewReceivable {
-        buyer_id,
-        invoice_number,
-        issue_date,
-        due_date,
-        amount,
-        purchase_order_id,
-        order_reference: None,
-    })
 }

@@ -12,6 +12,7 @@ mod cli;
 mod confidentiality;
 mod consent;
 mod differential;
+mod documents;
 mod errors;
 mod hardening;
 mod health;

@@ -77,6 +77,9 @@ POST /v1/purchase-orders/{id}/acknowledgement    | 401  401  401  401  | 403 403
 POST /v1/receivables                             | 401  401  401  401  | 403 403  | 201 201  403 403  403  403  403  |
 # A CSV whose one row is refused: 200 with the report.
 POST /v1/receivables/import                      | 401  401  401  401  | 403 403  | 200 200  403 403  403  403  403  |
+# An upload's report: its supplier and the operator; anyone else 404, a risk officer 403.
+GET  /v1/uploads/{id}                            | 401  401  401  401  | 200 403  | 200 404  404 404  404  404  403  |
+GET  /v1/uploads/{id}/report.csv                 | 401  401  401  401  | 200 403  | 200 404  404 404  404  404  403  |
 # The bank sees the receivable through its lien on the asset.
 GET  /v1/receivables/{id}                        | 401  401  401  401  | 200 403  | 200 404  200 404  200  404  403  |
 # Its supplier, its buyer and the operator; anyone else 404 (the bank too), a risk officer 403.
@@ -189,6 +192,8 @@ struct World {
     /// A duplicate registration's alert: the operator is told, no bank.
     alert: String,
     leaf_hash: String,
+    /// The supplier's upload.
+    upload: String,
 }
 
 /// A key of the right shape (`afk_<16 hex>_<43 base64url>`) that was never
@@ -320,6 +325,15 @@ async fn world(app: &TestApp) -> World {
     let leaf_hash = text(&app.entries(0, 1, None).await[0]["leaf_hash"]);
 
     let supplier_key = Deal::key(&deal.supplier);
+    let report = crate::documents::upload(
+        app,
+        &supplier_key,
+        "text/csv",
+        "invoice_number,buyer_legal_id,issue_date,due_date,currency,amount\n\
+         INV-MATRIX-UP,91110000100000000X,2026-11-01,2027-03-31,CNY,5.00\n",
+    )
+    .await;
+    let upload = text(&report["upload_id"]);
     World {
         keys: vec![
             None,
@@ -350,6 +364,7 @@ async fn world(app: &TestApp) -> World {
         assignment_offer,
         alert,
         leaf_hash,
+        upload,
     }
 }
 
@@ -428,6 +443,7 @@ fn request(world: &World, method: &str, path: &str) -> Option<Request> {
             ),
         ),
         ("get", "/v1/receivables/{id}" | "/v1/receivables/{id}/lookups") => get(Some(&world.receivable)),
+        ("get", "/v1/uploads/{id}" | "/v1/uploads/{id}/report.csv") => get(Some(&world.upload)),
         ("post", "/v1/receivables/{id}/confirmation") => post(Some(&world.receivable), json!({"signature": wrong})),
         ("post", "/v1/receivables/{id}/dispute") => post(
             Some(&world.receivable),

@@ -669,8 +669,17 @@ async fn a_csv_upload_reports_every_row_and_is_idempotent(app: TestApp) {
     assert_eq!(receivable["amount"], "42.50");
     assert_eq!(receivable["buyer_id"], Deal::id(&deal.buyer));
 
-    // The same file again creates nothing; every good row is a duplicate.
-    let report: Value = upload(&app, &key, "text/csv", csv).await.json().await.unwrap();
+    // The same file again replays its report and decides nothing.
+    let replay: Value = upload(&app, &key, "text/csv", csv.clone()).await.json().await.unwrap();
+    assert_eq!(replay["replayed"], true);
+    assert_eq!(replay["results"], Value::from(results.clone()));
+    // Other bytes with the same rows create nothing: every good row is a
+    // duplicate.
+    let report: Value = upload(&app, &key, "text/csv", format!("{csv}\n"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(report["created"], 0);
     let results = report["results"].as_array().unwrap();
     assert!(results[..1000]
@@ -720,11 +729,12 @@ async fn a_ubl_batch_upload_reports_every_invoice(app: TestApp) {
     assert_eq!(results.len(), 3, "{report}");
     assert_eq!(results[0]["status"], "created", "{report}");
     assert_eq!(results[1]["status"], "rejected");
-    assert_eq!(results[1]["field"], "seller_legal_id");
+    assert_eq!(results[1]["field"], "seller");
     assert_eq!(results[2]["row"], 3);
     assert_eq!(results[2]["field"], "amount");
 
-    // A single invoice document; then the same again is a duplicate.
+    // A single invoice document; then the same document in other bytes is
+    // a duplicate.
     let single = invoice("UBL-4", "91440300MA5F000001", "400.00");
     let report: Value = upload(&app, &key, "application/xml", single.clone())
         .await
@@ -732,7 +742,7 @@ async fn a_ubl_batch_upload_reports_every_invoice(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(report["results"][0]["status"], "created", "{report}");
-    let report: Value = upload(&app, &key, "application/xml", single)
+    let report: Value = upload(&app, &key, "application/xml", format!("{single}\n"))
         .await
         .json()
         .await
@@ -768,13 +778,18 @@ async fn an_xlsx_upload_is_sniffed_and_reports_excel_rows(app: TestApp) {
     // (see tests/fixtures/xlsx/make.py).
     let rows: Vec<u64> = results.iter().map(|result| result["row"].as_u64().unwrap()).collect();
     assert_eq!(rows, vec![3, 4, 6, 7, 8, 9], "{report}");
-    // Row 3 names the deal's buyer and a purchase order it does not have.
-    assert_eq!(results[0]["field"], "po_number", "{report}");
-    // A credit note is read but not registered.
-    assert_eq!(results[2]["code"], "unsupported_document", "{report}");
+    // Row 3 names the deal's buyer and an order that is no purchase order
+    // registered here: kept as a reference, not linked.
+    assert_eq!(results[0]["status"], "created", "{report}");
+    assert_eq!(results[0]["note"], "not_linked", "{report}");
+    // A credit note for a buyer nobody onboarded.
+    assert_eq!(results[2]["kind"], "credit_note", "{report}");
+    assert_eq!(results[2]["field"], "buyer_legal_id", "{report}");
+    assert_eq!(results[2]["value"], "B-3", "{report}");
     assert_eq!(results[3]["code"], "malformed_row");
     assert_eq!(results[3]["field"], "amount");
     assert_eq!(results[4]["code"], "missing_field");
     assert_eq!(results[5]["code"], "invalid_date");
-    assert_eq!(report["created"], 0);
+    assert_eq!(results[5]["value"], "next week");
+    assert_eq!(report["created"], 1);
 }
