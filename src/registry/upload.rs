@@ -125,13 +125,39 @@ pub fn import_receivables(
     format: ImportFormat,
     body: &[u8],
 ) -> Result<ImportReport, ImportFailure> {
+    // Read the whole file first: one that cannot be read writes nothing.
+    let rows = import::parse(format, body)?;
+    if rows.len() > MAX_SYNC_ROWS {
+        return Err(UseCaseError::refused(
+            Refusal::TooManyRows,
+            format!(
+                "the upload holds {} rows; at most {MAX_SYNC_ROWS} per upload",
+                rows.len()
+            ),
+        )
+        .into());
+    }
+    // In a savepoint: a failure midway (the caller may still commit its
+    // answer) leaves neither the claim nor any row of the upload behind.
+    write_transaction(connection, |connection| {
+        decide_upload(connection, key, supplier_id, body, rows)
+    })
+}
+
+fn decide_upload(
+    connection: &mut DbConnection,
+    key: &FingerprintKey,
+    supplier_id: &str,
+    body: &[u8],
+    rows: Vec<ParsedRow>,
+) -> Result<ImportReport, ImportFailure> {
     let now = store::now();
     let claim = UploadRow {
         id: Uuid::new_v4().to_string(),
         supplier_id: supplier_id.to_owned(),
         digest: Sha256::digest(body).to_vec(),
         status: "running".to_owned(),
-        total_rows: None,
+        total_rows: Some(rows.len() as i64),
         processed_rows: 0,
         report: None,
         created_at: now,
@@ -145,17 +171,6 @@ pub fn import_receivables(
             .ok_or_else(|| super::error::corrupt("stored upload report"))?;
         report.replayed = true;
         return Ok(report);
-    }
-    let rows = import::parse(format, body)?;
-    if rows.len() > MAX_SYNC_ROWS {
-        return Err(UseCaseError::refused(
-            Refusal::TooManyRows,
-            format!(
-                "the upload holds {} rows; at most {MAX_SYNC_ROWS} per upload",
-                rows.len()
-            ),
-        )
-        .into());
     }
     let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
     let mut upload = Upload {

@@ -415,6 +415,36 @@ async fn the_same_upload_again_replays_its_report_and_duplicates_raise_one_alert
         lines[1].starts_with("2,2,,,invoice,INV-RU-1,rejected,duplicate_registration,"),
         "{text}"
     );
+    // Two uploads of the same new file at once: one decides, the other
+    // replays its report.
+    let file = csv(&[("INV-RU-9", "9.00")]);
+    let (one, two) = tokio::join!(
+        upload(&app, &supplier, "text/csv", file.clone()),
+        upload(&app, &supplier, "text/csv", file.clone())
+    );
+    assert_eq!(one["upload_id"], two["upload_id"], "{one} {two}");
+    let replays = [&one, &two].iter().filter(|report| report["replayed"] == true).count();
+    assert_eq!(replays, 1);
+    assert_eq!(one["results"], two["results"]);
+
+    // A file refused as a whole leaves nothing behind: the same bytes are
+    // refused again, not replayed.
+    let numbers: Vec<String> = (0..10_001).map(|i| format!("INV-BIG-{i}")).collect();
+    let rows: Vec<(&str, &str)> = numbers.iter().map(|number| (number.as_str(), "1.00")).collect();
+    let big = csv(&rows);
+    for _ in 0..2 {
+        let response = app
+            .client
+            .post(app.url("/v1/receivables/import"))
+            .bearer_auth(&supplier)
+            .header("Content-Type", "text/csv")
+            .body(big.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, 413, "too_many_rows").await;
+    }
+
     let other = Deal::key(&deal.second_supplier);
     assert_problem(
         app.get(&format!("/v1/uploads/{id}"), Some(&other)).await,
