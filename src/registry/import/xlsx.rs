@@ -28,13 +28,40 @@ use rust_decimal::Decimal;
 use super::table::{self, Layout};
 use super::{ImportError, Location, ParsedRow, RowRejection, MALFORMED_ROW};
 
+/// Refuses a workbook whose parts declare more than [`MAX_EXPANDED_BYTES`]
+/// uncompressed, read from the ZIP directory without inflating anything.
+fn check_expansion(body: &[u8]) -> Result<(), ImportError> {
+    let unreadable = |error: zip::result::ZipError| ImportError::Unreadable {
+        detail: format!("not a readable .xlsx workbook: {error}"),
+    };
+    let mut archive = zip::ZipArchive::new(Cursor::new(body)).map_err(unreadable)?;
+    let mut expanded: u64 = 0;
+    for index in 0..archive.len() {
+        expanded = expanded.saturating_add(archive.by_index_raw(index).map_err(unreadable)?.size());
+    }
+    if expanded > MAX_EXPANDED_BYTES {
+        return Err(ImportError::Unreadable {
+            detail: format!(
+                "the workbook expands to {expanded} bytes, more than the {MAX_EXPANDED_BYTES} a workbook may"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// How many non-blank rows may come before the header (titles, notes).
 const HEADER_SEARCH_ROWS: usize = 10;
 
 /// Largest serial number Excel shows as a date (9999-12-31).
 const LAST_EXCEL_SERIAL: f64 = 2_958_465.0;
 
+/// The most a workbook's parts may declare they expand to: a 10 MiB upload
+/// of ordinary invoices expands to a few tens of MiB; a ZIP bomb to
+/// gigabytes, which calamine would hold in memory.
+const MAX_EXPANDED_BYTES: u64 = 256 * 1024 * 1024;
+
 pub(super) fn parse_xlsx(body: &[u8], limit: usize) -> Result<Vec<ParsedRow>, ImportError> {
+    check_expansion(body)?;
     let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(body)).map_err(|error| ImportError::Unreadable {
         detail: format!("not a readable .xlsx workbook: {error}"),
     })?;
@@ -174,6 +201,29 @@ mod tests {
 
     fn rejection(row: &ParsedRow) -> &RowRejection {
         row.outcome.as_ref().err().unwrap_or_else(|| panic!("{row:?} parsed"))
+    }
+
+    /// A workbook whose one part claims (in the ZIP directory) to expand
+    /// to 4 GiB is refused before anything is inflated; a real one passes.
+    #[test]
+    fn a_workbook_that_would_expand_too_far_is_refused() {
+        use std::io::Write;
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        writer.start_file("xl/workbook.xml", stored).unwrap();
+        writer.write_all(b"<workbook/>").unwrap();
+        let mut bomb = writer.finish().unwrap().into_inner();
+        // The central directory entry's uncompressed size, at offset 24.
+        let entry = bomb
+            .windows(4)
+            .position(|window| window == [0x50, 0x4b, 0x01, 0x02])
+            .unwrap();
+        bomb[entry + 24..entry + 28].copy_from_slice(&u32::MAX.to_le_bytes());
+        match parse_xlsx(&bomb, 100) {
+            Err(ImportError::Unreadable { detail }) => assert!(detail.contains("expands to"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(check_expansion(INVOICES).is_ok());
     }
 
     #[test]
