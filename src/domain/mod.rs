@@ -17,7 +17,9 @@ mod signed_message;
 
 pub use currency::{Currency, CurrencyError};
 pub use email::{EmailAddress, EmailError};
-pub use fingerprint::{Fingerprint, FingerprintError, FingerprintKey, PURCHASE_ORDER_TAG, RECEIVABLE_TAG};
+pub use fingerprint::{
+    Fingerprint, FingerprintError, FingerprintKey, CREDIT_NOTE_TAG, PURCHASE_ORDER_TAG, RECEIVABLE_TAG,
+};
 pub use identifier::{
     normalize_identifier, IdentifierError, IdentifierValue, InvoiceNumber, LegalId, PoNumber, MAX_IDENTIFIER_CHARS,
 };
