@@ -33,22 +33,24 @@
 # binary` to `application/octet-stream` (raw bytes, typed `File`; the schema
 # must say `format: binary`, since a raw body is sent as `File.payload`), and
 # nothing else: a raw body described otherwise is still reported and fails.
+# A `multipart/form-data` body must be an object whose binary properties
+# the generated form model sends as file parts, byte for byte.
 #
 # One generator limit remains (openapi-python-client issues #1004 and #1276,
 # open for 0.29.1): when one operation declares several media types whose
 # bodies have the same Python type, the generated code picks the media type
 # with `isinstance` checks that all match, so the last one declared wins, and
 # it makes the body optional. `importReceivables` declares `text/csv`,
-# `application/xml` and `text/xml`, all `File`: its generated
-# `import_receivables` sends every upload as `text/xml`, so a CSV upload
-# through it is refused (400). That operation is listed in KNOWN_SHARED_TYPE
-# below: the check makes sure it is generated with a `File` body that goes out
-# byte for byte under one of its declared media types, prints a note, and
-# fails if any other operation runs into the limit or if this one no longer
-# does (a generator that fixed it: drop the entry). Until then, a CSV upload
-# with the generated client goes through its httpx client:
-#   client.get_httpx_client().post("/v1/receivables/import", content=data,
-#                                  headers={"Content-Type": "text/csv"})
+# `application/xml`, `text/xml`, the `.xlsx` type and
+# `application/octet-stream`, all `File`: its generated `import_receivables`
+# sends every raw upload as `application/octet-stream`, which the server
+# reads by its bytes (CSV, UBL or a workbook), so uploads through it work;
+# its form model (`multipart/form-data`, a `file` part) works as well. That
+# operation is listed in KNOWN_SHARED_TYPE below: the check makes sure it is
+# generated with a `File` body that goes out byte for byte under one of its
+# declared media types, prints a note, and fails if any other operation runs
+# into the limit or if this one no longer does (a generator that fixed it:
+# drop the entry).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -324,8 +326,28 @@ for method, path, operation in operations:
             if kwargs.get("content").read() != payload or sent not in content:
                 fail(f"{op_id}: a {media_type} body goes out as {sent}, not byte for byte")
             sent_types.append((media_type, sent))
+        elif media_type == "multipart/form-data" and schema.get("type") == "object":
+            # A form: its model's binary properties go out as file parts.
+            classes = [m for m in alternatives if is_model(m) and hasattr(m, "to_multipart")]
+            if len(classes) != 1:
+                fail(f"{op_id}: the {media_type} body is typed {annotation!r}, not one form model")
+                continue
+            binary = sorted(name for name, prop in schema.get("properties", {}).items()
+                            if prop.get("type") == "string" and prop.get("format") == "binary")
+            payload = b"raw body"
+            form = classes[0](**{name: File(payload=io.BytesIO(payload), file_name="upload.csv",
+                                            mime_type="text/csv") for name in binary})
+            kwargs = module._get_kwargs(body=form, **arguments)
+            check_route(op_id, method, path, arguments, kwargs)
+            parts = {name: part for name, part in kwargs.get("files") or []}
+            sent = kwargs["headers"].get("Content-Type", "")
+            if not binary or set(parts) != set(binary) or not sent.startswith("multipart/form-data"):
+                fail(f"{op_id}: the {media_type} body goes out as {sent} with parts {sorted(parts)}, "
+                     f"not the file parts {binary}")
+            elif any(part[1].read() != payload for part in parts.values()):
+                fail(f"{op_id}: a file part of the {media_type} body is not sent byte for byte")
         else:
-            fail(f"{op_id}: the {media_type} body is neither JSON nor `type: string, format: binary`")
+            fail(f"{op_id}: the {media_type} body is neither JSON, `type: string, format: binary` nor a form")
 
     # The generator limit of the header: media types of one operation sharing one Python type.
     shared = len(alternatives) != len(set(alternatives)) or any(sent != declared for declared, sent in sent_types)
@@ -333,7 +355,7 @@ for method, path, operation in operations:
         fail(f"{op_id}: its media types {', '.join(content)} share one Python type, so the generated "
              f"client cannot choose between them")
     elif shared:
-        notes.append(f"{op_id}: the generated client sends every {'/'.join(content)} body as "
+        notes.append(f"{op_id}: the generated client sends every {'/'.join(t for t, _ in sent_types)} body as "
                      f"{sent_types[-1][1] if sent_types else '?'} (openapi-python-client #1004/#1276; see scripts/check-client.sh)")
     elif op_id in KNOWN_SHARED_TYPE:
         fail(f"{op_id}: its media types no longer share one Python type: drop it from KNOWN_SHARED_TYPE")

@@ -4,6 +4,8 @@
 //! conflict, on either backend and across server processes.
 
 use crate::domain::{AssetStatus, PurchaseOrderStatus, ReceivableStatus};
+use std::collections::BTreeMap;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -194,15 +196,28 @@ pub fn receivables_alike(
     if likenesses.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query = receivables::table.select(ReceivableRow::as_select()).into_boxed();
+    // One condition per seller, buyer, date and currency with the amounts
+    // as a list: an upload's rows mostly share all but the amount, and a
+    // disjunction of hundreds of five-column conditions costs PostgreSQL
+    // more to plan than to run.
+    let mut groups: BTreeMap<(&str, &str, NaiveDate, &str), Vec<i64>> = BTreeMap::new();
     for (supplier_id, buyer_id, issue_date, currency, amount_minor) in likenesses {
+        groups
+            .entry((supplier_id, buyer_id, *issue_date, currency))
+            .or_default()
+            .push(*amount_minor);
+    }
+    let mut query = receivables::table.select(ReceivableRow::as_select()).into_boxed();
+    for ((supplier_id, buyer_id, issue_date, currency), mut amounts) in groups {
+        amounts.sort_unstable();
+        amounts.dedup();
         query = query.or_filter(
             receivables::supplier_id
                 .eq(supplier_id)
                 .and(receivables::buyer_id.eq(buyer_id))
-                .and(receivables::issue_date.eq(*issue_date))
+                .and(receivables::issue_date.eq(issue_date))
                 .and(receivables::currency.eq(currency))
-                .and(receivables::amount_minor.eq(*amount_minor)),
+                .and(receivables::amount_minor.eq_any(amounts)),
         );
     }
     query
