@@ -227,6 +227,13 @@ fn record_once(
     })
 }
 
+/// A corrected invoice registered, and the receivable it replaced.
+#[derive(Debug)]
+pub struct Corrected {
+    pub registered: Registered,
+    pub replaced_id: String,
+}
+
 /// Registers a corrected invoice that replaces the supplier's invoice
 /// `original`, which its buyer must not have confirmed.
 pub fn register_correction(
@@ -235,7 +242,7 @@ pub fn register_correction(
     supplier_id: &str,
     new: &NewReceivable,
     original: &InvoiceNumber,
-) -> Result<Registered, UseCaseError> {
+) -> Result<Corrected, UseCaseError> {
     committing_refusals(connection, |connection| {
         correct_once(connection, key, supplier_id, new, original)
     })
@@ -248,7 +255,7 @@ fn correct_once(
     supplier_id: &str,
     new: &NewReceivable,
     original: &InvoiceNumber,
-) -> Result<Result<Registered, UseCaseError>, UseCaseError> {
+) -> Result<Result<Corrected, UseCaseError>, UseCaseError> {
     let now = store::now();
     let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
     let buyer = parties::load_with_role(connection, "buyer_id", new.buyer_id, Role::CoreEnterprise)?;
@@ -301,7 +308,10 @@ fn correct_once(
         },
         now,
     )?;
-    Ok(Ok(registered))
+    Ok(Ok(Corrected {
+        registered,
+        replaced_id: replaced.id,
+    }))
 }
 
 /// The `late_correction` alert of a correction of a confirmed invoice, and

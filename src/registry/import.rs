@@ -109,7 +109,7 @@ impl DocumentKind {
             DocumentKind::Invoice => "invoice",
             DocumentKind::CreditNote => "credit_note",
             DocumentKind::CorrectedInvoice => "corrected_invoice",
-            DocumentKind::Order => "order",
+            DocumentKind::Order => "purchase_order",
         }
     }
 }

@@ -24,7 +24,7 @@ pub use batcher::{
     spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, ConfirmationJob, ConfirmationResult,
     RegistrationBatcher, RegistrationJob, RegistrationResult,
 };
-pub use credit_note::{record_credit_note, register_correction, Credited, NewCreditNote};
+pub use credit_note::{record_credit_note, register_correction, Corrected, Credited, NewCreditNote};
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
 pub use import::ImportFormat;
 pub use upload::{import_receivables, ImportFailure, ImportReport, ImportResult};

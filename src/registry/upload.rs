@@ -177,7 +177,7 @@ fn decide_upload(
         key: *key,
         supplier,
         upload_id: claim.id.clone(),
-        buyers: HashMap::new(),
+        parties: HashMap::new(),
         results: Vec::new(),
         rows: Vec::new(),
         duplicates: Vec::new(),
@@ -207,8 +207,9 @@ const CHUNK: usize = 500;
 /// The most duplicates one alert lists (it counts them all).
 const LISTED_DUPLICATES: usize = 1_000;
 
-/// A party's references as a key: each scheme and value.
-type ReferenceKey = Vec<(Option<String>, String)>;
+/// A party's references as a key: the field they are reported under, and
+/// each scheme and value.
+type ReferenceKey = (String, Vec<(Option<String>, String)>);
 
 /// An invoice read and resolved: its report line, registration, note,
 /// and fingerprint plain and stored.
@@ -218,8 +219,8 @@ struct Upload {
     key: FingerprintKey,
     supplier: Party,
     upload_id: String,
-    /// Buyers resolved so far, by the references that named them.
-    buyers: HashMap<ReferenceKey, Result<Party, FieldError>>,
+    /// Parties resolved so far, by the field and references that named them.
+    parties: HashMap<ReferenceKey, Result<Party, FieldError>>,
     results: Vec<ImportResult>,
     /// Each report line's document, to quote the value at fault.
     rows: Vec<Option<ImportRow>>,
@@ -259,7 +260,7 @@ impl Upload {
                     self.rows.push(None);
                 }
                 Ok(row) => {
-                    result.kind = Some(kind_name(row.kind).to_owned());
+                    result.kind = Some(row.kind.as_str().to_owned());
                     result.invoice_number = Some(row.invoice_number.clone());
                     self.results.push(result);
                     self.rows.push(Some(row.clone()));
@@ -303,7 +304,7 @@ impl Upload {
                 result.status = REJECTED.to_owned();
                 match error {
                     UseCaseError::InvalidField(error) => {
-                        result.code = Some("invalid_field".to_owned());
+                        result.code = Some(Refusal::InvalidField.code().to_owned());
                         result.value = self.rows[index].as_ref().and_then(|row| value_of(row, &error.field));
                         result.field = Some(error.field);
                         result.detail = Some(error.detail);
@@ -380,16 +381,12 @@ impl Upload {
 
     fn correction(&mut self, connection: &mut DbConnection, row: &ImportRow) -> Result<Outcome, UseCaseError> {
         let original = billing_reference(row, "a corrected invoice names the invoice it replaces")?;
-        let (new, note) = self.receivable(connection, row)?;
-        let buyer = self.buyer(connection, row)?;
-        let original_fingerprint = Fingerprint::receivable(&self.supplier.legal_id, &buyer.legal_id, &original);
-        let replaced = repository::find_receivable_by_fingerprint(connection, &self.key.stored(&original_fingerprint))?
-            .map(|receivable| receivable.id);
-        let registered = register_correction(connection, &self.key, self.supplier.id(), &new, &original)?;
+        let (new, note, _) = self.receivable(connection, row)?;
+        let corrected = register_correction(connection, &self.key, self.supplier.id(), &new, &original)?;
         Ok(Outcome {
-            id: registered.receivable.id,
-            fingerprint: registered.fingerprint,
-            receivable_id: replaced,
+            id: corrected.registered.receivable.id,
+            fingerprint: corrected.registered.fingerprint,
+            receivable_id: Some(corrected.replaced_id),
             note,
         })
     }
@@ -400,11 +397,10 @@ impl Upload {
     fn invoices(&mut self, connection: &mut DbConnection, invoices: Vec<Pending>) -> Result<(), ImportFailure> {
         let mut resolved: Vec<Resolved> = Vec::new();
         for Pending { index, row } in invoices {
-            let outcome = self.receivable(connection, &row).and_then(|(new, note)| {
-                let buyer = self.buyer(connection, &row)?;
+            let outcome = self.receivable(connection, &row).map(|(new, note, buyer)| {
                 let fingerprint =
                     Fingerprint::receivable(&self.supplier.legal_id, &buyer.legal_id, &new.invoice_number);
-                Ok((new, note, fingerprint))
+                (new, note, fingerprint)
             });
             match outcome {
                 Ok((new, note, fingerprint)) => {
@@ -477,7 +473,7 @@ impl Upload {
         &mut self,
         connection: &mut DbConnection,
         row: &ImportRow,
-    ) -> Result<(NewReceivable, Option<&'static str>), UseCaseError> {
+    ) -> Result<(NewReceivable, Option<&'static str>, Party), UseCaseError> {
         self.check_seller(connection, row)?;
         let buyer = self.buyer(connection, row)?;
         let invoice_number = field("invoice_number", InvoiceNumber::parse(&row.invoice_number))?;
@@ -519,52 +515,66 @@ impl Upload {
                 order_reference,
             },
             note,
+            buyer,
         ))
     }
 
     /// The buyer the row names, resolved once per set of references.
-    fn buyer(&mut self, connection: &mut DbConnection, row: &ImportRow) -> Result<Party, UseCaseError> {
-        let key: ReferenceKey = row
-            .buyer
-            .iter()
-            .map(|reference| (reference.scheme.clone(), reference.value.clone()))
-            .collect();
-        if let Some(known) = self.buyers.get(&key) {
-            return known.clone().map_err(UseCaseError::InvalidField);
+    /// The organisation `references` name, resolved once per upload for
+    /// each set of references; a field error names `field`.
+    fn party(
+        &mut self,
+        connection: &mut DbConnection,
+        references: &[PartyReference],
+        field: &str,
+    ) -> Result<Result<Party, FieldError>, UseCaseError> {
+        let key: ReferenceKey = (
+            field.to_owned(),
+            references
+                .iter()
+                .map(|reference| (reference.scheme.clone(), reference.value.clone()))
+                .collect(),
+        );
+        if let Some(known) = self.parties.get(&key) {
+            return Ok(known.clone());
         }
-        // Reported under the column or element the buyer came from.
-        let name = row.buyer.first().map_or("buyer", |reference| reference.source.as_str());
-        let resolved = match parties::resolve(connection, &row.buyer, name) {
-            Ok(party) => parties::with_role(Some(party), name, Role::CoreEnterprise).map_err(|error| match error {
-                UseCaseError::InvalidField(error) => error,
-                other => FieldError::new(name, other.to_string()),
-            }),
+        let resolved = match parties::resolve(connection, references, field) {
+            Ok(party) => Ok(party),
             Err(UseCaseError::InvalidField(error)) => Err(error),
             Err(error) => return Err(error),
         };
-        self.buyers.insert(key, resolved.clone());
-        resolved.map_err(UseCaseError::InvalidField)
+        self.parties.insert(key, resolved.clone());
+        Ok(resolved)
+    }
+
+    /// The buyer the row names, which must be a core enterprise.
+    fn buyer(&mut self, connection: &mut DbConnection, row: &ImportRow) -> Result<Party, UseCaseError> {
+        // Reported under the column or element the buyer came from.
+        let name = row.buyer.first().map_or("buyer", |reference| reference.source.as_str());
+        let party = self
+            .party(connection, &row.buyer, name)?
+            .map_err(UseCaseError::InvalidField)?;
+        parties::with_role(Some(party), name, Role::CoreEnterprise)
     }
 
     /// A document that names its seller must name the uploader.
     fn check_seller(&mut self, connection: &mut DbConnection, row: &ImportRow) -> Result<(), UseCaseError> {
-        if row.seller.is_empty() || names(&self.supplier, &row.seller) {
+        if row.seller.is_empty() {
             return Ok(());
         }
-        match parties::resolve(connection, &row.seller, "seller") {
+        match self.party(connection, &row.seller, "seller")? {
             Ok(party) if party.id() == self.supplier.id() => Ok(()),
             Ok(_) => Err(UseCaseError::field(
                 "seller",
                 "the document's seller is another organisation, not the one uploading it",
             )),
-            Err(UseCaseError::InvalidField(error)) => Err(UseCaseError::field(
+            Err(error) => Err(UseCaseError::field(
                 "seller",
                 format!(
                     "{}; the seller must be the organisation uploading it (add its identifiers to your organisation)",
                     error.detail
                 ),
             )),
-            Err(error) => Err(error),
         }
     }
 
@@ -633,13 +643,6 @@ fn value_of(row: &ImportRow, field: &str) -> Option<String> {
     }
 }
 
-/// Whether one of `references` is the party's legal id.
-fn names(party: &Party, references: &[PartyReference]) -> bool {
-    references
-        .iter()
-        .any(|reference| crate::domain::normalize_identifier(&reference.value) == party.legal_id.normalized())
-}
-
 struct Outcome {
     id: String,
     fingerprint: Fingerprint,
@@ -673,15 +676,6 @@ fn billing_reference(row: &ImportRow, missing: &str) -> Result<InvoiceNumber, Us
 
 fn uuid(id: &str) -> Result<Uuid, UseCaseError> {
     Uuid::parse_str(id).map_err(|_| super::error::corrupt("organisation id"))
-}
-
-fn kind_name(kind: DocumentKind) -> &'static str {
-    match kind {
-        DocumentKind::Invoice => "invoice",
-        DocumentKind::CreditNote => "credit_note",
-        DocumentKind::CorrectedInvoice => "corrected_invoice",
-        DocumentKind::Order => "purchase_order",
-    }
 }
 
 fn located(location: &Location) -> ImportResult {

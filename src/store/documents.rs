@@ -44,15 +44,6 @@ pub fn find_credit_note_by_fingerprint(
         .optional()
 }
 
-/// The credit notes recorded against a receivable, oldest first.
-pub fn credit_notes_of(connection: &mut DbConnection, receivable_id: &str) -> QueryResult<Vec<CreditNoteRow>> {
-    credit_notes::table
-        .filter(credit_notes::receivable_id.eq(receivable_id))
-        .order((credit_notes::created_at, credit_notes::id))
-        .select(CreditNoteRow::as_select())
-        .load(connection)
-}
-
 /// Adds `amount_minor` to what was credited on the receivable, if it is
 /// still `status` and the credit fits in what is owed; false otherwise
 /// (nothing changed). Written so that no sum can overflow BIGINT.
@@ -153,14 +144,6 @@ pub fn find_upload(connection: &mut DbConnection, id: &str) -> QueryResult<Optio
         .optional()
 }
 
-/// Records how far a running upload got.
-pub fn upload_progress(connection: &mut DbConnection, id: &str, processed: i64, total: i64) -> QueryResult<()> {
-    diesel::update(uploads::table.find(id))
-        .set((uploads::processed_rows.eq(processed), uploads::total_rows.eq(total)))
-        .execute(connection)
-        .map(|_| ())
-}
-
 /// Ends an upload with its report (`done`) or its failure (`failed`).
 pub fn finish_upload(
     connection: &mut DbConnection,
@@ -179,9 +162,4 @@ pub fn finish_upload(
         ))
         .execute(connection)
         .map(|_| ())
-}
-
-/// Forgets a failed upload, so that the same file may be tried again.
-pub fn forget_upload(connection: &mut DbConnection, id: &str) -> QueryResult<()> {
-    diesel::delete(uploads::table.find(id)).execute(connection).map(|_| ())
 }

@@ -253,6 +253,43 @@ async fn credit_notes_lower_what_is_owed_and_dilution_is_alerted(app: TestApp) {
         )
         .await;
     assert_eq!(receivable["outstanding"], "800.00", "refusals change nothing");
+
+    // Another supplier cannot dilute this invoice: not with a credit note
+    // in its own name (it names no invoice of its own), nor with one that
+    // claims to come from this invoice's seller.
+    let stranger = Deal::key(&deal.second_supplier);
+    let own_name = format!(
+        "invoice_number,buyer_legal_id,issue_date,currency,amount,document_type,billing_reference\n\
+         CN-X,{BUYER},2026-11-20,CNY,10.00,credit_note,INV-CN-1\n"
+    );
+    let refused = upload(&app, &stranger, "text/csv", own_name).await;
+    assert_eq!(
+        (only(&refused)["code"].as_str(), only(&refused)["field"].as_str()),
+        (Some("invalid_field"), Some("billing_reference")),
+        "{refused}"
+    );
+    let refused = upload(
+        &app,
+        &stranger,
+        "application/xml",
+        ubl_credit_note("CN-Y", "INV-CN-1", "10.00"),
+    )
+    .await;
+    assert_eq!(
+        (only(&refused)["code"].as_str(), only(&refused)["field"].as_str()),
+        (Some("invalid_field"), Some("seller")),
+        "{refused}"
+    );
+    let receivable = app
+        .get_json(
+            &format!("/v1/receivables/{}", row["receivable_id"].as_str().unwrap()),
+            Some(&supplier),
+        )
+        .await;
+    assert_eq!(
+        receivable["outstanding"], "800.00",
+        "a stranger's credit notes change nothing"
+    );
 }
 
 async fn corrected_invoices_replace_only_unconfirmed_ones(app: TestApp) {
