@@ -21,6 +21,17 @@ pub struct Settings {
     pub ledger: LedgerSettings,
     pub lending: LendingSettings,
     pub limits: LimitSettings,
+    pub uploads: UploadSettings,
+}
+
+/// Large uploads, run as jobs (docs/DOCUMENTS.md, "Large uploads").
+#[derive(Clone, Debug)]
+pub struct UploadSettings {
+    /// How long a process holds an upload without committing a chunk
+    /// before another may take it over (after a crash, say).
+    pub lease: Duration,
+    /// How often the worker looks for uploads another process left.
+    pub poll: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -144,6 +155,10 @@ impl Settings {
                 lookup_burst: 100,
                 enumeration_misses: 20,
                 enumeration_window: Duration::from_secs(60),
+            },
+            uploads: UploadSettings {
+                lease: Duration::from_secs(30),
+                poll: Duration::from_secs(2),
             },
         }
     }

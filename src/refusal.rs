@@ -95,6 +95,8 @@ pub enum Refusal {
     ExceedsOutstanding,
     /// Credit notes cancelled the whole invoice: nothing is owed to confirm.
     NothingOutstanding,
+    /// An upload's report is asked for before every row is decided.
+    UploadNotDone,
     // Size.
     /// An upload holds more invoices than one upload may.
     TooManyRows,
@@ -139,7 +141,7 @@ pub enum Precedence {
 
 impl Refusal {
     /// Every refusal, in precedence order.
-    pub const ALL: [Refusal; 35] = [
+    pub const ALL: [Refusal; 36] = [
         Refusal::NotFound,
         Refusal::Forbidden,
         Refusal::InvalidField,
@@ -156,6 +158,7 @@ impl Refusal {
         Refusal::NotAPledge,
         Refusal::Superseded,
         Refusal::OriginalConfirmed,
+        Refusal::UploadNotDone,
         Refusal::PoFinancedElsewhere,
         Refusal::DuplicateRegistration,
         Refusal::DuplicateLegalId,
@@ -214,6 +217,7 @@ impl Refusal {
             Refusal::ExceedsDisbursed => "exceeds_disbursed",
             Refusal::ExceedsOutstanding => "exceeds_outstanding",
             Refusal::NothingOutstanding => "nothing_outstanding",
+            Refusal::UploadNotDone => "upload_not_done",
             Refusal::TooManyRows => "too_many_rows",
         }
     }
@@ -250,7 +254,8 @@ impl Refusal {
             | Refusal::LienNotSettling
             | Refusal::NotAPledge
             | Refusal::Superseded
-            | Refusal::OriginalConfirmed => Precedence::State,
+            | Refusal::OriginalConfirmed
+            | Refusal::UploadNotDone => Precedence::State,
             // Invariant 4 is answered 403, but it is an encumbrance
             // refusal and is checked with them (docs/PRODUCT.md §3.4).
             Refusal::PoFinancedElsewhere

@@ -31,6 +31,8 @@ pub struct Application {
     sequencer: tokio::task::JoinHandle<()>,
     default_sweeper: tokio::task::JoinHandle<()>,
     outbox: tokio::task::JoinHandle<()>,
+    upload_worker: tokio::task::JoinHandle<()>,
+    uploads: crate::registry::UploadWorker,
     prober: tokio::task::JoinHandle<()>,
     ledger_watch: tokio::task::JoinHandle<()>,
 }
@@ -107,6 +109,16 @@ impl Application {
             },
         )?;
 
+        let upload_lease = crate::registry::Lease::new(settings.uploads.lease);
+        let waker = sequencer_handle.clone();
+        let (uploads, upload_worker) = crate::registry::spawn_upload_worker(
+            database.clone(),
+            fingerprint_key,
+            upload_lease.clone(),
+            settings.uploads.poll,
+            move || waker.wake(),
+        );
+
         // SQLite has one writer at a time: more decision workers would only wait.
         let decision_workers = match database.url().backend() {
             crate::store::Backend::Sqlite => 1,
@@ -160,6 +172,8 @@ impl Application {
             lookups,
             fingerprint_key,
             limits,
+            upload_lease,
+            uploads: uploads.clone(),
         });
         let body_limit = settings.http.max_body_bytes;
         let body_timeout = settings.http.body_read_timeout;
@@ -188,6 +202,8 @@ impl Application {
             sequencer,
             default_sweeper,
             outbox,
+            upload_worker,
+            uploads,
             prober,
             ledger_watch,
         })
@@ -208,6 +224,8 @@ impl Application {
         self.sequencer.abort();
         self.default_sweeper.abort();
         self.outbox.abort();
+        self.uploads.stop();
+        self.upload_worker.abort();
         self.prober.abort();
         self.ledger_watch.abort();
         served

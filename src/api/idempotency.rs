@@ -169,6 +169,11 @@ impl Reply {
         Self::with(StatusCode::OK, body)
     }
 
+    /// Taken up, to be done later (a large upload).
+    pub fn accepted(body: impl serde::Serialize) -> Self {
+        Self::with(StatusCode::ACCEPTED, body)
+    }
+
     fn with(status: StatusCode, body: impl serde::Serialize) -> Self {
         // The views are maps and strings, which always serialise.
         let body = serde_json::to_value(body).unwrap_or(Value::Null);
@@ -301,7 +306,13 @@ pub async fn replay(
     // Read the body to hash it (under the body time limit), then hand it on
     // unchanged.
     let timeout = super::gate::body_timeout(request.request());
-    let body = match super::gate::read_body(request.take_payload(), MAX_BUFFERED_BYTES, timeout).await {
+    // An upload may be larger than any other request.
+    let limit = if request.path() == "/v1/receivables/import" {
+        super::receivables::import::MAX_UPLOAD_BYTES
+    } else {
+        MAX_BUFFERED_BYTES
+    };
+    let body = match super::gate::read_body(request.take_payload(), limit, timeout).await {
         Ok(body) => body,
         Err(error) => return Ok(request.into_response(error.error_response())),
     };

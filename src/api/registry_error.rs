@@ -43,6 +43,8 @@ impl From<ImportFailure> for ApiError {
         use crate::registry::import::ImportError;
         match error {
             ImportFailure::Registry(error) => error.into(),
+            // Handled where an upload is decided; never a caller's fault.
+            error @ (ImportFailure::Taken | ImportFailure::Stopped) => ApiError::internal(error),
             ImportFailure::Upload(ImportError::TooManyRows { limit }) => ApiError::refused(
                 Refusal::TooManyRows,
                 format!("an upload holds at most {limit} invoices"),

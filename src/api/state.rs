@@ -32,4 +32,8 @@ pub struct AppState {
     pub fingerprint_key: crate::domain::FingerprintKey,
     /// Rate limits per organisation (and per address for anonymous reads).
     pub limits: Arc<super::limits::RateLimits>,
+    /// This process's right to decide uploads (`registry::upload_job`).
+    pub upload_lease: crate::registry::Lease,
+    /// Wakes the worker that decides large uploads.
+    pub uploads: crate::registry::UploadWorker,
 }

@@ -1,7 +1,8 @@
 //! `GET /v1/uploads/{id}` and `GET /v1/uploads/{id}/report.csv` — an
-//! upload's report, again, for the supplier that made it (and the
-//! operator): as JSON, the answer `POST /v1/receivables/import` gave, or
-//! as CSV, one line per row, for a spreadsheet.
+//! upload, for the supplier that made it (and the operator): while it
+//! runs (or after it failed), its progress; once done, its report — as
+//! JSON, the answer `POST /v1/receivables/import` gave, or as CSV, one line
+//! per row, for a spreadsheet (409 `upload_not_done` before then).
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -11,6 +12,8 @@ use crate::api::auth::{read_by_id, BearerToken};
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::domain::Role;
+use crate::refusal::Refusal;
+use crate::registry::UploadProgress;
 use crate::store::documents::{self as repository, UploadRow};
 
 /// The columns of the CSV report, in order: the report's fields.
@@ -38,8 +41,11 @@ pub async fn show(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = report(&state, token, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(report))
+    let upload = upload(&state, token, path.into_inner()).await?;
+    if upload.status != "done" {
+        return Ok(HttpResponse::Ok().json(UploadProgress::of(&upload, false)));
+    }
+    Ok(HttpResponse::Ok().json(report(&upload)?))
 }
 
 pub async fn report_csv(
@@ -47,22 +53,33 @@ pub async fn report_csv(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let report = report(&state, token, path.into_inner()).await?;
-    let upload_id = report["upload_id"].as_str().unwrap_or_default().to_owned();
+    let upload = upload(&state, token, path.into_inner()).await?;
+    if upload.status != "done" {
+        return Err(ApiError::refused(
+            Refusal::UploadNotDone,
+            format!(
+                "the upload is {}: {} of {} rows decided; its report follows when every row is",
+                upload.status,
+                upload.processed_rows,
+                upload.total_rows.unwrap_or(0)
+            ),
+        ));
+    }
+    let report = report(&upload)?;
     let body =
         to_csv(&report).map_err(|error| ApiError::Internal(anyhow::anyhow!("writing the CSV report: {error}")))?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"upload-{upload_id}-report.csv\""),
+            format!("attachment; filename=\"upload-{}-report.csv\"", upload.id),
         ))
         .body(body))
 }
 
-/// The stored report of an upload the caller may read.
-async fn report(state: &AppState, token: BearerToken, id: String) -> Result<Value, ApiError> {
-    let upload: UploadRow = read_by_id(state, token, id, move |connection, viewer, id| {
+/// An upload the caller may read.
+async fn upload(state: &AppState, token: BearerToken, id: String) -> Result<UploadRow, ApiError> {
+    read_by_id(state, token, id, move |connection, viewer, id| {
         let upload = repository::find_upload(connection, &id.to_string())?.ok_or(ApiError::NotFound)?;
         // Ids leak nothing: another party's upload is not found.
         if upload.supplier_id != viewer.organization_id && viewer.role != Role::Operator {
@@ -70,7 +87,11 @@ async fn report(state: &AppState, token: BearerToken, id: String) -> Result<Valu
         }
         Ok(upload)
     })
-    .await?;
+    .await
+}
+
+/// A done upload's stored report.
+fn report(upload: &UploadRow) -> Result<Value, ApiError> {
     let stored = upload.report.as_deref().unwrap_or("null");
     serde_json::from_str(stored).map_err(|error| ApiError::Internal(anyhow::anyhow!("stored upload report: {error}")))
 }

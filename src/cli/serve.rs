@@ -58,6 +58,10 @@ pub struct ServeArgs {
     lookup_enumeration_misses: u32,
     #[arg(long, env = "ANCHORFIN_LOOKUP_ENUMERATION_WINDOW_SECONDS", default_value_t = 60)]
     lookup_enumeration_window_seconds: u64,
+    /// An upload job whose process committed nothing for this long (it
+    /// died, say) is taken over by another process.
+    #[arg(long, env = "ANCHORFIN_UPLOAD_LEASE_SECONDS", default_value_t = 30)]
+    upload_lease_seconds: u64,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -82,6 +86,8 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     settings.limits.lookup_burst = args.lookup_rate_limit_burst;
     settings.limits.enumeration_misses = args.lookup_enumeration_misses;
     settings.limits.enumeration_window = Duration::from_secs(args.lookup_enumeration_window_seconds.max(1));
+    settings.uploads.lease = Duration::from_secs(args.upload_lease_seconds.max(1));
+    settings.uploads.poll = settings.uploads.poll.min(settings.uploads.lease);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let application = Application::build(settings).await?;

@@ -204,6 +204,23 @@ pub enum ImportFormat {
     Xlsx,
 }
 
+impl ImportFormat {
+    /// As an upload's stored bytes are labelled.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportFormat::Csv => "csv",
+            ImportFormat::Ubl => "ubl",
+            ImportFormat::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn from_label(label: &str) -> Option<Self> {
+        [ImportFormat::Csv, ImportFormat::Ubl, ImportFormat::Xlsx]
+            .into_iter()
+            .find(|format| format.as_str() == label)
+    }
+}
+
 /// A failure of the whole upload (nothing is imported).
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

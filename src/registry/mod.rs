@@ -17,6 +17,7 @@ mod receivable;
 mod rules;
 mod set_based;
 mod upload;
+pub mod upload_job;
 mod view;
 
 pub use asset::{split_asset, Split, SplitPart};
@@ -27,7 +28,8 @@ pub use batcher::{
 pub use credit_note::{record_credit_note, register_correction, Corrected, Credited, NewCreditNote};
 pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
 pub use import::ImportFormat;
-pub use upload::{import_receivables, ImportFailure, ImportReport, ImportResult};
+pub use upload::{ImportFailure, ImportReport, ImportResult};
+pub use upload_job::{spawn_upload_worker, Lease, Submitted, UploadProgress, UploadWorker, MAX_SYNC_ROWS};
 
 pub use fingerprints::{of_purchase_order, of_receivable, of_receivables};
 pub(crate) use parties::{load_with_role, verify_signed};

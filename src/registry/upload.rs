@@ -1,30 +1,29 @@
 //! Bulk registration of documents: every row of a CSV or spreadsheet, every
 //! UBL invoice, credit note or order of an upload is decided by the same
 //! rules as alone — invoices set-based, many rows per statement — and a
-//! bad row is reported with what to fix while the others are kept. The
-//! whole upload is decided in the caller's transaction, which commits it
-//! with its report.
+//! bad row is reported with what to fix while the others are kept. This
+//! module decides rows; `upload_job` runs an upload through it chunk by
+//! chunk, each chunk committed with its share of the report.
 //!
 //! Order within an upload: purchase orders first (so that invoices of the
 //! same upload can name them), then invoices, then corrected invoices and
 //! credit notes (which name invoices, perhaps of this upload).
 //!
-//! The same bytes uploaded again by the same supplier replay the first
-//! report and decide nothing; invoices registered before (or twice in one
+//! Invoices registered before (or twice in one
 //! file) are reported as duplicates and raise one `duplicate_registration`
-//! alert per upload that lists them, not one each.
+//! alert per upload that lists them, not one each (raised when the upload
+//! is complete).
 
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::batcher::RegistrationJob;
 use super::credit_note::{record_credit_note, register_correction, NewCreditNote};
 use super::error::{Refusal, UseCaseError};
-use super::import::{self, DocumentKind, ImportError, ImportFormat, ImportRow, Location, ParsedRow};
+use super::import::{DocumentKind, ImportError, ImportRow, Location, ParsedRow};
 use super::parties::{self, Party};
 use super::purchase_order::{register_purchase_order, NewPurchaseOrder};
 use super::receivable::{invoice_dates, register_receivable, NewReceivable, Registered};
@@ -32,15 +31,10 @@ use super::set_based::register_many;
 use crate::alerts::{self, AlertKind, NewAlert};
 use crate::domain::{Currency, Fingerprint, FingerprintKey, InvoiceNumber, Money, PartyReference, PoNumber, Role};
 use crate::store::batcher::Bulk;
-use crate::store::documents::{self as documents_repository, UploadClaim, UploadRow};
 use crate::store::registry as repository;
 use crate::store::{self, write_transaction, DbConnection};
 use crate::validation::{field, iso_date, FieldError};
 
-/// At most this many rows are decided in one request.
-pub const MAX_SYNC_ROWS: usize = 10_000;
-
-/// One row's outcome, as `POST /v1/receivables/import` reports it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImportResult {
     /// The spreadsheet line (CSV, xlsx) or the document's index in the
@@ -94,6 +88,9 @@ pub struct ImportReport {
     /// The upload, whose report `GET /v1/uploads/{id}` (JSON) and
     /// `GET /v1/uploads/{id}/report.csv` give again.
     pub upload_id: String,
+    /// `done`: every row is decided and reported.
+    #[serde(default = "done")]
+    pub status: String,
     /// True when these bytes were uploaded before: this is that report,
     /// and nothing was decided again.
     pub replayed: bool,
@@ -108,6 +105,18 @@ pub enum ImportFailure {
     Upload(#[from] ImportError),
     #[error(transparent)]
     Registry(#[from] UseCaseError),
+    /// Another process took the upload over (this one's lease ran out):
+    /// what this one was deciding rolled back.
+    #[error("another process took this upload over")]
+    Taken,
+    /// The process is stopping: the rest of the upload is left to the
+    /// next process that takes it up.
+    #[error("the process is stopping; the upload goes on in the next one")]
+    Stopped,
+}
+
+fn done() -> String {
+    "done".to_owned()
 }
 
 impl From<diesel::result::Error> for ImportFailure {
@@ -116,89 +125,7 @@ impl From<diesel::result::Error> for ImportFailure {
     }
 }
 
-/// Decides an upload in the caller's transaction, or replays the report of
-/// the same bytes uploaded before by the same supplier.
-pub fn import_receivables(
-    connection: &mut DbConnection,
-    key: &FingerprintKey,
-    supplier_id: &str,
-    format: ImportFormat,
-    body: &[u8],
-) -> Result<ImportReport, ImportFailure> {
-    // Read the whole file first: one that cannot be read writes nothing.
-    let rows = import::parse(format, body)?;
-    if rows.len() > MAX_SYNC_ROWS {
-        return Err(UseCaseError::refused(
-            Refusal::TooManyRows,
-            format!(
-                "the upload holds {} rows; at most {MAX_SYNC_ROWS} per upload",
-                rows.len()
-            ),
-        )
-        .into());
-    }
-    // In a savepoint: a failure midway (the caller may still commit its
-    // answer) leaves neither the claim nor any row of the upload behind.
-    write_transaction(connection, |connection| {
-        decide_upload(connection, key, supplier_id, body, rows)
-    })
-}
-
-fn decide_upload(
-    connection: &mut DbConnection,
-    key: &FingerprintKey,
-    supplier_id: &str,
-    body: &[u8],
-    rows: Vec<ParsedRow>,
-) -> Result<ImportReport, ImportFailure> {
-    let now = store::now();
-    let claim = UploadRow {
-        id: Uuid::new_v4().to_string(),
-        supplier_id: supplier_id.to_owned(),
-        digest: Sha256::digest(body).to_vec(),
-        status: "running".to_owned(),
-        total_rows: Some(rows.len() as i64),
-        processed_rows: 0,
-        report: None,
-        created_at: now,
-        finished_at: None,
-    };
-    if let UploadClaim::Earlier(earlier) = documents_repository::claim_upload(connection, &claim)? {
-        let mut report: ImportReport = earlier
-            .report
-            .as_deref()
-            .and_then(|report| serde_json::from_str(report).ok())
-            .ok_or_else(|| super::error::corrupt("stored upload report"))?;
-        report.replayed = true;
-        return Ok(report);
-    }
-    let supplier = parties::load(connection, supplier_id)?.ok_or(UseCaseError::NotFound)?;
-    let mut upload = Upload {
-        key: *key,
-        supplier,
-        upload_id: claim.id.clone(),
-        parties: HashMap::new(),
-        results: Vec::new(),
-        rows: Vec::new(),
-        duplicates: Vec::new(),
-    };
-    upload.decide(connection, rows)?;
-    upload.raise_duplicates(connection)?;
-    let results = upload.results;
-    let created = results.iter().filter(|result| result.status == CREATED).count();
-    let report = ImportReport {
-        upload_id: claim.id.clone(),
-        replayed: false,
-        created,
-        rejected: results.len() - created,
-        results,
-    };
-    let stored = serde_json::to_string(&report).map_err(|_| super::error::corrupt("upload report"))?;
-    documents_repository::finish_upload(connection, &claim.id, "done", &stored, report.results.len() as i64, now)?;
-    Ok(report)
-}
-
-const CREATED: &str = "created";
+pub(super) const CREATED: &str = "created";
 const REJECTED: &str = "rejected";
 
 /// How many invoices are registered set-based at a time.
@@ -215,18 +142,16 @@ type ReferenceKey = (String, Vec<(Option<String>, String)>);
 /// and fingerprint plain and stored.
 type Resolved = (usize, NewReceivable, Option<&'static str>, Fingerprint, [u8; 32]);
 
-struct Upload {
+/// Decides the rows of one upload, a chunk at a time.
+pub(super) struct Upload {
     key: FingerprintKey,
     supplier: Party,
-    upload_id: String,
     /// Parties resolved so far, by the field and references that named them.
     parties: HashMap<ReferenceKey, Result<Party, FieldError>>,
+    /// The chunk's report lines, in its order.
     results: Vec<ImportResult>,
     /// Each report line's document, to quote the value at fault.
     rows: Vec<Option<ImportRow>>,
-    /// Invoices registered before (or earlier in this upload): (row index
-    /// in `results`, receivable id when known).
-    duplicates: Vec<(usize, Option<String>)>,
 }
 
 /// A row waiting for its turn: its place in the report and its fields.
@@ -236,7 +161,26 @@ struct Pending {
 }
 
 impl Upload {
-    fn decide(&mut self, connection: &mut DbConnection, rows: Vec<ParsedRow>) -> Result<(), ImportFailure> {
+    pub(super) fn new(key: FingerprintKey, supplier: Party) -> Self {
+        Upload {
+            key,
+            supplier,
+            parties: HashMap::new(),
+            results: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Decides `rows` in the caller's transaction; their report lines, in
+    /// the same order. Purchase orders first, then invoices, then credit
+    /// notes and corrections.
+    pub(super) fn decide(
+        &mut self,
+        connection: &mut DbConnection,
+        rows: Vec<ParsedRow>,
+    ) -> Result<Vec<ImportResult>, ImportFailure> {
+        self.results.clear();
+        self.rows.clear();
         let mut orders = Vec::new();
         let mut invoices = Vec::new();
         let mut later = Vec::new();
@@ -285,7 +229,8 @@ impl Upload {
             };
             self.settle(pending.index, outcome)?;
         }
-        Ok(())
+        self.rows.clear();
+        Ok(std::mem::take(&mut self.results))
     }
 
     /// Writes a row's outcome into its report line; a failure of the
@@ -428,8 +373,7 @@ impl Upload {
                 result.status = REJECTED.to_owned();
                 result.code = Some(Refusal::DuplicateRegistration.code().to_owned());
                 result.detail = Some(super::receivable::already_registered(&fingerprint));
-                result.id = before.clone();
-                self.duplicates.push((index, before));
+                result.id = before;
                 continue;
             }
             if new.purchase_order_id.is_some() {
@@ -577,45 +521,54 @@ impl Upload {
             )),
         }
     }
+}
 
-    /// One `duplicate_registration` alert for the whole upload, listing
-    /// the invoices it tried to register again.
-    fn raise_duplicates(&mut self, connection: &mut DbConnection) -> Result<(), ImportFailure> {
-        if self.duplicates.is_empty() {
-            return Ok(());
-        }
-        let listed: Vec<serde_json::Value> = self
-            .duplicates
-            .iter()
-            .take(LISTED_DUPLICATES)
-            .map(|(index, id)| {
-                let result = &self.results[*index];
-                json!({
-                    "row": result.row,
-                    "invoice_number": result.invoice_number,
-                    "receivable_id": id,
-                })
-            })
-            .collect();
-        alerts::raise(
-            connection,
-            NewAlert {
-                kind: AlertKind::DuplicateRegistration,
-                fingerprint: None,
-                subject_id: self.duplicates.iter().find_map(|(_, id)| id.clone()),
-                attempting_org_id: self.supplier.id().to_owned(),
-                existing_party_id: Some(self.supplier.id().to_owned()),
-                details: json!({
-                    "document": "upload",
-                    "upload_id": self.upload_id,
-                    "count": self.duplicates.len(),
-                    "duplicates": listed,
-                }),
-            },
-            store::now(),
-        )?;
-        Ok(())
+/// One `duplicate_registration` alert for the whole upload, listing
+/// the invoices it tried to register again (those registered before, or
+/// earlier in the same upload); none when there are none.
+pub(super) fn raise_duplicates(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    upload_id: &str,
+    results: &[ImportResult],
+) -> Result<(), diesel::result::Error> {
+    let duplicate = Refusal::DuplicateRegistration.code();
+    let duplicates: Vec<&ImportResult> = results
+        .iter()
+        .filter(|result| result.code.as_deref() == Some(duplicate))
+        .collect();
+    if duplicates.is_empty() {
+        return Ok(());
     }
+    let listed: Vec<serde_json::Value> = duplicates
+        .iter()
+        .take(LISTED_DUPLICATES)
+        .map(|result| {
+            json!({
+                "row": result.row,
+                "invoice_number": result.invoice_number,
+                "receivable_id": result.id,
+            })
+        })
+        .collect();
+    alerts::raise(
+        connection,
+        NewAlert {
+            kind: AlertKind::DuplicateRegistration,
+            fingerprint: None,
+            subject_id: duplicates.iter().find_map(|result| result.id.clone()),
+            attempting_org_id: supplier_id.to_owned(),
+            existing_party_id: Some(supplier_id.to_owned()),
+            details: json!({
+                "document": "upload",
+                "upload_id": upload_id,
+                "count": duplicates.len(),
+                "duplicates": listed,
+            }),
+        },
+        store::now(),
+    )?;
+    Ok(())
 }
 
 /// The value a row gave for `field`, to quote in its report line.

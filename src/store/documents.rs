@@ -7,7 +7,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::schema::{credit_notes, receivables, uploads};
+use super::schema::{credit_notes, receivables, upload_bodies, upload_chunks, uploads};
 use super::DbConnection;
 use crate::domain::ReceivableStatus;
 
@@ -103,6 +103,14 @@ pub struct UploadRow {
     pub report: Option<String>,
     pub created_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+    /// The process deciding it, and until when (a running upload whose
+    /// lease has passed is taken over by another).
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
+    /// How many times a process took it up.
+    pub attempts: i32,
+    /// Why the last attempt failed, or why it was given up.
+    pub failure: Option<String>,
 }
 
 /// The upload of these bytes by this supplier: new (the row given is now
@@ -111,7 +119,7 @@ pub struct UploadRow {
 /// transaction ends.
 pub enum UploadClaim {
     New,
-    Earlier(UploadRow),
+    Earlier(Box<UploadRow>),
 }
 
 pub fn claim_upload(connection: &mut DbConnection, row: &UploadRow) -> QueryResult<UploadClaim> {
@@ -133,7 +141,7 @@ pub fn claim_upload(connection: &mut DbConnection, row: &UploadRow) -> QueryResu
         .filter(uploads::digest.eq(&row.digest))
         .select(UploadRow::as_select())
         .first(connection)
-        .map(UploadClaim::Earlier)
+        .map(|earlier| UploadClaim::Earlier(Box::new(earlier)))
 }
 
 pub fn find_upload(connection: &mut DbConnection, id: &str) -> QueryResult<Option<UploadRow>> {
@@ -144,22 +152,203 @@ pub fn find_upload(connection: &mut DbConnection, id: &str) -> QueryResult<Optio
         .optional()
 }
 
-/// Ends an upload with its report (`done`) or its failure (`failed`).
-pub fn finish_upload(
+/// Keeps the bytes of an upload until it is done.
+pub fn insert_upload_body(
     connection: &mut DbConnection,
-    id: &str,
-    status: &str,
-    report: &str,
-    processed: i64,
-    now: NaiveDateTime,
+    upload_id: &str,
+    format: &str,
+    body: &[u8],
 ) -> QueryResult<()> {
-    diesel::update(uploads::table.find(id))
-        .set((
-            uploads::status.eq(status),
-            uploads::report.eq(report),
-            uploads::processed_rows.eq(processed),
-            uploads::finished_at.eq(now),
+    diesel::insert_into(upload_bodies::table)
+        .values((
+            upload_bodies::upload_id.eq(upload_id),
+            upload_bodies::format.eq(format),
+            upload_bodies::body.eq(body),
         ))
         .execute(connection)
         .map(|_| ())
+}
+
+/// The format and bytes of an upload not yet done.
+pub fn find_upload_body(connection: &mut DbConnection, upload_id: &str) -> QueryResult<Option<(String, Vec<u8>)>> {
+    upload_bodies::table
+        .find(upload_id)
+        .select((upload_bodies::format, upload_bodies::body))
+        .first(connection)
+        .optional()
+}
+
+/// The oldest running upload nobody holds (never leased, or whose lease
+/// passed before `now`).
+pub fn next_waiting_upload(connection: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Option<UploadRow>> {
+    uploads::table
+        .filter(uploads::status.eq("running"))
+        .filter(uploads::lease_until.is_null().or(uploads::lease_until.lt(now)))
+        .order(uploads::created_at)
+        .select(UploadRow::as_select())
+        .first(connection)
+        .optional()
+}
+
+/// Takes up a running upload for `owner` until `until`, if nobody holds
+/// it at `now`; false when another process took it first. The condition is
+/// the statement's, so two processes never both take it.
+pub fn lease_upload(
+    connection: &mut DbConnection,
+    id: &str,
+    owner: &str,
+    until: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        uploads::table
+            .filter(uploads::id.eq(id))
+            .filter(uploads::status.eq("running"))
+            .filter(uploads::lease_until.is_null().or(uploads::lease_until.lt(now))),
+    )
+    .set((
+        uploads::lease_owner.eq(owner),
+        uploads::lease_until.eq(until),
+        uploads::attempts.eq(uploads::attempts + 1),
+    ))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Takes a failed upload up again (its bytes sent again): running, from
+/// where it stopped, held by `owner` until `until` — or by nobody, for a
+/// worker to take up.
+pub fn rearm_upload(
+    connection: &mut DbConnection,
+    id: &str,
+    owner: Option<&str>,
+    until: Option<NaiveDateTime>,
+) -> QueryResult<bool> {
+    diesel::update(
+        uploads::table
+            .filter(uploads::id.eq(id))
+            .filter(uploads::status.eq("failed")),
+    )
+    .set((
+        uploads::status.eq("running"),
+        uploads::lease_owner.eq(owner),
+        uploads::lease_until.eq(until),
+        uploads::attempts.eq(i32::from(owner.is_some())),
+        uploads::failure.eq(None::<String>),
+        uploads::finished_at.eq(None::<NaiveDateTime>),
+    ))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Moves an upload held by `owner` from `from` rows decided to `to`, and
+/// extends its lease; false when `owner` no longer holds it or another
+/// process decided these rows (the caller's chunk must then roll back).
+pub fn advance_upload(
+    connection: &mut DbConnection,
+    id: &str,
+    owner: &str,
+    from: i64,
+    to: i64,
+    until: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        uploads::table
+            .filter(uploads::id.eq(id))
+            .filter(uploads::status.eq("running"))
+            .filter(uploads::lease_owner.eq(owner))
+            .filter(uploads::processed_rows.eq(from)),
+    )
+    .set((uploads::processed_rows.eq(to), uploads::lease_until.eq(until)))
+    .execute(connection)
+    .map(|updated| updated == 1)
+}
+
+/// Records why an attempt failed; the lease runs out and another attempt
+/// follows, unless `give_up`, which fails the upload.
+pub fn record_upload_failure(
+    connection: &mut DbConnection,
+    id: &str,
+    owner: &str,
+    failure: &str,
+    give_up: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let held = uploads::table
+        .filter(uploads::id.eq(id))
+        .filter(uploads::status.eq("running"))
+        .filter(uploads::lease_owner.eq(owner));
+    if give_up {
+        diesel::update(held)
+            .set((
+                uploads::status.eq("failed"),
+                uploads::failure.eq(failure),
+                uploads::finished_at.eq(now),
+                uploads::lease_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(connection)?;
+    } else {
+        diesel::update(held)
+            .set(uploads::failure.eq(failure))
+            .execute(connection)?;
+    }
+    Ok(())
+}
+
+pub fn insert_upload_chunk(
+    connection: &mut DbConnection,
+    upload_id: &str,
+    first_item: i64,
+    results: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(upload_chunks::table)
+        .values((
+            upload_chunks::upload_id.eq(upload_id),
+            upload_chunks::first_item.eq(first_item),
+            upload_chunks::results.eq(results),
+        ))
+        .execute(connection)
+        .map(|_| ())
+}
+
+/// The chunks' reports, in the order they were decided.
+pub fn upload_chunks(connection: &mut DbConnection, upload_id: &str) -> QueryResult<Vec<String>> {
+    upload_chunks::table
+        .filter(upload_chunks::upload_id.eq(upload_id))
+        .order(upload_chunks::first_item)
+        .select(upload_chunks::results)
+        .load(connection)
+}
+
+/// Ends an upload held by `owner` with its report; its bytes and chunks
+/// go. False when `owner` no longer holds it (nothing changed).
+pub fn complete_upload(
+    connection: &mut DbConnection,
+    id: &str,
+    owner: &str,
+    report: &str,
+    processed: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let updated = diesel::update(
+        uploads::table
+            .filter(uploads::id.eq(id))
+            .filter(uploads::status.eq("running"))
+            .filter(uploads::lease_owner.eq(owner)),
+    )
+    .set((
+        uploads::status.eq("done"),
+        uploads::report.eq(report),
+        uploads::processed_rows.eq(processed),
+        uploads::finished_at.eq(now),
+        uploads::lease_until.eq(None::<NaiveDateTime>),
+        uploads::failure.eq(None::<String>),
+    ))
+    .execute(connection)?;
+    if updated != 1 {
+        return Ok(false);
+    }
+    diesel::delete(upload_chunks::table.filter(upload_chunks::upload_id.eq(id))).execute(connection)?;
+    diesel::delete(upload_bodies::table.find(id)).execute(connection)?;
+    Ok(true)
 }

@@ -189,6 +189,26 @@ diesel::table! {
         report -> Nullable<Text>,
         created_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        attempts -> Integer,
+        failure -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    upload_bodies (upload_id) {
+        upload_id -> Text,
+        format -> Text,
+        body -> Binary,
+    }
+}
+
+diesel::table! {
+    upload_chunks (upload_id, first_item) {
+        upload_id -> Text,
+        first_item -> BigInt,
+        results -> Text,
     }
 }
 
@@ -317,7 +337,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     idempotency_keys,
     credit_notes,
-    uploads
+    uploads,
+    upload_bodies,
+    upload_chunks
 );
 
 diesel::table! {

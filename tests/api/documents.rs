@@ -355,7 +355,7 @@ async fn corrected_invoices_replace_only_unconfirmed_ones(app: TestApp) {
     assert_eq!(only(&retry)["status"], "created", "{retry}");
 }
 
-fn csv(rows: &[(&str, &str)]) -> String {
+pub fn csv(rows: &[(&str, &str)]) -> String {
     let mut text = String::from("invoice_number,buyer_legal_id,issue_date,due_date,currency,amount,po_number\n");
     for (number, amount) in rows {
         text.push_str(&format!("{number},{BUYER},2026-11-01,2027-03-31,CNY,{amount},\n"));
@@ -466,7 +466,7 @@ async fn the_same_upload_again_replays_its_report_and_duplicates_raise_one_alert
 
     // A file refused as a whole leaves nothing behind: the same bytes are
     // refused again, not replayed.
-    let numbers: Vec<String> = (0..10_001).map(|i| format!("INV-BIG-{i}")).collect();
+    let numbers: Vec<String> = (0..100_001).map(|i| format!("INV-BIG-{i}")).collect();
     let rows: Vec<(&str, &str)> = numbers.iter().map(|number| (number.as_str(), "1.00")).collect();
     let big = csv(&rows);
     for _ in 0..2 {

@@ -10,9 +10,10 @@ use serde_json::{json, Value};
 
 use crate::helpers::{send_together, TestApp};
 
-struct ServerProcess {
-    child: Child,
-    address: String,
+/// An `anchorfin serve` OS process, killed when dropped.
+pub struct ServerProcess {
+    pub child: Child,
+    pub address: String,
 }
 
 impl Drop for ServerProcess {
@@ -39,21 +40,27 @@ fn copy_keys(app: &TestApp, data_dir: &std::path::Path) {
 async fn spawn_second_server(app: &TestApp, data_dir: &std::path::Path) -> ServerProcess {
     std::fs::create_dir_all(data_dir).unwrap();
     copy_keys(app, data_dir);
+    spawn_server(app, data_dir, &[]).await
+}
+
+/// `anchorfin serve` on the app's database with `data_dir` and `extra`
+/// arguments, once it is ready.
+pub async fn spawn_server(app: &TestApp, data_dir: &std::path::Path, extra: &[&str]) -> ServerProcess {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_anchorfin"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_anchorfin"));
+    command
         .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--workers", "1"])
+        .args(extra)
         .arg("--data-dir")
-        .arg(data_dir)
-        .arg("--database-url")
-        .arg(app.database_url().unwrap())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .arg(data_dir);
+    if let Some(url) = app.database_url() {
+        command.arg("--database-url").arg(url);
+    }
+    let child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     let server = ServerProcess {
         child,
         address: format!("http://127.0.0.1:{port}"),
@@ -66,7 +73,7 @@ async fn spawn_second_server(app: &TestApp, data_dir: &std::path::Path) -> Serve
         if ready {
             break;
         }
-        assert!(Instant::now() < deadline, "the second server never became ready");
+        assert!(Instant::now() < deadline, "the server process never became ready");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     server

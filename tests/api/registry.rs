@@ -691,8 +691,8 @@ async fn a_csv_upload_reports_every_row_and_is_idempotent(app: TestApp) {
     assert_eq!(assert_problem(response, 422, "invalid_field").await["field"], "header");
     let response = upload(&app, &key, "text/plain", "x".to_owned()).await;
     assert_problem(response, 415, "unsupported_media_type").await;
-    // Over 10 MiB is 413.
-    let big = "x".repeat(10 * 1024 * 1024 + 1);
+    // Over 32 MiB is 413.
+    let big = "x".repeat(32 * 1024 * 1024 + 1);
     assert_problem(upload(&app, &key, "text/csv", big).await, 413, "payload_too_large").await;
 }
 

@@ -1,8 +1,13 @@
 //! `POST /v1/receivables/import` — bulk registration from an upload: CSV,
 //! `.xlsx`, or UBL 2.0/2.1 XML (invoices, credit notes, orders), as the raw
 //! body or as the file part of a `multipart/form-data` form (what browsers
-//! and the portal send). At most 10 MiB and 10,000 rows. Answers 200 with
-//! one result per row; the same bytes again replay the first report.
+//! and the portal send). At most 32 MiB and 100,000 rows. Up to 10,000
+//! rows are decided while the request waits: 200 with one result per row.
+//! A larger upload runs as a job: 202 at once with its progress, which
+//! `GET /v1/uploads/{id}` follows until the report is complete. The same
+//! bytes again replay the first report (or its progress).
+
+use std::time::{Duration, Instant};
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -13,11 +18,17 @@ use crate::api::gate::{body_timeout, read_body};
 use crate::api::idempotency::{decide, Idempotent, Reply};
 use crate::api::state::AppState;
 use crate::domain::Role;
-use crate::registry::import::sniff;
-use crate::registry::import_receivables;
+use crate::registry::import::{self, sniff};
+use crate::registry::upload_job::{decide as decide_upload, stored_report, submit};
+use crate::registry::{ImportFailure, Submitted, UploadProgress, MAX_SYNC_ROWS};
+use crate::store::documents as repository;
 
 /// The largest upload accepted.
-pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
+
+/// How long a request waits for a twin's small upload of the same bytes
+/// to finish, to answer with its report rather than its progress.
+const TWIN_WAIT: Duration = Duration::from_secs(30);
 
 /// What the 415 answer says is accepted.
 const ACCEPTED: &str = "text/csv, application/xml (UBL Invoice, CreditNote or Order), \
@@ -46,22 +57,72 @@ pub async fn import(
     };
     let format = sniff(content_type.as_deref(), file_name.as_deref(), &body)
         .ok_or(ApiError::UnsupportedMediaType { expected: ACCEPTED })?;
-    let fingerprint_key = state.fingerprint_key;
-    // The whole upload is one transaction with its report: every row
-    // registered, refused (with its alert) or none, and a retry gets the
-    // same report.
-    let answer = decide(&state, &key, move |connection| {
-        Ok(Reply::ok(import_receivables(
-            connection,
-            &fingerprint_key,
-            &supplier,
-            format,
-            &body,
-        )?))
-    })
-    .await;
+    // Read the whole file first: one that cannot be read writes nothing.
+    let (rows, body) = web::block(move || import::parse(format, &body).map(|rows| (rows, body)))
+        .await
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!("reading an upload: {error}")))?
+        .map_err(ImportFailure::from)?;
+    let small = rows.len() <= MAX_SYNC_ROWS;
+    let lease = small.then(|| state.upload_lease.clone());
+    let total = rows.len();
+    let submitted = state
+        .database
+        .run(move |connection| submit(connection, &supplier, format, &body, total, lease.as_ref()))
+        .await??;
+    let reply = match submitted {
+        Submitted::Held(upload) => {
+            let (key, lease, waker) = (
+                state.fingerprint_key,
+                state.upload_lease.clone(),
+                state.sequencer.clone(),
+            );
+            let decided = state
+                .database
+                .run(move |connection| {
+                    let report = decide_upload(connection, &key, &lease, &upload, rows, &mut |_, _| {
+                        waker.wake();
+                        true
+                    });
+                    (report, upload)
+                })
+                .await?;
+            match decided {
+                (Ok(report), _) => Reply::ok(report),
+                // Another process took it over: it goes on there.
+                (Err(ImportFailure::Taken), upload) => Reply::accepted(UploadProgress::of(&upload, false)),
+                (Err(error), _) => return Err(error.into()),
+            }
+        }
+        Submitted::Queued(upload) => {
+            state.uploads.wake();
+            Reply::accepted(UploadProgress::of(&upload, false))
+        }
+        Submitted::Earlier(upload) => earlier(&state, upload).await?,
+    };
     state.sequencer.wake();
-    answer
+    // The answer is kept under the Idempotency-Key, if any.
+    decide(&state, &key, move |_| Ok(reply)).await
+}
+
+/// The answer to bytes uploaded before: the report; or, while a twin
+/// request still decides a small upload, its report once it is complete;
+/// or the progress of a job.
+async fn earlier(state: &AppState, mut upload: repository::UploadRow) -> Result<Reply, ApiError> {
+    let small = upload.total_rows.is_some_and(|rows| rows <= MAX_SYNC_ROWS as i64);
+    let deadline = Instant::now() + TWIN_WAIT;
+    while upload.status == "running" && small && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let id = upload.id.clone();
+        upload = state
+            .database
+            .run(move |connection| repository::find_upload(connection, &id))
+            .await??
+            .ok_or(ApiError::NotFound)?;
+    }
+    Ok(match upload.status.as_str() {
+        "done" => Reply::ok(stored_report(&upload)?),
+        _ => Reply::accepted(UploadProgress::of(&upload, true)),
+    })
 }
 
 /// The file of a form: the part named `file`, else the first part that

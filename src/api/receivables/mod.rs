@@ -4,7 +4,7 @@
 mod confirm;
 mod create;
 mod dispute;
-mod import;
+pub mod import;
 mod lookups;
 mod show;
 
