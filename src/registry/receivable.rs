@@ -51,6 +51,9 @@ pub struct Registered {
     /// The plain fingerprint (the row keeps only its keyed form).
     pub fingerprint: Fingerprint,
     pub near_duplicate_alert: Option<AlertRow>,
+    /// The earlier receivable this one looks like (same seller, buyer,
+    /// issue date, currency and amount), if any.
+    pub near_duplicate_of: Option<String>,
 }
 
 pub fn register_receivable(
@@ -135,6 +138,7 @@ fn register_once(
         receivable,
         fingerprint,
         near_duplicate_alert,
+        near_duplicate_of: near_duplicate_of.map(|earlier| earlier.id.clone()),
     }))
 }
 

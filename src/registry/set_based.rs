@@ -40,11 +40,30 @@ type Prepared<'a> = (&'a Party, Party, Fingerprint, [u8; 32]);
 /// and amount.
 type Likeness = (String, String, NaiveDate, String, i64);
 
+/// What becomes of a registration that looks like an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NearDuplicates {
+    /// A `near_duplicate_registration` alert each (requests).
+    Alert,
+    /// Only `Registered::near_duplicate_of`: the caller raises one alert
+    /// for them all (an upload).
+    Report,
+}
+
 /// Registers `jobs` in the caller's transaction, or `None` when this path
 /// does not take the batch (nothing was written then).
 pub fn register_many(
     connection: &mut DbConnection,
     jobs: &[RegistrationJob],
+) -> Result<Option<Vec<Result<Registered, UseCaseError>>>, diesel::result::Error> {
+    register_many_with(connection, jobs, NearDuplicates::Alert)
+}
+
+/// [`register_many`], near duplicates alerted or only reported.
+pub fn register_many_with(
+    connection: &mut DbConnection,
+    jobs: &[RegistrationJob],
+    near_duplicates: NearDuplicates,
 ) -> Result<Option<Vec<Result<Registered, UseCaseError>>>, diesel::result::Error> {
     if jobs.iter().any(|job| job.receivable.purchase_order_id.is_some()) {
         return Ok(None);
@@ -188,14 +207,14 @@ pub fn register_many(
         let prepared = tlog::prepare(entry, now)?;
         receivable.leaf_hash = prepared.leaf_hash.to_vec();
         entries.push(prepared);
-        let near_duplicate_alert = match near_duplicate_of {
-            Some(earlier) => {
-                let alert = alerts::prepare(near_duplicate(&receivable, new, &buyer, &earlier), now)?;
+        let near_duplicate_alert = match &near_duplicate_of {
+            Some(earlier) if near_duplicates == NearDuplicates::Alert => {
+                let alert = alerts::prepare(near_duplicate(&receivable, new, &buyer, earlier), now)?;
                 entries.push(alert.entry);
                 raised.push(alert.row.clone());
                 Some(alert.row)
             }
-            None => None,
+            _ => None,
         };
         // Later registrations of this batch see this one.
         earliest.entry(key).or_insert_with(|| receivable.clone());
@@ -205,6 +224,7 @@ pub fn register_many(
             receivable,
             fingerprint,
             near_duplicate_alert,
+            near_duplicate_of: near_duplicate_of.map(|earlier| earlier.id),
         }));
     }
 

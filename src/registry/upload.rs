@@ -27,7 +27,7 @@ use super::import::{DocumentKind, ImportError, ImportRow, Location, ParsedRow};
 use super::parties::{self, Party};
 use super::purchase_order::{register_purchase_order, NewPurchaseOrder};
 use super::receivable::{invoice_dates, register_receivable, NewReceivable, Registered};
-use super::set_based::register_many;
+use super::set_based::{register_many_with, NearDuplicates};
 use crate::alerts::{self, AlertKind, NewAlert};
 use crate::domain::{Currency, Fingerprint, FingerprintKey, InvoiceNumber, Money, PartyReference, PoNumber, Role};
 use crate::store::batcher::Bulk;
@@ -72,6 +72,13 @@ pub struct ImportResult {
     /// registered here; the reference is kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A created invoice that looks like an earlier receivable of the
+    /// supplier (same buyer, issue date, currency and amount): that one.
+    /// The upload raises one `near_duplicate_registration` alert listing
+    /// them all (an invoice linked to a purchase order, or a correction,
+    /// is registered alone and raises its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub near_duplicate_of: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -244,6 +251,7 @@ impl Upload {
                 result.fingerprint = Some(outcome.fingerprint.to_hex());
                 result.receivable_id = outcome.receivable_id;
                 result.note = outcome.note.map(str::to_owned);
+                result.near_duplicate_of = outcome.near_duplicate_of;
             }
             Err(error) => {
                 result.status = REJECTED.to_owned();
@@ -294,6 +302,7 @@ impl Upload {
             fingerprint,
             receivable_id: None,
             note: None,
+            near_duplicate_of: None,
         })
     }
 
@@ -321,6 +330,7 @@ impl Upload {
             fingerprint: credited.fingerprint,
             receivable_id: Some(credited.receivable.id),
             note: None,
+            near_duplicate_of: None,
         })
     }
 
@@ -333,6 +343,8 @@ impl Upload {
             fingerprint: corrected.registered.fingerprint,
             receivable_id: Some(corrected.replaced_id),
             note,
+            // Alerted alone, as a correction is registered one by one.
+            near_duplicate_of: None,
         })
     }
 
@@ -523,47 +535,95 @@ impl Upload {
     }
 }
 
-/// One `duplicate_registration` alert for the whole upload, listing
-/// the invoices it tried to register again (those registered before, or
-/// earlier in the same upload); none when there are none.
-pub(super) fn raise_duplicates(
+/// The upload's alerts, one of each kind at most: `duplicate_registration`
+/// listing the invoices it tried to register again (those registered
+/// before, or earlier in the same upload), and
+/// `near_duplicate_registration` listing those that look like an earlier
+/// receivable of the supplier.
+pub(super) fn raise_upload_alerts(
     connection: &mut DbConnection,
     supplier_id: &str,
     upload_id: &str,
     results: &[ImportResult],
 ) -> Result<(), diesel::result::Error> {
     let duplicate = Refusal::DuplicateRegistration.code();
-    let duplicates: Vec<&ImportResult> = results
+    let duplicates: Vec<(&ImportResult, serde_json::Value)> = results
         .iter()
         .filter(|result| result.code.as_deref() == Some(duplicate))
-        .collect();
-    if duplicates.is_empty() {
-        return Ok(());
-    }
-    let listed: Vec<serde_json::Value> = duplicates
-        .iter()
-        .take(LISTED_DUPLICATES)
         .map(|result| {
-            json!({
+            let listed = json!({
                 "row": result.row,
                 "invoice_number": result.invoice_number,
                 "receivable_id": result.id,
-            })
+            });
+            (result, listed)
         })
+        .collect();
+    raise_listing(
+        connection,
+        AlertKind::DuplicateRegistration,
+        supplier_id,
+        upload_id,
+        "duplicates",
+        duplicates,
+    )?;
+    let near: Vec<(&ImportResult, serde_json::Value)> = results
+        .iter()
+        .filter_map(|result| {
+            let earlier = result.near_duplicate_of.as_ref()?;
+            let listed = json!({
+                "row": result.row,
+                "invoice_number": result.invoice_number,
+                "receivable_id": result.id,
+                "earlier_receivable_id": earlier,
+            });
+            Some((result, listed))
+        })
+        .collect();
+    raise_listing(
+        connection,
+        AlertKind::NearDuplicateRegistration,
+        supplier_id,
+        upload_id,
+        "near_duplicates",
+        near,
+    )
+}
+
+/// One alert of `kind` for an upload, listing (the first 1,000 of) `rows`
+/// under `list` and counting them all; none when there are none.
+fn raise_listing(
+    connection: &mut DbConnection,
+    kind: AlertKind,
+    supplier_id: &str,
+    upload_id: &str,
+    list: &str,
+    rows: Vec<(&ImportResult, serde_json::Value)>,
+) -> Result<(), diesel::result::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Duplicates of rows earlier in the same upload have no id.
+    let subject_id = rows.iter().find_map(|(result, _)| result.id.clone());
+    let count = rows.len();
+    let listed: Vec<serde_json::Value> = rows
+        .into_iter()
+        .take(LISTED_DUPLICATES)
+        .map(|(_, listed)| listed)
         .collect();
     alerts::raise(
         connection,
         NewAlert {
-            kind: AlertKind::DuplicateRegistration,
+            kind,
             fingerprint: None,
-            subject_id: duplicates.iter().find_map(|result| result.id.clone()),
+            subject_id,
             attempting_org_id: supplier_id.to_owned(),
             existing_party_id: Some(supplier_id.to_owned()),
             details: json!({
                 "document": "upload",
                 "upload_id": upload_id,
-                "count": duplicates.len(),
-                "duplicates": listed,
+                "count": count,
+                list: listed,
             }),
         },
         store::now(),
@@ -601,6 +661,7 @@ struct Outcome {
     fingerprint: Fingerprint,
     receivable_id: Option<String>,
     note: Option<&'static str>,
+    near_duplicate_of: Option<String>,
 }
 
 impl Outcome {
@@ -610,6 +671,12 @@ impl Outcome {
             fingerprint: registered.fingerprint,
             receivable_id: None,
             note,
+            // Only those not alerted alone (registered set-based) are
+            // listed in the upload's one alert.
+            near_duplicate_of: match registered.near_duplicate_alert {
+                None => registered.near_duplicate_of,
+                Some(_) => None,
+            },
         }
     }
 }
@@ -654,7 +721,7 @@ fn register_chunk(
     jobs: &[RegistrationJob],
 ) -> Result<Vec<Result<Registered, UseCaseError>>, diesel::result::Error> {
     match write_transaction(connection, |connection| -> Result<_, Bulk> {
-        register_many(connection, jobs)?.ok_or(Bulk::Declined)
+        register_many_with(connection, jobs, NearDuplicates::Report)?.ok_or(Bulk::Declined)
     }) {
         Ok(results) => Ok(results),
         Err(Bulk::Failed(error)) if crate::store::is_connection_lost(&error) => Err(error),

@@ -12,8 +12,8 @@
 //! process decided, rolls back. A process that dies leaves its lease to run
 //! out; a worker then reads the bytes again and goes on from the last
 //! committed chunk. When every row is decided, one transaction joins the
-//! chunks into the report, raises the upload's one duplicates alert, and
-//! drops the bytes.
+//! chunks into the report, raises the upload's one duplicates alert (and
+//! one near-duplicates alert), and drops the bytes.
 //!
 //! Rows are decided in a fixed order — rows refused as read and purchase
 //! orders, then invoices, then credit notes and corrections — so that a
@@ -34,7 +34,7 @@ use uuid::Uuid;
 use super::error::UseCaseError;
 use super::import::{self, DocumentKind, ImportFormat, ParsedRow};
 use super::parties;
-use super::upload::{raise_duplicates, ImportFailure, ImportReport, ImportResult, Upload, CREATED};
+use super::upload::{raise_upload_alerts, ImportFailure, ImportReport, ImportResult, Upload, CREATED};
 use crate::domain::FingerprintKey;
 use crate::refusal::corrupt;
 use crate::store::documents::{self as repository, UploadClaim, UploadRow};
@@ -271,7 +271,7 @@ fn complete(connection: &mut DbConnection, lease: &Lease, upload: &UploadRow) ->
         )? {
             return Err(ImportFailure::Taken);
         }
-        raise_duplicates(connection, &upload.supplier_id, &upload.id, &report.results)?;
+        raise_upload_alerts(connection, &upload.supplier_id, &upload.id, &report.results)?;
         Ok(report)
     })
 }

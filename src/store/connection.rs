@@ -213,10 +213,21 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32, checkout_timeout: Duration, 
         })
 }
 
+/// SQLite's writers in this process, served in turn. SQLite has one writer
+/// at a time per database, and a writer waiting on the busy timeout only
+/// polls (at up to 100 ms intervals): one that commits and begins again at
+/// once — an upload's next chunk, say — would win every time and starve
+/// the others. Taken before `BEGIN IMMEDIATE` and handed on at the end in
+/// arrival order, it makes this process's writers queue fairly; other
+/// processes still wait on SQLite's own lock. One gate for every SQLite
+/// database of the process (a server has one).
+static SQLITE_WRITERS: parking_lot::FairMutex<()> = parking_lot::const_fair_mutex(());
+
 /// A read-write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, so
 /// the write lock is taken (waiting on the busy timeout) before anything is
 /// read; a deferred transaction that read first could otherwise fail with
-/// `SQLITE_BUSY` when it tries to write. On PostgreSQL it is a plain
+/// `SQLITE_BUSY` when it tries to write; and it waits its turn among this
+/// process's writers first ([`SQLITE_WRITERS`]). On PostgreSQL it is a plain
 /// `BEGIN` (read committed); correctness there comes from constraints and
 /// row locks in the statements themselves.
 pub fn write_transaction<T, E, F>(connection: &mut DbConnection, work: F) -> Result<T, E>
@@ -229,6 +240,11 @@ where
             .transaction_depth(),
         Ok(Some(_))
     );
+    // Held until the transaction ends (the function returns).
+    let _turn = match connection {
+        DbConnection::Sqlite(_) if !nested => Some(SQLITE_WRITERS.lock()),
+        _ => None,
+    };
     match connection {
         DbConnection::Sqlite(inner) if !nested => {
             AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?

@@ -20,6 +20,7 @@ crate::on_both_backends!(
     form_uploads_are_read_like_raw_ones,
     peppol_documents_register_by_their_parties_identifiers,
     chinese_spreadsheets_in_gbk_with_semicolons_register_row_by_row,
+    renumbered_invoices_raise_one_near_duplicate_alert_per_upload,
 );
 
 pub const SELLER: &str = "91440300MA5F000001";
@@ -795,5 +796,65 @@ async fn chinese_spreadsheets_in_gbk_with_semicolons_register_row_by_row(app: Te
     assert_eq!(
         report["created"], 1,
         "no other row is made of pieces of these: {report}"
+    );
+}
+
+async fn renumbered_invoices_raise_one_near_duplicate_alert_per_upload(app: TestApp) {
+    let deal = deal(&app).await;
+    let supplier = Deal::key(&deal.supplier);
+    let first = upload(
+        &app,
+        &supplier,
+        "text/csv",
+        csv(&[("INV-ND-1", "10.00"), ("INV-ND-2", "20.00"), ("INV-ND-3", "30.00")]),
+    )
+    .await;
+    assert_eq!(first["created"], 3);
+    assert!(alerts_of(&app, "near_duplicate_registration").await.is_empty());
+
+    // The same invoices under new numbers (and one that looks like none).
+    let second = upload(
+        &app,
+        &supplier,
+        "text/csv",
+        csv(&[
+            ("INV-ND-1B", "10.00"),
+            ("INV-ND-2B", "20.00"),
+            ("INV-ND-4", "40.00"),
+            ("INV-ND-3B", "30.00"),
+        ]),
+    )
+    .await;
+    assert_eq!(second["created"], 4, "near duplicates are registered: {second}");
+    let earlier: Vec<Value> = second["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["near_duplicate_of"].clone())
+        .collect();
+    let ids: Vec<Value> = first["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["id"].clone())
+        .collect();
+    assert_eq!(earlier, [ids[0].clone(), ids[1].clone(), Value::Null, ids[2].clone()]);
+
+    let raised = alerts_of(&app, "near_duplicate_registration").await;
+    assert_eq!(raised.len(), 1, "one alert for the upload, not one per row: {raised:?}");
+    let facts = &raised[0].2;
+    assert_eq!(
+        (facts["count"].as_u64(), facts["upload_id"].as_str()),
+        (Some(3), second["upload_id"].as_str())
+    );
+    let listed: Vec<(&str, &Value)> = facts["near_duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row["invoice_number"].as_str().unwrap(), &row["earlier_receivable_id"]))
+        .collect();
+    assert_eq!(
+        listed,
+        [("INV-ND-1B", &ids[0]), ("INV-ND-2B", &ids[1]), ("INV-ND-3B", &ids[2])]
     );
 }
