@@ -30,7 +30,7 @@ pub struct PurchaseOrderRow {
     pub acknowledged_at: Option<NaiveDateTime>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = receivables)]
 pub struct ReceivableRow {
     pub id: String,
@@ -187,14 +187,17 @@ pub fn find_receivables_by_fingerprints(
 }
 
 /// Receivables alike any of `likenesses` (seller, buyer, issue date,
-/// currency, amount), oldest first: [`near_duplicates`] for many in one
-/// query.
+/// currency, amount), oldest first — on PostgreSQL only the oldest of each:
+/// [`near_duplicates`] for many in one query.
 pub fn receivables_alike(
     connection: &mut DbConnection,
     likenesses: &[(String, String, NaiveDate, String, i64)],
 ) -> QueryResult<Vec<ReceivableRow>> {
     if likenesses.is_empty() {
         return Ok(Vec::new());
+    }
+    if let DbConnection::Postgresql(inner) = connection {
+        return oldest_alike(inner, likenesses);
     }
     // One condition per seller, buyer, date and currency with the amounts
     // as a list: an upload's rows mostly share all but the amount, and a
@@ -223,6 +226,46 @@ pub fn receivables_alike(
     query
         .order((receivables::created_at.asc(), receivables::id.asc()))
         .load(connection)
+}
+
+/// PostgreSQL: the oldest receivable of each likeness, by one index probe
+/// per likeness. Written as a lateral join because the planner, told that
+/// many receivables share a seller, buyer, date and currency, would
+/// otherwise read them all and filter by amount — a cost that grows with
+/// the table (an upload's chunks slowed from 10 to 300 ms at 100,000 rows).
+fn oldest_alike(
+    connection: &mut diesel::PgConnection,
+    likenesses: &[(String, String, NaiveDate, String, i64)],
+) -> QueryResult<Vec<ReceivableRow>> {
+    use diesel::pg::sql_types::Array;
+    use diesel::sql_types::{BigInt, Date, Text};
+    let mut suppliers = Vec::with_capacity(likenesses.len());
+    let mut buyers = Vec::with_capacity(likenesses.len());
+    let mut dates = Vec::with_capacity(likenesses.len());
+    let mut currencies = Vec::with_capacity(likenesses.len());
+    let mut amounts = Vec::with_capacity(likenesses.len());
+    for (supplier_id, buyer_id, issue_date, currency, amount_minor) in likenesses {
+        suppliers.push(supplier_id.as_str());
+        buyers.push(buyer_id.as_str());
+        dates.push(*issue_date);
+        currencies.push(currency.as_str());
+        amounts.push(*amount_minor);
+    }
+    diesel::sql_query(
+        "SELECT r.* FROM unnest($1::text[], $2::text[], $3::date[], $4::text[], $5::bigint[]) \
+             AS l (supplier_id, buyer_id, issue_date, currency, amount_minor) \
+         CROSS JOIN LATERAL (SELECT * FROM receivables r \
+             WHERE r.supplier_id = l.supplier_id AND r.buyer_id = l.buyer_id \
+               AND r.issue_date = l.issue_date AND r.currency = l.currency \
+               AND r.amount_minor = l.amount_minor \
+             ORDER BY r.created_at, r.id LIMIT 1) r",
+    )
+    .bind::<Array<Text>, _>(suppliers)
+    .bind::<Array<Text>, _>(buyers)
+    .bind::<Array<Date>, _>(dates)
+    .bind::<Array<Text>, _>(currencies)
+    .bind::<Array<BigInt>, _>(amounts)
+    .load(connection)
 }
 
 /// The receivable with this fingerprint and the ids of the assets minted
