@@ -53,6 +53,10 @@ const CHUNK: usize = 500;
 /// sent again take it up where it stopped).
 const MAX_ATTEMPTS: i32 = 5;
 
+/// How many chunks between two refreshes of the planner's statistics
+/// ([`refresh_statistics`]).
+const ANALYZE_EVERY: usize = 8;
+
 /// A chunk refused by a serialisation conflict is tried again this often.
 const CHUNK_TRIES: usize = 3;
 
@@ -202,7 +206,12 @@ pub fn decide(
     let mut decided = usize::try_from(upload.processed_rows).unwrap_or(0).min(total);
     let mut waiting = plan(rows).into_iter().skip(decided);
     let mut upload_rows = Upload::new(*key, supplier);
+    let mut chunks = 0;
     while decided < total {
+        if chunks % ANALYZE_EVERY == 0 && total - decided > CHUNK {
+            refresh_statistics(connection)?;
+        }
+        chunks += 1;
         let chunk: Vec<(usize, ParsedRow)> = waiting.by_ref().take(CHUNK).collect();
         let end = decided + chunk.len();
         let mut tries = 0;
@@ -236,6 +245,20 @@ pub fn decide(
         }
     }
     complete(connection, lease, upload)
+}
+
+/// PostgreSQL: the receivables' planner statistics brought up to date. An
+/// upload adds rows faster than autovacuum analyzes them (it looks once a
+/// minute), and with statistics that say the table is small the planner
+/// looks fingerprints up by reading the whole table: a 10,000-row upload
+/// right after another took 5 to 6 s instead of 1. `ANALYZE` samples at
+/// most 30,000 rows and blocks no reader or writer.
+fn refresh_statistics(connection: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    use diesel::RunQueryDsl;
+    if let DbConnection::Postgresql(inner) = connection {
+        diesel::sql_query("ANALYZE receivables").execute(inner)?;
+    }
+    Ok(())
 }
 
 /// Joins the chunks' reports into the upload's, raises its duplicates
