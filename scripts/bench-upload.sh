@@ -251,7 +251,7 @@ try:
 except FileNotFoundError:
     text = "# Benchmarks\n"
 pattern = re.compile(r"## Uploads \(scripts/bench-upload\.sh.*?(?=\n## |\Z)", re.S)
-text = pattern.sub(section.rstrip("\n"), text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
 open(out, "w").write(text)
 print(section)
 PY
