@@ -174,6 +174,7 @@ impl Application {
                 .wrap(from_fn(crate::api::limits::limit_anonymous))
                 .wrap(from_fn(observe))
                 .configure(crate::api::routes)
+                .configure(crate::portal::routes)
                 .default_service(web::to(crate::api::not_found))
         })
         .shutdown_timeout(settings.http.shutdown_timeout.as_secs())
