@@ -104,6 +104,7 @@ impl Application {
                 from_address: settings.alerts.from_address.clone(),
                 poll: settings.alerts.outbox_poll,
                 max_backoff: settings.alerts.max_retry_backoff,
+                public_url: settings.public_url.clone(),
             },
         )?;
 

@@ -60,7 +60,8 @@ pub struct ServeArgs {
     #[arg(long, env = "ANCHORFIN_LOOKUP_ENUMERATION_WINDOW_SECONDS", default_value_t = 60)]
     lookup_enumeration_window_seconds: u64,
     /// Where people reach this service, e.g. https://anchorfin.example.com:
-    /// an https URL marks the portal's session cookie Secure.
+    /// alert e-mails link to the portal under it; an https URL marks the
+    /// portal's session cookie Secure.
     #[arg(long, env = "ANCHORFIN_PUBLIC_URL")]
     public_url: Option<String>,
     /// A portal session unused this long ends.
