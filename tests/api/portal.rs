@@ -3,7 +3,8 @@
 //! redirects not followed (so each one is checked). Sign-in and sign-out,
 //! cookie flags, idle and absolute expiry, a revoked key, CSRF, a risk
 //! officer limited to the inbox, acknowledging through the form, escaping,
-//! the security headers, languages, the static files and the ledger page.
+//! the security headers, languages, the static files, the ledger page and
+//! the limit on sign-in attempts.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -575,6 +576,40 @@ async fn static_files_are_cached_by_hash(app: TestApp) {
     let request = browser.client.get(app.url(&path)).header("if-none-match", &etag);
     assert_eq!(browser.send(request).await.status, 304);
     assert_eq!(browser.get("/static/portal-0000000000000000.css").await.status, 404);
+}
+
+// Sign-in attempts are limited per address like the API's anonymous
+// requests (a burst of two here).
+
+async fn sign_in_attempts(app: TestApp) {
+    let mut browser = Browser::new(&app);
+    let wrong = format!("afk_{}_{}", "0123456789abcdef", "A".repeat(43));
+    assert_eq!(browser.sign_in(&wrong).await.status, 401);
+    assert_eq!(browser.sign_in(&wrong).await.status, 401);
+    let limited = browser.sign_in(&app.operator_key).await;
+    assert_eq!(limited.status, 429, "{}", limited.body);
+    limited.assert_secured();
+    assert!(limited.headers.contains_key("retry-after"));
+    assert!(limited.body.contains("Too many requests"), "{}", limited.body);
+    assert_eq!(session_count(&app).await, 0);
+}
+
+fn limited_settings(settings: &mut anchorfin::config::Settings) {
+    settings.limits.requests_per_second = 1;
+    settings.limits.request_burst = 2;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_rate_limited_on_sqlite() {
+    sign_in_attempts(TestApp::sqlite_with(limited_settings).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_attempts_are_rate_limited_on_postgres() {
+    let Some(app) = TestApp::postgres_with(limited_settings).await else {
+        return;
+    };
+    sign_in_attempts(app).await;
 }
 
 // Expiry needs short session times: its own apps.
