@@ -84,7 +84,7 @@ impl Caller {
             vec![(t.home(), "/"), (t.ledger(), "/ledger")]
         };
         let role = if self.is_risk_officer() {
-            format!("{} {}", messages::role(t, self.principal.role), t.role_risk_officer())
+            format!("{} ({})", t.role_risk_officer(), messages::role(t, self.principal.role))
         } else {
             messages::role(t, self.principal.role).to_owned()
         };

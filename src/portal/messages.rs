@@ -37,16 +37,15 @@ catalogue! {
     alert_inbox => "Alert inbox", "预警收件箱";
     sign_in => "Sign in", "登录";
     sign_out => "Sign out", "退出登录";
-    signed_in_as => "Signed in as", "当前登录";
-    risk_officer_of => "risk officer of", "的风险官";
+    signed_in_as => "Signed in as:", "当前登录：";
     api_key => "API key", "API 密钥";
     api_key_help => "The key printed by anchorfin org add (or risk-officer add). It is sent once; the browser then holds a session that ends when you sign out, when it is left unused, or when the key is revoked.",
         "由 anchorfin org add（或 risk-officer add）打印的密钥。密钥只发送一次；之后浏览器持有一个会话，在您退出登录、长时间未使用或密钥被吊销时结束。";
     sign_in_failed => "This API key was not accepted: it is unknown, revoked or mistyped.", "该 API 密钥未被接受：密钥不存在、已被吊销或输入有误。";
     session_ended => "Your session has ended. Please sign in again.", "您的会话已结束，请重新登录。";
     signed_out => "You have signed out.", "您已退出登录。";
-    welcome => "Welcome", "欢迎";
-    role => "Role", "角色";
+    welcome => "Welcome,", "欢迎，";
+    role => "Role:", "角色：";
     role_supplier => "Supplier", "供应商";
     role_core_enterprise => "Core enterprise", "核心企业";
     role_bank => "Bank", "银行";
@@ -63,7 +62,6 @@ catalogue! {
     status => "Status", "状态";
     count => "Count", "数量";
     amount => "Amount", "金额";
-    currency => "Currency", "币种";
     nothing_registered => "Nothing registered yet.", "尚无登记记录。";
     status_registered => "Registered", "已登记";
     status_confirmed => "Confirmed", "已确认";
@@ -84,11 +82,9 @@ catalogue! {
     show_acknowledged => "Show acknowledged alerts", "查看已处理预警";
     show_open => "Show open alerts", "查看未处理预警";
     older => "Older", "更早";
-    newest => "Newest", "最新";
     time => "Time", "时间";
     subject => "Subject", "对象";
     alert => "Alert", "预警";
-    details => "Details", "详情";
     attempting_organization => "Attempting organisation", "发起方";
     existing_party => "Existing party", "已有相关方";
     withheld => "(withheld)", "（不予披露）";
