@@ -22,6 +22,12 @@ pub struct Settings {
     pub lending: LendingSettings,
     pub limits: LimitSettings,
     pub uploads: UploadSettings,
+    pub portal: PortalSettings,
+    /// Where people reach this service, e.g. `https://anchorfin.example.com`
+    /// (no trailing slash): alert e-mails link to the portal under it, and
+    /// an `https` URL marks the portal's cookie `Secure` (TLS ends at a
+    /// proxy in front of us). `None` when not configured.
+    pub public_url: Option<PublicUrl>,
 }
 
 /// Large uploads, run as jobs (docs/DOCUMENTS.md, "Large uploads").
@@ -32,6 +38,56 @@ pub struct UploadSettings {
     pub lease: Duration,
     /// How often the worker looks for uploads another process left.
     pub poll: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct PortalSettings {
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however much it is used.
+    pub session_lifetime: Duration,
+}
+
+/// The service's public base URL: `http://` or `https://`, a host, an
+/// optional path, no query, no fragment; kept without its trailing slash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the public URL must be http:// or https:// followed by a host, without a query or fragment, such as https://anchorfin.example.com")]
+pub struct PublicUrlError;
+
+impl PublicUrl {
+    pub fn parse(raw: &str) -> Result<PublicUrl, PublicUrlError> {
+        let trimmed = raw.trim().trim_end_matches('/');
+        let rest = trimmed
+            .strip_prefix("https://")
+            .or_else(|| trimmed.strip_prefix("http://"))
+            .ok_or(PublicUrlError)?;
+        let host = rest.split('/').next().unwrap_or_default();
+        let acceptable =
+            |character: char| character.is_ascii_graphic() && !matches!(character, '?' | '#' | '"' | '<' | '>' | '\\');
+        if host.is_empty() || !trimmed.chars().all(acceptable) {
+            return Err(PublicUrlError);
+        }
+        Ok(PublicUrl(trimmed.to_owned()))
+    }
+
+    /// Whether people reach the service over TLS.
+    pub fn is_https(&self) -> bool {
+        self.0.starts_with("https://")
+    }
+
+    /// The URL of `path` (which starts with `/`) under this base.
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.0)
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&self.0)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -160,6 +216,11 @@ impl Settings {
                 lease: Duration::from_secs(30),
                 poll: Duration::from_secs(2),
             },
+            portal: PortalSettings {
+                session_idle: Duration::from_secs(30 * 60),
+                session_lifetime: Duration::from_secs(12 * 60 * 60),
+            },
+            public_url: None,
         }
     }
 
@@ -180,5 +241,34 @@ impl Settings {
     /// The secret fingerprints are stored under (`identity`).
     pub fn fingerprint_key_path(&self) -> PathBuf {
         self.data_dir.join("fingerprint.key")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_are_http_or_https_with_a_host() {
+        let url = PublicUrl::parse("https://anchorfin.example.com/").unwrap();
+        assert_eq!(url.to_string(), "https://anchorfin.example.com");
+        assert!(url.is_https());
+        assert_eq!(url.join("/alerts/1"), "https://anchorfin.example.com/alerts/1");
+        let url = PublicUrl::parse("http://127.0.0.1:8080/anchorfin").unwrap();
+        assert!(!url.is_https());
+        assert_eq!(url.join("/x"), "http://127.0.0.1:8080/anchorfin/x");
+        for bad in [
+            "",
+            "anchorfin.example.com",
+            "ftp://example.com",
+            "https://",
+            "https:///path",
+            "https://example.com/?q=1",
+            "https://example.com/#top",
+            "https://exa mple.com",
+            "https://example.com/\"<script>",
+        ] {
+            assert_eq!(PublicUrl::parse(bad), Err(PublicUrlError), "{bad:?}");
+        }
     }
 }

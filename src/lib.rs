@@ -14,6 +14,7 @@ pub mod keyfile;
 pub mod ledger;
 pub mod lending;
 pub mod organizations;
+pub mod portal;
 pub mod refusal;
 pub mod registry;
 pub mod startup;

@@ -106,6 +106,7 @@ impl Application {
                 from_address: settings.alerts.from_address.clone(),
                 poll: settings.alerts.outbox_poll,
                 max_backoff: settings.alerts.max_retry_backoff,
+                public_url: settings.public_url.clone(),
             },
         )?;
 
@@ -188,6 +189,7 @@ impl Application {
                 .wrap(from_fn(crate::api::limits::limit_anonymous))
                 .wrap(from_fn(observe))
                 .configure(crate::api::routes)
+                .configure(crate::portal::routes)
                 .default_service(web::to(crate::api::not_found))
         })
         .shutdown_timeout(settings.http.shutdown_timeout.as_secs())

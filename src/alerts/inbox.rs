@@ -80,6 +80,20 @@ pub fn list_alerts(
     })
 }
 
+/// The organisation's copy of one alert, as [`list_alerts`] shows it;
+/// `None` if it was not told of the alert.
+pub fn find_alert(
+    connection: &mut DbConnection,
+    organization_id: &str,
+    alert_id: &str,
+) -> diesel::QueryResult<Option<Value>> {
+    let Some((alert, audience)) = repository::find_alert_for(connection, alert_id, organization_id)? else {
+        return Ok(None);
+    };
+    let names = names_of(connection, [&alert])?;
+    Ok(Some(item(&alert, &audience, &names)))
+}
+
 /// Acknowledges the organisation's copy of an alert for one of its officers.
 pub fn acknowledge_alert(
     connection: &mut DbConnection,

@@ -10,6 +10,8 @@ mod outbox;
 mod record;
 
 pub use audience::{alert_copy, render};
-pub use inbox::{acknowledge_alert, decode_cursor, encode_cursor, list_alerts, AlertFilter, AlertPage, MAX_PAGE};
+pub use inbox::{
+    acknowledge_alert, decode_cursor, encode_cursor, find_alert, list_alerts, AlertFilter, AlertPage, MAX_PAGE,
+};
 pub use outbox::{spawn_outbox, OutboxSettings};
 pub use record::{prepare, raise, store_prepared, AlertKind, NewAlert, PreparedAlert};

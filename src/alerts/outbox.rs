@@ -18,6 +18,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
+use crate::config::PublicUrl;
 use crate::store::alerts::{self as repository, DeliveryRow};
 use crate::store::{self, write_transaction, Database};
 
@@ -30,6 +31,9 @@ pub struct OutboxSettings {
     pub poll: Duration,
     /// The longest wait between attempts for one message.
     pub max_backoff: Duration,
+    /// Where people reach the service: each message then links to its
+    /// alert's page in the portal.
+    pub public_url: Option<PublicUrl>,
 }
 
 type Mailer = AsyncSmtpTransport<Tokio1Executor>;
@@ -88,7 +92,7 @@ async fn round(
         .await??;
     let count = claimed.len();
     for delivery in claimed {
-        let outcome = match message(&delivery, from) {
+        let outcome = match message(&delivery, from, settings.public_url.as_ref()) {
             Ok(message) => mailer
                 .send(message)
                 .await
@@ -124,11 +128,12 @@ fn backoff(attempts: i32, max: Duration) -> Duration {
     Duration::from_secs(1u64 << exponent).min(max)
 }
 
-fn message(delivery: &DeliveryRow, from: &Mailbox) -> Result<Message, String> {
+fn message(delivery: &DeliveryRow, from: &Mailbox, public_url: Option<&PublicUrl>) -> Result<Message, String> {
     let to: Mailbox = delivery
         .recipient
         .parse()
         .map_err(|error| format!("the recipient address is unusable: {error}"))?;
+    let (text, html) = bodies(delivery, public_url);
     Message::builder()
         .from(from.clone())
         .to(to)
@@ -136,23 +141,76 @@ fn message(delivery: &DeliveryRow, from: &Mailbox) -> Result<Message, String> {
         .message_id(Some(delivery.message_id.clone()))
         .multipart(
             MultiPart::alternative()
-                .singlepart(
-                    SinglePart::builder()
-                        .header(header::ContentType::TEXT_PLAIN)
-                        .body(delivery.body_text.clone()),
-                )
-                .singlepart(
-                    SinglePart::builder()
-                        .header(header::ContentType::TEXT_HTML)
-                        .body(delivery.body_html.clone()),
-                ),
+                .singlepart(SinglePart::builder().header(header::ContentType::TEXT_PLAIN).body(text))
+                .singlepart(SinglePart::builder().header(header::ContentType::TEXT_HTML).body(html)),
         )
         .map_err(|error| format!("the message cannot be built: {error}"))
+}
+
+/// The stored bodies, with a link to the alert's page in the portal when
+/// the service's public URL is configured. The link is added as the
+/// message leaves rather than stored with it, so messages waiting in the
+/// outbox get it too once the URL is set; a resend is the same message.
+fn bodies(delivery: &DeliveryRow, public_url: Option<&PublicUrl>) -> (String, String) {
+    let Some(public_url) = public_url else {
+        return (delivery.body_text.clone(), delivery.body_html.clone());
+    };
+    let link = public_url.join(&format!("/alerts/{}", delivery.alert_id));
+    let text = format!("{}\nOpen it in the portal: {link}\n", delivery.body_text.trim_end());
+    // The URL holds no quote or angle bracket (`PublicUrl`); `&` is escaped.
+    let paragraph = format!(
+        "<p><a href=\"{}\">Open it in the portal</a></p>",
+        link.replace('&', "&amp;")
+    );
+    let html = match delivery.body_html.strip_suffix("</body></html>") {
+        Some(start) => format!("{start}{paragraph}</body></html>"),
+        None => format!("{}{paragraph}", delivery.body_html),
+    };
+    (text, html)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_link_to_the_alerts_page_when_the_public_url_is_known() {
+        let now = crate::store::now();
+        let delivery = DeliveryRow {
+            id: "d1".to_owned(),
+            alert_id: "0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90".to_owned(),
+            risk_officer_id: "o1".to_owned(),
+            recipient: "risk@bank.example".to_owned(),
+            message_id: "<m1@anchorfin>".to_owned(),
+            subject: "s".to_owned(),
+            body_text: "Duplicate pledge.\n\nAlert: 1\n".to_owned(),
+            body_html: "<!DOCTYPE html><html><body><p>x</p></body></html>".to_owned(),
+            status: crate::domain::DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            leased_until: None,
+            leased_by: None,
+            last_error: None,
+            sent_at: None,
+            created_at: now,
+        };
+        assert_eq!(
+            bodies(&delivery, None),
+            (delivery.body_text.clone(), delivery.body_html.clone())
+        );
+        let url = PublicUrl::parse("https://portal.example/anchorfin?").ok();
+        assert_eq!(url, None, "a query is refused");
+        let url = PublicUrl::parse("https://portal.example/a&b/").unwrap();
+        let (text, html) = bodies(&delivery, Some(&url));
+        assert_eq!(
+            text,
+            "Duplicate pledge.\n\nAlert: 1\nOpen it in the portal: https://portal.example/a&b/alerts/0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90\n"
+        );
+        assert_eq!(
+            html,
+            "<!DOCTYPE html><html><body><p>x</p><p><a href=\"https://portal.example/a&amp;b/alerts/0b9e5a4c-8d1f-4a57-9a3e-2f6c1d7e8b90\">Open it in the portal</a></p></body></html>"
+        );
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {

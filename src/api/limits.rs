@@ -124,7 +124,8 @@ fn limited(checked: Result<(), Duration>) -> Result<(), ApiError> {
 
 /// Requests without an API key, and every read of the public ledger (whose
 /// routes ignore a key, so a made-up one must not lift the limit), per
-/// client address; health probes are never limited.
+/// client address; health probes and the portal's pages are not limited
+/// here.
 pub async fn limit_anonymous(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
@@ -133,7 +134,10 @@ pub async fn limit_anonymous(
     let anonymous = !request.headers().contains_key(actix_web::http::header::AUTHORIZATION);
     let public = request.path().starts_with("/v1/ledger/");
     let probe = matches!(request.path(), "/healthz" | "/readyz");
-    if (anonymous || public) && !probe {
+    // The portal limits its own: sign-in attempts per address, pages per
+    // signed-in organisation (a browser sends no API key).
+    let portal = crate::portal::serves(request.path());
+    if (anonymous || public) && !probe && !portal {
         let state = request
             .app_data::<actix_web::web::Data<super::state::AppState>>()
             .cloned();

@@ -37,22 +37,26 @@ impl From<crate::validation::FieldError> for ApiError {
     }
 }
 
-/// Declares the route table once: `routes` registers it and `ROUTES`
-/// lists it, so the list cannot drift from what is served. A test checks
-/// `api-spec/openapi.yaml` against `ROUTES`.
+/// Declares a route table once: `routes` registers it and `ROUTES` lists
+/// it, so the list cannot drift from what is served. A test checks
+/// `api-spec/openapi.yaml` against this module's `ROUTES`; the portal
+/// declares its own table with the same macro.
 /// A path answering several methods is one resource (so that each of its
-/// methods is reached and others are 405): `"/p" => get a | post b`.
+/// methods is reached and others are 405): `"/p" => get a | post b`. Each
+/// is built by the `resource(path, routes, methods)` function of the
+/// module that declares the table.
 macro_rules! route_table {
     ($($path:literal => $($method:ident $handler:path)|+),* $(,)?) => {
-        /// Every (method, path) the service answers, as registered.
+        /// Every (method, path) of this table, as registered.
         pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path)),+),*];
 
-        /// Every route of the service. `api-spec/openapi.yaml` describes the same set.
-        pub fn routes(config: &mut web::ServiceConfig) {
-            $(config.service(resource($path, vec![$(web::$method().to($handler)),+], &[$(stringify!($method)),+]));)*
+        /// Registers every route of this table.
+        pub fn routes(config: &mut actix_web::web::ServiceConfig) {
+            $(config.service(resource($path, vec![$(actix_web::web::$method().to($handler)),+], &[$(stringify!($method)),+]));)*
         }
     };
 }
+pub(crate) use route_table;
 
 route_table! {
     "/healthz" => get health::healthz,
@@ -102,18 +106,27 @@ pub fn path_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
 /// A resource whose unsupported methods answer 405 as a problem document.
 /// Its 405 says which methods it answers (`Allow`, RFC 9110 §15.5.6).
 fn resource(path: &str, routes: Vec<Route>, methods: &[&str]) -> actix_web::Resource {
-    let allow = methods
+    let allow = allow(methods);
+    routed(path, routes).default_service(web::to(move || {
+        let allow = allow.clone();
+        async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow }) }
+    }))
+}
+
+/// The `Allow` header of a resource answering `methods`.
+pub(crate) fn allow(methods: &[&str]) -> String {
+    methods
         .iter()
         .map(|method| method.to_ascii_uppercase())
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+/// A resource at `path` answering `routes`.
+pub(crate) fn routed(path: &str, routes: Vec<Route>) -> actix_web::Resource {
     routes
         .into_iter()
         .fold(web::resource(path), |resource, route| resource.route(route))
-        .default_service(web::to(move || {
-            let allow = allow.clone();
-            async move { Err::<HttpResponse, _>(ApiError::MethodNotAllowed { allow }) }
-        }))
 }
 
 /// What an unknown path is answered with (a 404 like any other, with its

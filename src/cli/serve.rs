@@ -6,6 +6,7 @@ use clap::Args;
 use secrecy::SecretString;
 
 use super::{CliError, DatabaseArgs};
+use crate::config::PublicUrl;
 use crate::store::migrations;
 use crate::{telemetry, Application};
 
@@ -62,6 +63,17 @@ pub struct ServeArgs {
     /// died, say) is taken over by another process.
     #[arg(long, env = "ANCHORFIN_UPLOAD_LEASE_SECONDS", default_value_t = 30)]
     upload_lease_seconds: u64,
+    /// Where people reach this service, e.g. https://anchorfin.example.com:
+    /// alert e-mails link to the portal under it; an https URL marks the
+    /// portal's session cookie Secure.
+    #[arg(long, env = "ANCHORFIN_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// A portal session unused this long ends.
+    #[arg(long, env = "ANCHORFIN_PORTAL_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    portal_session_idle_minutes: u64,
+    /// A portal session ends this long after sign-in, however much it is used.
+    #[arg(long, env = "ANCHORFIN_PORTAL_SESSION_HOURS", default_value_t = 12)]
+    portal_session_hours: u64,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -88,12 +100,39 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
     settings.limits.enumeration_window = Duration::from_secs(args.lookup_enumeration_window_seconds.max(1));
     settings.uploads.lease = Duration::from_secs(args.upload_lease_seconds.max(1));
     settings.uploads.poll = settings.uploads.poll.min(settings.uploads.lease);
+    settings.public_url = args
+        .public_url
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| PublicUrl::parse(&url))
+        .transpose()
+        .map_err(|error| CliError::Usage(format!("--public-url: {error}")))?;
+    settings.portal.session_idle = Duration::from_secs(args.portal_session_idle_minutes.max(1) * 60);
+    settings.portal.session_lifetime = Duration::from_secs(args.portal_session_hours.max(1) * 60 * 60);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
+        let public_url = settings.public_url.clone();
+        let bind = settings.bind.clone();
         let application = Application::build(settings).await?;
+        let portal = match public_url {
+            Some(url) => url.join("/"),
+            None => local_url(&bind, application.port()),
+        };
+        eprintln!("anchorfin is serving: the portal at {portal}, the API under {portal}v1");
         application.run_until_stopped().await?;
         Ok(())
     })
+}
+
+/// The URL of the portal on this machine for a bind address: an
+/// unspecified address (all interfaces) is reached through the loopback.
+fn local_url(bind: &str, port: u16) -> String {
+    let host = bind.rsplit_once(':').map_or(bind, |(host, _)| host);
+    let host = match host {
+        "" | "0.0.0.0" => "127.0.0.1",
+        "[::]" => "[::1]",
+        other => other,
+    };
+    format!("http://{host}:{port}/")
 }
 
 pub fn migrate(args: DatabaseArgs) -> Result<(), CliError> {
@@ -115,4 +154,17 @@ pub fn open(args: &DatabaseArgs) -> Result<crate::store::DbConnection, CliError>
     let mut connection = url.establish()?;
     migrations::run_pending(&mut connection)?;
     Ok(connection)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_url;
+
+    #[test]
+    fn the_printed_url_reaches_the_bound_port() {
+        assert_eq!(local_url("127.0.0.1:0", 41234), "http://127.0.0.1:41234/");
+        assert_eq!(local_url("0.0.0.0:8080", 8080), "http://127.0.0.1:8080/");
+        assert_eq!(local_url("[::]:8080", 8080), "http://[::1]:8080/");
+        assert_eq!(local_url("localhost:8080", 8080), "http://localhost:8080/");
+    }
 }

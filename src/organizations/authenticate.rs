@@ -22,13 +22,22 @@ pub struct Principal {
 /// `Ok(None)` for an unknown, revoked or malformed key: the caller answers
 /// 401 without saying which.
 pub fn authenticate(connection: &mut DbConnection, token: &str) -> diesel::QueryResult<Option<Principal>> {
+    Ok(authenticate_key(connection, token)?.map(|(principal, _)| principal))
+}
+
+/// [`authenticate`], with the stored row of the key that matched (for a
+/// portal session, which remembers the key it began with).
+pub(super) fn authenticate_key(
+    connection: &mut DbConnection,
+    token: &str,
+) -> diesel::QueryResult<Option<(Principal, ApiKeyRow)>> {
     let Some(presented) = PresentedApiKey::parse(token) else {
         return Ok(None);
     };
     let Some((row, role)) = repository::find_active_api_key(connection, presented.id)? else {
         return Ok(None);
     };
-    Ok(principal(&presented, &row, &role))
+    Ok(principal(&presented, &row, &role).map(|principal| (principal, row)))
 }
 
 /// [`authenticate`] for many tokens with one query; in the tokens' order.
@@ -62,6 +71,12 @@ fn principal(presented: &PresentedApiKey, row: &ApiKeyRow, role: &str) -> Option
     if !presented.matches(&row.secret_sha256) {
         return None;
     }
+    principal_of_key(row, role)
+}
+
+/// The caller a stored key (already matched) stands for, with its
+/// organisation's role.
+pub(super) fn principal_of_key(row: &ApiKeyRow, role: &str) -> Option<Principal> {
     // Rows are written only by this code; anything unparsable is corruption,
     // and refusing access is the safe answer.
     let Ok(role) = role.parse::<Role>() else {

@@ -5,6 +5,7 @@ pub mod api_key;
 mod authenticate;
 mod onboard;
 mod risk_officer;
+pub mod session;
 mod view;
 
 pub use authenticate::{authenticate, authenticate_many, Principal};

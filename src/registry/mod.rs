@@ -16,6 +16,7 @@ mod purchase_order;
 mod receivable;
 mod rules;
 mod set_based;
+mod summary;
 mod upload;
 pub mod upload_job;
 mod view;
@@ -36,6 +37,7 @@ pub(crate) use parties::{load_with_role, verify_signed};
 pub use purchase_order::{register_purchase_order, NewPurchaseOrder};
 pub use receivable::{invoice_dates, register_receivable, NewReceivable, Registered};
 pub use set_based::{confirm_many, register_many};
+pub use summary::{supplier_summary, StatusTotal, SupplierSummary};
 pub(crate) use view::amount;
 pub use view::{
     asset_view, purchase_order_view, receivable_view, visible_asset, visible_purchase_order, visible_receivable, Viewer,

@@ -29,6 +29,7 @@ pub mod lookups;
 pub mod migrations;
 pub mod offers;
 pub mod organizations;
+pub mod portal_sessions;
 pub mod registry;
 pub mod replays;
 mod runner;

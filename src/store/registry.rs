@@ -410,3 +410,42 @@ pub fn holds_asset_of(connection: &mut DbConnection, receivable_id: &str, organi
     ))
     .get_result(connection)
 }
+
+/// A supplier's receivables counted and summed (minor units) by status
+/// and currency. The sum is cast to `BIGINT` on both backends — never
+/// read through `NUMERIC`, which diesel takes through `f64` on SQLite — so
+/// a total beyond `i64` is an error, never a rounded figure.
+pub fn receivable_totals_of_supplier(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+) -> QueryResult<Vec<(ReceivableStatus, String, i64, i64)>> {
+    receivables::table
+        .filter(receivables::supplier_id.eq(supplier_id))
+        .group_by((receivables::status, receivables::currency))
+        .select((
+            receivables::status,
+            receivables::currency,
+            diesel::dsl::count_star(),
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(SUM(receivables.amount_minor) AS BIGINT)"),
+        ))
+        .order((receivables::status.asc(), receivables::currency.asc()))
+        .load(connection)
+}
+
+/// A supplier's purchase orders counted and summed likewise.
+pub fn purchase_order_totals_of_supplier(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+) -> QueryResult<Vec<(PurchaseOrderStatus, String, i64, i64)>> {
+    purchase_orders::table
+        .filter(purchase_orders::supplier_id.eq(supplier_id))
+        .group_by((purchase_orders::status, purchase_orders::currency))
+        .select((
+            purchase_orders::status,
+            purchase_orders::currency,
+            diesel::dsl::count_star(),
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("CAST(SUM(purchase_orders.amount_minor) AS BIGINT)"),
+        ))
+        .order((purchase_orders::status.asc(), purchase_orders::currency.asc()))
+        .load(connection)
+}

@@ -419,3 +419,21 @@ diesel::table! {
         probed_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    portal_sessions (id_sha256) {
+        id_sha256 -> Binary,
+        organization_id -> Text,
+        risk_officer_id -> Nullable<Text>,
+        api_key_id -> Text,
+        api_key_secret_sha256 -> Binary,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        idle_expires_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(portal_sessions -> api_keys (api_key_id));
+diesel::allow_tables_to_appear_in_same_query!(portal_sessions, api_keys);
+diesel::allow_tables_to_appear_in_same_query!(portal_sessions, organizations);

@@ -204,6 +204,7 @@ with_smtp_on_both_backends!(
     a_refused_offer_emails_the_lienholder_and_the_operator_once,
     an_smtp_outage_and_restart_lose_and_duplicate_nothing,
     alerts_raised_in_one_batch_each_reach_their_own_audience,
+    an_alert_email_links_to_the_alerts_page_in_the_portal,
 );
 
 /// A bank with a signing key and one risk officer.
@@ -571,4 +572,40 @@ async fn alerts_raised_in_one_batch_each_reach_their_own_audience(start: Start) 
     }
     let operator: String = mail["risk@operator.example"].concat();
     assert!(operator.contains("Bank One") && operator.contains("Bank Two") && operator.contains("Bank Three"));
+}
+
+async fn an_alert_email_links_to_the_alerts_page_in_the_portal(start: Start) {
+    if !smtp_tests_run() {
+        panic!("aiosmtpd is required for the e-mail tests: pip install aiosmtpd");
+    }
+    let sink = SmtpSink::up();
+    let url = sink.url();
+    let Some(app) = start(Box::new(move |settings| {
+        settings.alerts.smtp_url = Some(url);
+        settings.public_url = Some(anchorfin::config::PublicUrl::parse("https://portal.example/").unwrap());
+    }))
+    .await
+    else {
+        return;
+    };
+    let officer = operator_officer(&app);
+    let deal = deal(&app).await;
+    registered(&app, &deal, "INV-LINK-1", "10.00").await;
+    let response =
+        crate::registry::register(&app, &deal, &crate::registry::invoice(&deal, "INV-LINK-1", "10.00")).await;
+    assert_problem(response, 409, "duplicate_registration").await;
+    let alerts = app.get_json("/v1/alerts", Some(&officer)).await;
+    let id = alerts["items"][0]["id"].as_str().unwrap().to_owned();
+    let messages = sink.await_exactly(&app, 1).await;
+    let link = format!("https://portal.example/alerts/{id}");
+    assert!(
+        messages[0].2.contains(&format!("Open it in the portal: {link}")),
+        "{}",
+        messages[0].2
+    );
+    assert!(
+        messages[0].2.contains(&format!("<a href=\"{link}\">")),
+        "{}",
+        messages[0].2
+    );
 }

@@ -24,6 +24,7 @@ mod lookups;
 mod matrix;
 mod orgs;
 mod outage;
+mod portal;
 mod processes;
 mod registry;
 mod rfc9162;

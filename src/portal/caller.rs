@@ -1,0 +1,203 @@
+//! `Caller`: whoever a live session belongs to. Every page that shows data
+//! takes one; on a POST it also reads the form and refuses it (403) unless
+//! it carries the session's CSRF token, so no form can be handled without
+//! that check.
+
+use actix_web::dev::Payload;
+use actix_web::http::Method;
+use actix_web::{web, FromRequest, HttpRequest};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use futures_util::future::LocalBoxFuture;
+use subtle::ConstantTimeEq;
+
+use super::cookies;
+use super::error::PortalError;
+use super::frame::{Frame, NavLink};
+use super::i18n::Lang;
+use super::messages;
+use crate::api::state::AppState;
+use crate::domain::Role;
+use crate::organizations::session::{self, SessionId};
+use crate::organizations::Principal;
+
+/// The form field every POST form carries.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// What a session's CSRF token is derived under.
+const CSRF_PURPOSE: &[u8] = b"anchorfin portal csrf v1";
+
+/// The largest form the portal reads.
+const MAX_FORM_BYTES: usize = 16 * 1024;
+
+pub struct Caller {
+    pub principal: Principal,
+    pub organization_name: String,
+    pub lang: Lang,
+    /// The path and query of the page asked for.
+    pub here: String,
+    /// A POST's fields other than the CSRF token (which was checked).
+    pub form: Vec<(String, String)>,
+    session: SessionId,
+}
+
+impl Caller {
+    /// The token every form of this session carries.
+    pub fn csrf_token(&self) -> String {
+        csrf_token(&self.session)
+    }
+
+    /// The session's id, to end it.
+    pub fn session(&self) -> &SessionId {
+        &self.session
+    }
+
+    pub fn is_risk_officer(&self) -> bool {
+        self.principal.risk_officer_id.is_some()
+    }
+
+    /// The organisation, signed in with its own key; a risk officer's key
+    /// opens only the alert inbox.
+    pub fn organization(&self) -> Result<&Principal, PortalError> {
+        if self.is_risk_officer() {
+            return Err(PortalError::Forbidden);
+        }
+        Ok(&self.principal)
+    }
+
+    /// The risk officer (organisation id, officer id); organisations' keys
+    /// do not read alerts, as in the API.
+    pub fn risk_officer(&self) -> Result<(String, String), PortalError> {
+        match self.principal.risk_officer_id {
+            Some(officer) => Ok((self.principal.organization_id.to_string(), officer.to_string())),
+            None => Err(PortalError::Forbidden),
+        }
+    }
+
+    /// The frame of a page titled `title` for this caller: the navigation
+    /// of its role, with `current` marked.
+    pub fn frame(&self, title: &str, current: &str) -> Frame {
+        let t = self.lang;
+        let links: Vec<(&'static str, &'static str)> = if self.is_risk_officer() {
+            vec![(t.alert_inbox(), "/alerts")]
+        } else {
+            vec![(t.home(), "/"), (t.ledger(), "/ledger")]
+        };
+        let role = if self.is_risk_officer() {
+            format!("{} ({})", t.role_risk_officer(), messages::role(t, self.principal.role))
+        } else {
+            messages::role(t, self.principal.role).to_owned()
+        };
+        Frame {
+            nav: links
+                .into_iter()
+                .map(|(label, href)| NavLink {
+                    label,
+                    href,
+                    current: href == current,
+                })
+                .collect(),
+            who: Some(format!("{} · {role}", self.organization_name)),
+            csrf: Some(self.csrf_token()),
+            ..Frame::anonymous(t, title).returning_to(&self.here)
+        }
+    }
+
+    pub fn role(&self) -> Role {
+        self.principal.role
+    }
+}
+
+pub fn csrf_token(session: &SessionId) -> String {
+    URL_SAFE_NO_PAD.encode(session.derive(CSRF_PURPOSE))
+}
+
+/// Whether `presented` is `expected`, in constant time.
+pub fn same_token(presented: &str, expected: &str) -> bool {
+    presented.len() == expected.len() && bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+impl FromRequest for Caller {
+    type Error = PortalError;
+    type Future = LocalBoxFuture<'static, Result<Self, PortalError>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let lang = Lang::of(request);
+        let session = cookies::get(request, cookies::SESSION).and_then(|value| SessionId::parse(&value));
+        let state = request.app_data::<web::Data<AppState>>().cloned();
+        let here = match request.query_string() {
+            "" => request.path().to_owned(),
+            query => format!("{}?{query}", request.path()),
+        };
+        let form = (request.method() == Method::POST).then(|| read_form(request, payload.take()));
+        Box::pin(async move {
+            let session = session.ok_or(PortalError::SignInRequired)?;
+            let state = state.ok_or_else(|| PortalError::Internal(anyhow::anyhow!("application state is missing")))?;
+            let limits = super::session_limits(&state.settings);
+            let id = session.clone();
+            let holder = state
+                .database
+                .run(move |connection| session::resume(connection, &id, limits))
+                .await??
+                .ok_or(PortalError::SignInRequired)?;
+            state.limits.admit(&holder.principal)?;
+            let is_post = form.is_some();
+            let mut fields = match form {
+                Some(form) => form.await?,
+                None => Vec::new(),
+            };
+            if is_post {
+                let expected = csrf_token(&session);
+                let presented = fields
+                    .iter()
+                    .position(|(name, _)| name == CSRF_FIELD)
+                    .map(|position| fields.remove(position).1);
+                if !presented.is_some_and(|presented| same_token(&presented, &expected)) {
+                    return Err(PortalError::CsrfRefused);
+                }
+            }
+            Ok(Caller {
+                principal: holder.principal,
+                organization_name: holder.organization_name,
+                lang,
+                here,
+                form: fields,
+                session,
+            })
+        })
+    }
+}
+
+/// A URL-encoded form's fields, read under the portal's size limit and
+/// the service's body time limit.
+pub fn read_form(
+    request: &HttpRequest,
+    payload: Payload,
+) -> impl std::future::Future<Output = Result<Vec<(String, String)>, PortalError>> {
+    let url_encoded = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .split(';')
+                .next()
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        });
+    let timeout = crate::api::gate::body_timeout(request);
+    async move {
+        if !url_encoded {
+            return Err(PortalError::BadRequest);
+        }
+        let body = crate::api::gate::read_body(payload, MAX_FORM_BYTES, timeout).await?;
+        serde_urlencoded::from_bytes(&body).map_err(|_| PortalError::BadRequest)
+    }
+}
+
+/// The value of the form field `name`, if sent.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(field, _)| field == name)
+        .map(|(_, value)| value.as_str())
+}

@@ -1,0 +1,218 @@
+//! The portal's one message catalogue: every text a page shows, in
+//! English and Simplified Chinese side by side. The macro makes each key a
+//! method of `Lang` (`lang.sign_in()`), so a template naming a key that is
+//! not here does not compile, and a key cannot be written without both
+//! languages. Names, numbers and ids come from the data and are never
+//! translated.
+
+use super::i18n::Lang;
+use crate::alerts::AlertKind;
+use crate::domain::{PurchaseOrderStatus, ReceivableStatus, Role};
+
+macro_rules! catalogue {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        impl Lang {
+            $(
+                pub fn $key(self) -> &'static str {
+                    match self {
+                        Lang::En => $en,
+                        Lang::Zh => $zh,
+                    }
+                }
+            )*
+        }
+
+        /// Every key with its English and Chinese text (for tests).
+        pub const CATALOGUE: &[(&str, &str, &str)] = &[$((stringify!($key), $en, $zh)),*];
+    };
+}
+
+catalogue! {
+    product => "Anchorfin", "Anchorfin 供应链金融";
+    skip_to_content => "Skip to content", "跳到正文";
+    navigation => "Main navigation", "主导航";
+    language => "Language", "语言";
+    home => "Home", "首页";
+    ledger => "Ledger", "账本";
+    alert_inbox => "Alert inbox", "预警收件箱";
+    sign_in => "Sign in", "登录";
+    sign_out => "Sign out", "退出登录";
+    signed_in_as => "Signed in as:", "当前登录：";
+    api_key => "API key", "API 密钥";
+    api_key_help => "The key printed by anchorfin org add (or risk-officer add). It is sent once; the browser then holds a session that ends when you sign out, when it is left unused, or when the key is revoked.",
+        "由 anchorfin org add（或 risk-officer add）打印的密钥。密钥只发送一次；之后浏览器持有一个会话，在您退出登录、长时间未使用或密钥被吊销时结束。";
+    sign_in_failed => "This API key was not accepted: it is unknown, revoked or mistyped.", "该 API 密钥未被接受：密钥不存在、已被吊销或输入有误。";
+    session_ended => "Your session has ended. Please sign in again.", "您的会话已结束，请重新登录。";
+    signed_out => "You have signed out.", "您已退出登录。";
+    welcome => "Welcome,", "欢迎，";
+    role => "Role:", "角色：";
+    role_supplier => "Supplier", "供应商";
+    role_core_enterprise => "Core enterprise", "核心企业";
+    role_bank => "Bank", "银行";
+    role_operator => "Operator", "平台运营方";
+    role_risk_officer => "Risk officer", "风险官";
+    landing_core_enterprise => "Purchase orders to acknowledge and invoices to confirm will appear here. Until then, use the API with your signing key.",
+        "待确认的采购订单和发票将显示在这里。在此之前，请使用您的签名密钥通过 API 操作。";
+    landing_bank => "Look-ups, offers addressed to you and your liens will appear here. Until then, use the API.",
+        "查询、发给您的融资要约和您的质押将显示在这里。在此之前，请使用 API。";
+    landing_operator => "Organisations, keys and risk officers will be managed here. Until then, use the CLI and the admin API.",
+        "机构、密钥和风险官将在这里管理。在此之前，请使用命令行和管理 API。";
+    receivables => "Receivables", "应收账款";
+    purchase_orders => "Purchase orders", "采购订单";
+    status => "Status", "状态";
+    count => "Count", "数量";
+    amount => "Amount", "金额";
+    nothing_registered => "Nothing registered yet.", "尚无登记记录。";
+    status_registered => "Registered", "已登记";
+    status_confirmed => "Confirmed", "已确认";
+    status_disputed => "Disputed", "有争议";
+    status_settled => "Settled", "已结清";
+    status_defaulted => "Defaulted", "已违约";
+    status_acknowledged => "Acknowledged", "已确认收悉";
+    status_closed => "Closed", "已关闭";
+    status_cancelled => "Cancelled", "已取消";
+    status_open => "Open", "未处理";
+    open_alerts => "Open alerts", "未处理预警";
+    acknowledged_alerts => "Acknowledged alerts", "已处理预警";
+    no_open_alerts => "No open alerts.", "没有未处理的预警。";
+    no_acknowledged_alerts => "No acknowledged alerts.", "没有已处理的预警。";
+    kind => "Kind", "类型";
+    all_kinds => "All kinds", "全部类型";
+    filter => "Filter", "筛选";
+    show_acknowledged => "Show acknowledged alerts", "查看已处理预警";
+    show_open => "Show open alerts", "查看未处理预警";
+    older => "Older", "更早";
+    time => "Time", "时间";
+    subject => "Subject", "对象";
+    alert => "Alert", "预警";
+    attempting_organization => "Attempting organisation", "发起方";
+    existing_party => "Existing party", "已有相关方";
+    withheld => "(withheld)", "（不予披露）";
+    fingerprint_keyed => "Fingerprint (keyed)", "指纹（加密存储）";
+    ledger_leaf => "Ledger leaf", "账本叶哈希";
+    facts => "Facts", "事实";
+    acknowledge => "Acknowledge", "确认收悉";
+    acknowledged_at => "Acknowledged at", "处理时间";
+    alert_acknowledged => "The alert is acknowledged.", "该预警已确认收悉。";
+    already_acknowledged => "This alert was acknowledged already.", "该预警此前已被确认收悉。";
+    back_to_inbox => "Back to the inbox", "返回收件箱";
+    refreshes_itself => "This page refreshes itself while it is open.", "本页面在打开期间会自动刷新。";
+    kind_duplicate_registration => "Duplicate registration", "重复登记";
+    kind_near_duplicate_registration => "Near-duplicate registration", "疑似重复登记";
+    kind_duplicate_pledge => "Duplicate pledge", "重复质押";
+    kind_po_double_financing => "Purchase order financed twice", "采购订单重复融资";
+    kind_lookup_enumeration => "Look-up enumeration", "批量试探查询";
+    kind_ledger_stalled => "Ledger stalled", "账本停滞";
+    kind_dilution => "Dilution (credit note)", "贷项通知稀释";
+    kind_late_correction => "Late correction", "逾时更正";
+    signed_tree_head => "Signed tree head", "已签名树头";
+    tree_size => "Tree size", "树大小";
+    root_hash => "Root hash", "根哈希";
+    signature => "Signature", "签名";
+    signed_at => "Signed at", "签名时间";
+    public_key => "Platform public key", "平台公钥";
+    checkpoint => "Checkpoint", "检查点";
+    recent_entries => "Recent entries", "最近条目";
+    index => "Index", "序号";
+    leaf_hash => "Leaf hash", "叶哈希";
+    inclusion_proof => "Inclusion proof", "包含证明";
+    proof_json => "proof (JSON)", "证明（JSON）";
+    ledger_empty => "The ledger has no signed head yet. Try again in a moment.", "账本尚无已签名树头，请稍后再试。";
+    ledger_sealed_note => "Entries you are not a party to show only as business: the ledger keeps their details from you.",
+        "您不是当事方的条目仅显示为“业务”：账本不向您披露其详情。";
+    error_forbidden => "You may not open this page with the key you signed in with.", "您登录所用的密钥无权打开此页面。";
+    error_csrf => "This form was refused: it did not come from a page of this session. Go back, reload the page and try again.",
+        "此表单被拒绝：它并非来自本次会话的页面。请返回、刷新页面后重试。";
+    error_not_found => "There is nothing at this address, or nothing you may see.", "此地址不存在内容，或您无权查看。";
+    error_rate_limited => "Too many requests. Please wait a moment and try again.", "请求过于频繁，请稍候再试。";
+    error_unavailable => "The service is briefly unavailable. Please try again in a moment.", "服务暂时不可用，请稍后再试。";
+    error_internal => "Something went wrong on our side. Please try again.", "我们这边出了问题，请重试。";
+    error_bad_request => "This request could not be read. Go back and try again.", "无法读取此请求，请返回后重试。";
+    error_title => "Not possible", "无法完成";
+}
+
+/// The name of an alert kind; an unknown kind shows as stored.
+pub fn alert_kind(lang: Lang, kind: &str) -> String {
+    let Some(known) = AlertKind::parse(kind) else {
+        return kind.to_owned();
+    };
+    match known {
+        AlertKind::DuplicateRegistration => lang.kind_duplicate_registration(),
+        AlertKind::NearDuplicateRegistration => lang.kind_near_duplicate_registration(),
+        AlertKind::DuplicatePledge => lang.kind_duplicate_pledge(),
+        AlertKind::PoDoubleFinancing => lang.kind_po_double_financing(),
+        AlertKind::LookupEnumeration => lang.kind_lookup_enumeration(),
+        AlertKind::LedgerStalled => lang.kind_ledger_stalled(),
+        AlertKind::Dilution => lang.kind_dilution(),
+        AlertKind::LateCorrection => lang.kind_late_correction(),
+    }
+    .to_owned()
+}
+
+pub fn role(lang: Lang, role: Role) -> &'static str {
+    match role {
+        Role::Supplier => lang.role_supplier(),
+        Role::CoreEnterprise => lang.role_core_enterprise(),
+        Role::Bank => lang.role_bank(),
+        Role::Operator => lang.role_operator(),
+    }
+}
+
+pub fn receivable_status(lang: Lang, status: ReceivableStatus) -> &'static str {
+    match status {
+        ReceivableStatus::Registered => lang.status_registered(),
+        ReceivableStatus::Confirmed => lang.status_confirmed(),
+        ReceivableStatus::Disputed => lang.status_disputed(),
+        ReceivableStatus::Settled => lang.status_settled(),
+        ReceivableStatus::Defaulted => lang.status_defaulted(),
+    }
+}
+
+pub fn purchase_order_status(lang: Lang, status: PurchaseOrderStatus) -> &'static str {
+    match status {
+        PurchaseOrderStatus::Registered => lang.status_registered(),
+        PurchaseOrderStatus::Acknowledged => lang.status_acknowledged(),
+        PurchaseOrderStatus::Closed => lang.status_closed(),
+        PurchaseOrderStatus::Cancelled => lang.status_cancelled(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_both_languages_and_the_chinese_is_chinese() {
+        let mut keys: Vec<&str> = CATALOGUE.iter().map(|(key, _, _)| *key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), CATALOGUE.len(), "a key is listed twice");
+        for (key, english, chinese) in CATALOGUE {
+            assert!(!english.trim().is_empty(), "{key}: no English");
+            assert!(!chinese.trim().is_empty(), "{key}: no Chinese");
+            assert!(
+                chinese
+                    .chars()
+                    .any(|character| ('\u{4e00}'..='\u{9fff}').contains(&character)),
+                "{key}: the Chinese text {chinese:?} has no Chinese in it"
+            );
+            assert!(
+                english.is_ascii(),
+                "{key}: the English text {english:?} is not plain ASCII"
+            );
+        }
+    }
+
+    #[test]
+    fn every_alert_kind_and_status_has_a_name_in_both_languages() {
+        for lang in Lang::ALL {
+            for kind in AlertKind::ALL {
+                assert_ne!(alert_kind(lang, kind.as_str()), kind.as_str(), "{kind:?}");
+            }
+            for status in ReceivableStatus::ALL {
+                assert!(!receivable_status(lang, *status).is_empty());
+            }
+        }
+        assert_eq!(alert_kind(Lang::En, "something_new"), "something_new");
+    }
+}

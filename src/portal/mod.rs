@@ -1,0 +1,123 @@
+//! The web portal under `/` (the API is under `/v1`): server-rendered
+//! pages from compiled askama templates (`templates/`), embedded static
+//! files (`static/`), sessions signed in with an API key
+//! (`organizations::session`), CSRF tokens on every form, a strict
+//! Content-Security-Policy, English and Simplified Chinese. Like `api/`,
+//! it parses requests and calls the same use cases the API's handlers
+//! call, so a page never shows a party more than the API would.
+//! See docs/ARCHITECTURE.md, "Portal".
+
+pub mod assets;
+pub mod caller;
+pub mod cookies;
+pub mod error;
+pub mod frame;
+pub mod i18n;
+pub mod messages;
+mod pages;
+
+use actix_web::http::header;
+use actix_web::middleware::from_fn;
+use actix_web::{web, HttpRequest, HttpResponse, Route};
+
+use crate::config::Settings;
+use crate::organizations::session::SessionLimits;
+
+// The portal's routes, each wrapped in [`frame::secure`] (by `resource`
+// below). They are not the API's: `api::ROUTES` is what
+// `api-spec/openapi.yaml` describes.
+crate::api::route_table! {
+    "/" => get pages::home,
+    "/sign-in" => get pages::sign_in_form | post pages::sign_in,
+    "/sign-out" => post pages::sign_out,
+    "/language/{code}" => get pages::switch_language,
+    "/alerts" => get pages::inbox,
+    "/alerts/{id}" => get pages::alert,
+    "/alerts/{id}/acknowledgement" => post pages::acknowledge,
+    "/ledger" => get pages::ledger,
+    "/static/{name}" => get assets::serve,
+}
+
+/// Whether `path` is one of the portal's (the API's anonymous limit
+/// leaves them to the portal, which limits them itself).
+pub fn serves(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    ROUTES.iter().any(|(_, pattern)| {
+        let pattern: Vec<&str> = pattern.split('/').collect();
+        pattern.len() == segments.len()
+            && pattern
+                .iter()
+                .zip(&segments)
+                .all(|(expected, actual)| (expected.starts_with('{') && !actual.is_empty()) || expected == actual)
+    })
+}
+
+fn resource(path: &str, routes: Vec<Route>, methods: &[&str]) -> impl actix_web::dev::HttpServiceFactory {
+    let allow = crate::api::allow(methods);
+    crate::api::routed(path, routes)
+        .default_service(web::to(move || {
+            let allow = allow.clone();
+            async move {
+                HttpResponse::MethodNotAllowed()
+                    .insert_header((header::ALLOW, allow))
+                    .finish()
+            }
+        }))
+        .wrap(from_fn(frame::secure))
+}
+
+/// How long sessions last, from the settings.
+pub fn session_limits(settings: &Settings) -> SessionLimits {
+    SessionLimits {
+        idle: settings.portal.session_idle,
+        lifetime: settings.portal.session_lifetime,
+    }
+}
+
+/// Whether cookies must be `Secure`: the request came over TLS, or people
+/// reach the service at an `https` public URL (TLS ending at a proxy).
+/// Forwarded headers are not trusted, as nowhere else in the service.
+pub fn secure_cookies(request: &HttpRequest) -> bool {
+    let behind_https = request
+        .app_data::<web::Data<crate::api::state::AppState>>()
+        .and_then(|state| state.settings.public_url.as_ref().map(|url| url.is_https()))
+        .unwrap_or(false);
+    request.app_config().secure() || behind_https
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn portal_paths_are_told_from_the_apis() {
+        for path in [
+            "/",
+            "/sign-in",
+            "/alerts",
+            "/alerts/abc",
+            "/alerts/abc/acknowledgement",
+            "/static/portal-1.css",
+        ] {
+            assert!(serves(path), "{path}");
+        }
+        for path in [
+            "/v1/alerts",
+            "/healthz",
+            "/metrics",
+            "/alerts/",
+            "/nothing",
+            "/static/",
+            "/ledger/x",
+        ] {
+            assert!(!serves(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn portal_and_api_routes_do_not_overlap() {
+        for (_, path) in ROUTES {
+            assert!(!crate::api::ROUTES.iter().any(|(_, api)| api == path), "{path}");
+        }
+    }
+}
