@@ -227,7 +227,7 @@ static SQLITE_WRITERS: parking_lot::FairMutex<()> = parking_lot::const_fair_mute
 /// the write lock is taken (waiting on the busy timeout) before anything is
 /// read; a deferred transaction that read first could otherwise fail with
 /// `SQLITE_BUSY` when it tries to write; and it waits its turn among this
-/// process's writers first ([`SQLITE_WRITERS`]). On PostgreSQL it is a plain
+/// process's writers first (`SQLITE_WRITERS`). On PostgreSQL it is a plain
 /// `BEGIN` (read committed); correctness there comes from constraints and
 /// row locks in the statements themselves.
 pub fn write_transaction<T, E, F>(connection: &mut DbConnection, work: F) -> Result<T, E>
