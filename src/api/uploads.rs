@@ -65,7 +65,13 @@ pub async fn report_csv(
             ),
         ));
     }
-    let report = report(&upload)?;
+    report_csv_download(&upload)
+}
+
+/// A done upload's report as a CSV download: the answer of
+/// `GET /v1/uploads/{id}/report.csv`, and of the portal's download.
+pub fn report_csv_download(upload: &UploadRow) -> Result<HttpResponse, ApiError> {
+    let report = report(upload)?;
     let body =
         to_csv(&report).map_err(|error| ApiError::Internal(anyhow::anyhow!("writing the CSV report: {error}")))?;
     Ok(HttpResponse::Ok()

@@ -38,8 +38,22 @@ pub struct Caller {
     pub here: String,
     /// A POST's fields other than the CSRF token (which was checked).
     pub form: Vec<(String, String)>,
+    /// A `multipart/form-data` POST's file (the upload form's).
+    pub file: Option<FilePart>,
     session: SessionId,
 }
+
+/// The file of a `multipart/form-data` form: the part named `file`, else
+/// the first with a file name (as the API reads it), with its declared
+/// type and name.
+pub struct FilePart {
+    pub body: web::Bytes,
+    pub content_type: Option<String>,
+    pub file_name: Option<String>,
+}
+
+/// A POST's body: its fields, and a multipart form's file.
+type Form = (Vec<(String, String)>, Option<FilePart>);
 
 impl Caller {
     /// The token every form of this session carries.
@@ -65,6 +79,16 @@ impl Caller {
         Ok(&self.principal)
     }
 
+    /// The supplier, signed in with its own key: the receivables and
+    /// upload pages are its alone.
+    pub fn supplier(&self) -> Result<&Principal, PortalError> {
+        let principal = self.organization()?;
+        if principal.role != Role::Supplier {
+            return Err(PortalError::Forbidden);
+        }
+        Ok(principal)
+    }
+
     /// The risk officer (organisation id, officer id); organisations' keys
     /// do not read alerts, as in the API.
     pub fn risk_officer(&self) -> Result<(String, String), PortalError> {
@@ -80,6 +104,13 @@ impl Caller {
         let t = self.lang;
         let links: Vec<(&'static str, &'static str)> = if self.is_risk_officer() {
             vec![(t.alert_inbox(), "/alerts")]
+        } else if self.principal.role == Role::Supplier {
+            vec![
+                (t.home(), "/"),
+                (t.receivables(), "/receivables"),
+                (t.upload(), "/uploads"),
+                (t.ledger(), "/ledger"),
+            ]
         } else {
             vec![(t.home(), "/"), (t.ledger(), "/ledger")]
         };
@@ -129,7 +160,7 @@ impl FromRequest for Caller {
             "" => request.path().to_owned(),
             query => format!("{}?{query}", request.path()),
         };
-        let form = (request.method() == Method::POST).then(|| read_form(request, payload.take()));
+        let form = (request.method() == Method::POST).then(|| read_form(request, payload.take(), true));
         Box::pin(async move {
             let session = session.ok_or(PortalError::SignInRequired)?;
             let state = state.ok_or_else(|| PortalError::Internal(anyhow::anyhow!("application state is missing")))?;
@@ -142,9 +173,9 @@ impl FromRequest for Caller {
                 .ok_or(PortalError::SignInRequired)?;
             state.limits.admit(&holder.principal)?;
             let is_post = form.is_some();
-            let mut fields = match form {
+            let (mut fields, file) = match form {
                 Some(form) => form.await?,
-                None => Vec::new(),
+                None => (Vec::new(), None),
             };
             if is_post {
                 let expected = csrf_token(&session);
@@ -162,6 +193,7 @@ impl FromRequest for Caller {
                 lang,
                 here,
                 form: fields,
+                file,
                 session,
             })
         })
@@ -169,29 +201,83 @@ impl FromRequest for Caller {
 }
 
 /// A URL-encoded form's fields, read under the portal's size limit and
-/// the service's body time limit.
+/// the service's body time limit; or, when `with_file` (a signed-in
+/// caller's), a `multipart/form-data` form's fields and file (the file
+/// under the API's upload limit).
 pub fn read_form(
     request: &HttpRequest,
     payload: Payload,
-) -> impl std::future::Future<Output = Result<Vec<(String, String)>, PortalError>> {
-    let url_encoded = request
+    with_file: bool,
+) -> impl std::future::Future<Output = Result<Form, PortalError>> {
+    let media = request
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| {
-            value
-                .split(';')
-                .next()
-                .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
-        });
+        .and_then(|value| value.split(';').next())
+        .map(|media| media.trim().to_ascii_lowercase());
+    let headers = request.headers().clone();
     let timeout = crate::api::gate::body_timeout(request);
     async move {
-        if !url_encoded {
-            return Err(PortalError::BadRequest);
+        match media.as_deref() {
+            Some("application/x-www-form-urlencoded") => {
+                let body = crate::api::gate::read_body(payload, MAX_FORM_BYTES, timeout).await?;
+                let fields = serde_urlencoded::from_bytes(&body).map_err(|_| PortalError::BadRequest)?;
+                Ok((fields, None))
+            }
+            Some("multipart/form-data") if with_file => {
+                tokio::time::timeout(timeout, read_multipart(&headers, payload, timeout))
+                    .await
+                    .map_err(|_| PortalError::BadRequest)?
+            }
+            _ => Err(PortalError::BadRequest),
         }
-        let body = crate::api::gate::read_body(payload, MAX_FORM_BYTES, timeout).await?;
-        serde_urlencoded::from_bytes(&body).map_err(|_| PortalError::BadRequest)
     }
+}
+
+/// A multipart form's text fields (each under the form limit) and its
+/// first file.
+async fn read_multipart(
+    headers: &actix_web::http::header::HeaderMap,
+    payload: Payload,
+    timeout: std::time::Duration,
+) -> Result<Form, PortalError> {
+    use futures_util::StreamExt;
+    let mut form = actix_multipart::Multipart::new(headers, payload);
+    let mut fields = Vec::new();
+    let mut file = None;
+    while let Some(part) = form.next().await {
+        let mut part = part.map_err(|_| PortalError::BadRequest)?;
+        let disposition = part.content_disposition();
+        let name = disposition
+            .and_then(|disposition| disposition.get_name())
+            .unwrap_or_default()
+            .to_owned();
+        let file_name = disposition
+            .and_then(|disposition| disposition.get_filename())
+            .map(str::to_owned);
+        if name == "file" || file_name.is_some() {
+            let content_type = part.content_type().map(|mime| mime.essence_str().to_ascii_lowercase());
+            let body =
+                crate::api::gate::read_body(&mut part, crate::api::receivables::import::MAX_UPLOAD_BYTES, timeout)
+                    .await
+                    .map_err(|error| match error {
+                        crate::api::error::ApiError::PayloadTooLarge { .. } => PortalError::FileTooLarge,
+                        other => other.into(),
+                    })?;
+            if file.is_none() {
+                file = Some(FilePart {
+                    body,
+                    content_type,
+                    file_name,
+                });
+            }
+        } else {
+            let body = crate::api::gate::read_body(&mut part, MAX_FORM_BYTES, timeout).await?;
+            let value = String::from_utf8(body.to_vec()).map_err(|_| PortalError::BadRequest)?;
+            fields.push((name, value));
+        }
+    }
+    Ok((fields, file))
 }
 
 /// The value of the form field `name`, if sent.

@@ -29,6 +29,9 @@ pub enum PortalError {
     /// A form that is not a form (too large, not URL-encoded).
     #[error("bad request")]
     BadRequest,
+    /// An uploaded file over the API's limit.
+    #[error("the file is too large")]
+    FileTooLarge,
     #[error("rate limited; retry in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: u64 },
     #[error("the database is unavailable")]
@@ -62,6 +65,7 @@ impl PortalError {
             Self::CsrfRefused => lang.error_csrf(),
             Self::NotFound => lang.error_not_found(),
             Self::BadRequest => lang.error_bad_request(),
+            Self::FileTooLarge => lang.error_file_too_large(),
             Self::RateLimited { .. } => lang.error_rate_limited(),
             Self::Unavailable => lang.error_unavailable(),
             Self::Internal(_) => lang.error_internal(),
@@ -94,6 +98,7 @@ impl ResponseError for PortalError {
             Self::Forbidden | Self::CsrfRefused => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -40,6 +40,10 @@ pub struct Frame {
     pub scripts: Vec<&'static str>,
     /// Set on pages that reload themselves while open (the inbox).
     pub refresh_seconds: Option<u32>,
+    /// Set on pages that reload whole until what they wait for is done
+    /// (an upload's progress): a `<meta http-equiv="refresh">`, which the
+    /// Content-Security-Policy does not govern.
+    pub reload_seconds: Option<u32>,
     pub nav: Vec<NavLink>,
     /// "Organisation name · role" of whoever is signed in.
     pub who: Option<String>,
@@ -57,6 +61,7 @@ impl Frame {
             stylesheet: assets().stylesheet.path.as_str(),
             scripts: Vec::new(),
             refresh_seconds: None,
+            reload_seconds: None,
             nav: Vec::new(),
             who: None,
             csrf: None,

@@ -35,6 +35,11 @@ crate::api::route_table! {
     "/alerts/{id}" => get pages::alert,
     "/alerts/{id}/acknowledgement" => post pages::acknowledge,
     "/ledger" => get pages::ledger,
+    "/receivables" => get pages::receivables,
+    "/receivables/{id}" => get pages::receivable,
+    "/uploads" => get pages::upload_form | post pages::upload,
+    "/uploads/{id}" => get pages::upload_page,
+    "/uploads/{id}/report.csv" => get pages::upload_csv,
     "/static/{name}" => get assets::serve,
 }
 
@@ -98,6 +103,11 @@ mod tests {
             "/alerts/abc",
             "/alerts/abc/acknowledgement",
             "/static/portal-1.css",
+            "/receivables",
+            "/receivables/abc",
+            "/uploads",
+            "/uploads/abc",
+            "/uploads/abc/report.csv",
         ] {
             assert!(serves(path), "{path}");
         }

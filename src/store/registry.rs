@@ -449,3 +449,32 @@ pub fn purchase_order_totals_of_supplier(
         .order((purchase_orders::status.asc(), purchase_orders::currency.asc()))
         .load(connection)
 }
+
+/// A page of a supplier's receivables, newest first (by creation time,
+/// then id), optionally in one status: those after `after` (the last
+/// `(created_at, id)` of the page before), at most `limit`.
+pub fn receivables_of_supplier(
+    connection: &mut DbConnection,
+    supplier_id: &str,
+    status: Option<ReceivableStatus>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<ReceivableRow>> {
+    let mut query = receivables::table
+        .filter(receivables::supplier_id.eq(supplier_id))
+        .select(ReceivableRow::as_select())
+        .order((receivables::created_at.desc(), receivables::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(receivables::status.eq(status));
+    }
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            receivables::created_at
+                .lt(created_at)
+                .or(receivables::created_at.eq(created_at).and(receivables::id.lt(id))),
+        );
+    }
+    query.load(connection)
+}

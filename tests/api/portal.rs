@@ -11,14 +11,15 @@ use std::time::Duration;
 
 use anchorfin::domain::EmailAddress;
 use anchorfin::organizations::{add_risk_officer, api_key};
-use anchorfin::store::schema::{api_keys, portal_sessions};
+use anchorfin::store::schema::{api_keys, portal_sessions, receivables};
 use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
 use reqwest::header::{HeaderMap, ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
 use sha2::{Digest, Sha256};
 
+use crate::documents::csv;
 use crate::helpers::TestApp;
 use crate::on_both_backends;
-use crate::registry::{deal, invoice, register, registered, Deal};
+use crate::registry::{confirm, deal, invoice, register, registered, Deal};
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -137,6 +138,33 @@ impl<'a> Browser<'a> {
         self.send(request).await
     }
 
+    /// Posts a `multipart/form-data` form as the upload page does: the
+    /// CSRF field (if given) first, then the file.
+    async fn post_file(&mut self, path: &str, csrf: Option<&str>, file_name: &str, bytes: &[u8]) -> Page {
+        let boundary = "----anchorfin-portal-boundary";
+        let mut body = Vec::new();
+        if let Some(csrf) = csrf {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n").as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = self
+            .client
+            .post(self.app.url(path))
+            .header("Content-Type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
+        self.send(request).await
+    }
+
     /// Signs in through the form as a person would.
     async fn sign_in(&mut self, key: &str) -> Page {
         let form = self.get("/sign-in").await;
@@ -198,6 +226,10 @@ on_both_backends!(
     the_language_follows_accept_language_and_the_switch,
     a_supplier_sees_its_figures_by_status,
     the_ledger_page_shows_the_signed_head_and_links_proofs,
+    a_supplier_lists_its_own_receivables_filtered_and_paged,
+    a_supplier_uploads_a_file_through_the_form,
+    only_a_suppliers_key_opens_the_receivables_and_upload_pages,
+    a_large_upload_shows_its_progress_until_the_report_is_done,
     static_files_are_cached_by_hash,
 );
 
@@ -693,4 +725,345 @@ mod sessions_expire {
         };
         absolute(app).await;
     }
+}
+
+/// The `href`s of the page's links that start with `prefix`, unescaped.
+fn links(page: &Page, prefix: &str) -> Vec<String> {
+    let marker = format!("href=\"{prefix}");
+    page.body
+        .match_indices(&marker)
+        .map(|(start, _)| {
+            let start = start + "href=\"".len();
+            let end = page.body[start..].find('"').unwrap() + start;
+            page.body[start..end].replace("&#38;", "&")
+        })
+        .collect()
+}
+
+async fn supplier_receivables(app: &TestApp, supplier: String) -> i64 {
+    app.query(move |connection| {
+        receivables::table
+            .filter(receivables::supplier_id.eq(supplier))
+            .count()
+            .get_result(connection)
+    })
+    .await
+}
+
+async fn a_supplier_lists_its_own_receivables_filtered_and_paged(app: TestApp) {
+    let deal = deal(&app).await;
+    let supplier = Deal::key(&deal.supplier);
+    // 51 invoices from one upload (one creation time: the id orders them),
+    // then one with markup in its number, confirmed by the buyer.
+    let rows: Vec<(String, &str)> = (1..=51).map(|n| (format!("INV-LIST-{n:03}"), "100.00")).collect();
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(number, amount)| (number.as_str(), *amount)).collect();
+    let imported = app
+        .client
+        .post(app.url("/v1/receivables/import"))
+        .bearer_auth(&supplier)
+        .header("Content-Type", "text/csv")
+        .body(csv(&rows))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status(), 200);
+    let marked = registered(&app, &deal, "<b>INV-MARKUP</b>", "1234.50").await;
+    assert_eq!(confirm(&app, &deal, &marked).await.status(), 200);
+    // Another supplier's invoice, never in this supplier's list.
+    let other = app
+        .post_json(
+            "/v1/receivables",
+            Some(&Deal::key(&deal.second_supplier)),
+            &invoice(&deal, "INV-OTHER-1", "5.00"),
+        )
+        .await;
+    assert_eq!(other.status(), 201);
+    let other: serde_json::Value = other.json().await.unwrap();
+
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in(&supplier).await.status, 303);
+    let home = browser.get("/").await;
+    assert!(home.body.contains(r#"href="/receivables""#) && home.body.contains(r#"href="/uploads""#));
+    let first = browser.get("/receivables").await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    first.assert_secured();
+    assert!(
+        first.body.contains("&#60;b&#62;INV-MARKUP&#60;/b&#62;"),
+        "{}",
+        first.body
+    );
+    assert!(!first.body.contains("<b>INV-MARKUP"), "{}", first.body);
+    assert!(!first.body.contains("INV-OTHER-1"), "{}", first.body);
+    assert!(first.body.contains("1,234.50 CNY"), "{}", first.body);
+    assert!(first.body.contains("2026-11-01"), "{}", first.body);
+    assert_eq!(links(&first, "/receivables/").len(), 50, "{}", first.body);
+    let next = links(&first, "/receivables?");
+    let next: Vec<&String> = next.iter().filter(|link| link.contains("after=")).collect();
+    assert_eq!(next.len(), 1, "{}", first.body);
+    let second = browser.get(next[0]).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_eq!(links(&second, "/receivables/").len(), 2, "{}", second.body);
+    assert!(!second.body.contains("rel=\"next\""), "{}", second.body);
+    // The two pages hold every one of the 52, once.
+    let mut seen: Vec<String> = links(&first, "/receivables/");
+    seen.extend(links(&second, "/receivables/"));
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 52);
+    assert!(!seen.contains(&format!("/receivables/{}", other["id"].as_str().unwrap())));
+    // A cursor that is not one.
+    assert_eq!(browser.get("/receivables?after=yesterday").await.status, 400);
+
+    // Filtered by status.
+    let confirmed = browser.get("/receivables?status=confirmed").await;
+    assert_eq!(links(&confirmed, "/receivables/").len(), 1, "{}", confirmed.body);
+    assert!(
+        confirmed.body.contains(r#"<option value="confirmed" selected>"#),
+        "{}",
+        confirmed.body
+    );
+    let registered_only = browser.get("/receivables?status=registered").await;
+    assert_eq!(links(&registered_only, "/receivables/").len(), 50);
+    assert!(!registered_only.body.contains("INV-MARKUP"));
+    let next = links(&registered_only, "/receivables?");
+    let next: Vec<&String> = next.iter().filter(|link| link.contains("after=")).collect();
+    assert!(next[0].contains("status=registered"), "{next:?}");
+    assert_eq!(links(&browser.get(next[0]).await, "/receivables/").len(), 1);
+
+    // The detail page, as the API shows it.
+    let detail = browser
+        .get(&format!("/receivables/{}", marked["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(detail.status, 200, "{}", detail.body);
+    for expected in [
+        marked["fingerprint"].as_str().unwrap(),
+        marked["ledger"]["leaf_hash"].as_str().unwrap(),
+        "&#60;b&#62;INV-MARKUP&#60;/b&#62;",
+        "Confirmed",
+        "2027-03-31",
+        "1,234.50 CNY",
+    ] {
+        assert!(detail.body.contains(expected), "{expected}: {}", detail.body);
+    }
+    assert!(!detail.body.contains("<b>INV-MARKUP"));
+    browser.language = Some("zh");
+    let detail = browser
+        .get(&format!("/receivables/{}", marked["id"].as_str().unwrap()))
+        .await;
+    assert!(
+        detail.body.contains("CNY 1,234.50") && detail.body.contains("2027年3月31日"),
+        "{}",
+        detail.body
+    );
+    // Another supplier's receivable is not found.
+    let missing = browser
+        .get(&format!("/receivables/{}", other["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(missing.status, 404);
+}
+
+async fn a_supplier_uploads_a_file_through_the_form(app: TestApp) {
+    let deal = deal(&app).await;
+    let supplier = Deal::key(&deal.supplier);
+    let supplier_id = Deal::id(&deal.supplier);
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in(&supplier).await.status, 303);
+    let form = browser.get("/uploads").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    assert!(form.body.contains(r#"enctype="multipart/form-data""#), "{}", form.body);
+    let csrf = form.field("csrf");
+
+    // One good row, one with a date that does not exist.
+    let mut file = csv(&[("INV-UP-1", "250.00")]);
+    file.push_str(&format!(
+        "INV-UP-2,{},2026-02-30,2027-03-31,CNY,10.00,\n",
+        crate::documents::BUYER
+    ));
+
+    // Without the session's token: refused, nothing recorded.
+    let refused = browser
+        .post_file("/uploads", None, "invoices.csv", file.as_bytes())
+        .await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let wrong = browser
+        .post_file("/uploads", Some("not-the-token"), "invoices.csv", file.as_bytes())
+        .await;
+    assert_eq!(wrong.status, 403);
+    assert_eq!(supplier_receivables(&app, supplier_id.clone()).await, 0);
+
+    let sent = browser
+        .post_file("/uploads", Some(&csrf), "invoices.csv", file.as_bytes())
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let report_path = sent.location().to_owned();
+    assert!(report_path.starts_with("/uploads/"), "{report_path}");
+    let upload_id = report_path.trim_start_matches("/uploads/").to_owned();
+    let report = browser.get(&report_path).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    report.assert_secured();
+    assert!(
+        report.body.contains("INV-UP-1") && report.body.contains("INV-UP-2"),
+        "{}",
+        report.body
+    );
+    assert!(report.body.contains("<code>invalid_field</code>"), "{}", report.body);
+    assert!(report.body.contains("<td>2026-02-30</td>"), "{}", report.body);
+    assert!(report.body.contains("<td>issue_date</td>"), "{}", report.body);
+    assert!(report.body.contains("Rejected") && report.body.contains("Created"));
+    assert_eq!(links(&report, "/receivables/").len(), 1, "{}", report.body);
+    assert_eq!(supplier_receivables(&app, supplier_id.clone()).await, 1);
+
+    // The CSV download is the API's.
+    let download = links(&report, &format!("/uploads/{upload_id}/report.csv"));
+    assert_eq!(download.len(), 1, "{}", report.body);
+    let portal_csv = browser.get(&download[0]).await;
+    assert_eq!(portal_csv.status, 200);
+    assert!(portal_csv.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let api_csv = app
+        .get(&format!("/v1/uploads/{upload_id}/report.csv"), Some(&supplier))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(portal_csv.body, api_csv);
+    assert!(api_csv.contains("invalid_field,issue_date,2026-02-30"), "{api_csv}");
+
+    // The same file again: its first report, replayed; nothing more registered.
+    let again = browser
+        .post_file("/uploads", Some(&csrf), "again.csv", file.as_bytes())
+        .await;
+    assert_eq!(again.status, 303);
+    assert_eq!(again.location(), format!("/uploads/{upload_id}?replayed=1"));
+    let replayed = browser.get(again.location()).await;
+    assert!(
+        replayed.body.contains("This file was uploaded before"),
+        "{}",
+        replayed.body
+    );
+    assert!(replayed.body.contains("<code>invalid_field</code>"));
+    assert_eq!(supplier_receivables(&app, supplier_id.clone()).await, 1);
+
+    // Whole files refused, on the form, naming why; nothing registered.
+    let bad_header = browser
+        .post_file("/uploads", Some(&csrf), "bad.csv", b"number,who,when\nINV-X,1,2\n")
+        .await;
+    assert_eq!(bad_header.status, 422, "{}", bad_header.body);
+    assert!(
+        bad_header.body.contains("its header is not a known set of columns"),
+        "{}",
+        bad_header.body
+    );
+    assert!(bad_header.body.contains("bad header"), "{}", bad_header.body);
+    assert!(bad_header.body.contains(r#"name="csrf""#), "the form again");
+    let unsupported = browser
+        .post_file("/uploads", Some(&csrf), "photo.bin", &[0, 1, 2, 3, 255])
+        .await;
+    assert_eq!(unsupported.status, 422);
+    assert!(unsupported.body.contains("it is not CSV"), "{}", unsupported.body);
+    let empty = browser.post_file("/uploads", Some(&csrf), "", b"").await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("Choose a file"), "{}", empty.body);
+    browser.language = Some("zh");
+    let bad_header = browser
+        .post_file("/uploads", Some(&csrf), "bad.csv", b"number,who,when\nINV-X,1,2\n")
+        .await;
+    assert!(bad_header.body.contains("表头"), "{}", bad_header.body);
+    assert_eq!(supplier_receivables(&app, supplier_id).await, 1);
+
+    // Another supplier does not find this upload.
+    let mut other = Browser::new(&app);
+    assert_eq!(other.sign_in(&Deal::key(&deal.second_supplier)).await.status, 303);
+    assert_eq!(other.get(&report_path).await.status, 404);
+    assert_eq!(other.get(&download[0]).await.status, 404);
+}
+
+async fn only_a_suppliers_key_opens_the_receivables_and_upload_pages(app: TestApp) {
+    let deal = deal(&app).await;
+    let receivable = registered(&app, &deal, "INV-ROLE-1", "10.00").await;
+    let receivable_page = format!("/receivables/{}", receivable["id"].as_str().unwrap());
+    let officer = risk_officer(&app, &Deal::id(&deal.bank), "risk@bank.example").await;
+    for key in [Deal::key(&deal.buyer), Deal::key(&deal.bank), officer] {
+        let mut browser = Browser::new(&app);
+        assert_eq!(browser.sign_in(&key).await.status, 303);
+        for path in ["/receivables", receivable_page.as_str(), "/uploads"] {
+            let page = browser.get(path).await;
+            assert_eq!(page.status, 403, "{path}: {}", page.body);
+        }
+        let upload = format!("/uploads/{}", uuid::Uuid::new_v4());
+        assert_eq!(browser.get(&upload).await.status, 403);
+        assert_eq!(browser.get(&format!("{upload}/report.csv")).await.status, 403);
+        let csrf = browser.get("/ledger").await;
+        let csrf = if csrf.status == 200 {
+            csrf.field("csrf")
+        } else {
+            browser.get("/alerts").await.field("csrf")
+        };
+        let sent = browser
+            .post_file(
+                "/uploads",
+                Some(&csrf),
+                "invoices.csv",
+                csv(&[("INV-ROLE-2", "1.00")]).as_bytes(),
+            )
+            .await;
+        assert_eq!(sent.status, 403, "{}", sent.body);
+        assert!(!browser.get("/").await.body.contains(r#"href="/uploads""#));
+    }
+    assert_eq!(supplier_receivables(&app, Deal::id(&deal.supplier)).await, 1);
+}
+
+async fn a_large_upload_shows_its_progress_until_the_report_is_done(app: TestApp) {
+    let deal = deal(&app).await;
+    let mut browser = Browser::new(&app);
+    assert_eq!(browser.sign_in(&Deal::key(&deal.supplier)).await.status, 303);
+    let csrf = browser.get("/uploads").await.field("csrf");
+    let rows: Vec<(String, &str)> = (1..=10_001).map(|n| (format!("INV-BIG-{n:05}"), "1.00")).collect();
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(number, amount)| (number.as_str(), *amount)).collect();
+    let sent = browser
+        .post_file("/uploads", Some(&csrf), "big.csv", csv(&rows).as_bytes())
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let page_path = sent.location().to_owned();
+    let mut seen_progress = false;
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        let page = browser.get(&page_path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        page.assert_secured();
+        if page.body.contains("Rows decided:") {
+            // A job's page reloads itself, without script, until it is done.
+            assert!(
+                page.body.contains(r#"<meta http-equiv="refresh" content="2">"#),
+                "{}",
+                page.body
+            );
+            assert!(page.body.contains("/ 10001"), "{}", page.body);
+            // Its CSV is not there yet: back to the page (unless the
+            // report was completed meanwhile).
+            let csv = browser.get(&format!("{page_path}/report.csv")).await;
+            assert!(
+                csv.status == 200 || (csv.status == 303 && csv.location() == page_path),
+                "{} {}",
+                csv.status,
+                csv.location()
+            );
+            seen_progress = true;
+        } else {
+            break page;
+        }
+        assert!(std::time::Instant::now() < deadline, "the upload did not finish");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(done.body.contains("Created: <strong>10001</strong>"), "{}", done.body);
+    assert!(!done.body.contains("http-equiv=\"refresh\""), "{}", done.body);
+    let report = browser.get(&format!("{page_path}/report.csv")).await;
+    assert_eq!(report.status, 200);
+    assert_eq!(report.body.lines().count(), 10_002);
+    // Decided in the background (10,001 rows take the worker well over
+    // the moment between the answer and the first look): the page showed
+    // the progress first.
+    assert!(seen_progress);
 }

@@ -18,9 +18,9 @@ use crate::api::gate::{body_timeout, read_body};
 use crate::api::idempotency::{decide, Idempotent, Reply};
 use crate::api::state::AppState;
 use crate::domain::Role;
-use crate::registry::import::{self, sniff};
+use crate::registry::import::{self, sniff, ImportError, ParsedRow};
 use crate::registry::upload_job::{decide as decide_upload, stored_report, submit};
-use crate::registry::{ImportFailure, Submitted, UploadProgress, MAX_SYNC_ROWS};
+use crate::registry::{ImportFailure, ImportFormat, ImportReport, Submitted, UploadProgress, MAX_SYNC_ROWS};
 use crate::store::documents as repository;
 
 /// The largest upload accepted.
@@ -55,13 +55,66 @@ pub async fn import(
     } else {
         (read_body(payload, MAX_UPLOAD_BYTES, timeout).await?, mime, None)
     };
-    let format = sniff(content_type.as_deref(), file_name.as_deref(), &body)
-        .ok_or(ApiError::UnsupportedMediaType { expected: ACCEPTED })?;
+    let (format, rows, body) = match read_upload(body, content_type.as_deref(), file_name.as_deref()).await? {
+        Ok(read) => read,
+        Err(FileRefusal::Unsupported) => return Err(ApiError::UnsupportedMediaType { expected: ACCEPTED }),
+        Err(FileRefusal::Unreadable(error)) => return Err(ImportFailure::from(error).into()),
+    };
+    let reply = match register_upload(&state, supplier, format, rows, body).await? {
+        Imported::Report(report) => Reply::ok(report),
+        Imported::Progress(progress) => Reply::accepted(progress),
+    };
+    // The answer is kept under the Idempotency-Key, if any.
+    decide(&state, &key, move |_| Ok(reply)).await
+}
+
+/// Why a whole file was refused before anything was recorded.
+#[derive(Debug)]
+pub enum FileRefusal {
+    /// Neither its declared type, its name nor its bytes say CSV, XLSX or XML.
+    Unsupported,
+    /// Its header, its rows or its bytes do not read (nothing is decided).
+    Unreadable(ImportError),
+}
+
+/// What an upload came to: its report (decided now, or given again), or
+/// the progress of a job (or of the same bytes' upload still running).
+pub enum Imported {
+    Report(ImportReport),
+    Progress(UploadProgress),
+}
+
+/// An upload's format, told as the API tells it, and its rows, read whole
+/// (with its bytes, to record): the first step of every upload, the API's
+/// and the portal's.
+pub async fn read_upload(
+    body: web::Bytes,
+    content_type: Option<&str>,
+    file_name: Option<&str>,
+) -> Result<Result<(ImportFormat, Vec<ParsedRow>, web::Bytes), FileRefusal>, ApiError> {
+    let Some(format) = sniff(content_type, file_name, &body) else {
+        return Ok(Err(FileRefusal::Unsupported));
+    };
     // Read the whole file first: one that cannot be read writes nothing.
-    let (rows, body) = web::block(move || import::parse(format, &body).map(|rows| (rows, body)))
+    let parsed = web::block(move || import::parse(format, &body).map(|rows| (rows, body)))
         .await
-        .map_err(|error| ApiError::Internal(anyhow::anyhow!("reading an upload: {error}")))?
-        .map_err(ImportFailure::from)?;
+        .map_err(|error| ApiError::Internal(anyhow::anyhow!("reading an upload: {error}")))?;
+    Ok(match parsed {
+        Ok((rows, body)) => Ok((format, rows, body)),
+        Err(error) => Err(FileRefusal::Unreadable(error)),
+    })
+}
+
+/// Records the upload of `supplier` and decides it: at once (its report)
+/// up to [`MAX_SYNC_ROWS`] rows, else as a job (its progress); the same
+/// bytes again give the first upload's report or progress, replayed.
+pub async fn register_upload(
+    state: &AppState,
+    supplier: String,
+    format: ImportFormat,
+    rows: Vec<ParsedRow>,
+    body: web::Bytes,
+) -> Result<Imported, ApiError> {
     let small = rows.len() <= MAX_SYNC_ROWS;
     let lease = small.then(|| state.upload_lease.clone());
     let total = rows.len();
@@ -69,7 +122,7 @@ pub async fn import(
         .database
         .run(move |connection| submit(connection, &supplier, format, &body, total, lease.as_ref()))
         .await??;
-    let reply = match submitted {
+    let imported = match submitted {
         Submitted::Held(upload) => {
             let (key, lease, waker) = (
                 state.fingerprint_key,
@@ -87,27 +140,26 @@ pub async fn import(
                 })
                 .await?;
             match decided {
-                (Ok(report), _) => Reply::ok(report),
+                (Ok(report), _) => Imported::Report(report),
                 // Another process took it over: it goes on there.
-                (Err(ImportFailure::Taken), upload) => Reply::accepted(UploadProgress::of(&upload, false)),
+                (Err(ImportFailure::Taken), upload) => Imported::Progress(UploadProgress::of(&upload, false)),
                 (Err(error), _) => return Err(error.into()),
             }
         }
         Submitted::Queued(upload) => {
             state.uploads.wake();
-            Reply::accepted(UploadProgress::of(&upload, false))
+            Imported::Progress(UploadProgress::of(&upload, false))
         }
-        Submitted::Earlier(upload) => earlier(&state, upload).await?,
+        Submitted::Earlier(upload) => earlier(state, upload).await?,
     };
     state.sequencer.wake();
-    // The answer is kept under the Idempotency-Key, if any.
-    decide(&state, &key, move |_| Ok(reply)).await
+    Ok(imported)
 }
 
 /// The answer to bytes uploaded before: the report; or, while a twin
 /// request still decides a small upload, its report once it is complete;
 /// or the progress of a job.
-async fn earlier(state: &AppState, mut upload: repository::UploadRow) -> Result<Reply, ApiError> {
+async fn earlier(state: &AppState, mut upload: repository::UploadRow) -> Result<Imported, ApiError> {
     let small = upload.total_rows.is_some_and(|rows| rows <= MAX_SYNC_ROWS as i64);
     let deadline = Instant::now() + TWIN_WAIT;
     while upload.status == "running" && small && Instant::now() < deadline {
@@ -120,8 +172,8 @@ async fn earlier(state: &AppState, mut upload: repository::UploadRow) -> Result<
             .ok_or(ApiError::NotFound)?;
     }
     Ok(match upload.status.as_str() {
-        "done" => Reply::ok(stored_report(&upload)?),
-        _ => Reply::accepted(UploadProgress::of(&upload, true)),
+        "done" => Imported::Report(stored_report(&upload)?),
+        _ => Imported::Progress(UploadProgress::of(&upload, true)),
     })
 }
 

@@ -4,13 +4,17 @@ mod alerts;
 mod home;
 mod language;
 mod ledger;
+mod receivables;
 mod sign_in;
+mod uploads;
 
 pub use alerts::{acknowledge, alert, inbox};
 pub use home::home;
 pub use language::switch_language;
 pub use ledger::ledger;
+pub use receivables::{receivable, receivables};
 pub use sign_in::{sign_in, sign_in_form, sign_out};
+pub use uploads::{upload, upload_csv, upload_form, upload_page};
 
 use actix_web::HttpResponse;
 use askama::Template;

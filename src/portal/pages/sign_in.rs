@@ -108,7 +108,7 @@ pub async fn sign_in(
         .map_err(|wait| PortalError::RateLimited {
             retry_after_seconds: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
         })?;
-    let fields = read_form(&request, payload.into_inner()).await?;
+    let (fields, _) = read_form(&request, payload.into_inner(), false).await?;
     let expected = cookies::get(&request, cookies::SIGN_IN).unwrap_or_default();
     let presented = field(&fields, "form_token").unwrap_or_default();
     if expected.is_empty() || !same_token(presented, &expected) {

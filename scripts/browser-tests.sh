@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The portal in a real browser: installs what the journey needs (Debian's
+# chromium if missing, playwright-core into tests/browser/node_modules),
+# starts `anchorfin serve` on a fresh SQLite data dir, onboards a supplier,
+# its buyer and an operator with a risk officer (`anchorfin org add`,
+# `risk-officer add`), and runs tests/browser/journey.mjs against it.
+# Screenshots are left in tests/browser/screenshots/ (not committed).
+#
+#   scripts/browser-tests.sh
+#
+# Not run by .ci/run (yet).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+fi
+command -v node >/dev/null 2>&1 || { echo "browser-tests: node is required (apt-get install nodejs npm)" >&2; exit 1; }
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
+
+cargo build --quiet --locked --bin anchorfin
+BIN="$PWD/target/debug/anchorfin"
+WORK="$(mktemp -d)"
+DATA="$WORK/data"
+PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+BASE="http://127.0.0.1:$PORT"
+SERVER=""
+cleanup() {
+  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
+
+BUYER_LEGAL_ID="91110000100000000X"
+"$BIN" migrate --data-dir "$DATA" >/dev/null
+OPERATOR="$("$BIN" org add --data-dir "$DATA" --name "Platform operator" --role operator --legal-id "OPS-BROWSER")"
+SUPPLIER="$("$BIN" org add --data-dir "$DATA" --name "Shenzhen Parts" --role supplier --legal-id "91440300MA5F000001")"
+"$BIN" org add --data-dir "$DATA" --name "Beijing Buyer" --role core_enterprise --legal-id "$BUYER_LEGAL_ID" >/dev/null
+OFFICER="$("$BIN" risk-officer add --data-dir "$DATA" --org "$(echo "$OPERATOR" | json id)" --email risk@operator.example)"
+
+"$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+SERVER=$!
+for _ in $(seq 1 100); do
+  curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
+  kill -0 "$SERVER" 2>/dev/null || { cat "$WORK/server.log" >&2; echo "browser-tests: the server did not start" >&2; exit 1; }
+  sleep 0.2
+done
+
+ANCHORFIN_URL="$BASE" \
+  SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" \
+  RISK_OFFICER_KEY="$(echo "$OFFICER" | json api_key)" \
+  BUYER_LEGAL_ID="$BUYER_LEGAL_ID" \
+  node tests/browser/journey.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }
