@@ -1,0 +1,2 @@
+DROP INDEX receivables_supplier;
+CREATE INDEX receivables_supplier ON receivables (supplier_id);
