@@ -6,7 +6,9 @@
 # `risk-officer add`), and runs tests/browser/journey.mjs against it.
 # Screenshots are left in tests/browser/screenshots/ (not committed).
 #
-#   scripts/browser-tests.sh
+#   scripts/browser-tests.sh            # on a fresh SQLite data dir
+#   scripts/browser-tests.sh postgres   # on a fresh PostgreSQL database
+#                                       # (ANCHORFIN_TEST_DATABASE_URL's server)
 #
 # .ci/run runs it after the tests.
 set -euo pipefail
@@ -27,29 +29,43 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
 fi
 
+BACKEND="${1:-sqlite}"
+ADMIN_URL="${ANCHORFIN_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+DATABASE=""
 cargo build --quiet --locked --bin anchorfin
 BIN="$PWD/target/debug/anchorfin"
 WORK="$(mktemp -d)"
 DATA="$WORK/data"
+ARGS=(--data-dir "$DATA")
+case "$BACKEND" in
+  sqlite) ;;
+  postgres)
+    DATABASE="anchorfin_browser_$$_$RANDOM"
+    psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $DATABASE"
+    ARGS+=(--database-url "$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$ADMIN_URL" "$DATABASE")")
+    ;;
+  *) echo "browser-tests: the backend is sqlite or postgres, not $BACKEND" >&2; exit 2 ;;
+esac
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 BASE="http://127.0.0.1:$PORT"
 SERVER=""
 cleanup() {
   if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
   rm -rf "$WORK"
+  if [ -n "$DATABASE" ]; then psql "$ADMIN_URL" -qc "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null 2>&1 || true; fi
 }
 trap cleanup EXIT
 
 json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 BUYER_LEGAL_ID="91110000100000000X"
-"$BIN" migrate --data-dir "$DATA" >/dev/null
-OPERATOR="$("$BIN" org add --data-dir "$DATA" --name "Platform operator" --role operator --legal-id "OPS-BROWSER")"
-SUPPLIER="$("$BIN" org add --data-dir "$DATA" --name "Shenzhen Parts" --role supplier --legal-id "91440300MA5F000001")"
-"$BIN" org add --data-dir "$DATA" --name "Beijing Buyer" --role core_enterprise --legal-id "$BUYER_LEGAL_ID" >/dev/null
-OFFICER="$("$BIN" risk-officer add --data-dir "$DATA" --org "$(echo "$OPERATOR" | json id)" --email risk@operator.example)"
+"$BIN" migrate "${ARGS[@]}" >/dev/null
+OPERATOR="$("$BIN" org add "${ARGS[@]}" --name "Platform operator" --role operator --legal-id "OPS-BROWSER")"
+SUPPLIER="$("$BIN" org add "${ARGS[@]}" --name "Shenzhen Parts" --role supplier --legal-id "91440300MA5F000001")"
+"$BIN" org add "${ARGS[@]}" --name "Beijing Buyer" --role core_enterprise --legal-id "$BUYER_LEGAL_ID" >/dev/null
+OFFICER="$("$BIN" risk-officer add "${ARGS[@]}" --org "$(echo "$OPERATOR" | json id)" --email risk@operator.example)"
 
-"$BIN" serve --data-dir "$DATA" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+"$BIN" serve "${ARGS[@]}" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do
   curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
@@ -57,7 +73,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-ANCHORFIN_URL="$BASE" \
+BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" \
   SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" \
   RISK_OFFICER_KEY="$(echo "$OFFICER" | json api_key)" \
   BUYER_LEGAL_ID="$BUYER_LEGAL_ID" \

@@ -2,7 +2,7 @@
 // core, driving Debian's chromium): the supplier signs in, uploads a CSV
 // with one good and one bad row and reads the per-row report; a risk
 // officer signs in and sees the alert inbox. Any console error or page
-// error fails the journey; screenshots go to tests/browser/screenshots/.
+// error fails the journey; screenshots go to tests/browser/screenshots/<backend>/.
 //
 //   ANCHORFIN_URL=http://127.0.0.1:8080 SUPPLIER_KEY=afk_… \
 //   RISK_OFFICER_KEY=afk_… BUYER_LEGAL_ID=… node tests/browser/journey.mjs
@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const shots = join(here, "screenshots");
+const shots = join(here, "screenshots", process.env.BACKEND ?? "sqlite");
 mkdirSync(shots, { recursive: true });
 
 function required(name) {
