@@ -136,6 +136,21 @@ pub async fn register_upload(
                         waker.wake();
                         true
                     });
+                    if let Err(error @ (ImportFailure::Registry(_) | ImportFailure::Upload(_))) = &report {
+                        // Shown by GET /v1/uploads/{id}; a worker takes the
+                        // upload up again once this lease has passed.
+                        let why = error.to_string();
+                        if let Err(recording) = repository::record_upload_failure(
+                            connection,
+                            &upload.id,
+                            &lease.owner,
+                            &why,
+                            false,
+                            crate::store::now(),
+                        ) {
+                            tracing::warn!(upload = %upload.id, %why, %recording, "an upload's failure could not be recorded");
+                        }
+                    }
                     (report, upload)
                 })
                 .await?;
