@@ -26,7 +26,7 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
-if [ ! -d tests/browser/node_modules/playwright-core ]; then
+if [ ! -d tests/browser/node_modules/playwright-core ] || [ ! -d tests/browser/node_modules/axe-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
 fi
 
@@ -43,7 +43,8 @@ case "$BACKEND" in
   postgres)
     DATABASE="anchorfin_browser_$$_$RANDOM"
     psql "$ADMIN_URL" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $DATABASE"
-    ARGS+=(--database-url "$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$ADMIN_URL" "$DATABASE")")
+    DATABASE_URL_OF_RUN="$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$ADMIN_URL" "$DATABASE")"
+    ARGS+=(--database-url "$DATABASE_URL_OF_RUN")
     ;;
   *) echo "browser-tests: the backend is sqlite or postgres, not $BACKEND" >&2; exit 2 ;;
 esac
@@ -79,7 +80,15 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" \
+# The journey lets its sessions' idle time run out (rather than wait 30
+# minutes) by moving their idle expiry into the past, in the database the
+# server reads every request from.
+case "$BACKEND" in
+  sqlite) EXPIRE="python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE portal_sessions SET idle_expires_at = :past\", {\"past\": \"2000-01-01 00:00:00\"}); c.commit()' '$DATA/anchorfin.db'" ;;
+  postgres) EXPIRE="psql '$DATABASE_URL_OF_RUN' -qc \"UPDATE portal_sessions SET idle_expires_at = '2000-01-01'\"" ;;
+esac
+
+BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" EXPIRE_SESSIONS="$EXPIRE" \
   SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" \
   SUPPLIER_KEY_FILE="$WORK/supplier.key" \
   BUYER_KEY="$(echo "$BUYER" | json api_key)" \

@@ -72,7 +72,7 @@ catalogue! {
     split_into => "Split into", "拆分为";
     lien => "Lien", "担保权益";
     bank => "Bank", "银行";
-    expires_at => "Open until (UTC)", "有效期至（UTC）";
+    expires_at => "Open until", "有效期至";
     created_at => "Created at", "创建时间";
     offer => "Offer", "融资要约";
     purchase_order => "Purchase order", "采购订单";

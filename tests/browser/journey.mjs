@@ -16,7 +16,9 @@
 // scripts/browser-tests.sh starts a fresh server, onboards the parties and
 // runs this.
 import { chromium } from "playwright-core";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { execSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
@@ -43,9 +45,11 @@ const bankAKeyFile = required("BANK_A_KEY_FILE");
 const officerKey = required("RISK_OFFICER_KEY");
 const buyerLegalId = required("BUYER_LEGAL_ID");
 const supplierLegalId = required("SUPPLIER_LEGAL_ID");
+const expireSessions = required("EXPIRE_SESSIONS");
 const run = process.env.RUN_ID || String(Date.now());
 
 const problems = [];
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 function check(condition, what) {
   if (!condition) {
     throw new Error(`journey: ${what}`);
@@ -65,16 +69,27 @@ const browser = await chromium.launch({
   ],
 });
 
+// A browser context for `name`. Any console error fails the journey,
+// except Chromium's own note of the one refusal a step expects
+// (`session.expect(401)` before it): a refused sign-in or form is a page
+// answered 401 or 403, which Chromium reports as a failed load.
 async function session(name) {
   const context = await browser.newContext({ locale: "en-GB" });
   const page = await context.newPage();
+  const held = { expected: null };
   page.on("console", (message) => {
-    if (message.type() === "error") {
+    if (message.type() !== "error") {
+      return;
+    }
+    const refusal = held.expected && message.text().includes(`status of ${held.expected} `);
+    if (refusal) {
+      held.expected = null;
+    } else {
       problems.push(`${name}: console error: ${message.text()} (${page.url()})`);
     }
   });
   page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message} (${page.url()})`));
-  return { context, page };
+  return { context, page, expect: (status) => (held.expected = status) };
 }
 
 async function signIn(page, key) {
@@ -110,8 +125,71 @@ async function fact(page, label) {
   }, label);
 }
 
+// Every page in `paths` for the holder of `key`: axe-core finds no
+// serious or critical violation (WCAG 2.1 A/AA rules), and at 375 px wide
+// nothing runs off the side of the screen. The axe pass injects axe's own
+// script, which the Content-Security-Policy rightly forbids, so only that
+// context bypasses it; the mobile pass keeps it.
+async function audit(name, key, paths) {
+  const desktop = await browser.newContext({ locale: "en-GB", bypassCSP: true });
+  const page = await desktop.newPage();
+  await signIn(page, key);
+  for (const path of paths) {
+    await page.goto(`${base}${path}`);
+    await page.evaluate(axeSource);
+    const results = await page.evaluate(() =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }),
+    );
+    for (const violation of results.violations) {
+      if (violation.impact === "serious" || violation.impact === "critical") {
+        const where = violation.nodes.map((node) => node.target.join(" ")).slice(0, 3).join(", ");
+        problems.push(`${name} ${path}: axe ${violation.impact} ${violation.id}: ${violation.help} (${where})`);
+      }
+    }
+  }
+  await desktop.close();
+  const mobile = await browser.newContext({
+    locale: "en-GB",
+    viewport: { width: 375, height: 812 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  const phone = await mobile.newPage();
+  phone.on("pageerror", (error) => problems.push(`${name} (375 px): page error: ${error.message}`));
+  await signIn(phone, key);
+  for (const path of paths) {
+    await phone.goto(`${base}${path}`);
+    // A mobile browser widens its layout to fit what overflows, so the
+    // page's width is measured against the screen's, not the window's.
+    const scrollWidth = await phone.evaluate(() => document.documentElement.scrollWidth);
+    if (scrollWidth > 375) {
+      problems.push(`${name} ${path}: at 375 px the page is ${scrollWidth} px wide`);
+    }
+    const slug = path.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "") || "home";
+    await phone.screenshot({ path: join(shots, `mobile-${name}-${slug}.png`), fullPage: true });
+  }
+  await mobile.close();
+}
+
 let failed = null;
 try {
+  // A key that is not one: refused on the form, no session.
+  const stranger = await session("stranger");
+  await stranger.page.goto(`${base}/sign-in`);
+  await stranger.page.fill("#api_key", "afk_notakey_0000");
+  stranger.expect(401);
+  await Promise.all([stranger.page.waitForNavigation(), stranger.page.click("form.sign-in button[type=submit]")]);
+  check(
+    (await stranger.page.textContent("main")).includes("This API key was not accepted"),
+    "a wrong key was not refused on the sign-in page",
+  );
+  check(new URL(stranger.page.url()).pathname === "/sign-in", `a wrong key went to ${stranger.page.url()}`);
+  const cookies = await stranger.context.cookies();
+  check(!cookies.some((cookie) => cookie.name === "anchorfin_session"), "a wrong key got a session cookie");
+  await stranger.context.close();
+
   // The supplier: upload, then the report.
   const supplier = await session("supplier");
   await signIn(supplier.page, supplierKey);
@@ -172,6 +250,7 @@ try {
   await supplier.page.selectOption("#kind", "pledge");
   await supplier.page.fill("#amount", "1000.00");
   await Promise.all([supplier.page.waitForNavigation(), supplier.page.click("form.terms button[type=submit]")]);
+  const offerTermsUrl = supplier.page.url();
   await supplier.page.screenshot({ path: join(shots, "supplier-offer-sign.png"), fullPage: true });
   const offerMessage = await signAndSend(supplier.page, "offer", supplierKeyFile);
   check(offerMessage.includes("\namount=1000.00\ncurrency=CNY\n"), `the offer message: ${offerMessage}`);
@@ -227,6 +306,27 @@ try {
   await officer.page.screenshot({ path: join(shots, "risk-officer-inbox.png"), fullPage: true });
   await officer.page.click("#inbox tbody tr:has-text('Duplicate pledge') a");
   await officer.page.waitForSelector("form.acknowledge, form[action$='/acknowledgement']");
+  // A form whose CSRF token is not the session's (as a forged one from
+  // another site would be): refused, nothing acknowledged.
+  await officer.page.evaluate(() => {
+    document.querySelector("form[action$='/acknowledgement'] input[name=csrf]").value = "forged";
+  });
+  officer.expect(403);
+  const forged = await Promise.all([
+    officer.page.waitForNavigation(),
+    officer.page.click("form[action$='/acknowledgement'] button[type=submit]"),
+  ]);
+  check(forged[0].status() === 403, `a forged form answered ${forged[0].status()}`);
+  check(
+    (await officer.page.textContent("main")).includes("did not come from a page of this session"),
+    "the forged form's refusal does not say why",
+  );
+  await officer.page.goBack();
+  await officer.page.reload();
+  check(
+    (await officer.page.$("form[action$='/acknowledgement']")) !== null,
+    "the alert was acknowledged by a forged form",
+  );
   await Promise.all([
     officer.page.waitForNavigation(),
     officer.page.click("form[action$='/acknowledgement'] button[type=submit]"),
@@ -236,7 +336,48 @@ try {
     "the alert page does not say it is acknowledged",
   );
   await officer.page.screenshot({ path: join(shots, "risk-officer-acknowledged.png"), fullPage: true });
+  const alertPath = new URL(officer.page.url()).pathname;
+  // The session left idle past its time: the next page asks to sign in
+  // again, says why, and comes back to the page after.
+  execSync(expireSessions, { stdio: "inherit" });
+  await officer.page.goto(`${base}/alerts`);
+  check(new URL(officer.page.url()).pathname === "/sign-in", `an expired session stayed on ${officer.page.url()}`);
+  check(
+    (await officer.page.textContent("main")).includes("Your session has ended"),
+    "the sign-in page does not say the session ended",
+  );
+  await officer.page.fill("#api_key", officerKey);
+  await Promise.all([officer.page.waitForNavigation(), officer.page.click("form.sign-in button[type=submit]")]);
+  check(new URL(officer.page.url()).pathname === "/alerts", `after signing in again: ${officer.page.url()}`);
   await officer.context.close();
+
+  // Accessibility and the narrow screen, on every kind of page the
+  // journey went through.
+  const assetPath = new URL(assetUrl).pathname;
+  const offerTerms = new URL(offerTermsUrl);
+  await audit("supplier", supplierKey, [
+    "/",
+    "/receivables",
+    "/uploads",
+    assetPath,
+    `${offerTerms.pathname}${offerTerms.search}`,
+    "/offers",
+    "/ledger",
+  ]);
+  await audit("buyer", buyerKey, ["/", "/receivables?status=registered", "/receivables"]);
+  await audit("bank", bankAKey, ["/", "/offers", "/lookup"]);
+  await audit("officer", officerKey, ["/alerts", alertPath]);
+  const anonymous = await browser.newContext({ locale: "en-GB", bypassCSP: true });
+  const signInPage = await anonymous.newPage();
+  await signInPage.goto(`${base}/sign-in`);
+  await signInPage.evaluate(axeSource);
+  const signInResults = await signInPage.evaluate(() => axe.run());
+  for (const violation of signInResults.violations) {
+    if (violation.impact === "serious" || violation.impact === "critical") {
+      problems.push(`/sign-in: axe ${violation.impact} ${violation.id}: ${violation.help}`);
+    }
+  }
+  await anonymous.close();
 } catch (error) {
   failed = error;
 } finally {

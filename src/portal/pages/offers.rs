@@ -79,6 +79,12 @@ fn shown_amount(t: Lang, amount: &str, currency: &str) -> String {
     }
 }
 
+/// A view's time (RFC 3339, UTC) for the locale; as written if it does
+/// not parse.
+fn shown_time(t: Lang, raw: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(raw).map_or_else(|_| raw.to_owned(), |time| t.format_time(time.naive_utc()))
+}
+
 // The asset.
 
 #[derive(Template)]
@@ -370,7 +376,7 @@ pub async fn offer_terms(
             t.amount(),
             t.format_amount(terms.amount.minor_units(), terms.amount.currency()),
         ),
-        Fact::text(t.expires_at(), terms.expires_at.to_string()),
+        Fact::text(t.expires_at(), t.format_time(terms.expires_at.naive())),
     ];
     let signing = Signing {
         id: "offer",
@@ -525,7 +531,7 @@ pub async fn offers(
             };
             OfferRow {
                 id: text(offer, "id").to_owned(),
-                created_at: text(offer, "created_at").to_owned(),
+                created_at: shown_time(t, text(offer, "created_at")),
                 kind: messages::lien_kind(t, text(offer, "kind")),
                 subject: offer["asset_id"]
                     .as_str()
@@ -534,7 +540,7 @@ pub async fn offers(
                     .to_owned(),
                 counterparty: names.get(other).cloned().unwrap_or_else(|| other.to_owned()),
                 amount: shown_amount(t, text(offer, "amount"), text(offer, "currency")),
-                expires_at: text(offer, "expires_at").to_owned(),
+                expires_at: shown_time(t, text(offer, "expires_at")),
                 status: messages::offer_status(t, text(offer, "status")),
             }
         })
@@ -627,8 +633,8 @@ async fn offer_page(
             t.amount(),
             shown_amount(t, text(&offer, "amount"), text(&offer, "currency")),
         ),
-        Fact::text(t.expires_at(), text(&offer, "expires_at").to_owned()),
-        Fact::text(t.created_at(), text(&offer, "created_at").to_owned()),
+        Fact::text(t.expires_at(), shown_time(t, text(&offer, "expires_at"))),
+        Fact::text(t.created_at(), shown_time(t, text(&offer, "created_at"))),
     ]);
     if let Some(lien) = offer["lien_id"].as_str() {
         facts.push(Fact::code(t.lien(), lien.to_owned()));
