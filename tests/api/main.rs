@@ -25,6 +25,7 @@ mod matrix;
 mod orgs;
 mod outage;
 mod portal;
+mod portal_ledger;
 mod processes;
 mod registry;
 mod rfc9162;

@@ -24,10 +24,10 @@ use crate::registry::{confirm, deal, invoice, register, registered, Deal};
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// One answer, read whole.
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
@@ -64,7 +64,7 @@ impl Page {
         self.body[start..end].to_owned()
     }
 
-    fn assert_secured(&self) {
+    pub(crate) fn assert_secured(&self) {
         let header = |name: &str| self.headers.get(name).map(|value| value.to_str().unwrap().to_owned());
         assert_eq!(header("content-security-policy").as_deref(), Some(CSP));
         assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
@@ -73,15 +73,15 @@ impl Page {
 }
 
 /// A browser without JavaScript: its own cookie jar, no redirects followed.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
     cookies: BTreeMap<String, String>,
-    language: Option<&'static str>,
+    pub(crate) language: Option<&'static str>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             client: reqwest::Client::builder()
@@ -128,7 +128,7 @@ impl<'a> Browser<'a> {
         page
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let request = self.client.get(self.app.url(path));
         self.send(request).await
     }
@@ -166,7 +166,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Signs in through the form as a person would.
-    async fn sign_in(&mut self, key: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, key: &str) -> Page {
         let form = self.get("/sign-in").await;
         assert_eq!(form.status, 200, "{}", form.body);
         let token = form.field("form_token");
