@@ -9,24 +9,14 @@
 //
 // scripts/browser-tests.sh starts a fresh server, onboards the parties and
 // runs this.
-import { chromium } from "playwright-core";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { tmpdir } from "node:os";
+import * as harness from "./harness.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const shots = join(here, "screenshots", process.env.BACKEND ?? "sqlite");
-mkdirSync(shots, { recursive: true });
-
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`journey: ${name} is not set`);
-    process.exit(2);
-  }
-  return value;
-}
+const { shots } = harness;
+const required = (name) => harness.required("journey", name);
+const check = (condition, what) => harness.check("journey", condition, what);
 const base = required("ANCHORFIN_URL").replace(/\/$/, "");
 const supplierKey = required("SUPPLIER_KEY");
 const officerKey = required("RISK_OFFICER_KEY");
@@ -34,43 +24,9 @@ const buyerLegalId = required("BUYER_LEGAL_ID");
 const run = process.env.RUN_ID || String(Date.now());
 
 const problems = [];
-function check(condition, what) {
-  if (!condition) {
-    throw new Error(`journey: ${what}`);
-  }
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-  ],
-});
-
-async function session(name) {
-  const context = await browser.newContext({ locale: "en-GB" });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (message.type() === "error") {
-      problems.push(`${name}: console error: ${message.text()} (${page.url()})`);
-    }
-  });
-  page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message} (${page.url()})`));
-  return { context, page };
-}
-
-async function signIn(page, key) {
-  await page.goto(`${base}/sign-in`);
-  await page.fill("#api_key", key);
-  await Promise.all([page.waitForNavigation(), page.click("form.sign-in button[type=submit]")]);
-  check(!page.url().includes("/sign-in"), `signing in stayed on ${page.url()}`);
-}
+const browser = await harness.launch();
+const session = (name) => harness.session(browser, problems, name);
+const signIn = (page, key) => harness.signIn(page, base, key);
 
 let failed = null;
 try {
@@ -119,17 +75,5 @@ try {
   await officer.context.close();
 } catch (error) {
   failed = error;
-} finally {
-  await browser.close();
 }
-
-if (failed) {
-  console.error(failed.message || failed);
-}
-for (const problem of problems) {
-  console.error(problem);
-}
-if (failed || problems.length > 0) {
-  process.exit(1);
-}
-console.log(`journey: passed; screenshots in ${shots}`);
+await harness.finish("journey", browser, failed, problems);
