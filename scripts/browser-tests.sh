@@ -2,8 +2,9 @@
 # The portal in a real browser: installs what the journey needs (Debian's
 # chromium if missing, playwright-core into tests/browser/node_modules),
 # starts `anchorfin serve` on a fresh SQLite data dir, onboards a supplier,
-# its buyer and an operator with a risk officer (`anchorfin org add`,
-# `risk-officer add`), and runs tests/browser/journey.mjs against it.
+# its buyer, two banks (each with a signing key file) and an operator with
+# a risk officer (`anchorfin org add`, `risk-officer add`), and runs
+# tests/browser/journey.mjs against it.
 # Screenshots are left in tests/browser/screenshots/ (not committed).
 #
 #   scripts/browser-tests.sh            # on a fresh SQLite data dir
@@ -59,10 +60,15 @@ trap cleanup EXIT
 json() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
 BUYER_LEGAL_ID="91110000100000000X"
+SUPPLIER_LEGAL_ID="91440300MA5F000001"
 "$BIN" migrate "${ARGS[@]}" >/dev/null
+# Signing keys, picked in the browser as files (the journey signs with them).
+for who in supplier buyer bank-a bank-b; do "$BIN" key gen --out "$WORK/$who.key" >"$WORK/$who.pub"; done
 OPERATOR="$("$BIN" org add "${ARGS[@]}" --name "Platform operator" --role operator --legal-id "OPS-BROWSER")"
-SUPPLIER="$("$BIN" org add "${ARGS[@]}" --name "Shenzhen Parts" --role supplier --legal-id "91440300MA5F000001")"
-"$BIN" org add "${ARGS[@]}" --name "Beijing Buyer" --role core_enterprise --legal-id "$BUYER_LEGAL_ID" >/dev/null
+SUPPLIER="$("$BIN" org add "${ARGS[@]}" --name "Shenzhen Parts" --role supplier --legal-id "$SUPPLIER_LEGAL_ID" --public-key "$(cat "$WORK/supplier.pub")")"
+BUYER="$("$BIN" org add "${ARGS[@]}" --name "Beijing Buyer" --role core_enterprise --legal-id "$BUYER_LEGAL_ID" --public-key "$(cat "$WORK/buyer.pub")")"
+BANK_A="$("$BIN" org add "${ARGS[@]}" --name "Bank A" --role bank --legal-id "BANK-A-BROWSER" --public-key "$(cat "$WORK/bank-a.pub")")"
+"$BIN" org add "${ARGS[@]}" --name "Bank B" --role bank --legal-id "BANK-B-BROWSER" --public-key "$(cat "$WORK/bank-b.pub")" >/dev/null
 OFFICER="$("$BIN" risk-officer add "${ARGS[@]}" --org "$(echo "$OPERATOR" | json id)" --email risk@operator.example)"
 
 "$BIN" serve "${ARGS[@]}" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
@@ -75,7 +81,13 @@ done
 
 BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" \
   SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" \
+  SUPPLIER_KEY_FILE="$WORK/supplier.key" \
+  BUYER_KEY="$(echo "$BUYER" | json api_key)" \
+  BUYER_KEY_FILE="$WORK/buyer.key" \
+  BANK_A_KEY="$(echo "$BANK_A" | json api_key)" \
+  BANK_A_KEY_FILE="$WORK/bank-a.key" \
   RISK_OFFICER_KEY="$(echo "$OFFICER" | json api_key)" \
   BUYER_LEGAL_ID="$BUYER_LEGAL_ID" \
+  SUPPLIER_LEGAL_ID="$SUPPLIER_LEGAL_ID" \
   node tests/browser/journey.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }
 BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" BUYER_LEGAL_ID="$BUYER_LEGAL_ID" node tests/browser/ledger.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }

@@ -25,6 +25,8 @@ pub struct Assets {
     pub stylesheet: Asset,
     /// Reloads the alert inbox while it is open and visible.
     pub refresh: Asset,
+    /// Signs canonical messages with a key file the person picks.
+    pub sign: Asset,
     /// Checks ledger entries' inclusion proofs in the browser.
     pub ledger: Asset,
 }
@@ -56,6 +58,12 @@ pub fn assets() -> &'static Assets {
             "text/javascript; charset=utf-8",
             include_bytes!("../../static/refresh.js"),
         ),
+        sign: Asset::new(
+            "sign",
+            "js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../static/sign.js"),
+        ),
         ledger: Asset::new(
             "ledger",
             "js",
@@ -69,7 +77,7 @@ pub fn assets() -> &'static Assets {
 pub async fn serve(request: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, PortalError> {
     let assets = assets();
     let path = format!("/static/{}", name.into_inner());
-    let asset = [&assets.stylesheet, &assets.refresh, &assets.ledger]
+    let asset = [&assets.stylesheet, &assets.refresh, &assets.sign, &assets.ledger]
         .into_iter()
         .find(|asset| asset.path == path)
         .ok_or(PortalError::NotFound)?;

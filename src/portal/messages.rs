@@ -7,7 +7,7 @@
 
 use super::i18n::Lang;
 use crate::alerts::AlertKind;
-use crate::domain::{PurchaseOrderStatus, ReceivableStatus, Role};
+use crate::domain::{AssetStatus, OfferStatus, PurchaseOrderStatus, ReceivableStatus, Role};
 
 macro_rules! catalogue {
     ($($key:ident => $en:literal, $zh:literal;)*) => {
@@ -51,10 +51,76 @@ catalogue! {
     role_bank => "Bank", "银行";
     role_operator => "Operator", "平台运营方";
     role_risk_officer => "Risk officer", "风险官";
-    landing_core_enterprise => "Purchase orders to acknowledge and invoices to confirm will appear here. Until then, use the API with your signing key.",
-        "待确认的采购订单和发票将显示在这里。在此之前，请使用您的签名密钥通过 API 操作。";
-    landing_bank => "Look-ups, offers addressed to you and your liens will appear here. Until then, use the API.",
-        "查询、发给您的融资要约和您的质押将显示在这里。在此之前，请使用 API。";
+    supplier => "Supplier", "供应商";
+    asset => "Asset", "资产";
+    refused => "Refused:", "已拒绝：";
+    to_confirm => "To confirm", "待确认";
+    offers => "Offers", "融资要约";
+    look_up => "Look-up", "查询";
+    confirm_receivable => "Confirm this invoice", "确认此发票";
+    dispute_receivable => "Dispute this invoice", "对此发票提出争议";
+    dispute_reason => "Reason (recorded, not signed)", "理由（记录在案，不签名）";
+    message_to_sign_help => "This is the exact message you sign. It is built from the facts above; your key signs it here in the browser, and only the signature is sent.",
+        "以下是您签署的完整消息，由上方信息生成；您的密钥在本浏览器中签名，只发送签名。";
+    key_file => "Signing key file", "签名密钥文件";
+    key_file_help => "The file anchorfin key gen wrote (64 hex characters). It is read by this page only and never sent.",
+        "由 anchorfin key gen 生成的文件（64 位十六进制字符）。仅由本页面读取，绝不发送。";
+    key_file_bad => "This file is not a signing key: it must hold 64 hex characters.", "该文件不是签名密钥：应包含 64 位十六进制字符。";
+    holder => "Holder", "持有人";
+    face_value => "Face value", "面值";
+    split_from => "Split from", "拆分自";
+    split_into => "Split into", "拆分为";
+    lien => "Lien", "担保权益";
+    bank => "Bank", "银行";
+    expires_at => "Open until (UTC)", "有效期至（UTC）";
+    created_at => "Created at", "创建时间";
+    offer => "Offer", "融资要约";
+    purchase_order => "Purchase order", "采购订单";
+    counterparty => "Counterparty", "交易对手";
+    make_offer => "Offer to a bank", "向银行发出融资要约";
+    offer_terms_help => "Choose the bank and the terms. The next page shows the exact message you sign; the bank can accept only what you signed, and only until it expires.",
+        "请选择银行和条款。下一页将显示您签署的完整消息；银行只能在有效期内接受您签署的内容。";
+    days_valid => "Open for (days)", "有效天数";
+    continue_to_sign => "Continue to signing", "继续签名";
+    sign_and_offer => "Send the signed offer", "提交已签名的要约";
+    back_to_asset => "Back to the asset", "返回资产";
+    back_to_offer => "Back to the offer", "返回要约";
+    back_to_offers => "Back to the offers", "返回要约列表";
+    no_offers => "No offers.", "没有融资要约。";
+    accept_pledge => "Accept with a pledge", "以质押方式接受";
+    accept_assignment => "Accept by buying the asset", "以买断方式接受";
+    kind_pledge => "Pledge", "质押";
+    kind_assignment => "Assignment (sale)", "转让（买断）";
+    offer_open => "Open", "有效";
+    offer_taken => "Accepted", "已接受";
+    offer_withdrawn => "Withdrawn", "已撤回";
+    offer_lapsed => "Lapsed", "已过期";
+    asset_active => "Active", "有效";
+    asset_retired => "Retired (split or transferred)", "已注销（已拆分或转让）";
+    asset_settled => "Settled", "已结清";
+    asset_defaulted => "Defaulted", "已违约";
+    lookup_help => "Whether an invoice is registered, confirmed by its buyer, and already financed: never by whom. Identify it by its seller's and buyer's legal ids and its number (normalised as at registration), or by its fingerprint. Each look-up is recorded.",
+        "查询一张发票是否已登记、是否已由买方确认、是否已被融资，但绝不透露融资方。可按卖方和买方的统一社会信用代码及发票号码（按登记时的规则规范化）查询，或按指纹查询。每次查询均有记录。";
+    by_invoice => "By invoice", "按发票";
+    or_by_fingerprint => "Or by fingerprint", "或按指纹";
+    seller_legal_id => "Seller's legal id", "卖方统一社会信用代码";
+    buyer_legal_id => "Buyer's legal id", "买方统一社会信用代码";
+    answer => "Answer", "查询结果";
+    encumbered => "Financed (encumbered)", "已融资（已设定权利负担）";
+    yes => "Yes", "是";
+    no => "No", "否";
+    offer_while_financed => "A lien stands on this asset. An offer to another bank will be refused, and risk officers will be alerted.",
+        "此资产上已设有担保权益。向其他银行发出的要约将被拒绝，并会通知风险官。";
+    signing_now => "Signing...", "正在签名……";
+    signed_ready => "Signed. Check the message, then send.", "已签名。请核对消息后提交。";
+    signing_failed => "This browser could not sign:", "此浏览器无法签名：";
+    signature_hex => "Signature (hex)", "签名（十六进制）";
+    signature_help => "Filled in when you choose your key file; without JavaScript, paste the output of: anchorfin sign --key FILE (the message on standard input).",
+        "选择密钥文件后自动填写；若未启用 JavaScript，请粘贴以下命令的输出：anchorfin sign --key FILE（消息从标准输入读入）。";
+    landing_core_enterprise => "Invoices your suppliers registered against you wait under To confirm. Open one, check it, and sign its confirmation (or dispute it) with your signing key file, here in the browser.",
+        "供应商针对贵方登记的发票列在“待确认”下。打开一张发票，核对后即可在浏览器中用签名密钥文件签署确认（或提出争议）。";
+    landing_bank => "Offers addressed to you are under Offers: accept one with a pledge or by buying the asset, signed here in the browser. Look-up tells whether an invoice is registered, confirmed or already financed.",
+        "发给您的融资要约列在“融资要约”下：可在浏览器中签名，以质押或买断方式接受。“查询”可查明一张发票是否已登记、已确认或已被融资。";
     landing_operator => "Organisations, keys and risk officers will be managed here. Until then, use the CLI and the admin API.",
         "机构、密钥和风险官将在这里管理。在此之前，请使用命令行和管理 API。";
     receivables => "Receivables", "应收账款";
@@ -228,6 +294,35 @@ pub fn receivable_status(lang: Lang, status: ReceivableStatus) -> &'static str {
         ReceivableStatus::Disputed => lang.status_disputed(),
         ReceivableStatus::Settled => lang.status_settled(),
         ReceivableStatus::Defaulted => lang.status_defaulted(),
+    }
+}
+
+pub fn asset_status(lang: Lang, status: AssetStatus) -> &'static str {
+    match status {
+        AssetStatus::Active => lang.asset_active(),
+        AssetStatus::Retired => lang.asset_retired(),
+        AssetStatus::Settled => lang.asset_settled(),
+        AssetStatus::Defaulted => lang.asset_defaulted(),
+    }
+}
+
+/// An offer's status as a view writes it; an unknown one as written.
+pub fn offer_status(lang: Lang, status: &str) -> &'static str {
+    match OfferStatus::parse(status) {
+        Some(OfferStatus::Open) => lang.offer_open(),
+        Some(OfferStatus::Taken) => lang.offer_taken(),
+        Some(OfferStatus::Withdrawn) => lang.offer_withdrawn(),
+        Some(OfferStatus::Lapsed) => lang.offer_lapsed(),
+        None => "?",
+    }
+}
+
+/// A lien's or an offer's kind (`pledge`, `assignment`).
+pub fn lien_kind(lang: Lang, kind: &str) -> &'static str {
+    if kind == "assignment" {
+        lang.kind_assignment()
+    } else {
+        lang.kind_pledge()
     }
 }
 
