@@ -20,6 +20,7 @@ use crate::api::state::AppState;
 use crate::domain::Role;
 use crate::organizations::session::{self, SessionId};
 use crate::organizations::Principal;
+use crate::registry::Viewer;
 
 /// The form field every POST form carries.
 pub const CSRF_FIELD: &str = "csrf";
@@ -87,6 +88,15 @@ impl Caller {
             return Err(PortalError::Forbidden);
         }
         Ok(principal)
+    }
+
+    /// The organisation as the use cases take it (a [`Viewer`]).
+    pub fn viewer(&self) -> Result<Viewer, PortalError> {
+        let principal = self.organization()?;
+        Ok(Viewer {
+            organization_id: principal.organization_id.to_string(),
+            role: principal.role,
+        })
     }
 
     /// A party to receivables, signed in with its own key: a supplier

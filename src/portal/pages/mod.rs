@@ -92,6 +92,15 @@ fn field_problem(lang: Lang, field: &str, problem: &str) -> String {
     format!("{} {field}: {problem}", lang.refused())
 }
 
+/// An amount for the locale; a stored currency that does not parse (never
+/// written so) in plain minor units rather than a failed page.
+fn amount(t: Lang, minor_units: i64, currency: &str) -> String {
+    crate::domain::Currency::parse(currency).map_or_else(
+        |_| format!("{minor_units} {currency}"),
+        |currency| t.format_amount(minor_units, currency),
+    )
+}
+
 /// 303 to a page of the portal.
 fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -24,7 +24,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::signing::{sent_nonce, with_signer, Signing};
-use super::{field_problem, html, see_other, Fact};
+use super::{amount, field_problem, html, see_other, Fact};
 use crate::api::lending::{parse_finance_with, FinanceBody};
 use crate::api::offers::{parse_offer_with, OfferBody};
 use crate::api::state::AppState;
@@ -49,14 +49,6 @@ const PAGE: i64 = 50;
 
 /// How long an offer stays open unless the holder says otherwise.
 const DEFAULT_OFFER_DAYS: i64 = 7;
-
-fn viewer(caller: &Caller) -> Result<Viewer, PortalError> {
-    let principal = caller.organization()?;
-    Ok(Viewer {
-        organization_id: principal.organization_id.to_string(),
-        role: principal.role,
-    })
-}
 
 fn path_uuid(raw: &str) -> Result<Uuid, PortalError> {
     Uuid::parse_str(raw).map_err(|_| PortalError::NotFound)
@@ -194,7 +186,7 @@ async fn asset_page(
     problem: Option<String>,
     terms: &Terms,
 ) -> Result<HttpResponse, PortalError> {
-    let viewer = viewer(caller)?;
+    let viewer = caller.viewer()?;
     let t = caller.lang;
     let id = path_uuid(id)?.to_string();
     let holder = viewer.organization_id.clone();
@@ -209,7 +201,7 @@ async fn asset_page(
         Fact::text(t.holder(), named(&loaded.names, &asset.holder_id)),
         Fact::text(t.buyer(), named(&loaded.names, &loaded.receivable.buyer_id)),
         Fact::text(t.due_date(), t.format_date(loaded.receivable.due_date)),
-        Fact::text(t.face_value(), amount_of(t, asset.face_value_minor, &asset.currency)),
+        Fact::text(t.face_value(), amount(t, asset.face_value_minor, &asset.currency)),
         Fact::text(t.status(), messages::asset_status(t, asset.status).to_owned()),
     ];
     if let Some(parent) = &asset.parent_id {
@@ -229,7 +221,7 @@ async fn asset_page(
                 "{} · {} · {}",
                 messages::lien_kind(t, &lien.kind),
                 named(&loaded.names, &lien.bank_id),
-                amount_of(t, lien.amount_minor, &lien.currency)
+                amount(t, lien.amount_minor, &lien.currency)
             ),
         ));
     }
@@ -270,13 +262,6 @@ async fn asset_page(
         problem,
         offer,
     })
-}
-
-fn amount_of(t: Lang, minor_units: i64, currency: &str) -> String {
-    Currency::parse(currency).map_or_else(
-        |_| format!("{minor_units} {currency}"),
-        |currency| t.format_amount(minor_units, currency),
-    )
 }
 
 // The offer's terms, then its message to sign.
@@ -338,7 +323,7 @@ pub async fn offer_terms(
     query: web::Query<Terms>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
-    let viewer = viewer(&caller)?;
+    let viewer = caller.viewer()?;
     let t = caller.lang;
     let holder = path_uuid(&viewer.organization_id).map_err(|_| PortalError::Forbidden)?;
     let id = path_uuid(&path)?;
@@ -415,7 +400,7 @@ pub async fn offer_terms(
 
 /// `POST /offers`: the signed offer, decided as `POST /v1/offers` is.
 pub async fn create_offer(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, PortalError> {
-    let viewer = viewer(&caller)?;
+    let viewer = caller.viewer()?;
     let t = caller.lang;
     let form = |name: &str| field(&caller.form, name).unwrap_or_default().to_owned();
     let asset_id = form("asset_id");
@@ -507,7 +492,7 @@ pub async fn offers(
     query: web::Query<OffersQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
-    let viewer = viewer(&caller)?;
+    let viewer = caller.viewer()?;
     let t = caller.lang;
     let after = match query.cursor.as_deref().filter(|cursor| !cursor.is_empty()) {
         Some(cursor) => Some(crate::alerts::decode_cursor(cursor).ok_or(PortalError::BadRequest)?),
@@ -619,7 +604,7 @@ async fn offer_page(
     id: &str,
     problem: Option<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let viewer = viewer(caller)?;
+    let viewer = caller.viewer()?;
     let t = caller.lang;
     let me = viewer.organization_id.clone();
     let id = path_uuid(id)?;
@@ -694,7 +679,7 @@ pub async fn accept_terms(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
     let bank = caller.bank()?.organization_id;
-    let viewer = viewer(&caller)?;
+    let viewer = caller.viewer()?;
     let t = caller.lang;
     let id = path_uuid(&path)?;
     let (offer, names) = load_offer(&state, viewer, id).await?;
@@ -757,7 +742,7 @@ pub async fn accept(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
     caller.bank()?;
-    let viewer = viewer(&caller)?;
+    let viewer = caller.viewer()?;
     let t = caller.lang;
     let id = path_uuid(&path)?;
     let (offer, _) = load_offer(&state, viewer, id).await?;

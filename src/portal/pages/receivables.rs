@@ -13,17 +13,16 @@ use askama::Template;
 use chrono::NaiveDateTime;
 
 use super::signing::{signature, with_signer, Signing};
-use super::{field_problem, html, refusal_text, see_other, Fact};
+use super::{amount, field_problem, html, refusal_text, see_other, Fact};
 use crate::api::state::AppState;
-use crate::domain::{Currency, ReceivableStatus, Role};
+use crate::domain::{ReceivableStatus, Role};
 use crate::portal::caller::{field, Caller};
 use crate::portal::error::PortalError;
 use crate::portal::frame::Frame;
-use crate::portal::i18n::Lang;
 use crate::portal::messages;
 use crate::refusal::UseCaseError;
 use crate::registry::{
-    buyer_messages, dispute_receivable, of_receivable, visible_receivable, ConfirmationJob, DisputeReason, Viewer,
+    buyer_messages, dispute_receivable, of_receivable, visible_receivable, ConfirmationJob, DisputeReason,
 };
 use crate::store::organizations::names;
 use crate::store::registry::{self as repository, receivables_of, ReceivableRow, Side};
@@ -180,15 +179,6 @@ fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
     Some((time, id))
 }
 
-/// An amount for the locale; a stored currency that does not parse (never
-/// written so) in plain minor units rather than a failed page.
-fn amount(t: Lang, minor_units: i64, currency: &str) -> String {
-    Currency::parse(currency).map_or_else(
-        |_| format!("{minor_units} {currency}"),
-        |currency| t.format_amount(minor_units, currency),
-    )
-}
-
 #[derive(Template)]
 #[template(path = "receivable.html")]
 struct DetailPage {
@@ -218,24 +208,17 @@ async fn detail(
     state: &AppState,
     problem: Option<String>,
 ) -> Result<HttpResponse, PortalError> {
-    let principal = caller.organization()?;
-    let viewer = Viewer {
-        organization_id: principal.organization_id.to_string(),
-        role: principal.role,
-    };
+    let viewer = caller.viewer()?;
     let t = caller.lang;
     let id = uuid::Uuid::parse_str(id)
         .map_err(|_| PortalError::NotFound)?
         .to_string();
-    let is_buyer = move |receivable: &ReceivableRow| receivable.buyer_id == viewer.organization_id;
-    let viewer_for_query = Viewer {
-        organization_id: principal.organization_id.to_string(),
-        role: principal.role,
-    };
+    let me = viewer.organization_id.clone();
+    let is_buyer = move |receivable: &ReceivableRow| receivable.buyer_id == me;
     let (receivable, fingerprint, names, asset) = state
         .database
         .run(move |connection| -> Result<_, UseCaseError> {
-            let Some(receivable) = visible_receivable(connection, &viewer_for_query, &id)? else {
+            let Some(receivable) = visible_receivable(connection, &viewer, &id)? else {
                 return Ok(None);
             };
             let fingerprint = of_receivable(connection, &receivable)?;
@@ -325,7 +308,7 @@ pub async fn confirm(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
-    let principal = caller.organization()?;
+    let buyer = caller.viewer()?;
     let receivable_id = uuid::Uuid::parse_str(&path).map_err(|_| PortalError::NotFound)?;
     let signature = match signature(&caller) {
         Ok(signature) => signature,
@@ -340,10 +323,7 @@ pub async fn confirm(
         }
     };
     let job = ConfirmationJob {
-        buyer: Viewer {
-            organization_id: principal.organization_id.to_string(),
-            role: principal.role,
-        },
+        buyer,
         receivable_id,
         signature,
     };
@@ -366,7 +346,7 @@ pub async fn dispute(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
-    let principal = caller.organization()?;
+    let viewer = caller.viewer()?;
     let receivable_id = uuid::Uuid::parse_str(&path).map_err(|_| PortalError::NotFound)?;
     let t = caller.lang;
     let reason = match DisputeReason::parse(field(&caller.form, "reason").unwrap_or_default()) {
@@ -376,10 +356,6 @@ pub async fn dispute(
     let signature = match signature(&caller) {
         Ok(signature) => signature,
         Err(problem) => return detail(&caller, &path, &state, Some(field_problem(t, "signature", &problem))).await,
-    };
-    let viewer = Viewer {
-        organization_id: principal.organization_id.to_string(),
-        role: principal.role,
     };
     let decided = state
         .database
