@@ -240,6 +240,24 @@ catalogue! {
     file_unreadable => "This file was refused: its bytes could not be read (an unknown text encoding or a broken workbook). Nothing was registered.", "该文件被拒绝：无法读取其内容（未知的文本编码或损坏的工作簿）。未登记任何内容。";
     error_file_too_large => "This file is larger than 32 MiB, the most an upload may be. Nothing was registered.", "该文件超过上传上限 32 MiB。未登记任何内容。";
     error_title => "Not possible", "无法完成";
+    log_origin => "Log origin", "日志来源";
+    ledger_check_trust => "The Check button checks an entry in your browser: its bytes hash to the leaf hash shown, and the inclusion proof leads to the root hash of the latest tree head signed with the platform public key shown above. It trusts that key as this platform serves it: a bank compares it with the key it was given when it joined.",
+        "“核验”按钮在您的浏览器中检查条目：其字节的哈希等于所示叶哈希，且包含证明可推出以上方平台公钥签名的最新树头的根哈希。核验信任本平台提供的该公钥：银行应将其与加入时获得的公钥进行比对。";
+    check => "Check", "核验";
+    checking => "Checking...", "正在核验……";
+    ledger_verified => "Verified on the ledger (tree size {size})", "已在账本上验证（树大小 {size}）";
+    ledger_not_verified => "NOT verified:", "未通过验证：";
+    ledger_reason_unsupported => "this browser cannot check SHA-256 and Ed25519 signatures here (WebCrypto needs HTTPS or this computer, and a browser with Ed25519).", "此浏览器无法在此校验 SHA-256 和 Ed25519 签名（WebCrypto 需要 HTTPS 或本机访问，以及支持 Ed25519 的浏览器）。";
+    ledger_reason_unreadable => "the ledger could not be read; try again.", "无法读取账本，请重试。";
+    ledger_reason_malformed_head => "the signed tree head is not a well-formed checkpoint.", "已签名树头不是格式正确的检查点。";
+    ledger_reason_wrong_origin => "the tree head names another log than this page's.", "树头所属的日志与本页不同。";
+    ledger_reason_no_signature => "the tree head carries no signature by the platform public key shown.", "树头没有所示平台公钥的签名。";
+    ledger_reason_bad_signature => "the tree head's signature does not verify with the platform public key shown.", "树头的签名无法用所示平台公钥验证。";
+    ledger_reason_not_in_tree => "the signed tree head does not include this entry yet.", "已签名树头尚未包含此条目。";
+    ledger_reason_leaf_mismatch => "the entry's bytes do not hash to the leaf hash shown.", "条目字节的哈希与所示叶哈希不符。";
+    ledger_reason_malformed_proof => "the inclusion proof has the wrong number or length of hashes.", "包含证明的哈希数量或长度有误。";
+    ledger_reason_head_mismatch => "the tree head's size, root hash or signature differ from what its signed note says.", "树头的大小、根哈希或签名与其已签名记录不一致。";
+    ledger_reason_root_mismatch => "the inclusion proof does not lead to the signed root hash.", "包含证明推不出已签名的根哈希。";
 }
 
 /// The name of an alert kind; an unknown kind shows as stored.

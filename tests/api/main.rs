@@ -25,6 +25,7 @@ mod matrix;
 mod orgs;
 mod outage;
 mod portal;
+mod portal_ledger;
 mod portal_signing;
 mod processes;
 mod registry;

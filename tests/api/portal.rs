@@ -77,7 +77,7 @@ pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
     cookies: BTreeMap<String, String>,
-    language: Option<&'static str>,
+    pub(crate) language: Option<&'static str>,
 }
 
 impl<'a> Browser<'a> {

@@ -15,26 +15,16 @@
 //
 // scripts/browser-tests.sh starts a fresh server, onboards the parties and
 // runs this.
-import { chromium } from "playwright-core";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { execSync } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { tmpdir } from "node:os";
+import * as harness from "./harness.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const shots = join(here, "screenshots", process.env.BACKEND ?? "sqlite");
-mkdirSync(shots, { recursive: true });
-
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`journey: ${name} is not set`);
-    process.exit(2);
-  }
-  return value;
-}
+const { shots } = harness;
+const required = (name) => harness.required("journey", name);
+const check = (condition, what) => harness.check("journey", condition, what);
 const base = required("ANCHORFIN_URL").replace(/\/$/, "");
 const supplierKey = required("SUPPLIER_KEY");
 const supplierKeyFile = required("SUPPLIER_KEY_FILE");
@@ -47,57 +37,12 @@ const buyerLegalId = required("BUYER_LEGAL_ID");
 const supplierLegalId = required("SUPPLIER_LEGAL_ID");
 const expireSessions = required("EXPIRE_SESSIONS");
 const run = process.env.RUN_ID || String(Date.now());
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 const problems = [];
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-function check(condition, what) {
-  if (!condition) {
-    throw new Error(`journey: ${what}`);
-  }
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-  ],
-});
-
-// A browser context for `name`. Any console error fails the journey,
-// except Chromium's own note of the one refusal a step expects
-// (`session.expect(401)` before it): a refused sign-in or form is a page
-// answered 401 or 403, which Chromium reports as a failed load.
-async function session(name) {
-  const context = await browser.newContext({ locale: "en-GB" });
-  const page = await context.newPage();
-  const held = { expected: null };
-  page.on("console", (message) => {
-    if (message.type() !== "error") {
-      return;
-    }
-    const refusal = held.expected && message.text().includes(`status of ${held.expected} `);
-    if (refusal) {
-      held.expected = null;
-    } else {
-      problems.push(`${name}: console error: ${message.text()} (${page.url()})`);
-    }
-  });
-  page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message} (${page.url()})`));
-  return { context, page, expect: (status) => (held.expected = status) };
-}
-
-async function signIn(page, key) {
-  await page.goto(`${base}/sign-in`);
-  await page.fill("#api_key", key);
-  await Promise.all([page.waitForNavigation(), page.click("form.sign-in button[type=submit]")]);
-  check(!page.url().includes("/sign-in"), `signing in stayed on ${page.url()}`);
-}
+const browser = await harness.launch();
+const session = (name) => harness.session(browser, problems, name);
+const signIn = (page, key) => harness.signIn(page, base, key);
 
 // Signs the form `id`'s message with the key file, as a person would:
 // picks the file, waits for the signature, checks the message shown is the
@@ -380,17 +325,5 @@ try {
   await anonymous.close();
 } catch (error) {
   failed = error;
-} finally {
-  await browser.close();
 }
-
-if (failed) {
-  console.error(failed.message || failed);
-}
-for (const problem of problems) {
-  console.error(problem);
-}
-if (failed || problems.length > 0) {
-  process.exit(1);
-}
-console.log(`journey: passed; screenshots in ${shots}`);
+await harness.finish("journey", browser, failed, problems);
