@@ -152,6 +152,7 @@ impl Caller {
             vec![
                 (t.home(), "/"),
                 (t.offers(), "/offers"),
+                (t.portfolio(), "/pledges"),
                 (t.look_up(), "/lookup"),
                 (t.ledger(), "/ledger"),
             ]

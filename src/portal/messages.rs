@@ -7,7 +7,7 @@
 
 use super::i18n::Lang;
 use crate::alerts::AlertKind;
-use crate::domain::{AssetStatus, OfferStatus, PurchaseOrderStatus, ReceivableStatus, Role};
+use crate::domain::{AssetStatus, LienStatus, OfferStatus, PurchaseOrderStatus, ReceivableStatus, Role};
 
 macro_rules! catalogue {
     ($($key:ident => $en:literal, $zh:literal;)*) => {
@@ -111,6 +111,27 @@ catalogue! {
     no => "No", "否";
     offer_while_financed => "A lien stands on this asset. An offer to another bank will be refused, and risk officers will be alerted.",
         "此资产上已设有担保权益。向其他银行发出的要约将被拒绝，并会通知风险官。";
+    portfolio => "Portfolio", "融资组合";
+    no_liens => "No liens.", "没有担保权益。";
+    share_paid => "Share paid by the buyer", "买方付款中的份额";
+    disbursed => "Disbursed", "已放款";
+    repaid => "Repaid", "已还款";
+    loan_outstanding => "Loan outstanding", "贷款余额";
+    ended_at => "Ended at", "结束时间";
+    loan_records => "Loan records", "贷款记录";
+    value_date => "Value date", "起息日";
+    reference => "Reference", "参考号";
+    release_pledge => "Release this pledge", "解除此质押";
+    release_help => "Releasing frees the asset: its holder may offer it again. It cannot be undone.", "解除后资产即不再受限，持有人可再次发出要约。此操作不可撤销。";
+    confirm_receipt => "Confirm receipt of the share", "确认收到份额";
+    lien_active => "Active", "有效";
+    lien_released => "Released", "已解除";
+    lien_settling => "Paid, receipt awaited", "已付款，待确认收款";
+    lien_settled => "Settled", "已结清";
+    record_payment => "Record the payment", "登记付款";
+    payment_help => "Record what you paid on this asset at maturity. It is distributed to its lienholder and holder as the rules say; the next page shows the exact message you sign.",
+        "登记您在到期时就此资产支付的款项。款项将按规则分配给担保权人和持有人；下一页显示您签署的完整消息。";
+    paid_on => "Paid on", "付款日期";
     signing_now => "Signing...", "正在签名……";
     signed_ready => "Signed. Check the message, then send.", "已签名。请核对消息后提交。";
     signing_failed => "This browser could not sign:", "此浏览器无法签名：";
@@ -303,6 +324,15 @@ pub fn asset_status(lang: Lang, status: AssetStatus) -> &'static str {
         AssetStatus::Retired => lang.asset_retired(),
         AssetStatus::Settled => lang.asset_settled(),
         AssetStatus::Defaulted => lang.asset_defaulted(),
+    }
+}
+
+pub fn lien_status(lang: Lang, status: LienStatus) -> &'static str {
+    match status {
+        LienStatus::Active => lang.lien_active(),
+        LienStatus::Released => lang.lien_released(),
+        LienStatus::Settling => lang.lien_settling(),
+        LienStatus::Settled => lang.lien_settled(),
     }
 }
 

@@ -13,7 +13,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use serde_json::Value;
 
 use crate::helpers::TestApp;
-use crate::lending::{bank, Bank};
+use crate::lending::{bank, financed, Bank};
 use crate::on_both_backends;
 use crate::portal::{revoke, risk_officer, Browser, Page};
 use crate::registry::{confirm, confirm_message, deal, registered, Deal};
@@ -24,6 +24,7 @@ on_both_backends!(
     an_offer_and_a_pledge_are_signed_from_their_pages_and_a_second_offer_is_refused,
     a_bank_looks_up_by_invoice_as_the_server_normalises_it,
     a_revoked_bank_key_pledges_nothing,
+    a_buyer_pays_a_bank_confirms_its_receipt_and_releases_a_pledge,
 );
 
 /// The exact text of the page's first message to sign (`<pre class="message">`).
@@ -464,4 +465,119 @@ async fn a_revoked_bank_key_pledges_nothing(app: TestApp) {
     assert_eq!(pledged.status, 303);
     assert!(pledged.location().starts_with("/sign-in"), "{}", pledged.location());
     assert_eq!(count_liens(&app).await, 0);
+}
+
+async fn lien_status(app: &TestApp, id: &str) -> String {
+    let id = id.to_owned();
+    app.query(move |connection| {
+        liens::table
+            .filter(liens::id.eq(id))
+            .select(liens::status)
+            .first::<String>(connection)
+    })
+    .await
+}
+
+async fn a_buyer_pays_a_bank_confirms_its_receipt_and_releases_a_pledge(app: TestApp) {
+    let deal = deal(&app).await;
+    let bank_a = bank(&app, "Bank A of the portal", 45).await;
+    let asset = confirmed_asset(&app, &deal, "INV-PORTAL-PAY-1", "100.00").await;
+    let lien = financed(&app, &deal, &bank_a, &asset, "80.00").await;
+    let lien_id = lien["id"].as_str().unwrap().to_owned();
+    let lien_path = format!("/pledges/{lien_id}");
+
+    // The bank's portfolio and the lien, with its release form.
+    let mut lender = signed_in(&app, &bank_a.api_key()).await;
+    let portfolio = lender.get("/pledges").await;
+    assert_eq!(portfolio.status, 200, "{}", portfolio.body);
+    assert!(portfolio.body.contains(&lien_path), "{}", portfolio.body);
+    let page = lender.get(&lien_path).await;
+    assert!(
+        page.body.contains(&format!(r#"action="{lien_path}/release""#)),
+        "{}",
+        page.body
+    );
+    let mut stranger = signed_in(&app, &bank(&app, "Bank C of the portal", 46).await.api_key()).await;
+    assert_eq!(stranger.get(&lien_path).await.status, 404);
+    assert!(!stranger.get("/pledges").await.body.contains(&lien_path));
+
+    // The buyer pays at maturity, signed from the message shown.
+    let mut buyer = signed_in(&app, &Deal::key(&deal.buyer)).await;
+    let asset_page = buyer.get(&format!("/assets/{asset}")).await;
+    assert!(
+        asset_page
+            .body
+            .contains(&format!(r#"action="/assets/{asset}/payment""#)),
+        "{}",
+        asset_page.body
+    );
+    let terms = buyer
+        .get(&format!("/assets/{asset}/payment?amount=100.00&paid_on=2027-03-31"))
+        .await;
+    assert_eq!(terms.status, 200, "{}", terms.body);
+    let fields = form_fields(&terms, "payment");
+    assert_eq!(
+        message(&terms),
+        [
+            "anchorfin/v1/payment".to_owned(),
+            format!("asset={asset}"),
+            "amount=100.00".to_owned(),
+            "currency=CNY".to_owned(),
+            "paid_on=2027-03-31".to_owned(),
+            format!("buyer={}", Deal::id(&deal.buyer)),
+            format!("nonce={}", value(&fields, "nonce")),
+        ]
+        .join("\n")
+    );
+    let mut supplier = signed_in(&app, &Deal::key(&deal.supplier)).await;
+    assert_eq!(
+        supplier
+            .get(&format!("/assets/{asset}/payment?amount=100.00&paid_on=2027-03-31"))
+            .await
+            .status,
+        403
+    );
+    let (_, paid) = sign_and_send(&mut buyer, &terms, "payment", &deal.buyer_key).await;
+    assert_eq!(paid.status, 303, "{}", paid.body);
+    assert_eq!(lien_status(&app, &lien_id).await, "settling");
+
+    // The bank confirms its share's receipt, signed.
+    let page = lender.get(&lien_path).await;
+    assert!(!page.body.contains("/release\""), "a settling lien is not released");
+    assert_eq!(
+        message(&page),
+        [
+            "anchorfin/v1/receipt".to_owned(),
+            format!("lien={lien_id}"),
+            "amount=80.00".to_owned(),
+            "currency=CNY".to_owned(),
+            format!("bank={}", bank_a.id()),
+        ]
+        .join("\n")
+    );
+    let (_, wrong) = sign_and_send(&mut lender, &page, "receipt", &deal.buyer_key).await;
+    assert_eq!(wrong.status, 200);
+    assert!(wrong.body.contains("invalid_signature"), "{}", wrong.body);
+    let (_, received) = sign_and_send(&mut lender, &page, "receipt", &bank_a.key).await;
+    assert_eq!(received.status, 303, "{}", received.body);
+    assert_eq!(lien_status(&app, &lien_id).await, "settled");
+
+    // Another pledge, released by its bank (not by the holder).
+    let other = confirmed_asset(&app, &deal, "INV-PORTAL-PAY-2", "10.00").await;
+    let released = financed(&app, &deal, &bank_a, &other, "10.00").await;
+    let released_id = released["id"].as_str().unwrap().to_owned();
+    let release = format!("/pledges/{released_id}/release");
+    let supplier_csrf = supplier.csrf().await;
+    let by_holder = supplier.post(&release, &[("csrf", &supplier_csrf)]).await;
+    assert!(
+        matches!(by_holder.status, 200 | 403),
+        "{} {}",
+        by_holder.status,
+        by_holder.body
+    );
+    assert_eq!(lien_status(&app, &released_id).await, "active");
+    let csrf = lender.csrf().await;
+    let done = lender.post(&release, &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(lien_status(&app, &released_id).await, "released");
 }

@@ -4,6 +4,7 @@ mod alerts;
 mod home;
 mod language;
 mod ledger;
+mod liens;
 mod lookup;
 mod offers;
 mod receivables;
@@ -15,8 +16,11 @@ pub use alerts::{acknowledge, alert, inbox};
 pub use home::home;
 pub use language::switch_language;
 pub use ledger::ledger;
+pub use liens::{pledge, pledges, receipt, release_pledge};
 pub use lookup::lookup;
-pub use offers::{accept, accept_terms, asset, create_offer, offer, offer_terms, offers};
+pub use offers::{
+    accept, accept_terms, asset, create_offer, offer, offer_terms, offers, payment_terms, record_payment,
+};
 pub use receivables::{confirm, dispute, receivable, receivables};
 pub use sign_in::{sign_in, sign_in_form, sign_out};
 pub use uploads::{upload, upload_csv, upload_form, upload_page};
