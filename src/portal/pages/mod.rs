@@ -32,7 +32,12 @@ use crate::refusal::UseCaseError;
 
 /// A rendered page.
 fn html(page: &impl Template) -> Result<HttpResponse, PortalError> {
-    Ok(HttpResponse::Ok()
+    html_with(actix_web::http::StatusCode::OK, page)
+}
+
+/// A rendered page answered with `status` (a form shown again, refused).
+fn html_with(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse, PortalError> {
+    Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(page.render()?))
 }

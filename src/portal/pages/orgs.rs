@@ -15,8 +15,8 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use super::html;
 use super::receivables::{decode_cursor, encode_cursor};
+use super::{html, html_with};
 use crate::api::state::AppState;
 use crate::domain::{EmailAddress, Role};
 use crate::organizations::api_key::reveal;
@@ -275,9 +275,7 @@ fn form_page(
         problem,
         invalid,
     };
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(page.render()?))
+    html_with(status, &page)
 }
 
 #[derive(Template)]
@@ -454,9 +452,7 @@ async fn organization_page(
         email,
         problem,
     };
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(page.render()?))
+    html_with(status, &page)
 }
 
 #[derive(Template)]
