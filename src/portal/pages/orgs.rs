@@ -106,7 +106,7 @@ pub async fn organizations(
     })
 }
 
-/// A refused field: what the reader calls it, why, and the input to mark.
+/// A refused field: what the reader calls it, and why.
 struct Problem {
     field: String,
     detail: String,
