@@ -277,7 +277,6 @@ catalogue! {
     risk_emails => "Risk officers' e-mail addresses", "风险官电子邮箱";
     risk_emails_help => "Optional, one a line. Each risk officer gets an API key of their own, which opens only the alert inbox.",
         "选填，每行一个。每位风险官都会获得自己的 API 密钥，该密钥只能打开预警收件箱。";
-    field_refused => "This was refused:", "以下内容被拒绝：";
     duplicate_legal_id => "an organisation with this legal id is onboarded already", "已有使用该法定标识的机构入驻";
     duplicate_identifier => "this identifier belongs to another organisation already", "该标识已属于另一机构";
     public_key_taken => "this public key is registered already", "该公钥已被注册";

@@ -16,7 +16,7 @@ use askama::Template;
 use uuid::Uuid;
 
 use super::receivables::{decode_cursor, encode_cursor};
-use super::{html, html_with};
+use super::{html, html_with, Fact};
 use crate::api::state::AppState;
 use crate::domain::{EmailAddress, Role};
 use crate::organizations::api_key::reveal;
@@ -282,8 +282,8 @@ fn form_page(
 #[template(path = "orgs_onboarded.html")]
 struct OnboardedPage {
     frame: Frame,
-    role: String,
     organization: OnboardedView,
+    facts: Vec<Fact>,
 }
 
 pub async fn onboard(caller: Caller, state: web::Data<AppState>) -> Result<HttpResponse, PortalError> {
@@ -308,29 +308,49 @@ pub async fn onboard(caller: Caller, state: web::Data<AppState>) -> Result<HttpR
         };
         (problem, input)
     };
-    let problem = match onboarded {
-        Ok(onboarded) => {
-            state.sequencer.wake();
-            let organization = OnboardedView::from(&onboarded);
-            return html(&OnboardedPage {
-                frame: caller.frame(t.onboarded_title(), "/orgs"),
-                role: role_name(t, &organization.role),
-                organization,
-            });
-        }
-        Err(OnboardError::DuplicateLegalId) => refused(t.legal_id(), "legal_id", t.duplicate_legal_id().to_owned()),
-        Err(OnboardError::DuplicateIdentifier(identifier)) => refused(
-            t.identifiers(),
-            "identifiers",
-            format!("{}: {identifier}", t.duplicate_identifier()),
-        ),
-        Err(OnboardError::PublicKeyTaken(key)) => refused(
-            t.signing_keys(),
-            "public_keys",
-            format!("{}: {key}", t.public_key_taken()),
-        ),
-        Err(OnboardError::Database(error)) => return Err(error.into()),
-    };
+    let problem =
+        match onboarded {
+            Ok(onboarded) => {
+                state.sequencer.wake();
+                let organization = OnboardedView::from(&onboarded);
+                let mut facts = vec![
+                    Fact::link(
+                        t.organization_id(),
+                        organization.id.clone(),
+                        format!("/orgs/{}", organization.id),
+                    ),
+                    Fact::text(t.organization_name(), organization.name.clone()),
+                    Fact::text(t.organization_role(), role_name(t, &organization.role)),
+                    Fact::text(t.legal_id(), organization.legal_id.clone()),
+                ];
+                facts.extend(organization.identifiers.iter().map(|identifier| {
+                    Fact::text(t.identifiers(), format!("{}:{}", identifier.scheme, identifier.value))
+                }));
+                facts.extend(
+                    organization
+                        .public_keys
+                        .iter()
+                        .map(|key| Fact::code(t.signing_keys(), key.clone())),
+                );
+                return html(&OnboardedPage {
+                    frame: caller.frame(t.onboarded_title(), "/orgs"),
+                    organization,
+                    facts,
+                });
+            }
+            Err(OnboardError::DuplicateLegalId) => refused(t.legal_id(), "legal_id", t.duplicate_legal_id().to_owned()),
+            Err(OnboardError::DuplicateIdentifier(identifier)) => refused(
+                t.identifiers(),
+                "identifiers",
+                format!("{}: {identifier}", t.duplicate_identifier()),
+            ),
+            Err(OnboardError::PublicKeyTaken(key)) => refused(
+                t.signing_keys(),
+                "public_keys",
+                format!("{}: {key}", t.public_key_taken()),
+            ),
+            Err(OnboardError::Database(error)) => return Err(error.into()),
+        };
     form_page(&caller, values, Some(problem), StatusCode::CONFLICT)
 }
 
@@ -341,10 +361,7 @@ struct OrganizationPage {
     csrf: String,
     id: String,
     name: String,
-    role: String,
-    legal_id: String,
-    created_at: String,
-    identifiers: Vec<String>,
+    facts: Vec<Fact>,
     public_keys: Vec<PublicKeyRow>,
     officers: Vec<OfficerRow>,
     api_keys: Vec<ApiKeyRow>,
@@ -416,12 +433,19 @@ async fn organization_page(
     let page = OrganizationPage {
         frame: caller.frame(&organization.name, "/orgs"),
         csrf: caller.csrf_token(),
-        role: role_name(t, &organization.role),
-        created_at: t.format_time(organization.created_at),
-        identifiers: identifiers
-            .iter()
-            .map(|row| format!("{}:{}", row.scheme, row.value))
-            .collect(),
+        facts: [
+            Fact::code(t.organization_id(), organization.id.clone()),
+            Fact::text(t.organization_role(), role_name(t, &organization.role)),
+            Fact::text(t.legal_id(), organization.legal_id.clone()),
+            Fact::text(t.created_at(), t.format_time(organization.created_at)),
+        ]
+        .into_iter()
+        .chain(
+            identifiers
+                .iter()
+                .map(|row| Fact::text(t.identifiers(), format!("{}:{}", row.scheme, row.value))),
+        )
+        .collect(),
         public_keys: public_keys
             .into_iter()
             .map(|row| PublicKeyRow {
@@ -448,7 +472,6 @@ async fn organization_page(
             .collect(),
         id: organization.id,
         name: organization.name,
-        legal_id: organization.legal_id,
         email,
         problem,
     };
