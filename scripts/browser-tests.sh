@@ -98,5 +98,6 @@ BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" EXPIRE_SESSIONS="$EXPIRE" \
   RISK_OFFICER_KEY="$(echo "$OFFICER" | json api_key)" \
   BUYER_LEGAL_ID="$BUYER_LEGAL_ID" \
   SUPPLIER_LEGAL_ID="$SUPPLIER_LEGAL_ID" \
+  OPERATOR_KEY="$(echo "$OPERATOR" | json api_key)" \
   node tests/browser/journey.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }
 BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" BUYER_LEGAL_ID="$BUYER_LEGAL_ID" node tests/browser/ledger.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }

@@ -55,6 +55,10 @@ crate::api::route_table! {
     "/uploads" => get pages::upload_form | post pages::upload,
     "/uploads/{id}" => get pages::upload_page,
     "/uploads/{id}/report.csv" => get pages::upload_csv,
+    "/orgs" => get pages::organizations | post pages::onboard,
+    "/orgs/new" => get pages::onboarding_form,
+    "/orgs/{id}" => get pages::organization,
+    "/orgs/{id}/risk-officers" => post pages::add_officer,
     "/static/{name}" => get assets::serve,
 }
 
@@ -123,6 +127,10 @@ mod tests {
             "/uploads",
             "/uploads/abc",
             "/uploads/abc/report.csv",
+            "/orgs",
+            "/orgs/new",
+            "/orgs/abc",
+            "/orgs/abc/risk-officers",
         ] {
             assert!(serves(path), "{path}");
         }
@@ -134,6 +142,8 @@ mod tests {
             "/nothing",
             "/static/",
             "/ledger/x",
+            "/orgs/",
+            "/v1/orgs",
         ] {
             assert!(!serves(path), "{path}");
         }

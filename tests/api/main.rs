@@ -26,6 +26,7 @@ mod orgs;
 mod outage;
 mod portal;
 mod portal_ledger;
+mod portal_operator;
 mod portal_signing;
 mod processes;
 mod registry;

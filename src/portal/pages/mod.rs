@@ -7,6 +7,7 @@ mod ledger;
 mod liens;
 mod lookup;
 mod offers;
+mod orgs;
 mod receivables;
 mod sign_in;
 mod signing;
@@ -21,6 +22,7 @@ pub use lookup::lookup;
 pub use offers::{
     accept, accept_terms, asset, create_offer, offer, offer_terms, offers, payment_terms, record_payment,
 };
+pub use orgs::{add_officer, onboard, onboarding_form, organization, organizations};
 pub use receivables::{confirm, dispute, receivable, receivables};
 pub use sign_in::{sign_in, sign_in_form, sign_out};
 pub use uploads::{upload, upload_csv, upload_form, upload_page};
@@ -34,7 +36,12 @@ use crate::refusal::UseCaseError;
 
 /// A rendered page.
 fn html(page: &impl Template) -> Result<HttpResponse, PortalError> {
-    Ok(HttpResponse::Ok()
+    html_with(actix_web::http::StatusCode::OK, page)
+}
+
+/// A rendered page answered with `status` (a form shown again, refused).
+fn html_with(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse, PortalError> {
+    Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(page.render()?))
 }
