@@ -132,6 +132,11 @@ catalogue! {
     payment_help => "Record what you paid on this asset at maturity. It is distributed to its lienholder and holder as the rules say; the next page shows the exact message you sign.",
         "登记您在到期时就此资产支付的款项。款项将按规则分配给担保权人和持有人；下一页显示您签署的完整消息。";
     paid_on => "Paid on", "付款日期";
+    split_asset => "Split or transfer", "拆分或转让";
+    split_help => "Divide this asset into parts that add up exactly to its face value; a part may go to another supplier (its organisation id). Empty rows are ignored. The asset is then retired and its parts take its place.",
+        "将此资产拆分为合计恰好等于面值的若干部分；某一部分可转让给其他供应商（填写其机构编号）。空行将被忽略。拆分后原资产注销，由各部分取代。";
+    part => "Part", "部分";
+    transfer_to => "Transfer to (organisation id, optional)", "转让给（机构编号，可选）";
     signing_now => "Signing...", "正在签名……";
     signed_ready => "Signed. Check the message, then send.", "已签名。请核对消息后提交。";
     signing_failed => "This browser could not sign:", "此浏览器无法签名：";

@@ -43,6 +43,7 @@ crate::api::route_table! {
     "/assets/{id}/offer" => get pages::offer_terms,
     "/assets/{id}/payment" => get pages::payment_terms,
     "/assets/{id}/payments" => post pages::record_payment,
+    "/assets/{id}/split" => post pages::split,
     "/offers" => get pages::offers | post pages::create_offer,
     "/offers/{id}" => get pages::offer,
     "/offers/{id}/accept" => get pages::accept_terms,

@@ -7,7 +7,7 @@
 //! server's code; strangers, the wrong role, a wrong signature, a missing
 //! CSRF token and a resent form are each refused or decided once.
 
-use anchorfin::store::schema::{alerts, liens, offers, receivables};
+use anchorfin::store::schema::{alerts, assets, liens, offers, receivables};
 use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::Value;
@@ -25,6 +25,7 @@ on_both_backends!(
     a_bank_looks_up_by_invoice_as_the_server_normalises_it,
     a_revoked_bank_key_pledges_nothing,
     a_buyer_pays_a_bank_confirms_its_receipt_and_releases_a_pledge,
+    a_holder_splits_an_asset_and_transfers_a_part,
 );
 
 /// The exact text of the page's first message to sign (`<pre class="message">`).
@@ -580,4 +581,91 @@ async fn a_buyer_pays_a_bank_confirms_its_receipt_and_releases_a_pledge(app: Tes
     let done = lender.post(&release, &[("csrf", &csrf)]).await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(lien_status(&app, &released_id).await, "released");
+}
+
+async fn asset_status(app: &TestApp, id: &str) -> String {
+    let id = id.to_owned();
+    app.query(move |connection| {
+        assets::table
+            .filter(assets::id.eq(id))
+            .select(assets::status)
+            .first::<String>(connection)
+    })
+    .await
+}
+
+/// Not signed (the API's split is not either), but the holder's alone.
+async fn a_holder_splits_an_asset_and_transfers_a_part(app: TestApp) {
+    let deal = deal(&app).await;
+    let asset = confirmed_asset(&app, &deal, "INV-PORTAL-SPLIT-1", "100.00").await;
+    let split = format!("/assets/{asset}/split");
+    let second = Deal::id(&deal.second_supplier);
+
+    let mut buyer = signed_in(&app, &Deal::key(&deal.buyer)).await;
+    assert!(!buyer.get(&format!("/assets/{asset}")).await.body.contains(&split));
+    let buyer_csrf = buyer.csrf().await;
+    let by_buyer = buyer
+        .post(
+            &split,
+            &[("csrf", &buyer_csrf), ("amount_0", "50.00"), ("amount_1", "50.00")],
+        )
+        .await;
+    assert!(matches!(by_buyer.status, 200 | 403 | 404), "{}", by_buyer.status);
+    assert_eq!(asset_status(&app, &asset).await, "active");
+
+    let mut supplier = signed_in(&app, &Deal::key(&deal.supplier)).await;
+    let page = supplier.get(&format!("/assets/{asset}")).await;
+    assert!(page.body.contains(&format!(r#"action="{split}""#)), "{}", page.body);
+    let csrf = page.field("csrf");
+    let uneven = supplier
+        .post(
+            &split,
+            &[
+                ("csrf", &csrf),
+                ("amount_0", "60.00"),
+                ("amount_1", "30.00"),
+                ("transfer_to_1", &second),
+            ],
+        )
+        .await;
+    assert_eq!(uneven.status, 200, "{}", uneven.body);
+    assert!(uneven.body.contains("Refused:"), "{}", uneven.body);
+    assert!(
+        uneven.body.contains(r#"value="30.00""#),
+        "the rows are kept: {}",
+        uneven.body
+    );
+    assert_eq!(asset_status(&app, &asset).await, "active");
+    let done = supplier
+        .post(
+            &split,
+            &[
+                ("csrf", &csrf),
+                ("amount_0", "60.00"),
+                ("amount_1", "40.00"),
+                ("transfer_to_1", &second),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(asset_status(&app, &asset).await, "retired");
+    let parent = supplier.get(&format!("/assets/{asset}")).await;
+    assert!(!parent.body.contains(&split), "a retired asset is not split again");
+    let children: Vec<String> = {
+        let parent_id = asset.clone();
+        let holder = second.clone();
+        app.query(move |connection| {
+            assets::table
+                .filter(assets::parent_id.eq(parent_id))
+                .filter(assets::holder_id.eq(holder))
+                .select(assets::id)
+                .load(connection)
+        })
+        .await
+    };
+    assert_eq!(children.len(), 1);
+    let mut second_supplier = signed_in(&app, &Deal::key(&deal.second_supplier)).await;
+    let transferred = second_supplier.get(&format!("/assets/{}", children[0])).await;
+    assert_eq!(transferred.status, 200, "{}", transferred.body);
+    assert!(transferred.body.contains("40.00 CNY"), "{}", transferred.body);
 }

@@ -20,7 +20,7 @@ pub use ledger::ledger;
 pub use liens::{pledge, pledges, receipt, release_pledge};
 pub use lookup::lookup;
 pub use offers::{
-    accept, accept_terms, asset, create_offer, offer, offer_terms, offers, payment_terms, record_payment,
+    accept, accept_terms, asset, create_offer, offer, offer_terms, offers, payment_terms, record_payment, split,
 };
 pub use orgs::{add_officer, onboard, onboarding_form, organization, organizations};
 pub use receivables::{confirm, dispute, receivable, receivables};

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use super::signing::{sent_nonce, with_signer, Signing};
 use super::{amount, field_problem, html, see_other, Fact};
+use crate::api::assets::{PartRequest, SplitRequest};
 use crate::api::lending::{parse_finance_with, parse_payment_with, FinanceBody, PaymentRequest};
 use crate::api::offers::{parse_offer_with, OfferBody};
 use crate::api::state::AppState;
@@ -40,7 +41,7 @@ use crate::portal::frame::Frame;
 use crate::portal::i18n::Lang;
 use crate::portal::messages;
 use crate::refusal::UseCaseError;
-use crate::registry::{visible_asset, Viewer};
+use crate::registry::{split_asset, visible_asset, Viewer};
 use crate::store::organizations::{names, organizations_with_role};
 use crate::store::{self, registry as repository, write_transaction};
 
@@ -98,7 +99,21 @@ struct AssetPage {
     offer: Option<OfferForm>,
     /// The payment form, to the buyer who owes an active asset.
     payment: Option<PaymentForm>,
+    /// The split form's rows, to the holder of an active asset.
+    split: Vec<SplitRow>,
 }
+
+/// A row of the split form: a part's amount and, optionally, the supplier
+/// it is transferred to.
+#[derive(Default)]
+struct SplitRow {
+    index: usize,
+    amount: String,
+    transfer_to: String,
+}
+
+/// Rows the split form offers.
+const SPLIT_ROWS: usize = 4;
 
 struct PaymentForm {
     amount: String,
@@ -123,13 +138,16 @@ struct Choice {
     selected: bool,
 }
 
-/// The terms an offer form sent (kept to fill the form again).
+/// The terms an offer form sent (kept to fill the form again), and a
+/// split form's rows.
 #[derive(Default, serde::Deserialize)]
 pub struct Terms {
     bank_id: Option<String>,
     kind: Option<String>,
     amount: Option<String>,
     days: Option<String>,
+    #[serde(skip)]
+    split: Vec<(String, String)>,
 }
 
 /// What an asset page shows, loaded for `viewer`.
@@ -274,6 +292,25 @@ async fn asset_page(
         currency: asset.currency.clone(),
         paid_on: store::now().date().to_string(),
     });
+    let split = if offer.is_some() {
+        (0..SPLIT_ROWS)
+            .map(|index| SplitRow {
+                index,
+                ..terms
+                    .split
+                    .get(index)
+                    .cloned()
+                    .map(|(amount, transfer_to)| SplitRow {
+                        index,
+                        amount,
+                        transfer_to,
+                    })
+                    .unwrap_or_default()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     html(&AssetPage {
         frame: caller.frame(t.asset(), ""),
         id: asset.id.clone(),
@@ -281,6 +318,7 @@ async fn asset_page(
         problem,
         offer,
         payment,
+        split,
     })
 }
 
@@ -429,7 +467,7 @@ pub async fn create_offer(caller: Caller, state: web::Data<AppState>) -> Result<
         bank_id: Some(form("bank_id")),
         kind: Some(form("kind")),
         amount: Some(form("amount")),
-        days: None,
+        ..Terms::default()
     };
     let Some(nonce) = sent_nonce(&caller) else {
         return Err(PortalError::BadRequest);
@@ -910,5 +948,66 @@ pub async fn record_payment(
     match decided(t, outcome)? {
         Ok(_) => Ok(see_other(&format!("/assets/{id}"))),
         Err(problem) => asset_page(&caller, &state, &path, Some(problem), &Terms::default()).await,
+    }
+}
+
+// The holder's split (and transfers).
+
+/// `POST /assets/{id}/split`: the holder divides an asset into parts that
+/// sum to its face value, some perhaps transferred to other suppliers
+/// (named by their organisation id), as `POST /v1/assets/{id}/split`
+/// does (`registry::split_asset`; the API's own parser). Rows left empty
+/// are not parts.
+pub async fn split(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PortalError> {
+    let viewer = caller.viewer()?;
+    let t = caller.lang;
+    let id = path_uuid(&path)?;
+    let rows: Vec<(String, String)> = (0..SPLIT_ROWS)
+        .map(|index| {
+            let value = |name: &str| {
+                field(&caller.form, &format!("{name}_{index}"))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned()
+            };
+            (value("amount"), value("transfer_to"))
+        })
+        .collect();
+    let terms = Terms {
+        split: rows.clone(),
+        ..Terms::default()
+    };
+    let request = SplitRequest {
+        parts: rows
+            .into_iter()
+            .filter(|(amount, transfer_to)| !amount.is_empty() || !transfer_to.is_empty())
+            .map(|(amount, transfer_to)| PartRequest {
+                amount,
+                transfer_to: (!transfer_to.is_empty()).then_some(transfer_to),
+            })
+            .collect(),
+    };
+    let parts = match request.parse() {
+        Ok(parts) => parts,
+        Err(error) => {
+            let problem = field_problem(t, &error.field, &error.to_string());
+            return asset_page(&caller, &state, &path, Some(problem), &terms).await;
+        }
+    };
+    let decided = state
+        .database
+        .run(move |connection| Ok::<_, diesel::result::Error>(split_asset(connection, &viewer, id, &parts)))
+        .await??;
+    state.sequencer.wake();
+    match decided {
+        Ok(_) => Ok(see_other(&format!("/assets/{id}"))),
+        Err(error) => match super::refusal_text(t, &error) {
+            Some(problem) => asset_page(&caller, &state, &path, Some(problem), &terms).await,
+            None => Err(error.into()),
+        },
     }
 }
