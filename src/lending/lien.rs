@@ -97,6 +97,15 @@ pub fn receipt_action(lien: Uuid, amount: Money, bank: Uuid) -> SignedAction {
     SignedAction::Receipt { lien, amount, bank }
 }
 
+/// What the lienholder signs to record money lent or repaid (the portal
+/// shows it before it is signed).
+pub fn loan_action(kind: LoanRecordKind, entry: LoanEntry) -> SignedAction {
+    match kind {
+        LoanRecordKind::Disbursement => SignedAction::Disbursement(entry),
+        LoanRecordKind::Repayment => SignedAction::Repayment(entry),
+    }
+}
+
 /// The largest page of a bank's liens.
 pub const MAX_LIEN_PAGE: i64 = 100;
 
@@ -298,10 +307,7 @@ fn record_once(
         bank: uuid_of(&lien.bank_id)?,
         nonce: request.nonce.clone(),
     };
-    let action = match request.kind {
-        LoanRecordKind::Disbursement => SignedAction::Disbursement(entry),
-        LoanRecordKind::Repayment => SignedAction::Repayment(entry),
-    };
+    let action = loan_action(request.kind, entry);
     let signed = verify_signed(connection, &lien.bank_id, &action, &request.signature)?;
     let state = |lien: &LienRow| -> Option<UseCaseError> {
         let open = match request.kind {

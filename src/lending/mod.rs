@@ -27,8 +27,8 @@ pub use batcher::{spawn_finance_batcher, FinanceBatcher, FinanceJob};
 pub use decide::{finance, finance_action, finance_as, Decision, Denied, FinanceRequest, LienKind};
 pub use encumbrance::{look_up, Encumbrance, Found};
 pub use lien::{
-    confirm_receipt, liens_of_bank, receipt_action, record_loan, release, show_lien, LoanRecordKind, LoanRecordRequest,
-    MAX_LIEN_PAGE,
+    confirm_receipt, liens_of_bank, loan_action, receipt_action, record_loan, release, show_lien, LoanRecordKind,
+    LoanRecordRequest, MAX_LIEN_PAGE,
 };
 pub use lookup::{
     look_up_all, lookups_of, spawn_lookup_batcher, EnumerationPolicy, LookupBatcher, LookupJob, MAX_LOOKUP_PAGE,

@@ -137,6 +137,12 @@ catalogue! {
         "将此资产拆分为合计恰好等于面值的若干部分；某一部分可转让给其他供应商（填写其机构编号）。空行将被忽略。拆分后原资产注销，由各部分取代。";
     part => "Part", "部分";
     transfer_to => "Transfer to (organisation id, optional)", "转让给（机构编号，可选）";
+    record_loan => "Record money lent or repaid", "登记放款或还款";
+    loan_help => "Record what you lent against this lien, or what was repaid to you, with your own reference. The next page shows the exact message you sign.",
+        "登记您依此担保权益发放的贷款或收到的还款，并填写您自己的参考号。下一页显示您签署的完整消息。";
+    record_disbursement => "Disbursement (money lent)", "放款";
+    record_repayment => "Repayment (money repaid)", "还款";
+    back_to_lien => "Back to the lien", "返回担保权益";
     signing_now => "Signing...", "正在签名……";
     signed_ready => "Signed. Check the message, then send.", "已签名。请核对消息后提交。";
     signing_failed => "This browser could not sign:", "此浏览器无法签名：";

@@ -53,6 +53,7 @@ crate::api::route_table! {
     "/pledges/{id}" => get pages::pledge,
     "/pledges/{id}/release" => post pages::release_pledge,
     "/pledges/{id}/receipt" => post pages::receipt,
+    "/pledges/{id}/loan" => get pages::loan_terms | post pages::record_loan_entry,
     "/uploads" => get pages::upload_form | post pages::upload,
     "/uploads/{id}" => get pages::upload_page,
     "/uploads/{id}/report.csv" => get pages::upload_csv,

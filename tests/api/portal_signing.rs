@@ -39,15 +39,46 @@ fn message(page: &Page) -> String {
     unescape(&page.body[start..end])
 }
 
+/// HTML's entities back to text: askama's (`&#60;`, `&#39;`, …) and the
+/// named ones.
 fn unescape(html: &str) -> String {
-    html.replace("&#x2f;", "/")
-        .replace("&#47;", "/")
-        .replace("&#61;", "=")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('&') {
+        text.push_str(&rest[..start]);
+        let end = rest[start..].find(';').map(|end| start + end);
+        let decoded = end.and_then(|end| {
+            let entity = &rest[start + 1..end];
+            match entity {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let number = entity.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)
+                }
+            }
+            .map(|character| (character, end))
+        });
+        match decoded {
+            Some((character, end)) => {
+                text.push(character);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                text.push('&');
+                rest = &rest[start + 1..];
+            }
+        }
+    }
+    text.push_str(rest);
+    text
 }
 
 fn signed(key: &SigningKey, message: &str) -> String {
@@ -501,6 +532,53 @@ async fn a_buyer_pays_a_bank_confirms_its_receipt_and_releases_a_pledge(app: Tes
     let mut stranger = signed_in(&app, &bank(&app, "Bank C of the portal", 46).await.api_key()).await;
     assert_eq!(stranger.get(&lien_path).await.status, 404);
     assert!(!stranger.get("/pledges").await.body.contains(&lien_path));
+
+    // The bank records what it lent, signed from the message shown.
+    let loan = lender
+        .get(&format!(
+            "{lien_path}/loan?kind=disbursement&amount=80.00&value_date=2026-12-01&reference=LOAN-%3Cb%3E1"
+        ))
+        .await;
+    assert_eq!(loan.status, 200, "{}", loan.body);
+    assert_eq!(
+        message(&loan),
+        [
+            "anchorfin/v1/disbursement".to_owned(),
+            format!("lien={lien_id}"),
+            "amount=80.00".to_owned(),
+            "currency=CNY".to_owned(),
+            "value_date=2026-12-01".to_owned(),
+            "reference=LOAN-<b>1".to_owned(),
+            format!("bank={}", bank_a.id()),
+            format!("nonce={}", value(&form_fields(&loan, "loan"), "nonce")),
+        ]
+        .join("\n")
+    );
+    let (_, lent) = sign_and_send(&mut lender, &loan, "loan", &bank_a.key).await;
+    assert_eq!(lent.status, 303, "{}", lent.body);
+    let with_loan = lender.get(&lien_path).await;
+    assert!(
+        !with_loan.body.contains("LOAN-<b>1"),
+        "the reference is escaped: {}",
+        with_loan.body
+    );
+    assert!(unescape(&with_loan.body).contains("LOAN-<b>1"), "{}", with_loan.body);
+    let bad = lender
+        .get(&format!(
+            "{lien_path}/loan?kind=disbursement&amount=1.00&value_date=soon&reference=X"
+        ))
+        .await;
+    assert!(bad.body.contains("value_date:"), "{}", bad.body);
+    let mut buyer_on_lien = signed_in(&app, &Deal::key(&deal.buyer)).await;
+    assert!(matches!(
+        buyer_on_lien
+            .get(&format!(
+                "{lien_path}/loan?kind=repayment&amount=1.00&value_date=2026-12-01&reference=X"
+            ))
+            .await
+            .status,
+        403 | 404
+    ));
 
     // The buyer pays at maturity, signed from the message shown.
     let mut buyer = signed_in(&app, &Deal::key(&deal.buyer)).await;

@@ -8,7 +8,11 @@
 //!   `POST /v1/pledges/{id}/release`); once the buyer's payment left its
 //!   share (`settling`), the exact `receipt` message to sign in the
 //!   browser, decided by `POST /pledges/{id}/receipt`
-//!   (`lending::confirm_receipt`).
+//!   (`lending::confirm_receipt`); while it is active, money lent or
+//!   repaid: `GET /pledges/{id}/loan` shows the `disbursement` /
+//!   `repayment` message with a fresh nonce, `POST /pledges/{id}/loan`
+//!   decides it (`lending::record_loan`, as
+//!   `POST /v1/pledges/{id}/disbursements` and `…/repayments`).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -16,11 +20,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::offers::{named, shown_amount, shown_time, text};
-use super::signing::{signature, with_signer, Signing};
+use super::signing::{sent_nonce, signature, with_signer, Signing};
 use super::{field_problem, html, refusal_text, see_other, Fact};
+use crate::api::lending::{parse_loan_record_with, LoanRecordBody};
 use crate::api::state::AppState;
-use crate::domain::{Currency, LienStatus, Money};
-use crate::lending::{confirm_receipt, liens_of_bank, receipt_action, release, show_lien};
+use crate::domain::{Currency, LienStatus, LoanEntry, LoanReference, Money, Nonce};
+use crate::lending::{
+    confirm_receipt, liens_of_bank, loan_action, receipt_action, record_loan, release, show_lien, LoanRecordKind,
+};
 use crate::portal::caller::Caller;
 use crate::portal::error::PortalError;
 use crate::portal::frame::Frame;
@@ -116,6 +123,13 @@ struct LienPage {
     can_release: bool,
     /// To the lienholder of a settling lien: its receipt to sign.
     receipt: Option<Signing>,
+    /// To the lienholder of an active lien: the loan record form.
+    loan: Option<LoanForm>,
+}
+
+struct LoanForm {
+    currency: String,
+    today: String,
 }
 
 struct Record {
@@ -235,6 +249,10 @@ async fn lien_page(
         problem,
         can_release: lienholder && status == Some(LienStatus::Active) && text(&lien, "kind") == "pledge",
         receipt,
+        loan: (lienholder && status == Some(LienStatus::Active)).then(|| LoanForm {
+            currency: currency.to_owned(),
+            today: crate::store::now().date().to_string(),
+        }),
     })
 }
 
@@ -296,5 +314,138 @@ async fn answer(
             Some(problem) => lien_page(caller, state, id, Some(problem)).await,
             None => Err(error.into()),
         },
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct LoanQuery {
+    kind: Option<String>,
+    amount: Option<String>,
+    value_date: Option<String>,
+    reference: Option<String>,
+}
+
+fn loan_kind(raw: &str) -> Option<LoanRecordKind> {
+    [LoanRecordKind::Disbursement, LoanRecordKind::Repayment]
+        .into_iter()
+        .find(|kind| kind.as_str() == raw)
+}
+
+/// `GET /pledges/{id}/loan`: the loan record's terms checked, and its
+/// message to sign.
+pub async fn loan_terms(
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<LoanQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PortalError> {
+    let bank = caller.bank()?.organization_id;
+    let t = caller.lang;
+    let id = Uuid::parse_str(&path).map_err(|_| PortalError::NotFound)?;
+    let (lien, _) = load(&state, &caller, id).await?;
+    if text(&lien, "bank_id") != bank.to_string() {
+        return Err(PortalError::Forbidden);
+    }
+    let parsed = loan_kind(query.kind.as_deref().unwrap_or_default())
+        .ok_or_else(|| field_problem(t, "kind", "must be disbursement or repayment"))
+        .and_then(|kind| {
+            let currency = Currency::parse(text(&lien, "currency"))
+                .map_err(|error| field_problem(t, "currency", &error.to_string()))?;
+            let amount = Money::parse(query.amount.as_deref().unwrap_or_default().trim(), currency)
+                .map_err(|error| field_problem(t, "amount", &error.to_string()))?;
+            let value_date =
+                chrono::NaiveDate::parse_from_str(query.value_date.as_deref().unwrap_or_default().trim(), "%Y-%m-%d")
+                    .map_err(|_| field_problem(t, "value_date", "must be a date, YYYY-MM-DD"))?;
+            let reference = LoanReference::parse(query.reference.as_deref().unwrap_or_default())
+                .map_err(|error| field_problem(t, "reference", &error.to_string()))?;
+            Ok((kind, amount, value_date, reference))
+        });
+    let (kind, amount, value_date, reference) = match parsed {
+        Ok(parsed) => parsed,
+        Err(problem) => return lien_page(&caller, &state, &path, Some(problem)).await,
+    };
+    let nonce = Nonce::fresh();
+    let message = loan_action(
+        kind,
+        LoanEntry {
+            lien: id,
+            amount,
+            value_date,
+            reference: reference.clone(),
+            bank,
+            nonce: nonce.clone(),
+        },
+    )
+    .canonical_message();
+    let heading = match kind {
+        LoanRecordKind::Disbursement => t.record_disbursement(),
+        LoanRecordKind::Repayment => t.record_repayment(),
+    };
+    html(&super::offers::SignPage {
+        frame: with_signer(caller.frame(heading, "/pledges")),
+        heading,
+        facts: vec![
+            Fact::link(t.lien(), id.to_string(), format!("/pledges/{id}")),
+            Fact::text(t.amount(), t.format_amount(amount.minor_units(), amount.currency())),
+            Fact::text(t.value_date(), t.format_date(value_date)),
+            Fact::text(t.reference(), reference.as_str().to_owned()),
+        ],
+        signing: Signing {
+            id: "loan",
+            action: format!("/pledges/{id}/loan"),
+            message,
+            fields: vec![
+                ("kind".to_owned(), kind.as_str().to_owned()),
+                ("amount".to_owned(), amount.amount_string()),
+                ("value_date".to_owned(), value_date.to_string()),
+                ("reference".to_owned(), reference.as_str().to_owned()),
+                ("nonce".to_owned(), nonce.as_str().to_owned()),
+            ],
+            reason: false,
+            submit: heading,
+        },
+        back: format!("/pledges/{id}"),
+        back_label: t.back_to_lien(),
+    })
+}
+
+/// `POST /pledges/{id}/loan`: the lienholder's signed loan record.
+pub async fn record_loan_entry(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PortalError> {
+    let viewer = caller.viewer()?;
+    let t = caller.lang;
+    let id = Uuid::parse_str(&path).map_err(|_| PortalError::NotFound)?;
+    let form = |name: &str| {
+        crate::portal::caller::field(&caller.form, name)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (Some(kind), Some(nonce)) = (loan_kind(&form("kind")), sent_nonce(&caller)) else {
+        return Err(PortalError::BadRequest);
+    };
+    let body = LoanRecordBody {
+        amount: form("amount"),
+        value_date: form("value_date"),
+        reference: form("reference"),
+        signature: form("signature").trim().to_owned(),
+    };
+    let request = match parse_loan_record_with(nonce, id, &body, kind) {
+        Ok(request) => request,
+        Err(error) => {
+            let problem = field_problem(t, &error.field, &error.to_string());
+            return lien_page(&caller, &state, &path, Some(problem)).await;
+        }
+    };
+    let outcome = state
+        .database
+        .run(move |connection| record_loan(connection, &viewer, id, &request))
+        .await??;
+    state.sequencer.wake();
+    match super::offers::decided(t, outcome)? {
+        Ok(_) => Ok(see_other(&format!("/pledges/{id}"))),
+        Err(problem) => lien_page(&caller, &state, &path, Some(problem)).await,
     }
 }

@@ -17,7 +17,7 @@ pub use alerts::{acknowledge, alert, inbox};
 pub use home::home;
 pub use language::switch_language;
 pub use ledger::ledger;
-pub use liens::{pledge, pledges, receipt, release_pledge};
+pub use liens::{loan_terms, pledge, pledges, receipt, record_loan_entry, release_pledge};
 pub use lookup::lookup;
 pub use offers::{
     accept, accept_terms, asset, create_offer, offer, offer_terms, offers, payment_terms, record_payment, split,

@@ -324,15 +324,16 @@ async fn asset_page(
 
 // The offer's terms, then its message to sign.
 
+/// A page that shows terms and the message to sign for them.
 #[derive(Template)]
 #[template(path = "sign_page.html")]
-struct SignPage {
-    frame: Frame,
-    heading: &'static str,
-    facts: Vec<Fact>,
-    signing: Signing,
-    back: String,
-    back_label: &'static str,
+pub(super) struct SignPage {
+    pub(super) frame: Frame,
+    pub(super) heading: &'static str,
+    pub(super) facts: Vec<Fact>,
+    pub(super) signing: Signing,
+    pub(super) back: String,
+    pub(super) back_label: &'static str,
 }
 
 /// What the holder offers, parsed from the terms form.
@@ -502,7 +503,7 @@ pub async fn create_offer(caller: Caller, state: web::Data<AppState>) -> Result<
 
 /// A decision's created body, or its refusal as the page shows it (a
 /// retry's first answer alike); "not found" is the error page.
-fn decided(t: Lang, outcome: Outcome) -> Result<Result<Value, String>, PortalError> {
+pub(super) fn decided(t: Lang, outcome: Outcome) -> Result<Result<Value, String>, PortalError> {
     match outcome {
         Outcome::Created { body } => Ok(Ok(body)),
         Outcome::Refused { code, detail, field } => {
