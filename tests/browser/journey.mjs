@@ -247,6 +247,29 @@ try {
   await supplier.page.screenshot({ path: join(shots, "supplier-double-pledge-refused.png"), fullPage: true });
   await supplier.context.close();
 
+  // At maturity the buyer pays, signed; Bank A confirms receipt of its
+  // share, signed; the lien is settled.
+  const payer = await session("buyer paying");
+  await signIn(payer.page, buyerKey);
+  await payer.page.goto(assetUrl);
+  await payer.page.fill("#pay-amount", "1250.00");
+  await Promise.all([payer.page.waitForNavigation(), payer.page.click(`form[action$="/payment"] button[type=submit]`)]);
+  const payment = await signAndSend(payer.page, "payment", buyerKeyFile);
+  check(payment.startsWith("anchorfin/v1/payment\n"), `not a payment: ${payment}`);
+  check(payer.page.url() === assetUrl, `the payment went to ${payer.page.url()}`);
+  await payer.context.close();
+  const lienholder = await session("bank A receiving");
+  await signIn(lienholder.page, bankAKey);
+  await lienholder.page.click('nav a[href="/pledges"]');
+  await lienholder.page.click("table tbody tr a");
+  check((await fact(lienholder.page, "Status")) === "Paid, receipt awaited", `the lien after the payment: ${await fact(lienholder.page, "Status")}`);
+  const receipt = await signAndSend(lienholder.page, "receipt", bankAKeyFile);
+  check(receipt.includes("\namount=1000.00\n"), `the receipt is not for the pledged 1000.00: ${receipt}`);
+  check((await fact(lienholder.page, "Status")) === "Settled", `the lien after the receipt: ${await fact(lienholder.page, "Status")}`);
+  await lienholder.page.screenshot({ path: join(shots, "bank-receipt-settled.png"), fullPage: true });
+  const lienPath = new URL(lienholder.page.url()).pathname;
+  await lienholder.context.close();
+
   // The risk officer: the alert in the inbox, acknowledged.
   const officer = await session("risk officer");
   await signIn(officer.page, officerKey);
@@ -353,7 +376,7 @@ try {
     "/ledger",
   ]);
   await audit("buyer", buyerKey, ["/", "/receivables?status=registered", "/receivables"]);
-  await audit("bank", bankAKey, ["/", "/offers", "/lookup"]);
+  await audit("bank", bankAKey, ["/", "/offers", "/lookup", "/pledges", lienPath]);
   await audit("officer", officerKey, ["/alerts", alertPath]);
   await audit("operator", operatorKey, ["/orgs", "/orgs/new", organizationPath]);
   const anonymous = await browser.newContext({ locale: "en-GB", bypassCSP: true });
