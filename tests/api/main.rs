@@ -31,3 +31,4 @@ mod rfc9162;
 mod rotation;
 mod schema;
 mod spec;
+mod portal_edges;
