@@ -165,10 +165,26 @@ mod tests {
 
     #[test]
     fn the_apis_paths_are_told_from_the_rest() {
-        for path in ["/v1", "/v1/", "/v1/nothing", "/healthz", "/readyz", "/metrics", "/metrics/x"] {
+        for path in [
+            "/v1",
+            "/v1/",
+            "/v1/nothing",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/metrics/x",
+        ] {
             assert!(owns(path), "{path}");
         }
-        for path in ["/", "/nothing", "/v1x", "/v10/receivables", "/healthzz", "/receivables", "/static/x"] {
+        for path in [
+            "/",
+            "/nothing",
+            "/v1x",
+            "/v10/receivables",
+            "/healthzz",
+            "/receivables",
+            "/static/x",
+        ] {
             assert!(!owns(path), "{path}");
         }
     }

@@ -99,15 +99,30 @@ async fn unknown_paths_outside_the_api_answer_the_portals_page(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(chinese.status(), 404);
-    assert!(chinese.text().await.unwrap().contains("此地址不存在内容，或您无权查看。"));
+    assert!(chinese
+        .text()
+        .await
+        .unwrap()
+        .contains("此地址不存在内容，或您无权查看。"));
     // Markup in the path is not echoed into the page.
-    let marked = app.client.get(app.url("/%3Cscript%3Ealert(1)%3C/script%3E")).send().await.unwrap();
+    let marked = app
+        .client
+        .get(app.url("/%3Cscript%3Ealert(1)%3C/script%3E"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(marked.status(), 404);
     assert!(!marked.text().await.unwrap().contains("<script>alert"));
 }
 
 async fn unknown_paths_of_the_api_stay_problem_documents(app: TestApp) {
-    for path in ["/v1", "/v1/nothing-here", "/v1/receivables/x/y/z", "/healthz/x", "/metrics/x"] {
+    for path in [
+        "/v1",
+        "/v1/nothing-here",
+        "/v1/receivables/x/y/z",
+        "/healthz/x",
+        "/metrics/x",
+    ] {
         let response = app.get(path, None).await;
         assert_eq!(response.status(), 404, "{path}");
         assert_eq!(
@@ -149,7 +164,12 @@ async fn head_answers_a_page_as_get_does_without_its_body(app: TestApp) {
         let head = client.head(app.url(path)).header(COOKIE, &cookie).send().await.unwrap();
         assert_eq!(get.status(), 200, "GET {path}");
         assert_eq!(head.status(), 200, "HEAD {path}");
-        for name in ["content-type", "content-security-policy", "cache-control", "x-frame-options"] {
+        for name in [
+            "content-type",
+            "content-security-policy",
+            "cache-control",
+            "x-frame-options",
+        ] {
             assert_eq!(header(&head, name), header(&get, name), "{name} of {path}");
         }
         assert!(head.text().await.unwrap().is_empty(), "HEAD {path} has a body");
@@ -166,7 +186,11 @@ async fn head_answers_a_page_as_get_does_without_its_body(app: TestApp) {
     assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
     let length: usize = head
         .lines()
-        .find_map(|line| line.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned))
+        .find_map(|line| {
+            line.to_ascii_lowercase()
+                .strip_prefix("content-length: ")
+                .map(str::to_owned)
+        })
         .unwrap()
         .parse()
         .unwrap();
@@ -191,7 +215,14 @@ async fn head_answers_a_page_as_get_does_without_its_body(app: TestApp) {
     );
 
     // A static file: its caching headers, no body.
-    let home = client.get(app.url("/sign-in")).send().await.unwrap().text().await.unwrap();
+    let home = client
+        .get(app.url("/sign-in"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let start = home.find("/static/portal-").unwrap();
     let stylesheet = &home[start..start + home[start..].find('"').unwrap()];
     let get = client.get(app.url(stylesheet)).send().await.unwrap();
@@ -200,7 +231,10 @@ async fn head_answers_a_page_as_get_does_without_its_body(app: TestApp) {
     for name in ["etag", "cache-control", "content-type", "content-length"] {
         assert_eq!(header(&head, name), header(&get, name), "{name} of {stylesheet}");
     }
-    assert_eq!(header(&head, CONTENT_TYPE.as_str()).as_deref(), Some("text/css; charset=utf-8"));
+    assert_eq!(
+        header(&head, CONTENT_TYPE.as_str()).as_deref(),
+        Some("text/css; charset=utf-8")
+    );
 }
 
 async fn only_pages_that_answer_get_answer_head(app: TestApp) {
