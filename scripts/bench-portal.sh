@@ -39,6 +39,8 @@ DATABASE=anchorfin_bench_portal
 
 cargo build --release --locked --bin anchorfin >&2
 BIN=target/release/anchorfin
+# shellcheck source=scripts/bench-serve.sh
+. scripts/bench-serve.sh
 work="$(mktemp -d)"
 server_pid=""
 KEEP="${KEEP:-}"
@@ -267,13 +269,7 @@ run_backend() { # postgres|sqlite -> JSON on stdout
   "$BIN" org add "${db_args[@]}" --name "Bench buyer" --role core_enterprise --legal-id "BENCH-BUY" >/dev/null
   read -r operator_id officer_key < <(python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["id"], o["risk_officers"][0]["api_key"])' <<<"$operator")
   read -r supplier_id supplier_key < <(python3 -c 'import json,sys; o=json.load(sys.stdin); print(o["id"], o["api_key"])' <<<"$supplier")
-  RUST_LOG=warn "$BIN" serve "${db_args[@]}" --bind "127.0.0.1:$PORT" \
-    --rate-limit-per-second 0 --lookup-rate-limit-per-second 0 >"$work/$backend.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  start_server "$work/$backend.log" "${db_args[@]}"
   local pages raw rss_kb
   pages="$(measure_pages "http://127.0.0.1:$PORT" "$supplier_key" "$officer_key" "$url")"
   rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status" 2>/dev/null || echo 0)"

@@ -23,6 +23,8 @@ OUT="${OUT:-docs/BENCHMARKS.md}"
 
 cargo build --release --locked --bin anchorfin >&2
 BIN=target/release/anchorfin
+# shellcheck source=scripts/bench-serve.sh
+. scripts/bench-serve.sh
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
@@ -54,13 +56,7 @@ run_backend() { # postgres|sqlite -> JSON on stdout
   local supplier buyer_id
   supplier="$("$BIN" org add "${db_args[@]}" --name "Bench supplier" --role supplier --legal-id "BENCH-SUP" | key_of)"
   buyer_id="$("$BIN" org add "${db_args[@]}" --name "Bench buyer" --role core_enterprise --legal-id "BENCH-BUY" | id_of)"
-  RUST_LOG=warn "$BIN" serve "${db_args[@]}" --bind "127.0.0.1:$PORT" \
-    --rate-limit-per-second 0 --lookup-rate-limit-per-second 0 >"$work/$backend.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  start_server "$work/$backend.log" "${db_args[@]}"
   python3 - "$work/upload.csv" "$ROWS" "$work/job.csv" "$JOB_ROWS" <<'PY'
 import sys
 for path, rows, prefix in ((sys.argv[1], int(sys.argv[2]), "UP"), (sys.argv[3], int(sys.argv[4]), "UJ")):
