@@ -33,6 +33,19 @@ fn no_redirects() -> reqwest::Client {
         .unwrap()
 }
 
+/// The body of a GET of `path` with the `Cookie` header `cookie`.
+async fn page_text(app: &TestApp, path: &str, cookie: &str) -> String {
+    let response = app
+        .client
+        .get(app.url(path))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
 /// Signs `key` in through the form; the `Cookie` header that carries the session.
 async fn session_cookie(app: &TestApp, key: &str) -> String {
     let client = no_redirects();
@@ -194,15 +207,7 @@ async fn head_answers_a_page_as_get_does_without_its_body(app: TestApp) {
         .unwrap()
         .parse()
         .unwrap();
-    let page = client
-        .get(app.url("/receivables"))
-        .header(COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&app, "/receivables", &cookie).await;
     assert_eq!(length, page.len());
     assert!(body.is_empty(), "{body:?}");
 
@@ -215,14 +220,7 @@ async fn head_answers_a_page_as_get_does_without_its_body(app: TestApp) {
     );
 
     // A static file: its caching headers, no body.
-    let home = client
-        .get(app.url("/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = page_text(&app, "/sign-in", "").await;
     let start = home.find("/static/portal-").unwrap();
     let stylesheet = &home[start..start + home[start..].find('"').unwrap()];
     let get = client.get(app.url(stylesheet)).send().await.unwrap();
