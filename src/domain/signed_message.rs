@@ -54,6 +54,12 @@ impl Nonce {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A fresh nonce: `portal-` and a random UUID (visible ASCII without
+    /// '=', well under the length limit), for the portal's signed forms.
+    pub fn fresh() -> Nonce {
+        Nonce(format!("portal-{}", Uuid::new_v4()))
+    }
 }
 
 impl std::fmt::Display for Nonce {

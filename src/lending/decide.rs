@@ -104,7 +104,19 @@ pub fn finance(
     token: &str,
     request: &FinanceRequest,
 ) -> Result<Decision, diesel::result::Error> {
-    let bank_id = match bank_of(authenticate(connection, token)?) {
+    let caller = authenticate(connection, token)?;
+    finance_as(connection, caller, request)
+}
+
+/// [`finance`] for a caller authenticated in the caller's transaction
+/// otherwise (a portal session, resumed in it, so that a key revoked
+/// meanwhile decides nothing).
+pub fn finance_as(
+    connection: &mut DbConnection,
+    caller: Option<Principal>,
+    request: &FinanceRequest,
+) -> Result<Decision, diesel::result::Error> {
+    let bank_id = match bank_of(caller) {
         Ok(bank_id) => bank_id,
         Err(denied) => return Ok(Err(denied)),
     };
@@ -164,20 +176,40 @@ fn decide(
 }
 
 fn action(request: &FinanceRequest, bank: Uuid, amount: Money) -> SignedAction {
-    match request.kind {
+    finance_action(
+        request.kind,
+        request.offer,
+        request.subject,
+        amount,
+        bank,
+        request.nonce.clone(),
+    )
+}
+
+/// What `bank` signs to accept `offer` (the portal shows it before it is
+/// signed).
+pub fn finance_action(
+    kind: LienKind,
+    offer: Uuid,
+    subject: Subject,
+    amount: Money,
+    bank: Uuid,
+    nonce: Nonce,
+) -> SignedAction {
+    match kind {
         LienKind::Pledge => SignedAction::Pledge {
-            offer: request.offer,
-            subject: request.subject,
+            offer,
+            subject,
             amount,
             bank,
-            nonce: request.nonce.clone(),
+            nonce,
         },
         LienKind::Assignment => SignedAction::Assign {
-            offer: request.offer,
-            subject: request.subject,
+            offer,
+            subject,
             price: amount,
             bank,
-            nonce: request.nonce.clone(),
+            nonce,
         },
     }
 }

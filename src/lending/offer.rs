@@ -51,6 +51,37 @@ pub struct OfferRequest {
     pub request_hash: [u8; 32],
 }
 
+/// What `holder` signs to offer `subject` to `bank` (the portal shows it
+/// before it is signed).
+pub fn offer_action(
+    kind: LienKind,
+    subject: Subject,
+    bank: Uuid,
+    amount: Money,
+    expires_at: UtcSecond,
+    holder: Uuid,
+    nonce: Nonce,
+) -> SignedAction {
+    match kind {
+        LienKind::Pledge => SignedAction::OfferPledge {
+            subject,
+            bank,
+            amount,
+            expires_at,
+            holder,
+            nonce,
+        },
+        LienKind::Assignment => SignedAction::OfferAssignment {
+            subject,
+            bank,
+            price: amount,
+            expires_at,
+            holder,
+            nonce,
+        },
+    }
+}
+
 /// Makes the offer, once per (holder, nonce): a retry gets the first
 /// answer, and the signed message cannot make a second offer.
 pub fn make_offer(
@@ -161,24 +192,15 @@ fn offer_once(connection: &mut DbConnection, viewer: &Viewer, request: &OfferReq
         ));
     }
     let holder = Uuid::parse_str(&viewer.organization_id).map_err(|_| UseCaseError::NotFound)?;
-    let action = match request.kind {
-        LienKind::Pledge => SignedAction::OfferPledge {
-            subject: request.subject,
-            bank: request.bank_id,
-            amount,
-            expires_at: request.expires_at,
-            holder,
-            nonce: request.nonce.clone(),
-        },
-        LienKind::Assignment => SignedAction::OfferAssignment {
-            subject: request.subject,
-            bank: request.bank_id,
-            price: amount,
-            expires_at: request.expires_at,
-            holder,
-            nonce: request.nonce.clone(),
-        },
-    };
+    let action = offer_action(
+        request.kind,
+        request.subject,
+        request.bank_id,
+        amount,
+        request.expires_at,
+        holder,
+        request.nonce.clone(),
+    );
     let signed = verify_signed(connection, &viewer.organization_id, &action, &request.signature)?;
 
     // The state, then whether it is financed already (an attempt at double

@@ -145,8 +145,12 @@ pub fn resume(
         return Ok(None);
     };
     // A page and the requests it makes at once need not each write.
+    // Through the write gate, like every write: on SQLite a bare UPDATE
+    // only polls for the lock and can starve behind an upload's chunks.
     if now - session.last_seen_at >= chrono_duration(touch_interval(limits.idle)) {
-        repository::touch_session(connection, &hash, now, idle_until(now, limits, session.expires_at))?;
+        write_transaction(connection, |connection| {
+            repository::touch_session(connection, &hash, now, idle_until(now, limits, session.expires_at))
+        })?;
     }
     Ok(Some(SessionHolder {
         principal,

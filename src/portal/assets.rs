@@ -25,6 +25,10 @@ pub struct Assets {
     pub stylesheet: Asset,
     /// Reloads the alert inbox while it is open and visible.
     pub refresh: Asset,
+    /// Signs canonical messages with a key file the person picks.
+    pub sign: Asset,
+    /// Checks ledger entries' inclusion proofs in the browser.
+    pub ledger: Asset,
 }
 
 impl Asset {
@@ -54,6 +58,18 @@ pub fn assets() -> &'static Assets {
             "text/javascript; charset=utf-8",
             include_bytes!("../../static/refresh.js"),
         ),
+        sign: Asset::new(
+            "sign",
+            "js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../static/sign.js"),
+        ),
+        ledger: Asset::new(
+            "ledger",
+            "js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../static/ledger.js"),
+        ),
     })
 }
 
@@ -61,7 +77,7 @@ pub fn assets() -> &'static Assets {
 pub async fn serve(request: HttpRequest, name: web::Path<String>) -> Result<HttpResponse, PortalError> {
     let assets = assets();
     let path = format!("/static/{}", name.into_inner());
-    let asset = [&assets.stylesheet, &assets.refresh]
+    let asset = [&assets.stylesheet, &assets.refresh, &assets.sign, &assets.ledger]
         .into_iter()
         .find(|asset| asset.path == path)
         .ok_or(PortalError::NotFound)?;
@@ -97,6 +113,7 @@ mod tests {
         assert!(assets.stylesheet.path.ends_with(".css"));
         assert_eq!(assets.stylesheet.path.len(), "/static/portal-.css".len() + 16);
         assert!(assets.refresh.path.ends_with(".js"));
+        assert!(assets.ledger.path.starts_with("/static/ledger-"));
         assert_eq!(
             Asset::new("a", "css", "text/css", b"x").path,
             Asset::new("a", "css", "text/css", b"x").path

@@ -20,6 +20,7 @@ use crate::api::state::AppState;
 use crate::domain::Role;
 use crate::organizations::session::{self, SessionId};
 use crate::organizations::Principal;
+use crate::registry::Viewer;
 
 /// The form field every POST form carries.
 pub const CSRF_FIELD: &str = "csrf";
@@ -89,6 +90,34 @@ impl Caller {
         Ok(principal)
     }
 
+    /// The organisation as the use cases take it (a [`Viewer`]).
+    pub fn viewer(&self) -> Result<Viewer, PortalError> {
+        let principal = self.organization()?;
+        Ok(Viewer {
+            organization_id: principal.organization_id.to_string(),
+            role: principal.role,
+        })
+    }
+
+    /// A party to receivables, signed in with its own key: a supplier
+    /// (those it registered) or a core enterprise (those it owes).
+    pub fn party(&self) -> Result<&Principal, PortalError> {
+        let principal = self.organization()?;
+        if !matches!(principal.role, Role::Supplier | Role::CoreEnterprise) {
+            return Err(PortalError::Forbidden);
+        }
+        Ok(principal)
+    }
+
+    /// The bank, signed in with its own key.
+    pub fn bank(&self) -> Result<&Principal, PortalError> {
+        let principal = self.organization()?;
+        if principal.role != Role::Bank {
+            return Err(PortalError::Forbidden);
+        }
+        Ok(principal)
+    }
+
     /// The risk officer (organisation id, officer id); organisations' keys
     /// do not read alerts, as in the API.
     pub fn risk_officer(&self) -> Result<(String, String), PortalError> {
@@ -109,6 +138,22 @@ impl Caller {
                 (t.home(), "/"),
                 (t.receivables(), "/receivables"),
                 (t.upload(), "/uploads"),
+                (t.offers(), "/offers"),
+                (t.ledger(), "/ledger"),
+            ]
+        } else if self.principal.role == Role::CoreEnterprise {
+            vec![
+                (t.home(), "/"),
+                (t.to_confirm(), "/receivables?status=registered"),
+                (t.receivables(), "/receivables"),
+                (t.ledger(), "/ledger"),
+            ]
+        } else if self.principal.role == Role::Bank {
+            vec![
+                (t.home(), "/"),
+                (t.offers(), "/offers"),
+                (t.portfolio(), "/pledges"),
+                (t.look_up(), "/lookup"),
                 (t.ledger(), "/ledger"),
             ]
         } else {

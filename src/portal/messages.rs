@@ -7,7 +7,7 @@
 
 use super::i18n::Lang;
 use crate::alerts::AlertKind;
-use crate::domain::{PurchaseOrderStatus, ReceivableStatus, Role};
+use crate::domain::{AssetStatus, LienStatus, OfferStatus, PurchaseOrderStatus, ReceivableStatus, Role};
 
 macro_rules! catalogue {
     ($($key:ident => $en:literal, $zh:literal;)*) => {
@@ -51,10 +51,97 @@ catalogue! {
     role_bank => "Bank", "银行";
     role_operator => "Operator", "平台运营方";
     role_risk_officer => "Risk officer", "风险官";
-    landing_core_enterprise => "Purchase orders to acknowledge and invoices to confirm will appear here. Until then, use the API with your signing key.",
-        "待确认的采购订单和发票将显示在这里。在此之前，请使用您的签名密钥通过 API 操作。";
-    landing_bank => "Look-ups, offers addressed to you and your liens will appear here. Until then, use the API.",
-        "查询、发给您的融资要约和您的质押将显示在这里。在此之前，请使用 API。";
+    supplier => "Supplier", "供应商";
+    asset => "Asset", "资产";
+    refused => "Refused:", "已拒绝：";
+    to_confirm => "To confirm", "待确认";
+    offers => "Offers", "融资要约";
+    look_up => "Look-up", "查询";
+    confirm_receivable => "Confirm this invoice", "确认此发票";
+    dispute_receivable => "Dispute this invoice", "对此发票提出争议";
+    dispute_reason => "Reason (recorded, not signed)", "理由（记录在案，不签名）";
+    message_to_sign_help => "This is the exact message you sign. It is built from the facts above; your key signs it here in the browser, and only the signature is sent.",
+        "以下是您签署的完整消息，由上方信息生成；您的密钥在本浏览器中签名，只发送签名。";
+    key_file => "Signing key file", "签名密钥文件";
+    key_file_help => "The file anchorfin key gen wrote (64 hex characters). It is read by this page only and never sent.",
+        "由 anchorfin key gen 生成的文件（64 位十六进制字符）。仅由本页面读取，绝不发送。";
+    key_file_bad => "This file is not a signing key: it must hold 64 hex characters.", "该文件不是签名密钥：应包含 64 位十六进制字符。";
+    holder => "Holder", "持有人";
+    face_value => "Face value", "面值";
+    split_from => "Split from", "拆分自";
+    split_into => "Split into", "拆分为";
+    lien => "Lien", "担保权益";
+    bank => "Bank", "银行";
+    expires_at => "Open until", "有效期至";
+    created_at => "Created at", "创建时间";
+    offer => "Offer", "融资要约";
+    purchase_order => "Purchase order", "采购订单";
+    counterparty => "Counterparty", "交易对手";
+    make_offer => "Offer to a bank", "向银行发出融资要约";
+    offer_terms_help => "Choose the bank and the terms. The next page shows the exact message you sign; the bank can accept only what you signed, and only until it expires.",
+        "请选择银行和条款。下一页将显示您签署的完整消息；银行只能在有效期内接受您签署的内容。";
+    days_valid => "Open for (days)", "有效天数";
+    continue_to_sign => "Continue to signing", "继续签名";
+    sign_and_offer => "Send the signed offer", "提交已签名的要约";
+    back_to_asset => "Back to the asset", "返回资产";
+    back_to_offer => "Back to the offer", "返回要约";
+    back_to_offers => "Back to the offers", "返回要约列表";
+    no_offers => "No offers.", "没有融资要约。";
+    accept_pledge => "Accept with a pledge", "以质押方式接受";
+    accept_assignment => "Accept by buying the asset", "以买断方式接受";
+    kind_pledge => "Pledge", "质押";
+    kind_assignment => "Assignment (sale)", "转让（买断）";
+    offer_open => "Open", "有效";
+    offer_taken => "Accepted", "已接受";
+    offer_withdrawn => "Withdrawn", "已撤回";
+    offer_lapsed => "Lapsed", "已过期";
+    asset_active => "Active", "有效";
+    asset_retired => "Retired (split or transferred)", "已注销（已拆分或转让）";
+    asset_settled => "Settled", "已结清";
+    asset_defaulted => "Defaulted", "已违约";
+    lookup_help => "Whether an invoice is registered, confirmed by its buyer, and already financed: never by whom. Identify it by its seller's and buyer's legal ids and its number (normalised as at registration), or by its fingerprint. Each look-up is recorded.",
+        "查询一张发票是否已登记、是否已由买方确认、是否已被融资，但绝不透露融资方。可按卖方和买方的统一社会信用代码及发票号码（按登记时的规则规范化）查询，或按指纹查询。每次查询均有记录。";
+    by_invoice => "By invoice", "按发票";
+    or_by_fingerprint => "Or by fingerprint", "或按指纹";
+    seller_legal_id => "Seller's legal id", "卖方统一社会信用代码";
+    buyer_legal_id => "Buyer's legal id", "买方统一社会信用代码";
+    answer => "Answer", "查询结果";
+    encumbered => "Financed (encumbered)", "已融资（已设定权利负担）";
+    yes => "Yes", "是";
+    no => "No", "否";
+    offer_while_financed => "A lien stands on this asset. An offer to another bank will be refused, and risk officers will be alerted.",
+        "此资产上已设有担保权益。向其他银行发出的要约将被拒绝，并会通知风险官。";
+    portfolio => "Portfolio", "融资组合";
+    no_liens => "No liens.", "没有担保权益。";
+    share_paid => "Share paid by the buyer", "买方付款中的份额";
+    disbursed => "Disbursed", "已放款";
+    repaid => "Repaid", "已还款";
+    loan_outstanding => "Loan outstanding", "贷款余额";
+    ended_at => "Ended at", "结束时间";
+    loan_records => "Loan records", "贷款记录";
+    value_date => "Value date", "起息日";
+    reference => "Reference", "参考号";
+    release_pledge => "Release this pledge", "解除此质押";
+    release_help => "Releasing frees the asset: its holder may offer it again. It cannot be undone.", "解除后资产即不再受限，持有人可再次发出要约。此操作不可撤销。";
+    confirm_receipt => "Confirm receipt of the share", "确认收到份额";
+    lien_active => "Active", "有效";
+    lien_released => "Released", "已解除";
+    lien_settling => "Paid, receipt awaited", "已付款，待确认收款";
+    lien_settled => "Settled", "已结清";
+    record_payment => "Record the payment", "登记付款";
+    payment_help => "Record what you paid on this asset at maturity. It is distributed to its lienholder and holder as the rules say; the next page shows the exact message you sign.",
+        "登记您在到期时就此资产支付的款项。款项将按规则分配给担保权人和持有人；下一页显示您签署的完整消息。";
+    paid_on => "Paid on", "付款日期";
+    signing_now => "Signing...", "正在签名……";
+    signed_ready => "Signed. Check the message, then send.", "已签名。请核对消息后提交。";
+    signing_failed => "This browser could not sign:", "此浏览器无法签名：";
+    signature_hex => "Signature (hex)", "签名（十六进制）";
+    signature_help => "Filled in when you choose your key file; without JavaScript, paste the output of: anchorfin sign --key FILE (the message on standard input).",
+        "选择密钥文件后自动填写；若未启用 JavaScript，请粘贴以下命令的输出：anchorfin sign --key FILE（消息从标准输入读入）。";
+    landing_core_enterprise => "Invoices your suppliers registered against you wait under To confirm. Open one, check it, and sign its confirmation (or dispute it) with your signing key file, here in the browser.",
+        "供应商针对贵方登记的发票列在“待确认”下。打开一张发票，核对后即可在浏览器中用签名密钥文件签署确认（或提出争议）。";
+    landing_bank => "Offers addressed to you are under Offers: accept one with a pledge or by buying the asset, signed here in the browser. Look-up tells whether an invoice is registered, confirmed or already financed.",
+        "发给您的融资要约列在“融资要约”下：可在浏览器中签名，以质押或买断方式接受。“查询”可查明一张发票是否已登记、已确认或已被融资。";
     landing_operator => "Organisations, keys and risk officers will be managed here. Until then, use the CLI and the admin API.",
         "机构、密钥和风险官将在这里管理。在此之前，请使用命令行和管理 API。";
     receivables => "Receivables", "应收账款";
@@ -174,6 +261,24 @@ catalogue! {
     file_unreadable => "This file was refused: its bytes could not be read (an unknown text encoding or a broken workbook). Nothing was registered.", "该文件被拒绝：无法读取其内容（未知的文本编码或损坏的工作簿）。未登记任何内容。";
     error_file_too_large => "This file is larger than 32 MiB, the most an upload may be. Nothing was registered.", "该文件超过上传上限 32 MiB。未登记任何内容。";
     error_title => "Not possible", "无法完成";
+    log_origin => "Log origin", "日志来源";
+    ledger_check_trust => "The Check button checks an entry in your browser: its bytes hash to the leaf hash shown, and the inclusion proof leads to the root hash of the latest tree head signed with the platform public key shown above. It trusts that key as this platform serves it: a bank compares it with the key it was given when it joined.",
+        "“核验”按钮在您的浏览器中检查条目：其字节的哈希等于所示叶哈希，且包含证明可推出以上方平台公钥签名的最新树头的根哈希。核验信任本平台提供的该公钥：银行应将其与加入时获得的公钥进行比对。";
+    check => "Check", "核验";
+    checking => "Checking...", "正在核验……";
+    ledger_verified => "Verified on the ledger (tree size {size})", "已在账本上验证（树大小 {size}）";
+    ledger_not_verified => "NOT verified:", "未通过验证：";
+    ledger_reason_unsupported => "this browser cannot check SHA-256 and Ed25519 signatures here (WebCrypto needs HTTPS or this computer, and a browser with Ed25519).", "此浏览器无法在此校验 SHA-256 和 Ed25519 签名（WebCrypto 需要 HTTPS 或本机访问，以及支持 Ed25519 的浏览器）。";
+    ledger_reason_unreadable => "the ledger could not be read; try again.", "无法读取账本，请重试。";
+    ledger_reason_malformed_head => "the signed tree head is not a well-formed checkpoint.", "已签名树头不是格式正确的检查点。";
+    ledger_reason_wrong_origin => "the tree head names another log than this page's.", "树头所属的日志与本页不同。";
+    ledger_reason_no_signature => "the tree head carries no signature by the platform public key shown.", "树头没有所示平台公钥的签名。";
+    ledger_reason_bad_signature => "the tree head's signature does not verify with the platform public key shown.", "树头的签名无法用所示平台公钥验证。";
+    ledger_reason_not_in_tree => "the signed tree head does not include this entry yet.", "已签名树头尚未包含此条目。";
+    ledger_reason_leaf_mismatch => "the entry's bytes do not hash to the leaf hash shown.", "条目字节的哈希与所示叶哈希不符。";
+    ledger_reason_malformed_proof => "the inclusion proof has the wrong number or length of hashes.", "包含证明的哈希数量或长度有误。";
+    ledger_reason_head_mismatch => "the tree head's size, root hash or signature differ from what its signed note says.", "树头的大小、根哈希或签名与其已签名记录不一致。";
+    ledger_reason_root_mismatch => "the inclusion proof does not lead to the signed root hash.", "包含证明推不出已签名的根哈希。";
 }
 
 /// The name of an alert kind; an unknown kind shows as stored.
@@ -210,6 +315,44 @@ pub fn receivable_status(lang: Lang, status: ReceivableStatus) -> &'static str {
         ReceivableStatus::Disputed => lang.status_disputed(),
         ReceivableStatus::Settled => lang.status_settled(),
         ReceivableStatus::Defaulted => lang.status_defaulted(),
+    }
+}
+
+pub fn asset_status(lang: Lang, status: AssetStatus) -> &'static str {
+    match status {
+        AssetStatus::Active => lang.asset_active(),
+        AssetStatus::Retired => lang.asset_retired(),
+        AssetStatus::Settled => lang.asset_settled(),
+        AssetStatus::Defaulted => lang.asset_defaulted(),
+    }
+}
+
+pub fn lien_status(lang: Lang, status: LienStatus) -> &'static str {
+    match status {
+        LienStatus::Active => lang.lien_active(),
+        LienStatus::Released => lang.lien_released(),
+        LienStatus::Settling => lang.lien_settling(),
+        LienStatus::Settled => lang.lien_settled(),
+    }
+}
+
+/// An offer's status as a view writes it; an unknown one as written.
+pub fn offer_status(lang: Lang, status: &str) -> &'static str {
+    match OfferStatus::parse(status) {
+        Some(OfferStatus::Open) => lang.offer_open(),
+        Some(OfferStatus::Taken) => lang.offer_taken(),
+        Some(OfferStatus::Withdrawn) => lang.offer_withdrawn(),
+        Some(OfferStatus::Lapsed) => lang.offer_lapsed(),
+        None => "?",
+    }
+}
+
+/// A lien's or an offer's kind (`pledge`, `assignment`).
+pub fn lien_kind(lang: Lang, kind: &str) -> &'static str {
+    if kind == "assignment" {
+        lang.kind_assignment()
+    } else {
+        lang.kind_pledge()
     }
 }
 

@@ -213,6 +213,22 @@ pub(super) fn mint(
     ))
 }
 
+/// The messages the buyer of `receivable` may sign now (the portal shows
+/// them to be signed in the browser): to confirm it, and to dispute it.
+pub fn buyer_messages(receivable: &ReceivableRow, fingerprint: &Fingerprint) -> Result<(String, String), UseCaseError> {
+    let (confirm, _) = confirmation(receivable, fingerprint)?;
+    let dispute = dispute_action(receivable, fingerprint)?;
+    Ok((confirm.canonical_message(), dispute.canonical_message()))
+}
+
+fn dispute_action(receivable: &ReceivableRow, fingerprint: &Fingerprint) -> Result<SignedAction, UseCaseError> {
+    Ok(SignedAction::Dispute {
+        receivable: uuid(&receivable.id)?,
+        fingerprint: *fingerprint,
+        buyer: uuid(&receivable.buyer_id)?,
+    })
+}
+
 /// The buyer disputes the receivable; returns it as disputed, the leaf of
 /// the dispute, and the plain fingerprint.
 pub fn dispute_receivable(
@@ -227,11 +243,7 @@ pub fn dispute_receivable(
         let receivable = receivable_for_buyer(connection, id, caller)?;
         let caller = caller.organization_id.as_str();
         let fingerprint = super::fingerprints::of_receivable(connection, &receivable)?;
-        let action = SignedAction::Dispute {
-            receivable: id,
-            fingerprint,
-            buyer: uuid(&receivable.buyer_id)?,
-        };
+        let action = dispute_action(&receivable, &fingerprint)?;
         let signed = parties::verify_signed(connection, caller, &action, signature)?;
         if !repository::decide_receivable(
             connection,

@@ -27,7 +27,9 @@ pub use batcher::{
     RegistrationBatcher, RegistrationJob, RegistrationResult,
 };
 pub use credit_note::{record_credit_note, register_correction, Corrected, Credited, NewCreditNote};
-pub use decision::{acknowledge_purchase_order, confirm_receivable, dispute_receivable, Confirmed, DisputeReason};
+pub use decision::{
+    acknowledge_purchase_order, buyer_messages, confirm_receivable, dispute_receivable, Confirmed, DisputeReason,
+};
 pub use import::ImportFormat;
 pub use upload::{ImportFailure, ImportReport, ImportResult};
 pub use upload_job::{spawn_upload_worker, Lease, Submitted, UploadProgress, UploadWorker, MAX_SYNC_ROWS};

@@ -450,22 +450,34 @@ pub fn purchase_order_totals_of_supplier(
         .load(connection)
 }
 
-/// A page of a supplier's receivables, newest first (by creation time,
-/// then id), optionally in one status: those after `after` (the last
-/// `(created_at, id)` of the page before), at most `limit`.
-pub fn receivables_of_supplier(
+/// Which party of its receivables an organisation lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Supplier,
+    Buyer,
+}
+
+/// A page of the receivables `party` is the `side` of, newest first (by
+/// creation time, then id), optionally in one status: those after `after`
+/// (the last `(created_at, id)` of the page before), at most `limit`; one
+/// index range each (`receivables_supplier`, `receivables_buyer`).
+pub fn receivables_of(
     connection: &mut DbConnection,
-    supplier_id: &str,
+    side: Side,
+    party: &str,
     status: Option<ReceivableStatus>,
     after: Option<(NaiveDateTime, String)>,
     limit: i64,
 ) -> QueryResult<Vec<ReceivableRow>> {
     let mut query = receivables::table
-        .filter(receivables::supplier_id.eq(supplier_id))
         .select(ReceivableRow::as_select())
         .order((receivables::created_at.desc(), receivables::id.desc()))
         .limit(limit)
         .into_boxed();
+    query = match side {
+        Side::Supplier => query.filter(receivables::supplier_id.eq(party)),
+        Side::Buyer => query.filter(receivables::buyer_id.eq(party)),
+    };
     if let Some(status) = status {
         query = query.filter(receivables::status.eq(status));
     }

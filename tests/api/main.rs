@@ -26,6 +26,8 @@ mod orgs;
 mod outage;
 mod portal;
 mod portal_edges;
+mod portal_ledger;
+mod portal_signing;
 mod processes;
 mod registry;
 mod rfc9162;

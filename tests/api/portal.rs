@@ -24,21 +24,21 @@ use crate::registry::{confirm, deal, invoice, register, registered, Deal};
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// One answer, read whole.
-struct Page {
-    status: u16,
-    headers: HeaderMap,
-    body: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: String,
 }
 
 impl Page {
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         self.headers
             .get(LOCATION)
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
     }
 
-    fn set_cookies(&self) -> Vec<String> {
+    pub(crate) fn set_cookies(&self) -> Vec<String> {
         self.headers
             .get_all(SET_COOKIE)
             .iter()
@@ -46,14 +46,14 @@ impl Page {
             .collect()
     }
 
-    fn set_cookie(&self, name: &str) -> Option<String> {
+    pub(crate) fn set_cookie(&self, name: &str) -> Option<String> {
         self.set_cookies()
             .into_iter()
             .find(|cookie| cookie.starts_with(&format!("{name}=")))
     }
 
     /// The value of the first `<input name="{name}" value="…">`.
-    fn field(&self, name: &str) -> String {
+    pub(crate) fn field(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         let start = self
             .body
@@ -64,7 +64,7 @@ impl Page {
         self.body[start..end].to_owned()
     }
 
-    fn assert_secured(&self) {
+    pub(crate) fn assert_secured(&self) {
         let header = |name: &str| self.headers.get(name).map(|value| value.to_str().unwrap().to_owned());
         assert_eq!(header("content-security-policy").as_deref(), Some(CSP));
         assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"));
@@ -73,15 +73,15 @@ impl Page {
 }
 
 /// A browser without JavaScript: its own cookie jar, no redirects followed.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     client: reqwest::Client,
     cookies: BTreeMap<String, String>,
-    language: Option<&'static str>,
+    pub(crate) language: Option<&'static str>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             client: reqwest::Client::builder()
@@ -93,11 +93,11 @@ impl<'a> Browser<'a> {
         }
     }
 
-    fn session(&self) -> Option<&str> {
+    pub(crate) fn session(&self) -> Option<&str> {
         self.cookies.get("anchorfin_session").map(String::as_str)
     }
 
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+    pub(crate) async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
         let mut request = request;
         if !self.cookies.is_empty() {
             let jar: Vec<String> = self
@@ -128,19 +128,19 @@ impl<'a> Browser<'a> {
         page
     }
 
-    async fn get(&mut self, path: &str) -> Page {
+    pub(crate) async fn get(&mut self, path: &str) -> Page {
         let request = self.client.get(self.app.url(path));
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let request = self.client.post(self.app.url(path)).form(fields);
         self.send(request).await
     }
 
     /// Posts a `multipart/form-data` form as the upload page does: the
     /// CSRF field (if given) first, then the file.
-    async fn post_file(&mut self, path: &str, csrf: Option<&str>, file_name: &str, bytes: &[u8]) -> Page {
+    pub(crate) async fn post_file(&mut self, path: &str, csrf: Option<&str>, file_name: &str, bytes: &[u8]) -> Page {
         let boundary = "----anchorfin-portal-boundary";
         let mut body = Vec::new();
         if let Some(csrf) = csrf {
@@ -166,7 +166,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Signs in through the form as a person would.
-    async fn sign_in(&mut self, key: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, key: &str) -> Page {
         let form = self.get("/sign-in").await;
         assert_eq!(form.status, 200, "{}", form.body);
         let token = form.field("form_token");
@@ -175,14 +175,14 @@ impl<'a> Browser<'a> {
     }
 
     /// A page's CSRF token (every signed-in page carries the sign-out form).
-    async fn csrf(&mut self) -> String {
+    pub(crate) async fn csrf(&mut self) -> String {
         let page = self.get("/").await;
         page.field("csrf")
     }
 }
 
 /// A risk officer of `organization`, with the API key it signs in with.
-async fn risk_officer(app: &TestApp, organization: &str, email: &str) -> String {
+pub(crate) async fn risk_officer(app: &TestApp, organization: &str, email: &str) -> String {
     let url = app.settings.database_url().unwrap();
     let organization = uuid::Uuid::parse_str(organization).unwrap();
     let email = EmailAddress::parse(email).unwrap();
@@ -196,7 +196,7 @@ async fn risk_officer(app: &TestApp, organization: &str, email: &str) -> String 
 }
 
 /// The `id` of an API key (`afk_<id>_<secret>`).
-fn key_id(key: &str) -> String {
+pub(crate) fn key_id(key: &str) -> String {
     key.split('_').nth(1).unwrap().to_owned()
 }
 
@@ -205,7 +205,7 @@ async fn session_count(app: &TestApp) -> i64 {
         .await
 }
 
-async fn revoke(app: &TestApp, key: &str) {
+pub(crate) async fn revoke(app: &TestApp, key: &str) {
     let id = key_id(key);
     app.query(move |connection| {
         diesel::update(api_keys::table.filter(api_keys::id.eq(id)))
@@ -228,7 +228,7 @@ on_both_backends!(
     the_ledger_page_shows_the_signed_head_and_links_proofs,
     a_supplier_lists_its_own_receivables_filtered_and_paged,
     a_supplier_uploads_a_file_through_the_form,
-    only_a_suppliers_key_opens_the_receivables_and_upload_pages,
+    only_a_suppliers_key_uploads_and_only_the_parties_open_receivables,
     a_large_upload_shows_its_progress_until_the_report_is_done,
     static_files_are_cached_by_hash,
 );
@@ -980,17 +980,28 @@ async fn a_supplier_uploads_a_file_through_the_form(app: TestApp) {
     assert_eq!(other.get(&download[0]).await.status, 404);
 }
 
-async fn only_a_suppliers_key_opens_the_receivables_and_upload_pages(app: TestApp) {
+async fn only_a_suppliers_key_uploads_and_only_the_parties_open_receivables(app: TestApp) {
     let deal = deal(&app).await;
     let receivable = registered(&app, &deal, "INV-ROLE-1", "10.00").await;
     let receivable_page = format!("/receivables/{}", receivable["id"].as_str().unwrap());
     let officer = risk_officer(&app, &Deal::id(&deal.bank), "risk@bank.example").await;
-    for key in [Deal::key(&deal.buyer), Deal::key(&deal.bank), officer] {
+    // The buyer lists what it owes and opens it; a bank, a stranger to
+    // the invoice, finds nothing; a risk officer opens only the inbox.
+    let buyer = Deal::key(&deal.buyer);
+    for (key, list, one) in [
+        (buyer.clone(), 200, 200),
+        (Deal::key(&deal.bank), 403, 404),
+        (officer, 403, 403),
+    ] {
         let mut browser = Browser::new(&app);
         assert_eq!(browser.sign_in(&key).await.status, 303);
-        for path in ["/receivables", receivable_page.as_str(), "/uploads"] {
+        for (path, status) in [
+            ("/receivables", list),
+            (receivable_page.as_str(), one),
+            ("/uploads", 403),
+        ] {
             let page = browser.get(path).await;
-            assert_eq!(page.status, 403, "{path}: {}", page.body);
+            assert_eq!(page.status, status, "{path}: {}", page.body);
         }
         let upload = format!("/uploads/{}", uuid::Uuid::new_v4());
         assert_eq!(browser.get(&upload).await.status, 403);

@@ -1,79 +1,140 @@
-// A smoke journey through the portal in headless Chromium (Playwright's
-// core, driving Debian's chromium): the supplier signs in, uploads a CSV
-// with one good and one bad row and reads the per-row report; a risk
-// officer signs in and sees the alert inbox. Any console error or page
-// error fails the journey; screenshots go to tests/browser/screenshots/<backend>/.
+// One invoice carried through the portal in headless Chromium (Playwright's
+// core, driving Debian's chromium), every signature made in the browser
+// from a key file: the supplier uploads a CSV with one good and one bad
+// row and reads the per-row report; the buyer finds the invoice in its
+// queue and signs its confirmation; the supplier offers the asset to
+// Bank A (signed); Bank A looks the invoice up and accepts with a signed
+// pledge; the supplier then offers the same asset to Bank B — refused,
+// and alerted; the risk officer finds the alert in the inbox and
+// acknowledges it. Any console error or page error fails the journey;
+// screenshots go to tests/browser/screenshots/<backend>/.
 //
-//   ANCHORFIN_URL=http://127.0.0.1:8080 SUPPLIER_KEY=afk_… \
-//   RISK_OFFICER_KEY=afk_… BUYER_LEGAL_ID=… node tests/browser/journey.mjs
+//   ANCHORFIN_URL=http://127.0.0.1:8080 SUPPLIER_KEY=afk_… SUPPLIER_KEY_FILE=… \
+//   BUYER_KEY=afk_… BUYER_KEY_FILE=… BANK_A_KEY=afk_… BANK_A_KEY_FILE=… \
+//   RISK_OFFICER_KEY=afk_… BUYER_LEGAL_ID=… SUPPLIER_LEGAL_ID=… node tests/browser/journey.mjs
 //
 // scripts/browser-tests.sh starts a fresh server, onboards the parties and
 // runs this.
-import { chromium } from "playwright-core";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { execSync } from "node:child_process";
+import { join } from "node:path";
 import { tmpdir } from "node:os";
+import * as harness from "./harness.mjs";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const shots = join(here, "screenshots", process.env.BACKEND ?? "sqlite");
-mkdirSync(shots, { recursive: true });
-
-function required(name) {
-  const value = process.env[name];
-  if (!value) {
-    console.error(`journey: ${name} is not set`);
-    process.exit(2);
-  }
-  return value;
-}
+const { shots } = harness;
+const required = (name) => harness.required("journey", name);
+const check = (condition, what) => harness.check("journey", condition, what);
 const base = required("ANCHORFIN_URL").replace(/\/$/, "");
 const supplierKey = required("SUPPLIER_KEY");
+const supplierKeyFile = required("SUPPLIER_KEY_FILE");
+const buyerKey = required("BUYER_KEY");
+const buyerKeyFile = required("BUYER_KEY_FILE");
+const bankAKey = required("BANK_A_KEY");
+const bankAKeyFile = required("BANK_A_KEY_FILE");
 const officerKey = required("RISK_OFFICER_KEY");
 const buyerLegalId = required("BUYER_LEGAL_ID");
+const supplierLegalId = required("SUPPLIER_LEGAL_ID");
+const expireSessions = required("EXPIRE_SESSIONS");
 const run = process.env.RUN_ID || String(Date.now());
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 const problems = [];
-function check(condition, what) {
-  if (!condition) {
-    throw new Error(`journey: ${what}`);
-  }
+const browser = await harness.launch();
+const session = (name) => harness.session(browser, problems, name);
+const signIn = (page, key) => harness.signIn(page, base, key);
+
+// Signs the form `id`'s message with the key file, as a person would:
+// picks the file, waits for the signature, checks the message shown is the
+// one signed, and sends the form.
+async function signAndSend(page, id, keyFile) {
+  const message = await page.textContent(`.signer[data-form="${id}"] pre.message`);
+  check(message.startsWith("anchorfin/v1/"), `the ${id} message is not a canonical message: ${message}`);
+  await page.setInputFiles(`#${id}-key`, keyFile);
+  await page.waitForSelector(`.signer[data-form="${id}"] .sign-status.done`);
+  const signature = await page.inputValue(`#${id} input[name=signature]`);
+  check(/^[0-9a-f]{128}$/.test(signature), `the ${id} signature is not 64 bytes of hex: ${signature}`);
+  await Promise.all([page.waitForNavigation(), page.click(`#${id} button[type=submit]`)]);
+  return message;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-  ],
-});
-
-async function session(name) {
-  const context = await browser.newContext({ locale: "en-GB" });
-  const page = await context.newPage();
-  page.on("console", (message) => {
-    if (message.type() === "error") {
-      problems.push(`${name}: console error: ${message.text()} (${page.url()})`);
+// The value of the fact labelled `label` on a page.
+async function fact(page, label) {
+  return page.evaluate((label) => {
+    for (const dt of document.querySelectorAll("dl.facts dt")) {
+      if (dt.textContent.trim() === label) {
+        return dt.nextElementSibling.textContent.trim();
+      }
     }
-  });
-  page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message} (${page.url()})`));
-  return { context, page };
+    return null;
+  }, label);
 }
 
-async function signIn(page, key) {
-  await page.goto(`${base}/sign-in`);
-  await page.fill("#api_key", key);
-  await Promise.all([page.waitForNavigation(), page.click("form.sign-in button[type=submit]")]);
-  check(!page.url().includes("/sign-in"), `signing in stayed on ${page.url()}`);
+// Every page in `paths` for the holder of `key`: axe-core finds no
+// serious or critical violation (WCAG 2.1 A/AA rules), and at 375 px wide
+// nothing runs off the side of the screen. The axe pass injects axe's own
+// script, which the Content-Security-Policy rightly forbids, so only that
+// context bypasses it; the mobile pass keeps it.
+async function audit(name, key, paths) {
+  const desktop = await browser.newContext({ locale: "en-GB", bypassCSP: true });
+  const page = await desktop.newPage();
+  await signIn(page, key);
+  for (const path of paths) {
+    await page.goto(`${base}${path}`);
+    await page.evaluate(axeSource);
+    const results = await page.evaluate(() =>
+      // eslint-disable-next-line no-undef
+      axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] } }),
+    );
+    for (const violation of results.violations) {
+      if (violation.impact === "serious" || violation.impact === "critical") {
+        const where = violation.nodes.map((node) => node.target.join(" ")).slice(0, 3).join(", ");
+        problems.push(`${name} ${path}: axe ${violation.impact} ${violation.id}: ${violation.help} (${where})`);
+      }
+    }
+  }
+  await desktop.close();
+  const mobile = await browser.newContext({
+    locale: "en-GB",
+    viewport: { width: 375, height: 812 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  const phone = await mobile.newPage();
+  phone.on("pageerror", (error) => problems.push(`${name} (375 px): page error: ${error.message}`));
+  await signIn(phone, key);
+  for (const path of paths) {
+    await phone.goto(`${base}${path}`);
+    // A mobile browser widens its layout to fit what overflows, so the
+    // page's width is measured against the screen's, not the window's.
+    const scrollWidth = await phone.evaluate(() => document.documentElement.scrollWidth);
+    if (scrollWidth > 375) {
+      problems.push(`${name} ${path}: at 375 px the page is ${scrollWidth} px wide`);
+    }
+    const slug = path.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "") || "home";
+    await phone.screenshot({ path: join(shots, `mobile-${name}-${slug}.png`), fullPage: true });
+  }
+  await mobile.close();
 }
 
 let failed = null;
 try {
+  // A key that is not one: refused on the form, no session.
+  const stranger = await session("stranger");
+  await stranger.page.goto(`${base}/sign-in`);
+  await stranger.page.fill("#api_key", "afk_notakey_0000");
+  stranger.expect(401);
+  await Promise.all([stranger.page.waitForNavigation(), stranger.page.click("form.sign-in button[type=submit]")]);
+  check(
+    (await stranger.page.textContent("main")).includes("This API key was not accepted"),
+    "a wrong key was not refused on the sign-in page",
+  );
+  check(new URL(stranger.page.url()).pathname === "/sign-in", `a wrong key went to ${stranger.page.url()}`);
+  const cookies = await stranger.context.cookies();
+  check(!cookies.some((cookie) => cookie.name === "anchorfin_session"), "a wrong key got a session cookie");
+  await stranger.context.close();
+
   // The supplier: upload, then the report.
   const supplier = await session("supplier");
   await signIn(supplier.page, supplierKey);
@@ -108,28 +169,161 @@ try {
     "the new receivable is not in the list",
   );
   await supplier.page.screenshot({ path: join(shots, "supplier-receivables.png"), fullPage: true });
+
+  // The buyer: the invoice in its queue, confirmed with a signature made
+  // in the browser.
+  const buyer = await session("buyer");
+  await signIn(buyer.page, buyerKey);
+  await buyer.page.click('nav a[href="/receivables?status=registered"]');
+  await buyer.page.click(`text=JOURNEY-${run}-1`);
+  await buyer.page.waitForSelector("#confirm");
+  check((await fact(buyer.page, "Status")) === "Registered", "the invoice is not registered");
+  await buyer.page.screenshot({ path: join(shots, "buyer-confirm.png"), fullPage: true });
+  const confirmation = await signAndSend(buyer.page, "confirm", buyerKeyFile);
+  check(confirmation.startsWith("anchorfin/v1/confirm\n"), `not a confirmation: ${confirmation}`);
+  check((await fact(buyer.page, "Status")) === "Confirmed", `after confirming, the status is ${await fact(buyer.page, "Status")}`);
+  check((await buyer.page.$("#confirm")) === null, "the confirmation form is still offered");
+  await buyer.context.close();
+
+  // The supplier offers the asset to Bank A for a pledge, signed.
+  await supplier.page.click('nav a[href="/receivables"]');
+  await supplier.page.click(`text=JOURNEY-${run}-1`);
+  await supplier.page.click('dl.facts a[href^="/assets/"]');
+  await supplier.page.waitForSelector("form.terms");
+  const assetUrl = supplier.page.url();
+  await supplier.page.selectOption("#bank_id", { label: "Bank A" });
+  await supplier.page.selectOption("#kind", "pledge");
+  await supplier.page.fill("#amount", "1000.00");
+  await Promise.all([supplier.page.waitForNavigation(), supplier.page.click("form.terms button[type=submit]")]);
+  const offerTermsUrl = supplier.page.url();
+  await supplier.page.screenshot({ path: join(shots, "supplier-offer-sign.png"), fullPage: true });
+  const offerMessage = await signAndSend(supplier.page, "offer", supplierKeyFile);
+  check(offerMessage.includes("\namount=1000.00\ncurrency=CNY\n"), `the offer message: ${offerMessage}`);
+  check(new URL(supplier.page.url()).pathname.startsWith("/offers/"), `the offer landed on ${supplier.page.url()}`);
+  check((await fact(supplier.page, "Status")) === "Open", "the offer is not open");
+
+  // Bank A: the invoice looked up (registered, confirmed, free), then the
+  // offer accepted with a signed pledge.
+  const bank = await session("bank A");
+  await signIn(bank.page, bankAKey);
+  await bank.page.click('nav a[href="/lookup"]');
+  await bank.page.fill("#seller", supplierLegalId);
+  await bank.page.fill("#buyer", buyerLegalId);
+  await bank.page.fill("#invoice", `journey-${run}-1`);
+  await Promise.all([bank.page.waitForNavigation(), bank.page.click("form.terms button[type=submit]")]);
+  check((await fact(bank.page, "Confirmed")) === "Yes", "the look-up does not find it confirmed");
+  check((await fact(bank.page, "Financed (encumbered)")) === "No", "the look-up finds it financed before the pledge");
+  await bank.page.click('nav a[href="/offers"]');
+  await bank.page.click("table tbody tr a");
+  await bank.page.waitForSelector('form.terms input[name="amount"]');
+  await Promise.all([bank.page.waitForNavigation(), bank.page.click("form.terms button[type=submit]")]);
+  const pledgeMessage = await signAndSend(bank.page, "accept", bankAKeyFile);
+  check(pledgeMessage.startsWith("anchorfin/v1/pledge\n"), `not a pledge: ${pledgeMessage}`);
+  check((await fact(bank.page, "Status")) === "Accepted", `the offer after the pledge: ${await fact(bank.page, "Status")}`);
+  check((await fact(bank.page, "Lien")) !== null, "no lien after the pledge");
+  await bank.page.screenshot({ path: join(shots, "bank-pledged.png"), fullPage: true });
+  await bank.page.click('nav a[href="/lookup"]');
+  await bank.page.fill("#seller", supplierLegalId);
+  await bank.page.fill("#buyer", buyerLegalId);
+  await bank.page.fill("#invoice", `JOURNEY-${run}-1`);
+  await Promise.all([bank.page.waitForNavigation(), bank.page.click("form.terms button[type=submit]")]);
+  check((await fact(bank.page, "Financed (encumbered)")) === "Yes", "the look-up does not find it financed after the pledge");
+  await bank.context.close();
+
+  // The supplier offers the same asset to Bank B: refused, and alerted.
+  await supplier.page.goto(assetUrl);
+  await supplier.page.waitForSelector("form.terms .problem, section .problem");
+  await supplier.page.selectOption("#bank_id", { label: "Bank B" });
+  await supplier.page.fill("#amount", "1000.00");
+  await Promise.all([supplier.page.waitForNavigation(), supplier.page.click("form.terms button[type=submit]")]);
+  await signAndSend(supplier.page, "offer", supplierKeyFile);
+  const refusal = await supplier.page.textContent(".problem[role=alert]");
+  check(refusal.includes("already_encumbered"), `the second offer was not refused as already_encumbered: ${refusal}`);
+  check(refusal.includes("risk officers were alerted"), `the refusal does not say risk officers were alerted: ${refusal}`);
+  await supplier.page.screenshot({ path: join(shots, "supplier-double-pledge-refused.png"), fullPage: true });
   await supplier.context.close();
 
-  // The risk officer: the inbox.
+  // The risk officer: the alert in the inbox, acknowledged.
   const officer = await session("risk officer");
   await signIn(officer.page, officerKey);
   check(new URL(officer.page.url()).pathname === "/alerts", `the risk officer landed on ${officer.page.url()}`);
   await officer.page.waitForSelector("#inbox");
   await officer.page.screenshot({ path: join(shots, "risk-officer-inbox.png"), fullPage: true });
+  await officer.page.click("#inbox tbody tr:has-text('Duplicate pledge') a");
+  await officer.page.waitForSelector("form.acknowledge, form[action$='/acknowledgement']");
+  // A form whose CSRF token is not the session's (as a forged one from
+  // another site would be): refused, nothing acknowledged.
+  await officer.page.evaluate(() => {
+    document.querySelector("form[action$='/acknowledgement'] input[name=csrf]").value = "forged";
+  });
+  officer.expect(403);
+  const forged = await Promise.all([
+    officer.page.waitForNavigation(),
+    officer.page.click("form[action$='/acknowledgement'] button[type=submit]"),
+  ]);
+  check(forged[0].status() === 403, `a forged form answered ${forged[0].status()}`);
+  check(
+    (await officer.page.textContent("main")).includes("did not come from a page of this session"),
+    "the forged form's refusal does not say why",
+  );
+  await officer.page.goBack();
+  await officer.page.reload();
+  check(
+    (await officer.page.$("form[action$='/acknowledgement']")) !== null,
+    "the alert was acknowledged by a forged form",
+  );
+  await Promise.all([
+    officer.page.waitForNavigation(),
+    officer.page.click("form[action$='/acknowledgement'] button[type=submit]"),
+  ]);
+  check(
+    (await officer.page.textContent("main")).includes("acknowledged"),
+    "the alert page does not say it is acknowledged",
+  );
+  await officer.page.screenshot({ path: join(shots, "risk-officer-acknowledged.png"), fullPage: true });
+  const alertPath = new URL(officer.page.url()).pathname;
+  // The session left idle past its time: the next page asks to sign in
+  // again, says why, and comes back to the page after.
+  execSync(expireSessions, { stdio: "inherit" });
+  await officer.page.goto(`${base}/alerts`);
+  check(new URL(officer.page.url()).pathname === "/sign-in", `an expired session stayed on ${officer.page.url()}`);
+  check(
+    (await officer.page.textContent("main")).includes("Your session has ended"),
+    "the sign-in page does not say the session ended",
+  );
+  await officer.page.fill("#api_key", officerKey);
+  await Promise.all([officer.page.waitForNavigation(), officer.page.click("form.sign-in button[type=submit]")]);
+  check(new URL(officer.page.url()).pathname === "/alerts", `after signing in again: ${officer.page.url()}`);
   await officer.context.close();
+
+  // Accessibility and the narrow screen, on every kind of page the
+  // journey went through.
+  const assetPath = new URL(assetUrl).pathname;
+  const offerTerms = new URL(offerTermsUrl);
+  await audit("supplier", supplierKey, [
+    "/",
+    "/receivables",
+    "/uploads",
+    assetPath,
+    `${offerTerms.pathname}${offerTerms.search}`,
+    "/offers",
+    "/ledger",
+  ]);
+  await audit("buyer", buyerKey, ["/", "/receivables?status=registered", "/receivables"]);
+  await audit("bank", bankAKey, ["/", "/offers", "/lookup"]);
+  await audit("officer", officerKey, ["/alerts", alertPath]);
+  const anonymous = await browser.newContext({ locale: "en-GB", bypassCSP: true });
+  const signInPage = await anonymous.newPage();
+  await signInPage.goto(`${base}/sign-in`);
+  await signInPage.evaluate(axeSource);
+  const signInResults = await signInPage.evaluate(() => axe.run());
+  for (const violation of signInResults.violations) {
+    if (violation.impact === "serious" || violation.impact === "critical") {
+      problems.push(`/sign-in: axe ${violation.impact} ${violation.id}: ${violation.help}`);
+    }
+  }
+  await anonymous.close();
 } catch (error) {
   failed = error;
-} finally {
-  await browser.close();
 }
-
-if (failed) {
-  console.error(failed.message || failed);
-}
-for (const problem of problems) {
-  console.error(problem);
-}
-if (failed || problems.length > 0) {
-  process.exit(1);
-}
-console.log(`journey: passed; screenshots in ${shots}`);
+await harness.finish("journey", browser, failed, problems);

@@ -10,7 +10,7 @@ use crate::api::auth::{run_authenticated, BearerToken};
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::domain::{Fingerprint, Role};
-use crate::lending::{EnumerationPolicy, LookupJob};
+use crate::lending::{Encumbrance, EnumerationPolicy, LookupJob};
 
 pub async fn encumbrance(
     token: BearerToken,
@@ -27,6 +27,23 @@ pub async fn encumbrance(
         Ok((bank.organization_id.to_string(), fingerprint))
     })
     .await?;
+    let found = look_up_for(&state, bank_id, &fingerprint).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "fingerprint": fingerprint.to_hex(),
+        "registered": found.registered,
+        "confirmed": found.confirmed,
+        "encumbered": found.encumbered,
+    })))
+}
+
+/// `bank_id`'s look-up of `fingerprint` (admitted by the rate limit
+/// already), recorded with its answer and watched for enumeration; the
+/// portal's look-up page asks the same.
+pub(crate) async fn look_up_for(
+    state: &AppState,
+    bank_id: String,
+    fingerprint: &Fingerprint,
+) -> Result<Encumbrance, ApiError> {
     let policy = EnumerationPolicy {
         misses: i64::from(state.settings.limits.enumeration_misses),
         window_seconds: state.settings.limits.enumeration_window.as_secs() as i64,
@@ -35,15 +52,10 @@ pub async fn encumbrance(
         .lookups
         .run(LookupJob {
             bank_id,
-            stored: state.fingerprint_key.stored(&fingerprint),
+            stored: state.fingerprint_key.stored(fingerprint),
             policy,
         })
         .await??;
     state.sequencer.wake();
-    Ok(HttpResponse::Ok().json(json!({
-        "fingerprint": fingerprint.to_hex(),
-        "registered": found.registered,
-        "confirmed": found.confirmed,
-        "encumbered": found.encumbered,
-    })))
+    Ok(found)
 }

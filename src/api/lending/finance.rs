@@ -17,7 +17,7 @@ use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::signed::{answer, nonce, request_hash};
 use crate::api::state::AppState;
-use crate::domain::{Role, Signature, Subject};
+use crate::domain::{Nonce, Role, Signature, Subject};
 use crate::lending::{offer_visible_to, Denied, FinanceJob, FinanceRequest, LienKind};
 use crate::registry::Viewer;
 use crate::validation::{field, FieldError};
@@ -25,13 +25,13 @@ use crate::validation::{field, FieldError};
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct FinanceBody {
-    offer_id: String,
+    pub(crate) offer_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    asset_id: Option<String>,
+    pub(crate) asset_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    purchase_order_id: Option<String>,
-    amount: String,
-    signature: String,
+    pub(crate) purchase_order_id: Option<String>,
+    pub(crate) amount: String,
+    pub(crate) signature: String,
 }
 
 fn uuid(name: &str, raw: &str) -> Result<Uuid, FieldError> {
@@ -39,7 +39,11 @@ fn uuid(name: &str, raw: &str) -> Result<Uuid, FieldError> {
 }
 
 pub(crate) fn parse(request: &HttpRequest, body: &FinanceBody, kind: LienKind) -> Result<FinanceRequest, FieldError> {
-    let nonce = nonce(request)?;
+    parse_with(nonce(request)?, body, kind)
+}
+
+/// [`parse`] with the nonce given (the portal's form carries it).
+pub(crate) fn parse_with(nonce: Nonce, body: &FinanceBody, kind: LienKind) -> Result<FinanceRequest, FieldError> {
     let offer = uuid("offer_id", &body.offer_id)?;
     let subject = match (&body.asset_id, &body.purchase_order_id, kind) {
         (Some(asset), None, _) => Subject::Asset(uuid("asset_id", asset)?),

@@ -12,7 +12,7 @@ use crate::api::error::ApiError;
 use crate::api::json::JsonBody;
 use crate::api::signed::{answer, nonce, request_hash};
 use crate::api::state::AppState;
-use crate::domain::{Currency, Signature, Subject, UtcSecond};
+use crate::domain::{Currency, Nonce, Signature, Subject, UtcSecond};
 use crate::lending::{make_offer, LienKind, OfferRequest};
 use crate::validation::{field, FieldError};
 
@@ -20,15 +20,15 @@ use crate::validation::{field, FieldError};
 #[serde(deny_unknown_fields)]
 pub struct OfferBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    asset_id: Option<String>,
+    pub(crate) asset_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    purchase_order_id: Option<String>,
-    bank_id: String,
-    kind: String,
-    amount: String,
-    currency: String,
-    expires_at: String,
-    signature: String,
+    pub(crate) purchase_order_id: Option<String>,
+    pub(crate) bank_id: String,
+    pub(crate) kind: String,
+    pub(crate) amount: String,
+    pub(crate) currency: String,
+    pub(crate) expires_at: String,
+    pub(crate) signature: String,
 }
 
 fn uuid(name: &str, raw: &str) -> Result<Uuid, FieldError> {
@@ -36,7 +36,11 @@ fn uuid(name: &str, raw: &str) -> Result<Uuid, FieldError> {
 }
 
 pub(crate) fn parse(request: &HttpRequest, body: &OfferBody) -> Result<OfferRequest, FieldError> {
-    let nonce = nonce(request)?;
+    parse_with(nonce(request)?, body)
+}
+
+/// [`parse`] with the nonce given (the portal's form carries it).
+pub(crate) fn parse_with(nonce: Nonce, body: &OfferBody) -> Result<OfferRequest, FieldError> {
     let subject = match (&body.asset_id, &body.purchase_order_id) {
         (Some(asset), None) => Subject::Asset(uuid("asset_id", asset)?),
         (None, Some(order)) => Subject::PurchaseOrder(uuid("purchase_order_id", order)?),

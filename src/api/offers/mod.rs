@@ -12,5 +12,5 @@ pub use list::list;
 pub use show::show;
 pub use withdraw::withdraw;
 
-pub(crate) use create::parse as parse_offer;
+pub(crate) use create::{parse as parse_offer, parse_with as parse_offer_with, OfferBody};
 pub(crate) use withdraw::WithdrawalRequest;

@@ -2,7 +2,14 @@
 //! as the API shows them to the signed-in organisation (`tlog::entries`
 //! with the same reader as `/v1/ledger/entries`: sealed entries it is no
 //! party to show only as `business`), each with a link to its inclusion
-//! proof in the API. Checking the proof in the browser comes later.
+//! proof in the API. Without JavaScript that link is all; with it,
+//! `static/ledger.js` adds a Check button to each row that checks the
+//! entry in the browser (WebCrypto only): the entry's bytes hash to the
+//! leaf hash shown, the latest signed note opens with the platform key
+//! and origin this page states, and the inclusion proof leads to the
+//! root it signs. The page hands the script that key, the origin and
+//! every text it shows, in the reader's language, as `data-` attributes
+//! (the Content-Security-Policy allows no inline script).
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
@@ -10,6 +17,7 @@ use askama::Template;
 use super::html;
 use crate::api::state::AppState;
 use crate::domain::Role;
+use crate::portal::assets::assets;
 use crate::portal::caller::Caller;
 use crate::portal::error::PortalError;
 use crate::portal::frame::Frame;
@@ -24,6 +32,7 @@ struct LedgerPage {
     frame: Frame,
     head: Option<Head>,
     public_key: String,
+    origin: String,
     entries: Vec<Entry>,
 }
 
@@ -73,9 +82,12 @@ pub async fn ledger(caller: Caller, state: web::Data<AppState>) -> Result<HttpRe
         checkpoint: head.checkpoint.clone(),
     });
     let tree_size = head.as_ref().map_or(0, |head| head.tree_size);
+    let mut frame = caller.frame(t.ledger(), "/ledger");
+    frame.scripts.push(assets().ledger.path.as_str());
     html(&LedgerPage {
-        frame: caller.frame(t.ledger(), "/ledger"),
+        frame,
         public_key: hex::encode(state.platform_key.verifying_key().to_bytes()),
+        origin: state.settings.ledger.origin.clone(),
         entries: entries
             .into_iter()
             .rev()

@@ -1,25 +1,31 @@
-//! The supplier's receivables: `GET /receivables` (its own, newest first,
-//! filtered by status, a page at a time by keyset on `(created_at, id)`)
-//! and `GET /receivables/{id}` (one receivable as the API shows it:
-//! `registry::visible_receivable`, the same check as
-//! `GET /v1/receivables/{id}`).
+//! Receivables: `GET /receivables` (a supplier's own, or the invoices a
+//! core enterprise owes — its queue to confirm is the `registered` filter —
+//! newest first, filtered by status, a page at a time by keyset on
+//! `(created_at, id)`) and `GET /receivables/{id}` (one receivable as the
+//! API shows it: `registry::visible_receivable`, the same check as
+//! `GET /v1/receivables/{id}`). To the buyer of a registered receivable
+//! the page shows the confirmation and dispute messages to sign in the
+//! browser; `POST /receivables/{id}/confirmation` and
+//! `POST /receivables/{id}/dispute` decide them as the API does.
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use chrono::NaiveDateTime;
 
-use super::html;
+use super::signing::{signature, with_signer, Signing};
+use super::{amount, field_problem, html, refusal_text, see_other, Fact};
 use crate::api::state::AppState;
-use crate::domain::{Currency, ReceivableStatus};
-use crate::portal::caller::Caller;
+use crate::domain::{ReceivableStatus, Role};
+use crate::portal::caller::{field, Caller};
 use crate::portal::error::PortalError;
 use crate::portal::frame::Frame;
-use crate::portal::i18n::Lang;
 use crate::portal::messages;
 use crate::refusal::UseCaseError;
-use crate::registry::{of_receivable, visible_receivable, Viewer};
+use crate::registry::{
+    buyer_messages, dispute_receivable, of_receivable, visible_receivable, ConfirmationJob, DisputeReason,
+};
 use crate::store::organizations::names;
-use crate::store::registry::{receivables_of_supplier, ReceivableRow};
+use crate::store::registry::{self as repository, receivables_of, ReceivableRow, Side};
 
 /// Receivables per page.
 const PAGE: i64 = 50;
@@ -31,6 +37,8 @@ const CURSOR_TIME: &str = "%Y-%m-%dT%H:%M:%S%.6f";
 #[template(path = "receivables.html")]
 struct ListPage {
     frame: Frame,
+    /// "Buyer" in a supplier's list, "Supplier" in a buyer's.
+    counterparty_label: &'static str,
     statuses: Vec<StatusOption>,
     rows: Vec<ListRow>,
     next: Option<String>,
@@ -46,7 +54,7 @@ struct StatusOption {
 struct ListRow {
     id: String,
     invoice_number: String,
-    buyer: String,
+    counterparty: String,
     issue_date: String,
     due_date: String,
     amount: String,
@@ -66,7 +74,13 @@ pub async fn receivables(
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
-    let supplier = caller.supplier()?.organization_id.to_string();
+    let principal = caller.party()?;
+    let party = principal.organization_id.to_string();
+    let side = if principal.role == Role::Supplier {
+        Side::Supplier
+    } else {
+        Side::Buyer
+    };
     let t = caller.lang;
     // The form offers only known statuses; anything else filters nothing.
     let status = query.status.as_deref().and_then(ReceivableStatus::parse);
@@ -75,18 +89,18 @@ pub async fn receivables(
         None => None,
     };
     let first_page = after.is_none();
-    let (page, buyers) = state
+    let (page, counterparties) = state
         .database
         .run(move |connection| -> diesel::QueryResult<_> {
             // One more than a page tells whether another follows.
-            let mut page = receivables_of_supplier(connection, &supplier, status, after, PAGE + 1)?;
+            let mut page = receivables_of(connection, side, &party, status, after, PAGE + 1)?;
             let more = page.len() > PAGE as usize;
             page.truncate(PAGE as usize);
-            let mut buyer_ids: Vec<String> = page.iter().map(|row| row.buyer_id.clone()).collect();
-            buyer_ids.sort_unstable();
-            buyer_ids.dedup();
-            let buyers = names(connection, &buyer_ids)?;
-            Ok(((page, more), buyers))
+            let mut counterparties: Vec<String> = page.iter().map(|row| counterparty(side, row).to_owned()).collect();
+            counterparties.sort_unstable();
+            counterparties.dedup();
+            let names = names(connection, &counterparties)?;
+            Ok(((page, more), names))
         })
         .await??;
     let (page, more) = page;
@@ -114,10 +128,10 @@ pub async fn receivables(
         .map(|row| ListRow {
             id: row.id.clone(),
             invoice_number: row.invoice_number.clone(),
-            buyer: buyers
-                .get(&row.buyer_id)
+            counterparty: counterparties
+                .get(counterparty(side, row))
                 .cloned()
-                .unwrap_or_else(|| row.buyer_id.clone()),
+                .unwrap_or_else(|| counterparty(side, row).to_owned()),
             issue_date: t.format_date(row.issue_date),
             due_date: t.format_date(row.due_date),
             amount: amount(t, row.amount_minor, &row.currency),
@@ -127,6 +141,10 @@ pub async fn receivables(
         .collect();
     html(&ListPage {
         frame: caller.frame(t.receivables(), "/receivables"),
+        counterparty_label: match side {
+            Side::Supplier => t.buyer(),
+            Side::Buyer => t.supplier(),
+        },
         statuses: ReceivableStatus::ALL
             .iter()
             .map(|option| StatusOption {
@@ -141,6 +159,14 @@ pub async fn receivables(
     })
 }
 
+/// The other party of `row`, seen from `side`.
+fn counterparty(side: Side, row: &ReceivableRow) -> &str {
+    match side {
+        Side::Supplier => &row.buyer_id,
+        Side::Buyer => &row.supplier_id,
+    }
+}
+
 /// `<created_at>_<id>`: the time as the cursor writes it, then the id.
 fn encode_cursor(created_at: NaiveDateTime, id: &str) -> String {
     format!("{}_{id}", created_at.format(CURSOR_TIME))
@@ -153,50 +179,17 @@ fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
     Some((time, id))
 }
 
-/// An amount for the locale; a stored currency that does not parse (never
-/// written so) in plain minor units rather than a failed page.
-fn amount(t: Lang, minor_units: i64, currency: &str) -> String {
-    Currency::parse(currency).map_or_else(
-        |_| format!("{minor_units} {currency}"),
-        |currency| t.format_amount(minor_units, currency),
-    )
-}
-
 #[derive(Template)]
 #[template(path = "receivable.html")]
 struct DetailPage {
     frame: Frame,
     invoice_number: String,
     facts: Vec<Fact>,
-}
-
-struct Fact {
-    label: &'static str,
-    value: String,
-    /// Shown as code (ids, hashes).
-    code: bool,
-    /// A link to another receivable's page.
-    href: Option<String>,
-}
-
-impl Fact {
-    fn text(label: &'static str, value: String) -> Self {
-        Fact {
-            label,
-            value,
-            code: false,
-            href: None,
-        }
-    }
-
-    fn code(label: &'static str, value: String) -> Self {
-        Fact {
-            label,
-            value,
-            code: true,
-            href: None,
-        }
-    }
+    /// A refusal of what was just signed.
+    problem: Option<String>,
+    /// The buyer's signing forms while the receivable is registered.
+    signings: Vec<Signing>,
+    back: &'static str,
 }
 
 pub async fn receivable(
@@ -204,37 +197,49 @@ pub async fn receivable(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
-    let principal = caller.supplier()?;
-    let viewer = Viewer {
-        organization_id: principal.organization_id.to_string(),
-        role: principal.role,
-    };
+    detail(&caller, &path, &state, None).await
+}
+
+/// The receivable's page for `caller`, with `problem` (a refusal of what
+/// was just sent) above its forms.
+async fn detail(
+    caller: &Caller,
+    id: &str,
+    state: &AppState,
+    problem: Option<String>,
+) -> Result<HttpResponse, PortalError> {
+    let viewer = caller.viewer()?;
     let t = caller.lang;
-    let id = uuid::Uuid::parse_str(&path)
+    let id = uuid::Uuid::parse_str(id)
         .map_err(|_| PortalError::NotFound)?
         .to_string();
-    let (receivable, fingerprint, buyer): (ReceivableRow, _, _) = state
+    let me = viewer.organization_id.clone();
+    let is_buyer = move |receivable: &ReceivableRow| receivable.buyer_id == me;
+    let (receivable, fingerprint, names, asset) = state
         .database
         .run(move |connection| -> Result<_, UseCaseError> {
             let Some(receivable) = visible_receivable(connection, &viewer, &id)? else {
                 return Ok(None);
             };
             let fingerprint = of_receivable(connection, &receivable)?;
-            let buyer = names(connection, std::slice::from_ref(&receivable.buyer_id))?.remove(&receivable.buyer_id);
-            Ok(Some((receivable, fingerprint, buyer)))
+            let names = names(
+                connection,
+                &[receivable.supplier_id.clone(), receivable.buyer_id.clone()],
+            )?;
+            let asset = repository::root_asset_of(connection, &receivable.id)?;
+            Ok(Some((receivable, fingerprint, names, asset)))
         })
         .await??
         .ok_or(PortalError::NotFound)?;
+    let named = |id: &str| match names.get(id) {
+        Some(name) => format!("{name} ({id})"),
+        None => id.to_owned(),
+    };
     let currency = &receivable.currency;
     let mut facts = vec![
         Fact::text(t.invoice_number(), receivable.invoice_number.clone()),
-        Fact::text(
-            t.buyer(),
-            match buyer {
-                Some(name) => format!("{name} ({})", receivable.buyer_id),
-                None => receivable.buyer_id.clone(),
-            },
-        ),
+        Fact::text(t.supplier(), named(&receivable.supplier_id)),
+        Fact::text(t.buyer(), named(&receivable.buyer_id)),
         Fact::text(t.issue_date(), t.format_date(receivable.issue_date)),
         Fact::text(t.due_date(), t.format_date(receivable.due_date)),
         Fact::text(t.amount(), amount(t, receivable.amount_minor, currency)),
@@ -250,18 +255,138 @@ pub async fn receivable(
         facts.push(Fact::text(t.order_reference(), reference.clone()));
     }
     if let Some(successor) = &receivable.superseded_by {
-        facts.push(Fact {
-            href: Some(format!("/receivables/{successor}")),
-            ..Fact::code(t.superseded_by(), successor.clone())
-        });
+        facts.push(Fact::link(
+            t.superseded_by(),
+            successor.clone(),
+            format!("/receivables/{successor}"),
+        ));
+    }
+    if let Some(asset) = &asset {
+        facts.push(Fact::link(t.asset(), asset.id.clone(), format!("/assets/{}", asset.id)));
     }
     facts.push(Fact::code(t.fingerprint(), fingerprint.to_hex()));
     facts.push(Fact::code(t.ledger_leaf(), hex::encode(&receivable.leaf_hash)));
+    let mut signings = Vec::new();
+    if is_buyer(&receivable) && receivable.status == ReceivableStatus::Registered {
+        let (confirm, dispute) = buyer_messages(&receivable, &fingerprint)?;
+        signings.push(Signing {
+            id: "confirm",
+            action: format!("/receivables/{}/confirmation", receivable.id),
+            message: confirm,
+            fields: Vec::new(),
+            reason: false,
+            submit: t.confirm_receivable(),
+        });
+        signings.push(Signing {
+            id: "dispute",
+            action: format!("/receivables/{}/dispute", receivable.id),
+            message: dispute,
+            fields: Vec::new(),
+            reason: true,
+            submit: t.dispute_receivable(),
+        });
+    }
+    let frame = caller.frame(&receivable.invoice_number, "/receivables");
     html(&DetailPage {
-        frame: caller.frame(&receivable.invoice_number, "/receivables"),
+        frame: if signings.is_empty() { frame } else { with_signer(frame) },
         invoice_number: receivable.invoice_number.clone(),
         facts,
+        problem,
+        signings,
+        back: if caller.principal.role == Role::Supplier || caller.principal.role == Role::CoreEnterprise {
+            "/receivables"
+        } else {
+            "/"
+        },
     })
+}
+
+/// `POST /receivables/{id}/confirmation`: the buyer's signed confirmation,
+/// decided by the confirmations' batcher as `POST /v1/…/confirmation` is.
+pub async fn confirm(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PortalError> {
+    let buyer = caller.viewer()?;
+    let receivable_id = uuid::Uuid::parse_str(&path).map_err(|_| PortalError::NotFound)?;
+    let signature = match signature(&caller) {
+        Ok(signature) => signature,
+        Err(problem) => {
+            return detail(
+                &caller,
+                &path,
+                &state,
+                Some(field_problem(caller.lang, "signature", &problem)),
+            )
+            .await
+        }
+    };
+    let job = ConfirmationJob {
+        buyer,
+        receivable_id,
+        signature,
+    };
+    let decided = state
+        .confirmations
+        .run(job)
+        .await
+        .map_err(|error| PortalError::Internal(error.into()))?;
+    state.sequencer.wake();
+    match decided {
+        Ok(_) => Ok(see_other(&format!("/receivables/{receivable_id}"))),
+        Err(error) => refused(&caller, &path, &state, error).await,
+    }
+}
+
+/// `POST /receivables/{id}/dispute`: the buyer's signed dispute, with its
+/// reason, decided as `POST /v1/…/dispute` is.
+pub async fn dispute(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PortalError> {
+    let viewer = caller.viewer()?;
+    let receivable_id = uuid::Uuid::parse_str(&path).map_err(|_| PortalError::NotFound)?;
+    let t = caller.lang;
+    let reason = match DisputeReason::parse(field(&caller.form, "reason").unwrap_or_default()) {
+        Ok(reason) => reason,
+        Err(problem) => return detail(&caller, &path, &state, Some(field_problem(t, "reason", problem))).await,
+    };
+    let signature = match signature(&caller) {
+        Ok(signature) => signature,
+        Err(problem) => return detail(&caller, &path, &state, Some(field_problem(t, "signature", &problem))).await,
+    };
+    let decided = state
+        .database
+        .run(move |connection| {
+            Ok::<_, diesel::result::Error>(dispute_receivable(
+                connection,
+                &viewer,
+                receivable_id,
+                &reason,
+                &signature,
+            ))
+        })
+        .await??;
+    state.sequencer.wake();
+    match decided {
+        Ok(_) => Ok(see_other(&format!("/receivables/{receivable_id}"))),
+        Err(error) => refused(&caller, &path, &state, error).await,
+    }
+}
+
+/// The page again with the refusal of what was sent; a fault is an error.
+async fn refused(
+    caller: &Caller,
+    id: &str,
+    state: &AppState,
+    error: UseCaseError,
+) -> Result<HttpResponse, PortalError> {
+    match refusal_text(caller.lang, &error) {
+        Some(problem) => detail(caller, id, state, Some(problem)).await,
+        None => Err(error.into()),
+    }
 }
 
 #[cfg(test)]
