@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The portal in a real browser: installs what the journey needs (Debian's
-# chromium if missing, playwright-core into tests/browser/node_modules),
+# chromium and CJK fonts if missing, playwright-core into tests/browser/node_modules),
 # starts `anchorfin serve` on a fresh SQLite data dir, onboards a supplier,
 # its buyer, two banks (each with a signing key file) and an operator with
 # a risk officer (`anchorfin org add`, `risk-officer add`), and runs
@@ -16,11 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian's chromium (Playwright's own browser download cannot work here),
-# node and npm, when missing.
+# node and npm, and CJK fonts for the Chinese screenshots, when missing.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq

@@ -16,9 +16,11 @@ pub mod i18n;
 pub mod messages;
 mod pages;
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::from_fn;
-use actix_web::{web, HttpRequest, HttpResponse, Route};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{guard, web, HttpRequest, HttpResponse, Route};
 
 use crate::config::Settings;
 use crate::organizations::session::SessionLimits;
@@ -78,8 +80,21 @@ pub fn serves(path: &str) -> bool {
     })
 }
 
+/// A page's GET answers HEAD too: the same status and headers, and no
+/// body (RFC 9110 §9.3.2; the HTTP layer leaves the body out).
+fn route(method: &str, standard: Route) -> Route {
+    match method {
+        "get" => web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
+        _ => standard,
+    }
+}
+
 fn resource(path: &str, routes: Vec<Route>, methods: &[&str]) -> impl actix_web::dev::HttpServiceFactory {
-    let allow = crate::api::allow(methods);
+    let mut answered = methods.to_vec();
+    if methods.contains(&"get") {
+        answered.push("head");
+    }
+    let allow = crate::api::allow(&answered);
     crate::api::routed(path, routes)
         .default_service(web::to(move || {
             let allow = allow.clone();
@@ -90,6 +105,34 @@ fn resource(path: &str, routes: Vec<Route>, methods: &[&str]) -> impl actix_web:
             }
         }))
         .wrap(from_fn(frame::secure))
+}
+
+/// What answers a path no route matched: under the API's paths
+/// (`api::owns`) its problem document, elsewhere the portal's 404 page in
+/// the reader's language with the portal's headers — a person who mistypes
+/// an address in a browser gets a page, not JSON.
+pub fn unmatched() -> Route {
+    web::to(not_found).wrap(from_fn(portal_headers_off_the_api))
+}
+
+async fn not_found(request: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    if crate::api::owns(request.path()) {
+        Ok(crate::api::not_found().await?)
+    } else {
+        Err(error::PortalError::NotFound.into())
+    }
+}
+
+/// [`frame::secure`] around what is not the API's.
+async fn portal_headers_off_the_api(
+    request: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if crate::api::owns(request.path()) {
+        next.call(request).await
+    } else {
+        frame::secure(request, next).await
+    }
 }
 
 /// How long sessions last, from the settings.

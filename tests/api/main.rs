@@ -25,6 +25,7 @@ mod matrix;
 mod orgs;
 mod outage;
 mod portal;
+mod portal_edges;
 mod portal_ledger;
 mod portal_operator;
 mod portal_signing;
