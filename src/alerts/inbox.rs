@@ -22,6 +22,10 @@ pub struct AlertFilter {
     /// Items strictly after this position (older).
     pub after: Option<(NaiveDateTime, String)>,
     pub limit: i64,
+    /// Leave each alert's facts out (the portal's list shows none; an
+    /// upload's near-duplicate alert carries one line per row, tens of
+    /// kilobytes): the items' `facts` are then empty.
+    pub without_facts: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -58,10 +62,13 @@ pub fn list_alerts(
     let mut rows = repository::alerts_for(
         connection,
         organization_id,
-        filter.kind.as_deref(),
-        filter.status,
-        filter.after.clone(),
-        limit + 1,
+        &repository::AlertsFor {
+            kind: filter.kind.as_deref(),
+            status: filter.status,
+            before: filter.after.clone(),
+            limit: limit + 1,
+            with_details: !filter.without_facts,
+        },
     )?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);

@@ -71,36 +71,92 @@ pub fn insert_deliveries(connection: &mut DbConnection, rows: &[DeliveryRow]) ->
 
 /// Alerts an organisation is told of, newest first, after the cursor
 /// `(created_at, id)`, optionally filtered.
+/// Which of an organisation's alerts [`alerts_for`] reads.
+pub struct AlertsFor<'a> {
+    pub kind: Option<&'a str>,
+    pub status: Option<AlertStatus>,
+    /// Strictly older than this `(created_at, id)`.
+    pub before: Option<(NaiveDateTime, String)>,
+    pub limit: i64,
+    /// Whether to read the alerts' details; without them, `details` is
+    /// `{}` (a list that shows none need not read tens of kilobytes an
+    /// alert).
+    pub with_details: bool,
+}
+
 pub fn alerts_for(
     connection: &mut DbConnection,
     organization_id: &str,
-    kind: Option<&str>,
-    status: Option<AlertStatus>,
-    before: Option<(NaiveDateTime, String)>,
-    limit: i64,
+    which: &AlertsFor<'_>,
 ) -> QueryResult<Vec<(AlertRow, AudienceRow)>> {
     let mut query = alerts::table
         .inner_join(alert_audiences::table)
         .filter(alert_audiences::organization_id.eq(organization_id))
         .into_boxed();
-    if let Some(kind) = kind {
+    if let Some(kind) = which.kind {
         query = query.filter(alerts::kind.eq(kind.to_owned()));
     }
-    if let Some(status) = status {
+    if let Some(status) = which.status {
         query = query.filter(alert_audiences::status.eq(status));
     }
-    if let Some((created_at, id)) = before {
+    if let Some((created_at, id)) = which.before.clone() {
         query = query.filter(
             alerts::created_at
                 .lt(created_at)
                 .or(alerts::created_at.eq(created_at).and(alerts::id.lt(id))),
         );
     }
-    query
+    let query = query
         .order((alerts::created_at.desc(), alerts::id.desc()))
-        .limit(limit)
-        .select((AlertRow::as_select(), AudienceRow::as_select()))
-        .load(connection)
+        .limit(which.limit);
+    if which.with_details {
+        return query
+            .select((AlertRow::as_select(), AudienceRow::as_select()))
+            .load(connection);
+    }
+    let rows: Vec<(AlertSummaryRow, AudienceRow)> = query
+        .select((AlertSummaryRow::as_select(), AudienceRow::as_select()))
+        .load(connection)?;
+    Ok(rows
+        .into_iter()
+        .map(|(alert, audience)| (alert.without_details(), audience))
+        .collect())
+}
+
+/// An alert without its details.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = alerts)]
+struct AlertSummaryRow {
+    id: String,
+    kind: String,
+    fingerprint: Option<Vec<u8>>,
+    subject_id: Option<String>,
+    attempting_org_id: String,
+    existing_party_id: Option<String>,
+    leaf_hash: Vec<u8>,
+    status: AlertStatus,
+    created_at: NaiveDateTime,
+    acknowledged_at: Option<NaiveDateTime>,
+    acknowledged_by: Option<String>,
+}
+
+impl AlertSummaryRow {
+    fn without_details(self) -> AlertRow {
+        AlertRow {
+            id: self.id,
+            kind: self.kind,
+            fingerprint: self.fingerprint,
+            subject_id: self.subject_id,
+            attempting_org_id: self.attempting_org_id,
+            existing_party_id: self.existing_party_id,
+            details: "{}".to_owned(),
+            leaf_hash: self.leaf_hash,
+            status: self.status,
+            created_at: self.created_at,
+            acknowledged_at: self.acknowledged_at,
+            acknowledged_by: self.acknowledged_by,
+        }
+    }
 }
 
 pub fn find_alert_for(

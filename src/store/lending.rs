@@ -90,7 +90,9 @@ pub fn liens_of_bank(
         .limit(limit)
         .into_boxed();
     if let Some((created_at, id)) = after {
-        query = query.filter(
+        // `created_at <= t` alone is a bound the index can start from (as
+        // in `registry::receivables_of`).
+        query = query.filter(liens::created_at.le(created_at)).filter(
             liens::created_at
                 .lt(created_at)
                 .or(liens::created_at.eq(created_at).and(liens::id.lt(id))),

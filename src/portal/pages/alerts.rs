@@ -97,6 +97,7 @@ pub async fn inbox(
         }),
         after,
         limit: PAGE,
+        without_facts: true,
     };
     let recent = AlertFilter {
         status: Some(AlertStatus::Acknowledged),

@@ -1,0 +1,1 @@
+DROP INDEX receivables_buyer_status;
