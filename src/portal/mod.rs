@@ -36,6 +36,7 @@ crate::api::route_table! {
     "/alerts/{id}/acknowledgement" => post pages::acknowledge,
     "/ledger" => get pages::ledger,
     "/receivables" => get pages::receivables,
+    "/receivables/new" => get pages::receivable_form | post pages::register_receivable,
     "/receivables/{id}" => get pages::receivable,
     "/receivables/{id}/confirmation" => post pages::confirm,
     "/receivables/{id}/dispute" => post pages::dispute,
@@ -50,6 +51,10 @@ crate::api::route_table! {
     "/uploads/{id}" => get pages::upload_page,
     "/uploads/{id}/report.csv" => get pages::upload_csv,
     "/static/{name}" => get assets::serve,
+    "/purchase-orders" => get pages::purchase_orders,
+    "/purchase-orders/new" => get pages::purchase_order_form | post pages::register_order,
+    "/purchase-orders/{id}" => get pages::purchase_order,
+    "/purchase-orders/{id}/acknowledgement" => post pages::acknowledge_order,
 }
 
 /// Whether `path` is one of the portal's (the API's anonymous limit

@@ -27,6 +27,7 @@ mod outage;
 mod portal;
 mod portal_ledger;
 mod portal_signing;
+mod portal_orders;
 mod processes;
 mod registry;
 mod rfc9162;

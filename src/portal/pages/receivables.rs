@@ -10,8 +10,8 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::NaiveDateTime;
 
+use super::listing::{self, StatusOption, PAGE};
 use super::signing::{signature, with_signer, Signing};
 use super::{amount, field_problem, html, refusal_text, see_other, Fact};
 use crate::api::state::AppState;
@@ -27,12 +27,6 @@ use crate::registry::{
 use crate::store::organizations::names;
 use crate::store::registry::{self as repository, receivables_of, ReceivableRow, Side};
 
-/// Receivables per page.
-const PAGE: i64 = 50;
-
-/// How a cursor writes a creation time (to the microsecond, as stored).
-const CURSOR_TIME: &str = "%Y-%m-%dT%H:%M:%S%.6f";
-
 #[derive(Template)]
 #[template(path = "receivables.html")]
 struct ListPage {
@@ -43,12 +37,8 @@ struct ListPage {
     rows: Vec<ListRow>,
     next: Option<String>,
     first: Option<String>,
-}
-
-struct StatusOption {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
+    /// A supplier registers an invoice from here.
+    can_register: bool,
 }
 
 struct ListRow {
@@ -84,10 +74,7 @@ pub async fn receivables(
     let t = caller.lang;
     // The form offers only known statuses; anything else filters nothing.
     let status = query.status.as_deref().and_then(ReceivableStatus::parse);
-    let after = match query.after.as_deref().filter(|after| !after.is_empty()) {
-        Some(after) => Some(decode_cursor(after).ok_or(PortalError::BadRequest)?),
-        None => None,
-    };
+    let after = listing::after(query.after.as_deref())?;
     let first_page = after.is_none();
     let (page, counterparties) = state
         .database
@@ -104,25 +91,13 @@ pub async fn receivables(
         })
         .await??;
     let (page, more) = page;
-    let link = |after: Option<String>| {
-        let mut query: Vec<(&str, String)> = Vec::new();
-        if let Some(status) = status {
-            query.push(("status", status.as_str().to_owned()));
-        }
-        if let Some(after) = after {
-            query.push(("after", after));
-        }
-        match serde_urlencoded::to_string(&query) {
-            Ok(encoded) if !encoded.is_empty() => format!("/receivables?{encoded}"),
-            _ => "/receivables".to_owned(),
-        }
-    };
-    let next = more
-        .then(|| {
-            page.last()
-                .map(|last| link(Some(encode_cursor(last.created_at, &last.id))))
-        })
-        .flatten();
+    let (next, first) = listing::pager(
+        "/receivables",
+        status.map(ReceivableStatus::as_str),
+        page.last().map(|last| (last.created_at, last.id.as_str())),
+        more,
+        first_page,
+    );
     let rows = page
         .iter()
         .map(|row| ListRow {
@@ -155,7 +130,8 @@ pub async fn receivables(
             .collect(),
         rows,
         next,
-        first: (!first_page).then(|| link(None)),
+        first,
+        can_register: side == Side::Supplier,
     })
 }
 
@@ -165,18 +141,6 @@ fn counterparty(side: Side, row: &ReceivableRow) -> &str {
         Side::Supplier => &row.buyer_id,
         Side::Buyer => &row.supplier_id,
     }
-}
-
-/// `<created_at>_<id>`: the time as the cursor writes it, then the id.
-fn encode_cursor(created_at: NaiveDateTime, id: &str) -> String {
-    format!("{}_{id}", created_at.format(CURSOR_TIME))
-}
-
-fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
-    let (time, id) = cursor.split_once('_')?;
-    let time = NaiveDateTime::parse_from_str(time, CURSOR_TIME).ok()?;
-    let id = uuid::Uuid::parse_str(id).ok()?.to_string();
-    Some((time, id))
 }
 
 #[derive(Template)]
@@ -386,23 +350,5 @@ async fn refused(
     match refusal_text(caller.lang, &error) {
         Some(problem) => detail(caller, id, state, Some(problem)).await,
         None => Err(error.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_carry_the_time_to_the_microsecond_and_the_id() {
-        let time = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
-            .unwrap()
-            .and_hms_micro_opt(9, 41, 5, 123_456)
-            .unwrap();
-        let id = uuid::Uuid::new_v4().to_string();
-        let cursor = encode_cursor(time, &id);
-        assert_eq!(decode_cursor(&cursor), Some((time, id)));
-        assert_eq!(decode_cursor("2026-12-01T09:41:05.123456_nonsense"), None);
-        assert_eq!(decode_cursor("yesterday_0"), None);
     }
 }
