@@ -519,7 +519,9 @@ pub fn purchase_orders_of(
         query = query.filter(
             purchase_orders::created_at
                 .lt(created_at)
-                .or(purchase_orders::created_at.eq(created_at).and(purchase_orders::id.lt(id))),
+                .or(purchase_orders::created_at
+                    .eq(created_at)
+                    .and(purchase_orders::id.lt(id))),
         );
     }
     query.load(connection)

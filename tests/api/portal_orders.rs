@@ -105,14 +105,7 @@ async fn each_side_lists_its_purchase_orders_filtered_and_paged(app: TestApp) {
     for n in 1..=51 {
         own.push(order(&app, &supplier_key, &buyer_id, &format!("PO-LIST-{n:03}"), "100.00").await);
     }
-    let other = order(
-        &app,
-        &Deal::key(&deal.second_supplier),
-        &buyer_id,
-        "PO-OTHER-1",
-        "5.00",
-    )
-    .await;
+    let other = order(&app, &Deal::key(&deal.second_supplier), &buyer_id, "PO-OTHER-1", "5.00").await;
     // The buyer acknowledges the newest through the API.
     let newest = own.last().unwrap().clone();
     let acknowledged = app
@@ -132,7 +125,11 @@ async fn each_side_lists_its_purchase_orders_filtered_and_paged(app: TestApp) {
     assert_eq!(first.status, 200, "{}", first.body);
     first.assert_secured();
     assert!(first.body.contains(r#"href="/purchase-orders/new""#), "{}", first.body);
-    assert!(first.body.contains("Big Buyer"), "the list names the buyer: {}", first.body);
+    assert!(
+        first.body.contains("Big Buyer"),
+        "the list names the buyer: {}",
+        first.body
+    );
     assert!(!first.body.contains("PO-OTHER-1"), "{}", first.body);
     let first_links = order_links(&first);
     assert_eq!(first_links.len(), 50, "{}", first.body);
@@ -171,8 +168,12 @@ async fn each_side_lists_its_purchase_orders_filtered_and_paged(app: TestApp) {
     let queue = buyer.get("/purchase-orders?status=registered").await;
     assert_eq!(queue.status, 200, "{}", queue.body);
     assert!(
-        queue.body.contains(r#"aria-current="page" href="/purchase-orders?status=registered""#)
-            || queue.body.contains(r#"href="/purchase-orders?status=registered" aria-current="page""#),
+        queue
+            .body
+            .contains(r#"aria-current="page" href="/purchase-orders?status=registered""#)
+            || queue
+                .body
+                .contains(r#"href="/purchase-orders?status=registered" aria-current="page""#),
         "the queue is marked in the navigation: {}",
         queue.body
     );
@@ -217,7 +218,10 @@ async fn each_side_lists_its_purchase_orders_filtered_and_paged(app: TestApp) {
         ] {
             assert!(detail.body.contains(expected), "{expected}: {}", detail.body);
         }
-        assert!(!detail.body.contains(r#"<pre class="message">"#), "nothing left to sign");
+        assert!(
+            !detail.body.contains(r#"<pre class="message">"#),
+            "nothing left to sign"
+        );
     }
 }
 
@@ -301,9 +305,7 @@ async fn a_buyer_acknowledges_the_message_it_is_shown(app: TestApp) {
 
     // Signed with the buyer's key: decided, back to the page.
     let signature = signed(&deal.buyer_key, &shown);
-    let done = buyer
-        .post(&action, &[("csrf", &csrf), ("signature", &signature)])
-        .await;
+    let done = buyer.post(&action, &[("csrf", &csrf), ("signature", &signature)]).await;
     assert_eq!(done.status, 303, "{}", done.body);
     assert_eq!(done.location(), page_path);
     assert_eq!(order_status(&app, &id).await, "acknowledged");
@@ -311,9 +313,7 @@ async fn a_buyer_acknowledges_the_message_it_is_shown(app: TestApp) {
     assert!(after.body.contains("Acknowledged"), "{}", after.body);
     assert!(!after.body.contains(r#"<pre class="message">"#), "{}", after.body);
     // Sent again: refused with its code, nothing changed.
-    let again = buyer
-        .post(&action, &[("csrf", &csrf), ("signature", &signature)])
-        .await;
+    let again = buyer.post(&action, &[("csrf", &csrf), ("signature", &signature)]).await;
     assert_eq!(again.status, 200, "{}", again.body);
     assert!(again.body.contains("already_acknowledged"), "{}", again.body);
     let api: Value = app
@@ -340,7 +340,11 @@ async fn a_supplier_registers_an_order_through_the_form(app: TestApp) {
     assert_eq!(form.status, 200, "{}", form.body);
     form.assert_secured();
     // The buyers offered are the core enterprises, and only they.
-    assert!(form.body.contains(&format!(r#"<option value="{buyer_id}">"#)), "{}", form.body);
+    assert!(
+        form.body.contains(&format!(r#"<option value="{buyer_id}">"#)),
+        "{}",
+        form.body
+    );
     for other in [&deal.bank, &deal.supplier, &deal.second_supplier] {
         assert!(!form.body.contains(&Deal::id(other)), "{}", form.body);
     }
@@ -401,7 +405,10 @@ async fn a_supplier_registers_an_order_through_the_form(app: TestApp) {
     // The same order again (other spacing): refused with its code, alerted.
     let alerts_before = count_duplicate_alerts(&app).await;
     let duplicate = supplier
-        .post("/purchase-orders/new", &with(&good, &[("po_number", " <b>po-form-1</b> ")]))
+        .post(
+            "/purchase-orders/new",
+            &with(&good, &[("po_number", " <b>po-form-1</b> ")]),
+        )
         .await;
     assert_eq!(duplicate.status, 200, "{}", duplicate.body);
     assert!(duplicate.body.contains("duplicate_registration"), "{}", duplicate.body);
@@ -428,7 +435,11 @@ async fn a_supplier_registers_an_invoice_through_the_form(app: TestApp) {
     assert!(list.body.contains(r#"href="/receivables/new""#), "{}", list.body);
     let form = supplier.get("/receivables/new").await;
     assert_eq!(form.status, 200, "{}", form.body);
-    assert!(form.body.contains(&format!(r#"<option value="{buyer_id}">"#)), "{}", form.body);
+    assert!(
+        form.body.contains(&format!(r#"<option value="{buyer_id}">"#)),
+        "{}",
+        form.body
+    );
     assert!(
         form.body.contains(&format!(r#"<option value="{order_id}">PO-INV-1"#)),
         "the supplier's open orders are offered: {}",
@@ -462,7 +473,11 @@ async fn a_supplier_registers_an_invoice_through_the_form(app: TestApp) {
         .await;
     assert_eq!(over.status, 200, "{}", over.body);
     assert!(over.body.contains("exceeds_po_amount"), "{}", over.body);
-    assert!(over.body.contains(r#"value="1000.01""#), "typed values kept: {}", over.body);
+    assert!(
+        over.body.contains(r#"value="1000.01""#),
+        "typed values kept: {}",
+        over.body
+    );
     assert_eq!(count_receivables(&app).await, 0);
 
     let created = supplier.post("/receivables/new", &good).await;
@@ -471,7 +486,11 @@ async fn a_supplier_registers_an_invoice_through_the_form(app: TestApp) {
     let location = created.location().to_owned();
     let page = supplier.get(&location).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert!(page.body.contains("INV-FORM-1") && page.body.contains("600.00 CNY"), "{}", page.body);
+    assert!(
+        page.body.contains("INV-FORM-1") && page.body.contains("600.00 CNY"),
+        "{}",
+        page.body
+    );
     let linked: Value = app
         .get_json(
             &format!("/v1/{}", location.trim_start_matches('/')),
@@ -480,7 +499,10 @@ async fn a_supplier_registers_an_invoice_through_the_form(app: TestApp) {
         .await;
     assert_eq!(linked["purchase_order_id"], order_id);
     let order_now: Value = app
-        .get_json(&format!("/v1/purchase-orders/{order_id}"), Some(&Deal::key(&deal.supplier)))
+        .get_json(
+            &format!("/v1/purchase-orders/{order_id}"),
+            Some(&Deal::key(&deal.supplier)),
+        )
         .await;
     assert_eq!(order_now["invoiced_amount"], "600.00");
 
@@ -503,12 +525,19 @@ async fn a_supplier_registers_an_invoice_through_the_form(app: TestApp) {
     assert_eq!(count_receivables(&app).await, 2);
     // Without the session's token: refused, nothing written.
     let forged = supplier
-        .post("/receivables/new", &with(&good, &[("invoice_number", "INV-FORM-3")])[1..])
+        .post(
+            "/receivables/new",
+            &with(&good, &[("invoice_number", "INV-FORM-3")])[1..],
+        )
         .await;
     assert_eq!(forged.status, 403);
     assert_eq!(count_receivables(&app).await, 2);
     // The buyer has no form.
     let mut buyer = signed_in(&app, &Deal::key(&deal.buyer)).await;
     assert_eq!(buyer.get("/receivables/new").await.status, 403);
-    assert!(!buyer.get("/receivables").await.body.contains(r#"href="/receivables/new""#));
+    assert!(!buyer
+        .get("/receivables")
+        .await
+        .body
+        .contains(r#"href="/receivables/new""#));
 }

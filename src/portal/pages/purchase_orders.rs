@@ -10,7 +10,7 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::listing::{self, StatusOption, PAGE};
+use super::listing::{self, ListQuery, StatusOption};
 use super::signing::{signature, with_signer, Signing};
 use super::{amount, field_problem, html, refusal_text, see_other, Fact};
 use crate::api::state::AppState;
@@ -20,11 +20,9 @@ use crate::portal::error::PortalError;
 use crate::portal::frame::Frame;
 use crate::portal::messages;
 use crate::refusal::UseCaseError;
-use crate::registry::{
-    acknowledge_purchase_order, acknowledgement_message, of_purchase_order, visible_purchase_order,
-};
+use crate::registry::{acknowledge_purchase_order, acknowledgement_message, of_purchase_order, visible_purchase_order};
 use crate::store::organizations::names;
-use crate::store::registry::{purchase_orders_of, PurchaseOrderRow, Side};
+use crate::store::registry::{purchase_orders_of, Side};
 
 /// The core enterprise's queue: orders it has yet to acknowledge.
 pub const TO_ACKNOWLEDGE: &str = "/purchase-orders?status=registered";
@@ -53,60 +51,30 @@ struct ListRow {
     status: &'static str,
 }
 
-#[derive(serde::Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    /// The last `(created_at, id)` of the page before: `<time>_<id>`.
-    after: Option<String>,
-}
-
 pub async fn purchase_orders(
     caller: Caller,
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
-    let principal = caller.party()?;
-    let party = principal.organization_id.to_string();
-    let side = if principal.role == Role::Supplier {
-        Side::Supplier
-    } else {
-        Side::Buyer
-    };
     let t = caller.lang;
     // The form offers only known statuses; anything else filters nothing.
     let status = query.status.as_deref().and_then(PurchaseOrderStatus::parse);
-    let after = listing::after(query.after.as_deref())?;
-    let first_page = after.is_none();
-    let (page, more, counterparties) = state
-        .database
-        .run(move |connection| -> diesel::QueryResult<_> {
-            // One more than a page tells whether another follows.
-            let mut page = purchase_orders_of(connection, side, &party, status, after, PAGE + 1)?;
-            let more = page.len() > PAGE as usize;
-            page.truncate(PAGE as usize);
-            let mut counterparties: Vec<String> = page.iter().map(|row| counterparty(side, row).to_owned()).collect();
-            counterparties.sort_unstable();
-            counterparties.dedup();
-            let names = names(connection, &counterparties)?;
-            Ok((page, more, names))
-        })
-        .await??;
-    let (next, first) = listing::pager(
+    let page = listing::page(
+        &caller,
+        &state,
         "/purchase-orders",
+        &query,
         status.map(PurchaseOrderStatus::as_str),
-        page.last().map(|last| (last.created_at, last.id.as_str())),
-        more,
-        first_page,
-    );
+        move |connection, side, party, after, limit| purchase_orders_of(connection, side, party, status, after, limit),
+    )
+    .await?;
     let rows = page
+        .rows
         .iter()
         .map(|row| ListRow {
             id: row.id.clone(),
             po_number: row.po_number.clone(),
-            counterparty: counterparties
-                .get(counterparty(side, row))
-                .cloned()
-                .unwrap_or_else(|| counterparty(side, row).to_owned()),
+            counterparty: page.counterparty(row),
             issue_date: t.format_date(row.issue_date),
             amount: amount(t, row.amount_minor, &row.currency),
             invoiced: amount(t, row.invoiced_minor, &row.currency),
@@ -114,38 +82,24 @@ pub async fn purchase_orders(
         })
         .collect();
     // The buyer's queue is its own entry of the navigation.
-    let current = if side == Side::Buyer && status == Some(PurchaseOrderStatus::Registered) && first_page {
-        TO_ACKNOWLEDGE
-    } else {
-        "/purchase-orders"
-    };
+    let queue = page.side == Side::Buyer && status == Some(PurchaseOrderStatus::Registered) && page.is_first();
     html(&ListPage {
-        frame: caller.frame(t.purchase_orders(), current),
-        counterparty_label: match side {
-            Side::Supplier => t.buyer(),
-            Side::Buyer => t.supplier(),
-        },
-        statuses: PurchaseOrderStatus::ALL
-            .iter()
-            .map(|option| StatusOption {
-                value: option.as_str(),
-                label: messages::purchase_order_status(t, *option),
-                selected: Some(*option) == status,
-            })
-            .collect(),
+        frame: caller.frame(
+            t.purchase_orders(),
+            if queue { TO_ACKNOWLEDGE } else { "/purchase-orders" },
+        ),
+        counterparty_label: page.counterparty_label(t),
+        statuses: listing::statuses(
+            PurchaseOrderStatus::ALL,
+            status,
+            PurchaseOrderStatus::as_str,
+            |status| messages::purchase_order_status(t, status),
+        ),
         rows,
-        next,
-        first,
-        can_register: side == Side::Supplier,
+        can_register: page.side == Side::Supplier,
+        next: page.next,
+        first: page.first,
     })
-}
-
-/// The other party of `row`, seen from `side`.
-fn counterparty(side: Side, row: &PurchaseOrderRow) -> &str {
-    match side {
-        Side::Supplier => &row.buyer_id,
-        Side::Buyer => &row.supplier_id,
-    }
 }
 
 #[derive(Template)]

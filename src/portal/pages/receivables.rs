@@ -11,7 +11,7 @@
 use actix_web::{web, HttpResponse};
 use askama::Template;
 
-use super::listing::{self, StatusOption, PAGE};
+use super::listing::{self, ListQuery, StatusOption};
 use super::signing::{signature, with_signer, Signing};
 use super::{amount, field_problem, html, refusal_text, see_other, Fact};
 use crate::api::state::AppState;
@@ -52,61 +52,30 @@ struct ListRow {
     status: &'static str,
 }
 
-#[derive(serde::Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    /// The last `(created_at, id)` of the page before: `<time>_<id>`.
-    after: Option<String>,
-}
-
 pub async fn receivables(
     caller: Caller,
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
-    let principal = caller.party()?;
-    let party = principal.organization_id.to_string();
-    let side = if principal.role == Role::Supplier {
-        Side::Supplier
-    } else {
-        Side::Buyer
-    };
     let t = caller.lang;
     // The form offers only known statuses; anything else filters nothing.
     let status = query.status.as_deref().and_then(ReceivableStatus::parse);
-    let after = listing::after(query.after.as_deref())?;
-    let first_page = after.is_none();
-    let (page, counterparties) = state
-        .database
-        .run(move |connection| -> diesel::QueryResult<_> {
-            // One more than a page tells whether another follows.
-            let mut page = receivables_of(connection, side, &party, status, after, PAGE + 1)?;
-            let more = page.len() > PAGE as usize;
-            page.truncate(PAGE as usize);
-            let mut counterparties: Vec<String> = page.iter().map(|row| counterparty(side, row).to_owned()).collect();
-            counterparties.sort_unstable();
-            counterparties.dedup();
-            let names = names(connection, &counterparties)?;
-            Ok(((page, more), names))
-        })
-        .await??;
-    let (page, more) = page;
-    let (next, first) = listing::pager(
+    let page = listing::page(
+        &caller,
+        &state,
         "/receivables",
+        &query,
         status.map(ReceivableStatus::as_str),
-        page.last().map(|last| (last.created_at, last.id.as_str())),
-        more,
-        first_page,
-    );
+        move |connection, side, party, after, limit| receivables_of(connection, side, party, status, after, limit),
+    )
+    .await?;
     let rows = page
+        .rows
         .iter()
         .map(|row| ListRow {
             id: row.id.clone(),
             invoice_number: row.invoice_number.clone(),
-            counterparty: counterparties
-                .get(counterparty(side, row))
-                .cloned()
-                .unwrap_or_else(|| counterparty(side, row).to_owned()),
+            counterparty: page.counterparty(row),
             issue_date: t.format_date(row.issue_date),
             due_date: t.format_date(row.due_date),
             amount: amount(t, row.amount_minor, &row.currency),
@@ -116,31 +85,15 @@ pub async fn receivables(
         .collect();
     html(&ListPage {
         frame: caller.frame(t.receivables(), "/receivables"),
-        counterparty_label: match side {
-            Side::Supplier => t.buyer(),
-            Side::Buyer => t.supplier(),
-        },
-        statuses: ReceivableStatus::ALL
-            .iter()
-            .map(|option| StatusOption {
-                value: option.as_str(),
-                label: messages::receivable_status(t, *option),
-                selected: Some(*option) == status,
-            })
-            .collect(),
+        counterparty_label: page.counterparty_label(t),
+        statuses: listing::statuses(ReceivableStatus::ALL, status, ReceivableStatus::as_str, |status| {
+            messages::receivable_status(t, status)
+        }),
         rows,
-        next,
-        first,
-        can_register: side == Side::Supplier,
+        can_register: page.side == Side::Supplier,
+        next: page.next,
+        first: page.first,
     })
-}
-
-/// The other party of `row`, seen from `side`.
-fn counterparty(side: Side, row: &ReceivableRow) -> &str {
-    match side {
-        Side::Supplier => &row.buyer_id,
-        Side::Buyer => &row.supplier_id,
-    }
 }
 
 #[derive(Template)]

@@ -94,7 +94,13 @@ impl Input {
     }
 
     /// A select of `(value, label)` options, with a first empty one.
-    fn select(name: &'static str, label: &'static str, typed: &Typed, empty: &str, options: Vec<(String, String)>) -> Self {
+    fn select(
+        name: &'static str,
+        label: &'static str,
+        typed: &Typed,
+        empty: &str,
+        options: Vec<(String, String)>,
+    ) -> Self {
         let chosen = typed.get(name).map(String::as_str).unwrap_or_default();
         let mut choices = vec![Choice {
             value: String::new(),
@@ -244,7 +250,13 @@ async fn form_page(
                 Input::decimal("amount", t.amount(), typed),
                 Input {
                     required: false,
-                    ..Input::select("purchase_order_id", t.purchase_order(), typed, t.no_purchase_order(), orders)
+                    ..Input::select(
+                        "purchase_order_id",
+                        t.purchase_order(),
+                        typed,
+                        t.no_purchase_order(),
+                        orders,
+                    )
                 },
             ],
             submit: t.register(),
