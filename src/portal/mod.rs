@@ -122,6 +122,10 @@ mod tests {
             "/uploads",
             "/uploads/abc",
             "/uploads/abc/report.csv",
+            "/purchase-orders",
+            "/purchase-orders/new",
+            "/purchase-orders/abc/acknowledgement",
+            "/receivables/new",
         ] {
             assert!(serves(path), "{path}");
         }
