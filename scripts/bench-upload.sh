@@ -23,6 +23,8 @@ OUT="${OUT:-docs/BENCHMARKS.md}"
 
 cargo build --release --locked --bin anchorfin >&2
 BIN=target/release/anchorfin
+# shellcheck source=scripts/bench-serve.sh
+. scripts/bench-serve.sh
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
@@ -54,13 +56,7 @@ run_backend() { # postgres|sqlite -> JSON on stdout
   local supplier buyer_id
   supplier="$("$BIN" org add "${db_args[@]}" --name "Bench supplier" --role supplier --legal-id "BENCH-SUP" | key_of)"
   buyer_id="$("$BIN" org add "${db_args[@]}" --name "Bench buyer" --role core_enterprise --legal-id "BENCH-BUY" | id_of)"
-  RUST_LOG=warn "$BIN" serve "${db_args[@]}" --bind "127.0.0.1:$PORT" \
-    --rate-limit-per-second 0 --lookup-rate-limit-per-second 0 >"$work/$backend.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 100); do
-    curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-    sleep 0.2
-  done
+  start_server "$work/$backend.log" "${db_args[@]}"
   python3 - "$work/upload.csv" "$ROWS" "$work/job.csv" "$JOB_ROWS" <<'PY'
 import sys
 for path, rows, prefix in ((sys.argv[1], int(sys.argv[2]), "UP"), (sys.argv[3], int(sys.argv[4]), "UJ")):
@@ -221,8 +217,8 @@ sqlite="$(run_backend sqlite)"
 raw_pg="$(raw_postgres)"
 raw_lite="$(raw_sqlite)"
 
-python3 - "$OUT" "$ROWS" "$postgres" "$sqlite" "$raw_pg" "$raw_lite" "$JOB_ROWS" <<'PY'
-import datetime, json, re, sys
+python3 - "$OUT" "$ROWS" "$postgres" "$sqlite" "$raw_pg" "$raw_lite" "$JOB_ROWS" <<'PY' | python3 scripts/bench-section.py "$OUT" "## Uploads (scripts/bench-upload.sh"
+import datetime, json, sys
 out, rows, job_rows = sys.argv[1], int(sys.argv[2]), int(sys.argv[7])
 pg, lite = json.loads(sys.argv[3]), json.loads(sys.argv[4])
 raw = {"PostgreSQL": float(sys.argv[5]), "SQLite": float(sys.argv[6])}
@@ -245,13 +241,5 @@ lines += ["", f"Then one upload of {job_rows:,} invoices, which runs as a job: a
 for name, r in (("PostgreSQL", pg), ("SQLite", lite)):
     lines.append(f"| {name} | {r['job_accepted_seconds']} s | {r['job_seconds']} s | {r['job_rows_per_second']:,} | "
                  f"{r['job_singles']} | {r['job_singles_p50_ms']} ms | {r['job_singles_p99_ms']} ms |")
-section = "\n".join(lines) + "\n"
-try:
-    text = open(out).read()
-except FileNotFoundError:
-    text = "# Benchmarks\n"
-pattern = re.compile(r"## Uploads \(scripts/bench-upload\.sh.*?(?=\n## |\Z)", re.S)
-text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
-open(out, "w").write(text)
-print(section)
+print("\n".join(lines))
 PY

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The portal in a real browser: installs what the journey needs (Debian's
-# chromium if missing, playwright-core into tests/browser/node_modules),
+# chromium and CJK fonts if missing, playwright-core into tests/browser/node_modules),
 # starts `anchorfin serve` on a fresh SQLite data dir, onboards a supplier,
 # its buyer, two banks (each with a signing key file) and an operator with
 # a risk officer (`anchorfin org add`, `risk-officer add`), and runs
@@ -16,11 +16,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian's chromium (Playwright's own browser download cannot work here),
-# node and npm, when missing.
+# node and npm, and CJK fonts for the Chinese screenshots, when missing.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 if ((${#missing[@]})); then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -qq
@@ -98,6 +99,7 @@ BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" EXPIRE_SESSIONS="$EXPIRE" \
   RISK_OFFICER_KEY="$(echo "$OFFICER" | json api_key)" \
   BUYER_LEGAL_ID="$BUYER_LEGAL_ID" \
   SUPPLIER_LEGAL_ID="$SUPPLIER_LEGAL_ID" \
+  OPERATOR_KEY="$(echo "$OPERATOR" | json api_key)" \
   node tests/browser/journey.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }
 BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" BUYER_LEGAL_ID="$BUYER_LEGAL_ID" node tests/browser/ledger.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }
 BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" BUYER_KEY="$(echo "$BUYER" | json api_key)" BUYER_KEY_FILE="$WORK/buyer.key" node tests/browser/orders.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }

@@ -190,7 +190,7 @@ impl Application {
                 .wrap(from_fn(observe))
                 .configure(crate::api::routes)
                 .configure(crate::portal::routes)
-                .default_service(web::to(crate::api::not_found))
+                .default_service(crate::portal::unmatched())
         })
         .shutdown_timeout(settings.http.shutdown_timeout.as_secs())
         .client_request_timeout(settings.http.body_read_timeout)

@@ -44,7 +44,9 @@ impl From<crate::validation::FieldError> for ApiError {
 /// A path answering several methods is one resource (so that each of its
 /// methods is reached and others are 405): `"/p" => get a | post b`. Each
 /// is built by the `resource(path, routes, methods)` function of the
-/// module that declares the table.
+/// module that declares the table, and each route by its
+/// `route(method, standard)`, given `actix_web::web::get()` and the like
+/// (the API keeps it; the portal's GET answers HEAD as well).
 macro_rules! route_table {
     ($($path:literal => $($method:ident $handler:path)|+),* $(,)?) => {
         /// Every (method, path) of this table, as registered.
@@ -52,7 +54,11 @@ macro_rules! route_table {
 
         /// Registers every route of this table.
         pub fn routes(config: &mut actix_web::web::ServiceConfig) {
-            $(config.service(resource($path, vec![$(actix_web::web::$method().to($handler)),+], &[$(stringify!($method)),+]));)*
+            $(config.service(resource(
+                $path,
+                vec![$(route(stringify!($method), actix_web::web::$method()).to($handler)),+],
+                &[$(stringify!($method)),+],
+            ));)*
         }
     };
 }
@@ -113,6 +119,11 @@ fn resource(path: &str, routes: Vec<Route>, methods: &[&str]) -> actix_web::Reso
     }))
 }
 
+/// The API's routes answer exactly the method they are declared with.
+fn route(_method: &str, standard: Route) -> Route {
+    standard
+}
+
 /// The `Allow` header of a resource answering `methods`.
 pub(crate) fn allow(methods: &[&str]) -> String {
     methods
@@ -133,7 +144,48 @@ pub(crate) fn routed(path: &str, routes: Vec<Route>) -> actix_web::Resource {
 /// own detail so that a missing route can be told from a missing resource).
 pub const NO_ROUTE: &str = "no route matches this path";
 
-/// Anything that matched no route.
+/// Anything under the API's paths that matched no route (elsewhere the
+/// portal answers with its page: `portal::unmatched`).
 pub async fn not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::refused(crate::refusal::Refusal::NotFound, NO_ROUTE))
+}
+
+/// Whether `path` is the API's: `/v1` and what is under it, the probes and
+/// the metrics. An unknown one is answered as a problem document.
+pub fn owns(path: &str) -> bool {
+    ["/v1", "/healthz", "/readyz", "/metrics"].iter().any(|prefix| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::owns;
+
+    #[test]
+    fn the_apis_paths_are_told_from_the_rest() {
+        for path in [
+            "/v1",
+            "/v1/",
+            "/v1/nothing",
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/metrics/x",
+        ] {
+            assert!(owns(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/nothing",
+            "/v1x",
+            "/v10/receivables",
+            "/healthzz",
+            "/receivables",
+            "/static/x",
+        ] {
+            assert!(!owns(path), "{path}");
+        }
+    }
 }

@@ -91,6 +91,45 @@ fn loan_record_view(record: &LoanRecordRow) -> Value {
     })
 }
 
+/// What the lienholder signs to confirm it received `amount` (the portal
+/// shows it before it is signed).
+pub fn receipt_action(lien: Uuid, amount: Money, bank: Uuid) -> SignedAction {
+    SignedAction::Receipt { lien, amount, bank }
+}
+
+/// What the lienholder signs to record money lent or repaid (the portal
+/// shows it before it is signed).
+pub fn loan_action(kind: LoanRecordKind, entry: LoanEntry) -> SignedAction {
+    match kind {
+        LoanRecordKind::Disbursement => SignedAction::Disbursement(entry),
+        LoanRecordKind::Repayment => SignedAction::Repayment(entry),
+    }
+}
+
+/// The largest page of a bank's liens.
+pub const MAX_LIEN_PAGE: i64 = 100;
+
+/// A bank's liens as `GET /v1/pledges/{id}` shows each (without its loan
+/// records), newest first, and the cursor of the next page.
+pub fn liens_of_bank(
+    connection: &mut DbConnection,
+    bank_id: &str,
+    after: Option<(chrono::NaiveDateTime, String)>,
+    limit: i64,
+) -> diesel::QueryResult<(Vec<Value>, Option<String>)> {
+    let limit = limit.clamp(1, MAX_LIEN_PAGE);
+    let mut rows = repository::liens_of_bank(connection, bank_id, after, limit + 1)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next_cursor = more
+        .then(|| {
+            rows.last()
+                .map(|lien| crate::alerts::encode_cursor(lien.created_at, &lien.id))
+        })
+        .flatten();
+    Ok((rows.iter().map(lien_view).collect(), next_cursor))
+}
+
 /// `GET /v1/pledges/{id}`.
 pub fn show_lien(connection: &mut DbConnection, viewer: &Viewer, id: Uuid) -> Result<Value, UseCaseError> {
     let seen = visible_lien(connection, viewer, id)?;
@@ -144,11 +183,7 @@ pub fn confirm_receipt(
             "only the lienholder confirms the receipt of its share",
         )?;
         let amount = lien_amount(&lien, amount)?;
-        let action = SignedAction::Receipt {
-            lien: id,
-            amount,
-            bank: uuid_of(&lien.bank_id)?,
-        };
+        let action = receipt_action(id, amount, uuid_of(&lien.bank_id)?);
         let signed = verify_signed(connection, &lien.bank_id, &action, signature)?;
         if lien.status != LienStatus::Settling {
             return Err(UseCaseError::refused(
@@ -272,10 +307,7 @@ fn record_once(
         bank: uuid_of(&lien.bank_id)?,
         nonce: request.nonce.clone(),
     };
-    let action = match request.kind {
-        LoanRecordKind::Disbursement => SignedAction::Disbursement(entry),
-        LoanRecordKind::Repayment => SignedAction::Repayment(entry),
-    };
+    let action = loan_action(request.kind, entry);
     let signed = verify_signed(connection, &lien.bank_id, &action, &request.signature)?;
     let state = |lien: &LienRow| -> Option<UseCaseError> {
         let open = match request.kind {

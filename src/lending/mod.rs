@@ -26,7 +26,10 @@ mod waterfall;
 pub use batcher::{spawn_finance_batcher, FinanceBatcher, FinanceJob};
 pub use decide::{finance, finance_action, finance_as, Decision, Denied, FinanceRequest, LienKind};
 pub use encumbrance::{look_up, Encumbrance, Found};
-pub use lien::{confirm_receipt, record_loan, release, show_lien, LoanRecordKind, LoanRecordRequest};
+pub use lien::{
+    confirm_receipt, liens_of_bank, loan_action, receipt_action, record_loan, release, show_lien, LoanRecordKind,
+    LoanRecordRequest, MAX_LIEN_PAGE,
+};
 pub use lookup::{
     look_up_all, lookups_of, spawn_lookup_batcher, EnumerationPolicy, LookupBatcher, LookupJob, MAX_LOOKUP_PAGE,
 };
@@ -35,6 +38,6 @@ pub use offer::{
     OfferRequest, MAX_OFFER_DAYS, MAX_OFFER_PAGE,
 };
 pub use outcome::{decide_once, request_hash, Outcome};
-pub use payment::{pay, Payment};
+pub use payment::{pay, payment_action, Payment};
 pub use set_based::decide_many;
 pub use sweep::{mark_defaults, spawn_default_sweeper};

@@ -55,6 +55,18 @@ fn open_leaves(connection: &mut DbConnection, asset: AssetRow) -> diesel::QueryR
     Ok(leaves)
 }
 
+/// What the buyer signs to record its payment of `amount` on `asset` (the
+/// portal shows it before it is signed).
+pub fn payment_action(asset: Uuid, amount: Money, paid_on: NaiveDate, buyer: Uuid, nonce: Nonce) -> SignedAction {
+    SignedAction::Payment {
+        asset,
+        amount,
+        paid_on,
+        buyer,
+        nonce,
+    }
+}
+
 pub fn pay(
     connection: &mut DbConnection,
     viewer: &Viewer,
@@ -88,13 +100,7 @@ fn pay_once(
     let currency = Currency::parse(&asset.currency).map_err(|_| corrupt("currency"))?;
     let amount = Money::parse(&payment.amount, currency).map_err(|error| UseCaseError::field("amount", error))?;
     let buyer = Uuid::parse_str(&viewer.organization_id).map_err(|_| corrupt("organisation id"))?;
-    let action = SignedAction::Payment {
-        asset: id,
-        amount,
-        paid_on: payment.paid_on,
-        buyer,
-        nonce: payment.nonce.clone(),
-    };
+    let action = payment_action(id, amount, payment.paid_on, buyer, payment.nonce.clone());
     let signed = verify_signed(connection, &viewer.organization_id, &action, &payment.signature)?;
     // The open assets the payment covers, read again under their row locks
     // (taken in id order), so that a pledge or split of one of them cannot

@@ -109,6 +109,17 @@ impl Caller {
         Ok(principal)
     }
 
+    /// The platform operator, signed in with its own key: the
+    /// organisation pages (onboarding, risk officers) are its alone, as
+    /// `POST /v1/orgs` is.
+    pub fn operator(&self) -> Result<&Principal, PortalError> {
+        let principal = self.organization()?;
+        if principal.role != Role::Operator {
+            return Err(PortalError::Forbidden);
+        }
+        Ok(principal)
+    }
+
     /// The bank, signed in with its own key.
     pub fn bank(&self) -> Result<&Principal, PortalError> {
         let principal = self.organization()?;
@@ -154,7 +165,15 @@ impl Caller {
             vec![
                 (t.home(), "/"),
                 (t.offers(), "/offers"),
+                (t.portfolio(), "/pledges"),
                 (t.look_up(), "/lookup"),
+                (t.ledger(), "/ledger"),
+            ]
+        } else if self.principal.role == Role::Operator {
+            vec![
+                (t.home(), "/"),
+                (t.organizations(), "/orgs"),
+                (t.onboard(), "/orgs/new"),
                 (t.ledger(), "/ledger"),
             ]
         } else {

@@ -112,7 +112,7 @@ pub async fn secure(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let lang = Lang::of(request.request());
     let had_session = cookies::get(request.request(), cookies::SESSION).is_some();
-    let return_to = (request.method() == Method::GET).then(|| match request.query_string() {
+    let return_to = matches!(*request.method(), Method::GET | Method::HEAD).then(|| match request.query_string() {
         "" => request.path().to_owned(),
         query => format!("{}?{query}", request.path()),
     });

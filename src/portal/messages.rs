@@ -7,7 +7,7 @@
 
 use super::i18n::Lang;
 use crate::alerts::AlertKind;
-use crate::domain::{AssetStatus, OfferStatus, PurchaseOrderStatus, ReceivableStatus, Role};
+use crate::domain::{AssetStatus, LienStatus, OfferStatus, PurchaseOrderStatus, ReceivableStatus, Role};
 
 macro_rules! catalogue {
     ($($key:ident => $en:literal, $zh:literal;)*) => {
@@ -127,6 +127,38 @@ catalogue! {
     no => "No", "否";
     offer_while_financed => "A lien stands on this asset. An offer to another bank will be refused, and risk officers will be alerted.",
         "此资产上已设有担保权益。向其他银行发出的要约将被拒绝，并会通知风险官。";
+    portfolio => "Portfolio", "融资组合";
+    no_liens => "No liens.", "没有担保权益。";
+    share_paid => "Share paid by the buyer", "买方付款中的份额";
+    disbursed => "Disbursed", "已放款";
+    repaid => "Repaid", "已还款";
+    loan_outstanding => "Loan outstanding", "贷款余额";
+    ended_at => "Ended at", "结束时间";
+    loan_records => "Loan records", "贷款记录";
+    value_date => "Value date", "起息日";
+    reference => "Reference", "参考号";
+    release_pledge => "Release this pledge", "解除此质押";
+    release_help => "Releasing frees the asset: its holder may offer it again. It cannot be undone.", "解除后资产即不再受限，持有人可再次发出要约。此操作不可撤销。";
+    confirm_receipt => "Confirm receipt of the share", "确认收到份额";
+    lien_active => "Active", "有效";
+    lien_released => "Released", "已解除";
+    lien_settling => "Paid, receipt awaited", "已付款，待确认收款";
+    lien_settled => "Settled", "已结清";
+    record_payment => "Record the payment", "登记付款";
+    payment_help => "Record what you paid on this asset at maturity. It is distributed to its lienholder and holder as the rules say; the next page shows the exact message you sign.",
+        "登记您在到期时就此资产支付的款项。款项将按规则分配给担保权人和持有人；下一页显示您签署的完整消息。";
+    paid_on => "Paid on", "付款日期";
+    split_asset => "Split or transfer", "拆分或转让";
+    split_help => "Divide this asset into parts that add up exactly to its face value; a part may go to another supplier (its organisation id). Empty rows are ignored. The asset is then retired and its parts take its place.",
+        "将此资产拆分为合计恰好等于面值的若干部分；某一部分可转让给其他供应商（填写其机构编号）。空行将被忽略。拆分后原资产注销，由各部分取代。";
+    part => "Part", "部分";
+    transfer_to => "Transfer to (organisation id, optional)", "转让给（机构编号，可选）";
+    record_loan => "Record money lent or repaid", "登记放款或还款";
+    loan_help => "Record what you lent against this lien, or what was repaid to you, with your own reference. The next page shows the exact message you sign.",
+        "登记您依此担保权益发放的贷款或收到的还款，并填写您自己的参考号。下一页显示您签署的完整消息。";
+    record_disbursement => "Disbursement (money lent)", "放款";
+    record_repayment => "Repayment (money repaid)", "还款";
+    back_to_lien => "Back to the lien", "返回担保权益";
     signing_now => "Signing...", "正在签名……";
     signed_ready => "Signed. Check the message, then send.", "已签名。请核对消息后提交。";
     signing_failed => "This browser could not sign:", "此浏览器无法签名：";
@@ -137,8 +169,8 @@ catalogue! {
         "供应商针对贵方登记的发票列在“待确认”下。打开一张发票，核对后即可在浏览器中用签名密钥文件签署确认（或提出争议）。";
     landing_bank => "Offers addressed to you are under Offers: accept one with a pledge or by buying the asset, signed here in the browser. Look-up tells whether an invoice is registered, confirmed or already financed.",
         "发给您的融资要约列在“融资要约”下：可在浏览器中签名，以质押或买断方式接受。“查询”可查明一张发票是否已登记、已确认或已被融资。";
-    landing_operator => "Organisations, keys and risk officers will be managed here. Until then, use the CLI and the admin API.",
-        "机构、密钥和风险官将在这里管理。在此之前，请使用命令行和管理 API。";
+    landing_operator => "Onboard organisations, see their keys and add their risk officers under Organisations.",
+        "请在“机构”中办理机构入驻、查看其密钥并添加风险官。";
     receivables => "Receivables", "应收账款";
     purchase_orders => "Purchase orders", "采购订单";
     status => "Status", "状态";
@@ -274,6 +306,51 @@ catalogue! {
     ledger_reason_malformed_proof => "the inclusion proof has the wrong number or length of hashes.", "包含证明的哈希数量或长度有误。";
     ledger_reason_head_mismatch => "the tree head's size, root hash or signature differ from what its signed note says.", "树头的大小、根哈希或签名与其已签名记录不一致。";
     ledger_reason_root_mismatch => "the inclusion proof does not lead to the signed root hash.", "包含证明推不出已签名的根哈希。";
+    organizations => "Organisations", "机构";
+    onboard => "Onboard", "机构入驻";
+    onboard_title => "Onboard an organisation", "新机构入驻";
+    onboard_help => "The organisation, its identifiers and its signing keys are public on the ledger once onboarded. Its API key is shown once, on the next page.",
+        "机构入驻后，其名称、标识和签名公钥将在账本上公开。其 API 密钥只在下一页显示一次。";
+    organization_name => "Name", "名称";
+    organization_role => "Role", "角色";
+    legal_id => "Legal id", "法定标识";
+    legal_id_help => "Unified social credit code, LEI or similar.", "统一社会信用代码、LEI 或类似标识。";
+    identifiers => "Other identifiers", "其他标识";
+    identifiers_help => "Optional, one a line, at most 16: SCHEME:VALUE, the scheme an ISO 6523 code such as 0088 for a GLN, or VAT.",
+        "选填，每行一个，最多 16 个：格式为 SCHEME:VALUE，SCHEME 为 ISO 6523 代码（如 GLN 的 0088）或 VAT。";
+    identifier_shape => "must be written SCHEME:VALUE, such as 0088:7300010000001", "须写作 SCHEME:VALUE，例如 0088:7300010000001";
+    signing_keys => "Signing public keys", "签名公钥";
+    signing_keys_help => "Optional, one a line: an ed25519 public key as 64 hex characters, as anchorfin key gen prints it. The organisation signs confirmations, offers and pledges with it.",
+        "选填，每行一个：64 位十六进制的 ed25519 公钥（即 anchorfin key gen 打印的内容）。机构用它签署确认、要约和质押。";
+    risk_emails => "Risk officers' e-mail addresses", "风险官电子邮箱";
+    risk_emails_help => "Optional, one a line. Each risk officer gets an API key of their own, which opens only the alert inbox.",
+        "选填，每行一个。每位风险官都会获得自己的 API 密钥，该密钥只能打开预警收件箱。";
+    duplicate_legal_id => "an organisation with this legal id is onboarded already", "已有使用该法定标识的机构入驻";
+    duplicate_identifier => "this identifier belongs to another organisation already", "该标识已属于另一机构";
+    public_key_taken => "this public key is registered already", "该公钥已被注册";
+    duplicate_email => "this organisation has a risk officer with this address already", "该机构已有使用此邮箱的风险官";
+    nothing_written => "Nothing was recorded.", "未记录任何内容。";
+    onboarded_title => "Organisation onboarded", "机构已入驻";
+    key_shown_once => "Copy the API key now: it is shown this once and cannot be shown again (only its hash is kept). Hand it to the organisation over a safe channel.",
+        "请立即复制 API 密钥：它只显示这一次，之后无法再次显示（系统只保存其哈希值）。请通过安全渠道交给该机构。";
+    organization_id => "Id", "编号";
+    no_organizations => "No organisations.", "没有机构。";
+    risk_officers => "Risk officers", "风险官";
+    email => "E-mail address", "电子邮箱";
+    no_risk_officers => "No risk officers.", "没有风险官。";
+    api_keys => "API keys", "API 密钥";
+    api_keys_note => "Only each key's public id is shown; the secret was shown once, when the key was made.", "此处只显示每个密钥的公开编号；密钥本身仅在创建时显示过一次。";
+    key_id => "Key id", "密钥编号";
+    key_holder => "Holder", "持有者";
+    key_holder_organization => "The organisation", "机构本身";
+    key_active => "Active", "有效";
+    key_revoked => "Revoked", "已吊销";
+    add_risk_officer => "Add a risk officer", "添加风险官";
+    risk_officer_added => "Risk officer added", "风险官已添加";
+    risk_officer_help => "The risk officer gets an API key of their own, shown once, which opens only the alert inbox.",
+        "风险官将获得自己的 API 密钥（只显示一次），该密钥只能打开预警收件箱。";
+    back_to_organization => "Back to the organisation", "返回机构页面";
+    back_to_organizations => "Back to the organisations", "返回机构列表";
 }
 
 /// The name of an alert kind; an unknown kind shows as stored.
@@ -319,6 +396,15 @@ pub fn asset_status(lang: Lang, status: AssetStatus) -> &'static str {
         AssetStatus::Retired => lang.asset_retired(),
         AssetStatus::Settled => lang.asset_settled(),
         AssetStatus::Defaulted => lang.asset_defaulted(),
+    }
+}
+
+pub fn lien_status(lang: Lang, status: LienStatus) -> &'static str {
+    match status {
+        LienStatus::Active => lang.lien_active(),
+        LienStatus::Released => lang.lien_released(),
+        LienStatus::Settling => lang.lien_settling(),
+        LienStatus::Settled => lang.lien_settled(),
     }
 }
 

@@ -16,9 +16,11 @@ pub mod i18n;
 pub mod messages;
 mod pages;
 
+use actix_web::body::BoxBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
-use actix_web::middleware::from_fn;
-use actix_web::{web, HttpRequest, HttpResponse, Route};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{guard, web, HttpRequest, HttpResponse, Route};
 
 use crate::config::Settings;
 use crate::organizations::session::SessionLimits;
@@ -42,14 +44,26 @@ crate::api::route_table! {
     "/receivables/{id}/dispute" => post pages::dispute,
     "/assets/{id}" => get pages::asset,
     "/assets/{id}/offer" => get pages::offer_terms,
+    "/assets/{id}/payment" => get pages::payment_terms,
+    "/assets/{id}/payments" => post pages::record_payment,
+    "/assets/{id}/split" => post pages::split,
     "/offers" => get pages::offers | post pages::create_offer,
     "/offers/{id}" => get pages::offer,
     "/offers/{id}/accept" => get pages::accept_terms,
     "/offers/{id}/acceptance" => post pages::accept,
     "/lookup" => get pages::lookup,
+    "/pledges" => get pages::pledges,
+    "/pledges/{id}" => get pages::pledge,
+    "/pledges/{id}/release" => post pages::release_pledge,
+    "/pledges/{id}/receipt" => post pages::receipt,
+    "/pledges/{id}/loan" => get pages::loan_terms | post pages::record_loan_entry,
     "/uploads" => get pages::upload_form | post pages::upload,
     "/uploads/{id}" => get pages::upload_page,
     "/uploads/{id}/report.csv" => get pages::upload_csv,
+    "/orgs" => get pages::organizations | post pages::onboard,
+    "/orgs/new" => get pages::onboarding_form,
+    "/orgs/{id}" => get pages::organization,
+    "/orgs/{id}/risk-officers" => post pages::add_officer,
     "/static/{name}" => get assets::serve,
     "/purchase-orders" => get pages::purchase_orders,
     "/purchase-orders/new" => get pages::purchase_order_form | post pages::register_order,
@@ -71,8 +85,21 @@ pub fn serves(path: &str) -> bool {
     })
 }
 
+/// A page's GET answers HEAD too: the same status and headers, and no
+/// body (RFC 9110 §9.3.2; the HTTP layer leaves the body out).
+fn route(method: &str, standard: Route) -> Route {
+    match method {
+        "get" => web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
+        _ => standard,
+    }
+}
+
 fn resource(path: &str, routes: Vec<Route>, methods: &[&str]) -> impl actix_web::dev::HttpServiceFactory {
-    let allow = crate::api::allow(methods);
+    let mut answered = methods.to_vec();
+    if methods.contains(&"get") {
+        answered.push("head");
+    }
+    let allow = crate::api::allow(&answered);
     crate::api::routed(path, routes)
         .default_service(web::to(move || {
             let allow = allow.clone();
@@ -83,6 +110,34 @@ fn resource(path: &str, routes: Vec<Route>, methods: &[&str]) -> impl actix_web:
             }
         }))
         .wrap(from_fn(frame::secure))
+}
+
+/// What answers a path no route matched: under the API's paths
+/// (`api::owns`) its problem document, elsewhere the portal's 404 page in
+/// the reader's language with the portal's headers — a person who mistypes
+/// an address in a browser gets a page, not JSON.
+pub fn unmatched() -> Route {
+    web::to(not_found).wrap(from_fn(portal_headers_off_the_api))
+}
+
+async fn not_found(request: HttpRequest) -> Result<HttpResponse, actix_web::Error> {
+    if crate::api::owns(request.path()) {
+        Ok(crate::api::not_found().await?)
+    } else {
+        Err(error::PortalError::NotFound.into())
+    }
+}
+
+/// [`frame::secure`] around what is not the API's.
+async fn portal_headers_off_the_api(
+    request: ServiceRequest,
+    next: Next<BoxBody>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if crate::api::owns(request.path()) {
+        next.call(request).await
+    } else {
+        frame::secure(request, next).await
+    }
 }
 
 /// How long sessions last, from the settings.
@@ -122,6 +177,10 @@ mod tests {
             "/uploads",
             "/uploads/abc",
             "/uploads/abc/report.csv",
+            "/orgs",
+            "/orgs/new",
+            "/orgs/abc",
+            "/orgs/abc/risk-officers",
             "/purchase-orders",
             "/purchase-orders/new",
             "/purchase-orders/abc/acknowledgement",
@@ -137,6 +196,8 @@ mod tests {
             "/nothing",
             "/static/",
             "/ledger/x",
+            "/orgs/",
+            "/v1/orgs",
         ] {
             assert!(!serves(path), "{path}");
         }

@@ -74,6 +74,31 @@ pub struct IdempotencyRow {
 /// Lien statuses that let their bank see the asset.
 const SIGHTED: [LienStatus; 3] = LienStatus::SIGHTED;
 
+/// A page of `bank_id`'s liens, newest first (by creation time, then id):
+/// those after `after` (the last `(created_at, id)` of the page before), at
+/// most `limit`; one range of the index `liens_bank`.
+pub fn liens_of_bank(
+    connection: &mut DbConnection,
+    bank_id: &str,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<LienRow>> {
+    let mut query = liens::table
+        .filter(liens::bank_id.eq(bank_id))
+        .select(LienRow::as_select())
+        .order((liens::created_at.desc(), liens::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            liens::created_at
+                .lt(created_at)
+                .or(liens::created_at.eq(created_at).and(liens::id.lt(id))),
+        );
+    }
+    query.load(connection)
+}
+
 pub fn insert_lien(connection: &mut DbConnection, row: &LienRow) -> QueryResult<()> {
     diesel::insert_into(liens::table)
         .values(row)

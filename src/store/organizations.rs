@@ -251,3 +251,76 @@ pub fn names(connection: &mut DbConnection, ids: &[String]) -> QueryResult<std::
         .into_iter()
         .collect())
 }
+
+/// A page of organisations, newest first, after the `(created_at, id)` of
+/// the last row of the page before: a keyset, so a page costs the same
+/// however deep, and rows onboarded meanwhile never shift it.
+pub fn organizations_page(
+    connection: &mut DbConnection,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<OrganizationRow>> {
+    let mut query = organizations::table
+        .select(OrganizationRow::as_select())
+        .order((organizations::created_at.desc(), organizations::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    if let Some((created_at, id)) = after {
+        query = query.filter(
+            organizations::created_at
+                .lt(created_at)
+                .or(organizations::created_at.eq(created_at).and(organizations::id.lt(id))),
+        );
+    }
+    query.load(connection)
+}
+
+/// The organisation's identifiers, in the order given at onboarding's
+/// time, then by scheme and value.
+pub fn identifiers_of(
+    connection: &mut DbConnection,
+    organization_id: &str,
+) -> QueryResult<Vec<OrganizationIdentifierRow>> {
+    organization_identifiers::table
+        .filter(organization_identifiers::organization_id.eq(organization_id))
+        .order((
+            organization_identifiers::created_at.asc(),
+            organization_identifiers::scheme.asc(),
+            organization_identifiers::normalized_value.asc(),
+        ))
+        .select(OrganizationIdentifierRow::as_select())
+        .load(connection)
+}
+
+/// Every public key of the organisation, revoked ones too, oldest first.
+pub fn public_keys_of(connection: &mut DbConnection, organization_id: &str) -> QueryResult<Vec<OrganizationKeyRow>> {
+    organization_keys::table
+        .filter(organization_keys::organization_id.eq(organization_id))
+        .order((organization_keys::created_at.asc(), organization_keys::id.asc()))
+        .select(OrganizationKeyRow::as_select())
+        .load(connection)
+}
+
+/// An API key as it may be listed: everything but its secret's hash.
+#[derive(Debug, Clone, Queryable)]
+pub struct ApiKeyListing {
+    pub id: String,
+    pub risk_officer_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Every API key of the organisation and its risk officers, revoked ones
+/// too, oldest first; the hashes of their secrets are not read.
+pub fn api_keys_of(connection: &mut DbConnection, organization_id: &str) -> QueryResult<Vec<ApiKeyListing>> {
+    api_keys::table
+        .filter(api_keys::organization_id.eq(organization_id))
+        .order((api_keys::created_at.asc(), api_keys::id.asc()))
+        .select((
+            api_keys::id,
+            api_keys::risk_officer_id,
+            api_keys::created_at,
+            api_keys::revoked_at,
+        ))
+        .load(connection)
+}

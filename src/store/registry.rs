@@ -482,7 +482,11 @@ pub fn receivables_of(
         query = query.filter(receivables::status.eq(status));
     }
     if let Some((created_at, id)) = after {
-        query = query.filter(
+        // `created_at <= t` alone is a bound the index can start from; the
+        // `OR` that follows it is not, and without the bound a page deep in
+        // the list read every row before it (PostgreSQL: 5,000 rows filtered
+        // out for page 101 of 10,000).
+        query = query.filter(receivables::created_at.le(created_at)).filter(
             receivables::created_at
                 .lt(created_at)
                 .or(receivables::created_at.eq(created_at).and(receivables::id.lt(id))),
@@ -516,7 +520,8 @@ pub fn purchase_orders_of(
         query = query.filter(purchase_orders::status.eq(status));
     }
     if let Some((created_at, id)) = after {
-        query = query.filter(
+        // `created_at <= t` bounds the index scan, as in `receivables_of`.
+        query = query.filter(purchase_orders::created_at.le(created_at)).filter(
             purchase_orders::created_at
                 .lt(created_at)
                 .or(purchase_orders::created_at

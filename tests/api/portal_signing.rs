@@ -7,13 +7,13 @@
 //! server's code; strangers, the wrong role, a wrong signature, a missing
 //! CSRF token and a resent form are each refused or decided once.
 
-use anchorfin::store::schema::{alerts, liens, offers, receivables};
+use anchorfin::store::schema::{alerts, assets, liens, offers, receivables};
 use diesel::{ExpressionMethods, QueryDsl, RunQueryDsl};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::Value;
 
 use crate::helpers::TestApp;
-use crate::lending::{bank, Bank};
+use crate::lending::{bank, financed, Bank};
 use crate::on_both_backends;
 use crate::portal::{revoke, risk_officer, Browser, Page};
 use crate::registry::{confirm, confirm_message, deal, registered, Deal};
@@ -24,6 +24,8 @@ on_both_backends!(
     an_offer_and_a_pledge_are_signed_from_their_pages_and_a_second_offer_is_refused,
     a_bank_looks_up_by_invoice_as_the_server_normalises_it,
     a_revoked_bank_key_pledges_nothing,
+    a_buyer_pays_a_bank_confirms_its_receipt_and_releases_a_pledge,
+    a_holder_splits_an_asset_and_transfers_a_part,
 );
 
 /// The exact text of the page's first message to sign (`<pre class="message">`).
@@ -37,15 +39,46 @@ pub(crate) fn message(page: &Page) -> String {
     unescape(&page.body[start..end])
 }
 
+/// HTML's entities back to text: askama's (`&#60;`, `&#39;`, …) and the
+/// named ones.
 fn unescape(html: &str) -> String {
-    html.replace("&#x2f;", "/")
-        .replace("&#47;", "/")
-        .replace("&#61;", "=")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('&') {
+        text.push_str(&rest[..start]);
+        let end = rest[start..].find(';').map(|end| start + end);
+        let decoded = end.and_then(|end| {
+            let entity = &rest[start + 1..end];
+            match entity {
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "amp" => Some('&'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                _ => {
+                    let number = entity.strip_prefix('#')?;
+                    let code = match number.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                        None => number.parse().ok()?,
+                    };
+                    char::from_u32(code)
+                }
+            }
+            .map(|character| (character, end))
+        });
+        match decoded {
+            Some((character, end)) => {
+                text.push(character);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                text.push('&');
+                rest = &rest[start + 1..];
+            }
+        }
+    }
+    text.push_str(rest);
+    text
 }
 
 pub(crate) fn signed(key: &SigningKey, message: &str) -> String {
@@ -464,4 +497,253 @@ async fn a_revoked_bank_key_pledges_nothing(app: TestApp) {
     assert_eq!(pledged.status, 303);
     assert!(pledged.location().starts_with("/sign-in"), "{}", pledged.location());
     assert_eq!(count_liens(&app).await, 0);
+}
+
+async fn lien_status(app: &TestApp, id: &str) -> String {
+    let id = id.to_owned();
+    app.query(move |connection| {
+        liens::table
+            .filter(liens::id.eq(id))
+            .select(liens::status)
+            .first::<String>(connection)
+    })
+    .await
+}
+
+async fn a_buyer_pays_a_bank_confirms_its_receipt_and_releases_a_pledge(app: TestApp) {
+    let deal = deal(&app).await;
+    let bank_a = bank(&app, "Bank A of the portal", 45).await;
+    let asset = confirmed_asset(&app, &deal, "INV-PORTAL-PAY-1", "100.00").await;
+    let lien = financed(&app, &deal, &bank_a, &asset, "80.00").await;
+    let lien_id = lien["id"].as_str().unwrap().to_owned();
+    let lien_path = format!("/pledges/{lien_id}");
+
+    // The bank's portfolio and the lien, with its release form.
+    let mut lender = signed_in(&app, &bank_a.api_key()).await;
+    let portfolio = lender.get("/pledges").await;
+    assert_eq!(portfolio.status, 200, "{}", portfolio.body);
+    assert!(portfolio.body.contains(&lien_path), "{}", portfolio.body);
+    let page = lender.get(&lien_path).await;
+    assert!(
+        page.body.contains(&format!(r#"action="{lien_path}/release""#)),
+        "{}",
+        page.body
+    );
+    let mut stranger = signed_in(&app, &bank(&app, "Bank C of the portal", 46).await.api_key()).await;
+    assert_eq!(stranger.get(&lien_path).await.status, 404);
+    assert!(!stranger.get("/pledges").await.body.contains(&lien_path));
+
+    // The bank records what it lent, signed from the message shown.
+    let loan = lender
+        .get(&format!(
+            "{lien_path}/loan?kind=disbursement&amount=80.00&value_date=2026-12-01&reference=LOAN-%3Cb%3E1"
+        ))
+        .await;
+    assert_eq!(loan.status, 200, "{}", loan.body);
+    assert_eq!(
+        message(&loan),
+        [
+            "anchorfin/v1/disbursement".to_owned(),
+            format!("lien={lien_id}"),
+            "amount=80.00".to_owned(),
+            "currency=CNY".to_owned(),
+            "value_date=2026-12-01".to_owned(),
+            "reference=LOAN-<b>1".to_owned(),
+            format!("bank={}", bank_a.id()),
+            format!("nonce={}", value(&form_fields(&loan, "loan"), "nonce")),
+        ]
+        .join("\n")
+    );
+    let (_, lent) = sign_and_send(&mut lender, &loan, "loan", &bank_a.key).await;
+    assert_eq!(lent.status, 303, "{}", lent.body);
+    let with_loan = lender.get(&lien_path).await;
+    assert!(
+        !with_loan.body.contains("LOAN-<b>1"),
+        "the reference is escaped: {}",
+        with_loan.body
+    );
+    assert!(unescape(&with_loan.body).contains("LOAN-<b>1"), "{}", with_loan.body);
+    let bad = lender
+        .get(&format!(
+            "{lien_path}/loan?kind=disbursement&amount=1.00&value_date=soon&reference=X"
+        ))
+        .await;
+    assert!(bad.body.contains("value_date:"), "{}", bad.body);
+    let mut buyer_on_lien = signed_in(&app, &Deal::key(&deal.buyer)).await;
+    assert!(matches!(
+        buyer_on_lien
+            .get(&format!(
+                "{lien_path}/loan?kind=repayment&amount=1.00&value_date=2026-12-01&reference=X"
+            ))
+            .await
+            .status,
+        403 | 404
+    ));
+
+    // The buyer pays at maturity, signed from the message shown.
+    let mut buyer = signed_in(&app, &Deal::key(&deal.buyer)).await;
+    let asset_page = buyer.get(&format!("/assets/{asset}")).await;
+    assert!(
+        asset_page
+            .body
+            .contains(&format!(r#"action="/assets/{asset}/payment""#)),
+        "{}",
+        asset_page.body
+    );
+    let terms = buyer
+        .get(&format!("/assets/{asset}/payment?amount=100.00&paid_on=2027-03-31"))
+        .await;
+    assert_eq!(terms.status, 200, "{}", terms.body);
+    let fields = form_fields(&terms, "payment");
+    assert_eq!(
+        message(&terms),
+        [
+            "anchorfin/v1/payment".to_owned(),
+            format!("asset={asset}"),
+            "amount=100.00".to_owned(),
+            "currency=CNY".to_owned(),
+            "paid_on=2027-03-31".to_owned(),
+            format!("buyer={}", Deal::id(&deal.buyer)),
+            format!("nonce={}", value(&fields, "nonce")),
+        ]
+        .join("\n")
+    );
+    let mut supplier = signed_in(&app, &Deal::key(&deal.supplier)).await;
+    assert_eq!(
+        supplier
+            .get(&format!("/assets/{asset}/payment?amount=100.00&paid_on=2027-03-31"))
+            .await
+            .status,
+        403
+    );
+    let (_, paid) = sign_and_send(&mut buyer, &terms, "payment", &deal.buyer_key).await;
+    assert_eq!(paid.status, 303, "{}", paid.body);
+    assert_eq!(lien_status(&app, &lien_id).await, "settling");
+
+    // The bank confirms its share's receipt, signed.
+    let page = lender.get(&lien_path).await;
+    assert!(!page.body.contains("/release\""), "a settling lien is not released");
+    assert_eq!(
+        message(&page),
+        [
+            "anchorfin/v1/receipt".to_owned(),
+            format!("lien={lien_id}"),
+            "amount=80.00".to_owned(),
+            "currency=CNY".to_owned(),
+            format!("bank={}", bank_a.id()),
+        ]
+        .join("\n")
+    );
+    let (_, wrong) = sign_and_send(&mut lender, &page, "receipt", &deal.buyer_key).await;
+    assert_eq!(wrong.status, 200);
+    assert!(wrong.body.contains("invalid_signature"), "{}", wrong.body);
+    let (_, received) = sign_and_send(&mut lender, &page, "receipt", &bank_a.key).await;
+    assert_eq!(received.status, 303, "{}", received.body);
+    assert_eq!(lien_status(&app, &lien_id).await, "settled");
+
+    // Another pledge, released by its bank (not by the holder).
+    let other = confirmed_asset(&app, &deal, "INV-PORTAL-PAY-2", "10.00").await;
+    let released = financed(&app, &deal, &bank_a, &other, "10.00").await;
+    let released_id = released["id"].as_str().unwrap().to_owned();
+    let release = format!("/pledges/{released_id}/release");
+    let supplier_csrf = supplier.csrf().await;
+    let by_holder = supplier.post(&release, &[("csrf", &supplier_csrf)]).await;
+    assert!(
+        matches!(by_holder.status, 200 | 403),
+        "{} {}",
+        by_holder.status,
+        by_holder.body
+    );
+    assert_eq!(lien_status(&app, &released_id).await, "active");
+    let csrf = lender.csrf().await;
+    let done = lender.post(&release, &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(lien_status(&app, &released_id).await, "released");
+}
+
+async fn asset_status(app: &TestApp, id: &str) -> String {
+    let id = id.to_owned();
+    app.query(move |connection| {
+        assets::table
+            .filter(assets::id.eq(id))
+            .select(assets::status)
+            .first::<String>(connection)
+    })
+    .await
+}
+
+/// Not signed (the API's split is not either), but the holder's alone.
+async fn a_holder_splits_an_asset_and_transfers_a_part(app: TestApp) {
+    let deal = deal(&app).await;
+    let asset = confirmed_asset(&app, &deal, "INV-PORTAL-SPLIT-1", "100.00").await;
+    let split = format!("/assets/{asset}/split");
+    let second = Deal::id(&deal.second_supplier);
+
+    let mut buyer = signed_in(&app, &Deal::key(&deal.buyer)).await;
+    assert!(!buyer.get(&format!("/assets/{asset}")).await.body.contains(&split));
+    let buyer_csrf = buyer.csrf().await;
+    let by_buyer = buyer
+        .post(
+            &split,
+            &[("csrf", &buyer_csrf), ("amount_0", "50.00"), ("amount_1", "50.00")],
+        )
+        .await;
+    assert!(matches!(by_buyer.status, 200 | 403 | 404), "{}", by_buyer.status);
+    assert_eq!(asset_status(&app, &asset).await, "active");
+
+    let mut supplier = signed_in(&app, &Deal::key(&deal.supplier)).await;
+    let page = supplier.get(&format!("/assets/{asset}")).await;
+    assert!(page.body.contains(&format!(r#"action="{split}""#)), "{}", page.body);
+    let csrf = page.field("csrf");
+    let uneven = supplier
+        .post(
+            &split,
+            &[
+                ("csrf", &csrf),
+                ("amount_0", "60.00"),
+                ("amount_1", "30.00"),
+                ("transfer_to_1", &second),
+            ],
+        )
+        .await;
+    assert_eq!(uneven.status, 200, "{}", uneven.body);
+    assert!(uneven.body.contains("Refused:"), "{}", uneven.body);
+    assert!(
+        uneven.body.contains(r#"value="30.00""#),
+        "the rows are kept: {}",
+        uneven.body
+    );
+    assert_eq!(asset_status(&app, &asset).await, "active");
+    let done = supplier
+        .post(
+            &split,
+            &[
+                ("csrf", &csrf),
+                ("amount_0", "60.00"),
+                ("amount_1", "40.00"),
+                ("transfer_to_1", &second),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(asset_status(&app, &asset).await, "retired");
+    let parent = supplier.get(&format!("/assets/{asset}")).await;
+    assert!(!parent.body.contains(&split), "a retired asset is not split again");
+    let children: Vec<String> = {
+        let parent_id = asset.clone();
+        let holder = second.clone();
+        app.query(move |connection| {
+            assets::table
+                .filter(assets::parent_id.eq(parent_id))
+                .filter(assets::holder_id.eq(holder))
+                .select(assets::id)
+                .load(connection)
+        })
+        .await
+    };
+    assert_eq!(children.len(), 1);
+    let mut second_supplier = signed_in(&app, &Deal::key(&deal.second_supplier)).await;
+    let transferred = second_supplier.get(&format!("/assets/{}", children[0])).await;
+    assert_eq!(transferred.status, 200, "{}", transferred.body);
+    assert!(transferred.body.contains("40.00 CNY"), "{}", transferred.body);
 }

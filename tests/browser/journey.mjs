@@ -6,12 +6,15 @@
 // Bank A (signed); Bank A looks the invoice up and accepts with a signed
 // pledge; the supplier then offers the same asset to Bank B — refused,
 // and alerted; the risk officer finds the alert in the inbox and
-// acknowledges it. Any console error or page error fails the journey;
-// screenshots go to tests/browser/screenshots/<backend>/.
+// acknowledges it; the operator onboards a bank through the form (a bad
+// key first, refused by name), reads its keys once and adds it a risk
+// officer. Any console error or page error not expected fails the
+// journey; screenshots go to tests/browser/screenshots/<backend>/.
 //
 //   ANCHORFIN_URL=http://127.0.0.1:8080 SUPPLIER_KEY=afk_… SUPPLIER_KEY_FILE=… \
 //   BUYER_KEY=afk_… BUYER_KEY_FILE=… BANK_A_KEY=afk_… BANK_A_KEY_FILE=… \
-//   RISK_OFFICER_KEY=afk_… BUYER_LEGAL_ID=… SUPPLIER_LEGAL_ID=… node tests/browser/journey.mjs
+//   RISK_OFFICER_KEY=afk_… BUYER_LEGAL_ID=… SUPPLIER_LEGAL_ID=… OPERATOR_KEY=afk_… \
+//   node tests/browser/journey.mjs
 //
 // scripts/browser-tests.sh starts a fresh server, onboards the parties and
 // runs this.
@@ -36,6 +39,7 @@ const officerKey = required("RISK_OFFICER_KEY");
 const buyerLegalId = required("BUYER_LEGAL_ID");
 const supplierLegalId = required("SUPPLIER_LEGAL_ID");
 const expireSessions = required("EXPIRE_SESSIONS");
+const operatorKey = required("OPERATOR_KEY");
 const run = process.env.RUN_ID || String(Date.now());
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -243,6 +247,29 @@ try {
   await supplier.page.screenshot({ path: join(shots, "supplier-double-pledge-refused.png"), fullPage: true });
   await supplier.context.close();
 
+  // At maturity the buyer pays, signed; Bank A confirms receipt of its
+  // share, signed; the lien is settled.
+  const payer = await session("buyer paying");
+  await signIn(payer.page, buyerKey);
+  await payer.page.goto(assetUrl);
+  await payer.page.fill("#pay-amount", "1250.00");
+  await Promise.all([payer.page.waitForNavigation(), payer.page.click(`form[action$="/payment"] button[type=submit]`)]);
+  const payment = await signAndSend(payer.page, "payment", buyerKeyFile);
+  check(payment.startsWith("anchorfin/v1/payment\n"), `not a payment: ${payment}`);
+  check(payer.page.url() === assetUrl, `the payment went to ${payer.page.url()}`);
+  await payer.context.close();
+  const lienholder = await session("bank A receiving");
+  await signIn(lienholder.page, bankAKey);
+  await lienholder.page.click('nav a[href="/pledges"]');
+  await lienholder.page.click("table tbody tr a");
+  check((await fact(lienholder.page, "Status")) === "Paid, receipt awaited", `the lien after the payment: ${await fact(lienholder.page, "Status")}`);
+  const receipt = await signAndSend(lienholder.page, "receipt", bankAKeyFile);
+  check(receipt.includes("\namount=1000.00\n"), `the receipt is not for the pledged 1000.00: ${receipt}`);
+  check((await fact(lienholder.page, "Status")) === "Settled", `the lien after the receipt: ${await fact(lienholder.page, "Status")}`);
+  await lienholder.page.screenshot({ path: join(shots, "bank-receipt-settled.png"), fullPage: true });
+  const lienPath = new URL(lienholder.page.url()).pathname;
+  await lienholder.context.close();
+
   // The risk officer: the alert in the inbox, acknowledged.
   const officer = await session("risk officer");
   await signIn(officer.page, officerKey);
@@ -296,6 +323,45 @@ try {
   check(new URL(officer.page.url()).pathname === "/alerts", `after signing in again: ${officer.page.url()}`);
   await officer.context.close();
 
+  // The operator: onboarding, refused once by name, then the key shown once.
+  const operator = await session("operator");
+  await signIn(operator.page, operatorKey);
+  await operator.page.click('nav a[href="/orgs/new"]');
+  await operator.page.fill("#name", `Journey Bank ${run}`);
+  await operator.page.selectOption("#role", "bank");
+  await operator.page.fill("#legal_id", `JOURNEY-BANK-${run}`);
+  await operator.page.fill("#public_keys", "not-a-key");
+  operator.expect(422);
+  await Promise.all([operator.page.waitForNavigation(), operator.page.click("main form button[type=submit]")]);
+  const problem = await operator.page.textContent("#problem");
+  check(problem.includes("Signing public keys · Line 1"), `the refusal does not name the field: ${problem}`);
+  check((await operator.page.inputValue("#name")) === `Journey Bank ${run}`, "the name was not kept");
+  await operator.page.screenshot({ path: join(shots, "operator-onboarding-refused.png"), fullPage: true });
+  await operator.page.fill("#public_keys", "");
+  await operator.page.fill("#risk_emails", `risk-${run}@journey-bank.example`);
+  await Promise.all([operator.page.waitForNavigation(), operator.page.click("main form button[type=submit]")]);
+  const keys = await operator.page.$$eval("main code", (codes) =>
+    codes.map((code) => code.textContent.trim()).filter((text) => text.startsWith("afk_")),
+  );
+  check(keys.length === 2, `the onboarded page shows ${keys.length} keys, expected 2`);
+  await operator.page.screenshot({ path: join(shots, "operator-onboarded.png"), fullPage: true });
+  await Promise.all([operator.page.waitForNavigation(), operator.page.click("dd a")]);
+  const organizationPath = new URL(operator.page.url()).pathname;
+  await operator.page.fill("#email", `second-${run}@journey-bank.example`);
+  await Promise.all([operator.page.waitForNavigation(), operator.page.click("main form button[type=submit]")]);
+  check(
+    (await operator.page.textContent("main")).includes("shown this once"),
+    "adding a risk officer did not show its key",
+  );
+  await operator.page.click('nav a[href="/orgs"]');
+  await operator.page.waitForSelector("table");
+  check(
+    (await operator.page.textContent("main")).includes(`Journey Bank ${run}`),
+    "the new bank is not in the list",
+  );
+  await operator.page.screenshot({ path: join(shots, "operator-organisations.png"), fullPage: true });
+  await operator.context.close();
+
   // Accessibility and the narrow screen, on every kind of page the
   // journey went through.
   const assetPath = new URL(assetUrl).pathname;
@@ -310,8 +376,9 @@ try {
     "/ledger",
   ]);
   await audit("buyer", buyerKey, ["/", "/receivables?status=registered", "/receivables"]);
-  await audit("bank", bankAKey, ["/", "/offers", "/lookup"]);
+  await audit("bank", bankAKey, ["/", "/offers", "/lookup", "/pledges", lienPath]);
   await audit("officer", officerKey, ["/alerts", alertPath]);
+  await audit("operator", operatorKey, ["/orgs", "/orgs/new", organizationPath]);
   const anonymous = await browser.newContext({ locale: "en-GB", bypassCSP: true });
   const signInPage = await anonymous.newPage();
   await signInPage.goto(`${base}/sign-in`);

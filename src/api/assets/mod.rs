@@ -6,4 +6,4 @@ mod split;
 pub use show::show;
 pub use split::split;
 
-pub(crate) use split::SplitRequest;
+pub(crate) use split::{PartRequest, SplitRequest};

@@ -21,15 +21,15 @@ const MAX_PARTS: usize = 100;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SplitRequest {
-    parts: Vec<PartRequest>,
+    pub(crate) parts: Vec<PartRequest>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PartRequest {
-    amount: String,
+    pub(crate) amount: String,
     #[serde(default)]
-    transfer_to: Option<String>,
+    pub(crate) transfer_to: Option<String>,
 }
 
 impl SplitRequest {

@@ -15,7 +15,7 @@ use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::signed::{answer, nonce, request_hash};
 use crate::api::state::AppState;
-use crate::domain::{LoanReference, Signature};
+use crate::domain::{LoanReference, Nonce, Signature};
 use crate::lending::{confirm_receipt, record_loan, show_lien, LoanRecordKind, LoanRecordRequest};
 use crate::validation::{field, iso_date, FieldError};
 
@@ -69,15 +69,25 @@ pub async fn receipt(
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoanRecordBody {
-    amount: String,
-    value_date: String,
-    reference: String,
-    signature: String,
+    pub(crate) amount: String,
+    pub(crate) value_date: String,
+    pub(crate) reference: String,
+    pub(crate) signature: String,
 }
 
 /// The body of a loan record on lien `id`, with the request's nonce.
 pub(crate) fn parse_loan_record(
     request: &HttpRequest,
+    id: Uuid,
+    body: &LoanRecordBody,
+    kind: LoanRecordKind,
+) -> Result<LoanRecordRequest, FieldError> {
+    parse_loan_record_with(nonce(request)?, id, body, kind)
+}
+
+/// [`parse_loan_record`] with the nonce given (the portal's form carries it).
+pub(crate) fn parse_loan_record_with(
+    nonce: Nonce,
     id: Uuid,
     body: &LoanRecordBody,
     kind: LoanRecordKind,
@@ -88,7 +98,7 @@ pub(crate) fn parse_loan_record(
         value_date: field("value_date", iso_date(&body.value_date))?,
         reference: field("reference", LoanReference::parse(&body.reference))?,
         signature: field("signature", Signature::parse_hex(&body.signature))?,
-        nonce: nonce(request)?,
+        nonce,
         request_hash: request_hash(&format!("{}:{id}", kind.as_str()), body)?,
     })
 }

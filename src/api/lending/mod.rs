@@ -16,5 +16,5 @@ pub use release::release;
 
 pub(crate) use encumbrance::look_up_for;
 pub(crate) use finance::{parse as parse_finance, parse_with as parse_finance_with, FinanceBody};
-pub(crate) use lien::{parse_loan_record, ReceiptRequest};
-pub(crate) use payment::parse as parse_payment;
+pub(crate) use lien::{parse_loan_record, parse_loan_record_with, LoanRecordBody, ReceiptRequest};
+pub(crate) use payment::{parse as parse_payment, parse_with as parse_payment_with, PaymentRequest};

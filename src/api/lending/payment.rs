@@ -13,25 +13,30 @@ use crate::api::json::JsonBody;
 use crate::api::path_id;
 use crate::api::signed::{answer, nonce, request_hash};
 use crate::api::state::AppState;
-use crate::domain::Signature;
+use crate::domain::{Nonce, Signature};
 use crate::lending::{pay as record_payment, Payment};
 use crate::validation::{field, iso_date, FieldError};
 
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
-    amount: String,
-    paid_on: String,
-    signature: String,
+    pub(crate) amount: String,
+    pub(crate) paid_on: String,
+    pub(crate) signature: String,
 }
 
 /// The body of a payment on asset `id`, with the request's nonce.
 pub(crate) fn parse(request: &HttpRequest, id: Uuid, body: &PaymentRequest) -> Result<Payment, FieldError> {
+    parse_with(nonce(request)?, id, body)
+}
+
+/// [`parse`] with the nonce given (the portal's form carries it).
+pub(crate) fn parse_with(nonce: Nonce, id: Uuid, body: &PaymentRequest) -> Result<Payment, FieldError> {
     Ok(Payment {
         amount: body.amount.clone(),
         paid_on: field("paid_on", iso_date(&body.paid_on))?,
         signature: field("signature", Signature::parse_hex(&body.signature))?,
-        nonce: nonce(request)?,
+        nonce,
         request_hash: request_hash(&format!("payment:{id}"), body)?,
     })
 }

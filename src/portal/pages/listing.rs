@@ -217,12 +217,13 @@ fn pager(
     (next, (!first_page).then(|| link(None)))
 }
 
-/// `<created_at>_<id>`: the time as the cursor writes it, then the id.
-fn encode_cursor(created_at: NaiveDateTime, id: &str) -> String {
+/// `<created_at>_<id>`: the time as the cursor writes it, then the id
+/// (the organisations' list pages by the same keyset).
+pub(super) fn encode_cursor(created_at: NaiveDateTime, id: &str) -> String {
     format!("{}_{id}", created_at.format(CURSOR_TIME))
 }
 
-fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
+pub(super) fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
     let (time, id) = cursor.split_once('_')?;
     let time = NaiveDateTime::parse_from_str(time, CURSOR_TIME).ok()?;
     let id = uuid::Uuid::parse_str(id).ok()?.to_string();

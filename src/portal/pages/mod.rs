@@ -4,9 +4,11 @@ mod alerts;
 mod home;
 mod language;
 mod ledger;
+mod liens;
 mod listing;
 mod lookup;
 mod offers;
+mod orgs;
 mod purchase_orders;
 mod receivables;
 mod registration;
@@ -18,8 +20,12 @@ pub use alerts::{acknowledge, alert, inbox};
 pub use home::home;
 pub use language::switch_language;
 pub use ledger::ledger;
+pub use liens::{loan_terms, pledge, pledges, receipt, record_loan_entry, release_pledge};
 pub use lookup::lookup;
-pub use offers::{accept, accept_terms, asset, create_offer, offer, offer_terms, offers};
+pub use offers::{
+    accept, accept_terms, asset, create_offer, offer, offer_terms, offers, payment_terms, record_payment, split,
+};
+pub use orgs::{add_officer, onboard, onboarding_form, organization, organizations};
 pub use purchase_orders::{acknowledge_order, purchase_order, purchase_orders, TO_ACKNOWLEDGE};
 pub use receivables::{confirm, dispute, receivable, receivables};
 pub use registration::{purchase_order_form, receivable_form, register_order, register_receivable};
@@ -35,7 +41,12 @@ use crate::refusal::UseCaseError;
 
 /// A rendered page.
 fn html(page: &impl Template) -> Result<HttpResponse, PortalError> {
-    Ok(HttpResponse::Ok()
+    html_with(actix_web::http::StatusCode::OK, page)
+}
+
+/// A rendered page answered with `status` (a form shown again, refused).
+fn html_with(status: actix_web::http::StatusCode, page: &impl Template) -> Result<HttpResponse, PortalError> {
+    Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(page.render()?))
 }

@@ -25,13 +25,14 @@ use uuid::Uuid;
 
 use super::signing::{sent_nonce, with_signer, Signing};
 use super::{amount, field_problem, html, see_other, Fact};
-use crate::api::lending::{parse_finance_with, FinanceBody};
+use crate::api::assets::{PartRequest, SplitRequest};
+use crate::api::lending::{parse_finance_with, parse_payment_with, FinanceBody, PaymentRequest};
 use crate::api::offers::{parse_offer_with, OfferBody};
 use crate::api::state::AppState;
 use crate::domain::{AssetStatus, Currency, Money, Nonce, OfferStatus, Role, Subject, UtcSecond};
 use crate::lending::{
-    finance_action, finance_as, list_offers, make_offer, offer_action, show_offer, Denied, LienKind, Outcome,
-    MAX_OFFER_DAYS,
+    finance_action, finance_as, list_offers, make_offer, offer_action, pay, payment_action, show_offer, Denied,
+    LienKind, Outcome, MAX_OFFER_DAYS,
 };
 use crate::organizations::session;
 use crate::portal::caller::{field, Caller};
@@ -40,7 +41,7 @@ use crate::portal::frame::Frame;
 use crate::portal::i18n::Lang;
 use crate::portal::messages;
 use crate::refusal::UseCaseError;
-use crate::registry::{visible_asset, Viewer};
+use crate::registry::{split_asset, visible_asset, Viewer};
 use crate::store::organizations::{names, organizations_with_role};
 use crate::store::{self, registry as repository, write_transaction};
 
@@ -55,7 +56,7 @@ fn path_uuid(raw: &str) -> Result<Uuid, PortalError> {
 }
 
 /// A name and id, as pages show an organisation.
-fn named(names: &std::collections::HashMap<String, String>, id: &str) -> String {
+pub(super) fn named(names: &std::collections::HashMap<String, String>, id: &str) -> String {
     match names.get(id) {
         Some(name) => format!("{name} ({id})"),
         None => id.to_owned(),
@@ -63,13 +64,13 @@ fn named(names: &std::collections::HashMap<String, String>, id: &str) -> String 
 }
 
 /// A view's string field ("" when absent or null).
-fn text<'a>(view: &'a Value, key: &str) -> &'a str {
+pub(super) fn text<'a>(view: &'a Value, key: &str) -> &'a str {
     view[key].as_str().unwrap_or_default()
 }
 
 /// An amount of a view ("123.45" and its currency) for the locale; as
 /// stored if it does not parse.
-fn shown_amount(t: Lang, amount: &str, currency: &str) -> String {
+pub(super) fn shown_amount(t: Lang, amount: &str, currency: &str) -> String {
     match Currency::parse(currency) {
         Ok(parsed) => match Money::parse(amount, parsed) {
             Ok(money) => t.format_amount(money.minor_units(), parsed),
@@ -81,7 +82,7 @@ fn shown_amount(t: Lang, amount: &str, currency: &str) -> String {
 
 /// A view's time (RFC 3339, UTC) for the locale; as written if it does
 /// not parse.
-fn shown_time(t: Lang, raw: &str) -> String {
+pub(super) fn shown_time(t: Lang, raw: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(raw).map_or_else(|_| raw.to_owned(), |time| t.format_time(time.naive_utc()))
 }
 
@@ -96,6 +97,28 @@ struct AssetPage {
     problem: Option<String>,
     /// The terms form, to the holder of an active asset.
     offer: Option<OfferForm>,
+    /// The payment form, to the buyer who owes an active asset.
+    payment: Option<PaymentForm>,
+    /// The split form's rows, to the holder of an active asset.
+    split: Vec<SplitRow>,
+}
+
+/// A row of the split form: a part's amount and, optionally, the supplier
+/// it is transferred to.
+#[derive(Default)]
+struct SplitRow {
+    index: usize,
+    amount: String,
+    transfer_to: String,
+}
+
+/// Rows the split form offers.
+const SPLIT_ROWS: usize = 4;
+
+struct PaymentForm {
+    amount: String,
+    currency: String,
+    paid_on: String,
 }
 
 struct OfferForm {
@@ -115,13 +138,16 @@ struct Choice {
     selected: bool,
 }
 
-/// The terms an offer form sent (kept to fill the form again).
+/// The terms an offer form sent (kept to fill the form again), and a
+/// split form's rows.
 #[derive(Default, serde::Deserialize)]
 pub struct Terms {
     bank_id: Option<String>,
     kind: Option<String>,
     amount: Option<String>,
     days: Option<String>,
+    #[serde(skip)]
+    split: Vec<(String, String)>,
 }
 
 /// What an asset page shows, loaded for `viewer`.
@@ -261,26 +287,53 @@ async fn asset_page(
             financed: loaded.lien.is_some(),
         }
     });
+    let payment = (loaded.receivable.buyer_id == holder && asset.status == AssetStatus::Active).then(|| PaymentForm {
+        amount: crate::registry::amount(asset.face_value_minor, &asset.currency),
+        currency: asset.currency.clone(),
+        paid_on: store::now().date().to_string(),
+    });
+    let split = if offer.is_some() {
+        (0..SPLIT_ROWS)
+            .map(|index| SplitRow {
+                index,
+                ..terms
+                    .split
+                    .get(index)
+                    .cloned()
+                    .map(|(amount, transfer_to)| SplitRow {
+                        index,
+                        amount,
+                        transfer_to,
+                    })
+                    .unwrap_or_default()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     html(&AssetPage {
         frame: caller.frame(t.asset(), ""),
         id: asset.id.clone(),
         facts,
         problem,
         offer,
+        payment,
+        split,
     })
 }
 
 // The offer's terms, then its message to sign.
 
+/// A page that shows terms and the message to sign for them.
 #[derive(Template)]
 #[template(path = "sign_page.html")]
-struct SignPage {
-    frame: Frame,
-    heading: &'static str,
-    facts: Vec<Fact>,
-    signing: Signing,
-    back: String,
-    back_label: &'static str,
+pub(super) struct SignPage {
+    pub(super) frame: Frame,
+    pub(super) heading: &'static str,
+    pub(super) facts: Vec<Fact>,
+    pub(super) signing: Signing,
+    pub(super) back: String,
+    pub(super) back_label: &'static str,
 }
 
 /// What the holder offers, parsed from the terms form.
@@ -415,7 +468,7 @@ pub async fn create_offer(caller: Caller, state: web::Data<AppState>) -> Result<
         bank_id: Some(form("bank_id")),
         kind: Some(form("kind")),
         amount: Some(form("amount")),
-        days: None,
+        ..Terms::default()
     };
     let Some(nonce) = sent_nonce(&caller) else {
         return Err(PortalError::BadRequest);
@@ -450,7 +503,7 @@ pub async fn create_offer(caller: Caller, state: web::Data<AppState>) -> Result<
 
 /// A decision's created body, or its refusal as the page shows it (a
 /// retry's first answer alike); "not found" is the error page.
-fn decided(t: Lang, outcome: Outcome) -> Result<Result<Value, String>, PortalError> {
+pub(super) fn decided(t: Lang, outcome: Outcome) -> Result<Result<Value, String>, PortalError> {
     match outcome {
         Outcome::Created { body } => Ok(Ok(body)),
         Outcome::Refused { code, detail, field } => {
@@ -553,7 +606,7 @@ pub async fn offers(
     })
 }
 
-fn urlencode(value: &str) -> String {
+pub(super) fn urlencode(value: &str) -> String {
     serde_urlencoded::to_string([("", value)])
         .map(|encoded| encoded.trim_start_matches('=').to_owned())
         .unwrap_or_default()
@@ -637,7 +690,7 @@ async fn offer_page(
         Fact::text(t.created_at(), shown_time(t, text(&offer, "created_at"))),
     ]);
     if let Some(lien) = offer["lien_id"].as_str() {
-        facts.push(Fact::code(t.lien(), lien.to_owned()));
+        facts.push(Fact::link(t.lien(), lien.to_owned(), format!("/pledges/{lien}")));
     }
     facts.push(Fact::code(
         t.ledger_leaf(),
@@ -794,5 +847,168 @@ pub async fn accept(
     match decided(t, outcome)? {
         Ok(_) => Ok(see_other(&format!("/offers/{id}"))),
         Err(problem) => offer_page(&caller, &state, &path, Some(problem)).await,
+    }
+}
+
+// The buyer's payment.
+
+#[derive(serde::Deserialize)]
+pub struct PaymentQuery {
+    amount: Option<String>,
+    paid_on: Option<String>,
+}
+
+pub async fn payment_terms(
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<PaymentQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PortalError> {
+    let viewer = caller.viewer()?;
+    let t = caller.lang;
+    let buyer = path_uuid(&viewer.organization_id).map_err(|_| PortalError::Forbidden)?;
+    let id = path_uuid(&path)?;
+    let loaded = load_asset(&state, viewer, id.to_string()).await?;
+    if loaded.receivable.buyer_id != buyer.to_string() {
+        return Err(PortalError::Forbidden);
+    }
+    let terms = Currency::parse(&loaded.asset.currency)
+        .map_err(|error| field_problem(t, "currency", &error.to_string()))
+        .and_then(|currency| {
+            Money::parse(query.amount.as_deref().unwrap_or_default().trim(), currency)
+                .map_err(|error| field_problem(t, "amount", &error.to_string()))
+        })
+        .and_then(|amount| {
+            chrono::NaiveDate::parse_from_str(query.paid_on.as_deref().unwrap_or_default().trim(), "%Y-%m-%d")
+                .map(|paid_on| (amount, paid_on))
+                .map_err(|_| field_problem(t, "paid_on", "must be a date, YYYY-MM-DD"))
+        });
+    let (amount, paid_on) = match terms {
+        Ok(terms) => terms,
+        Err(problem) => return asset_page(&caller, &state, &path, Some(problem), &Terms::default()).await,
+    };
+    let nonce = Nonce::fresh();
+    let message = payment_action(id, amount, paid_on, buyer, nonce.clone()).canonical_message();
+    let facts = vec![
+        Fact::link(t.asset(), id.to_string(), format!("/assets/{id}")),
+        Fact::text(t.amount(), t.format_amount(amount.minor_units(), amount.currency())),
+        Fact::text(t.paid_on(), t.format_date(paid_on)),
+    ];
+    html(&SignPage {
+        frame: with_signer(caller.frame(t.record_payment(), "")),
+        heading: t.record_payment(),
+        facts,
+        signing: Signing {
+            id: "payment",
+            action: format!("/assets/{id}/payments"),
+            message,
+            fields: vec![
+                ("amount".to_owned(), amount.amount_string()),
+                ("paid_on".to_owned(), paid_on.to_string()),
+                ("nonce".to_owned(), nonce.as_str().to_owned()),
+            ],
+            reason: false,
+            submit: t.record_payment(),
+        },
+        back: format!("/assets/{id}"),
+        back_label: t.back_to_asset(),
+    })
+}
+
+/// `POST /assets/{id}/payments`: the buyer's signed payment, decided as
+/// `POST /v1/assets/{id}/payments` is (`lending::pay`, through the
+/// waterfall).
+pub async fn record_payment(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PortalError> {
+    let viewer = caller.viewer()?;
+    let t = caller.lang;
+    let id = path_uuid(&path)?;
+    let Some(nonce) = sent_nonce(&caller) else {
+        return Err(PortalError::BadRequest);
+    };
+    let body = PaymentRequest {
+        amount: field(&caller.form, "amount").unwrap_or_default().to_owned(),
+        paid_on: field(&caller.form, "paid_on").unwrap_or_default().to_owned(),
+        signature: field(&caller.form, "signature").unwrap_or_default().trim().to_owned(),
+    };
+    let payment = match parse_payment_with(nonce, id, &body) {
+        Ok(payment) => payment,
+        Err(error) => {
+            let problem = field_problem(t, &error.field, &error.to_string());
+            return asset_page(&caller, &state, &path, Some(problem), &Terms::default()).await;
+        }
+    };
+    let outcome = state
+        .database
+        .run(move |connection| pay(connection, &viewer, id, &payment))
+        .await??;
+    state.sequencer.wake();
+    match decided(t, outcome)? {
+        Ok(_) => Ok(see_other(&format!("/assets/{id}"))),
+        Err(problem) => asset_page(&caller, &state, &path, Some(problem), &Terms::default()).await,
+    }
+}
+
+// The holder's split (and transfers).
+
+/// `POST /assets/{id}/split`: the holder divides an asset into parts that
+/// sum to its face value, some perhaps transferred to other suppliers
+/// (named by their organisation id), as `POST /v1/assets/{id}/split`
+/// does (`registry::split_asset`; the API's own parser). Rows left empty
+/// are not parts.
+pub async fn split(
+    caller: Caller,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PortalError> {
+    let viewer = caller.viewer()?;
+    let t = caller.lang;
+    let id = path_uuid(&path)?;
+    let rows: Vec<(String, String)> = (0..SPLIT_ROWS)
+        .map(|index| {
+            let value = |name: &str| {
+                field(&caller.form, &format!("{name}_{index}"))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned()
+            };
+            (value("amount"), value("transfer_to"))
+        })
+        .collect();
+    let terms = Terms {
+        split: rows.clone(),
+        ..Terms::default()
+    };
+    let request = SplitRequest {
+        parts: rows
+            .into_iter()
+            .filter(|(amount, transfer_to)| !amount.is_empty() || !transfer_to.is_empty())
+            .map(|(amount, transfer_to)| PartRequest {
+                amount,
+                transfer_to: (!transfer_to.is_empty()).then_some(transfer_to),
+            })
+            .collect(),
+    };
+    let parts = match request.parse() {
+        Ok(parts) => parts,
+        Err(error) => {
+            let problem = field_problem(t, &error.field, &error.to_string());
+            return asset_page(&caller, &state, &path, Some(problem), &terms).await;
+        }
+    };
+    let decided = state
+        .database
+        .run(move |connection| Ok::<_, diesel::result::Error>(split_asset(connection, &viewer, id, &parts)))
+        .await??;
+    state.sequencer.wake();
+    match decided {
+        Ok(_) => Ok(see_other(&format!("/assets/{id}"))),
+        Err(error) => match super::refusal_text(t, &error) {
+            Some(problem) => asset_page(&caller, &state, &path, Some(problem), &terms).await,
+            None => Err(error.into()),
+        },
     }
 }
