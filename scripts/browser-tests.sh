@@ -102,3 +102,4 @@ BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" EXPIRE_SESSIONS="$EXPIRE" \
   OPERATOR_KEY="$(echo "$OPERATOR" | json api_key)" \
   node tests/browser/journey.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }
 BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" BUYER_LEGAL_ID="$BUYER_LEGAL_ID" node tests/browser/ledger.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }
+BACKEND="$BACKEND" ANCHORFIN_URL="$BASE" SUPPLIER_KEY="$(echo "$SUPPLIER" | json api_key)" BUYER_KEY="$(echo "$BUYER" | json api_key)" BUYER_KEY_FILE="$WORK/buyer.key" node tests/browser/orders.mjs || { echo "--- server log" >&2; tail -50 "$WORK/server.log" >&2; exit 1; }

@@ -148,6 +148,7 @@ impl Caller {
             vec![
                 (t.home(), "/"),
                 (t.receivables(), "/receivables"),
+                (t.purchase_orders(), "/purchase-orders"),
                 (t.upload(), "/uploads"),
                 (t.offers(), "/offers"),
                 (t.ledger(), "/ledger"),
@@ -156,6 +157,7 @@ impl Caller {
             vec![
                 (t.home(), "/"),
                 (t.to_confirm(), "/receivables?status=registered"),
+                (t.to_acknowledge(), super::pages::TO_ACKNOWLEDGE),
                 (t.receivables(), "/receivables"),
                 (t.ledger(), "/ledger"),
             ]

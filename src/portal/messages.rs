@@ -71,6 +71,22 @@ catalogue! {
     split_from => "Split from", "拆分自";
     split_into => "Split into", "拆分为";
     lien => "Lien", "担保权益";
+    to_acknowledge => "To acknowledge", "待确认订单";
+    po_number => "PO number", "采购订单号";
+    invoiced => "Invoiced", "已开票";
+    currency => "Currency", "币种";
+    no_purchase_orders => "No purchase orders.", "没有采购订单。";
+    back_to_purchase_orders => "Back to the purchase orders", "返回采购订单列表";
+    acknowledge_purchase_order => "Acknowledge this purchase order", "确认此采购订单";
+    register_purchase_order => "Register a purchase order", "登记采购订单";
+    register_purchase_order_help => "An order a core enterprise placed with you. It is written to the ledger; the buyer then acknowledges it with its signature. The same order (buyer and PO number) is registered once.",
+        "核心企业向您下达的订单。登记后写入账本，由买方签名确认。同一订单（买方及采购订单号）只能登记一次。";
+    register_invoice => "Register an invoice", "登记发票";
+    register_invoice_help => "One invoice you issued to a core enterprise. It is written to the ledger; the buyer then confirms or disputes it with its signature. The same invoice is registered once, by anyone.",
+        "您向核心企业开具的一张发票。登记后写入账本，由买方签名确认或提出争议。同一张发票只能登记一次。";
+    register => "Register", "登记";
+    choose => "Choose...", "请选择…";
+    no_purchase_order => "None", "无";
     bank => "Bank", "银行";
     expires_at => "Open until", "有效期至";
     created_at => "Created at", "创建时间";

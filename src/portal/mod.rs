@@ -38,6 +38,7 @@ crate::api::route_table! {
     "/alerts/{id}/acknowledgement" => post pages::acknowledge,
     "/ledger" => get pages::ledger,
     "/receivables" => get pages::receivables,
+    "/receivables/new" => get pages::receivable_form | post pages::register_receivable,
     "/receivables/{id}" => get pages::receivable,
     "/receivables/{id}/confirmation" => post pages::confirm,
     "/receivables/{id}/dispute" => post pages::dispute,
@@ -64,6 +65,10 @@ crate::api::route_table! {
     "/orgs/{id}" => get pages::organization,
     "/orgs/{id}/risk-officers" => post pages::add_officer,
     "/static/{name}" => get assets::serve,
+    "/purchase-orders" => get pages::purchase_orders,
+    "/purchase-orders/new" => get pages::purchase_order_form | post pages::register_order,
+    "/purchase-orders/{id}" => get pages::purchase_order,
+    "/purchase-orders/{id}/acknowledgement" => post pages::acknowledge_order,
 }
 
 /// Whether `path` is one of the portal's (the API's anonymous limit
@@ -176,6 +181,10 @@ mod tests {
             "/orgs/new",
             "/orgs/abc",
             "/orgs/abc/risk-officers",
+            "/purchase-orders",
+            "/purchase-orders/new",
+            "/purchase-orders/abc/acknowledgement",
+            "/receivables/new",
         ] {
             assert!(serves(path), "{path}");
         }

@@ -277,6 +277,21 @@ pub fn dispute_receivable(
     })
 }
 
+/// The message the buyer of `order` signs to acknowledge it (the portal
+/// shows it to be signed in the browser).
+pub fn acknowledgement_message(order: &PurchaseOrderRow, fingerprint: &Fingerprint) -> Result<String, UseCaseError> {
+    Ok(acknowledgement(order, fingerprint)?.canonical_message())
+}
+
+fn acknowledgement(order: &PurchaseOrderRow, fingerprint: &Fingerprint) -> Result<SignedAction, UseCaseError> {
+    Ok(SignedAction::AcknowledgePo {
+        purchase_order: uuid(&order.id)?,
+        fingerprint: *fingerprint,
+        amount: money(order.amount_minor, &order.currency)?,
+        buyer: uuid(&order.buyer_id)?,
+    })
+}
+
 /// The buyer acknowledges the purchase order; returns it as acknowledged,
 /// the leaf of the acknowledgement, and the plain fingerprint.
 pub fn acknowledge_purchase_order(
@@ -295,12 +310,7 @@ pub fn acknowledge_purchase_order(
             ));
         }
         let fingerprint = super::fingerprints::of_purchase_order(connection, &order)?;
-        let action = SignedAction::AcknowledgePo {
-            purchase_order: id,
-            fingerprint,
-            amount: money(order.amount_minor, &order.currency)?,
-            buyer: uuid(&order.buyer_id)?,
-        };
+        let action = acknowledgement(&order, &fingerprint)?;
         let signed = parties::verify_signed(connection, caller, &action, signature)?;
         if !repository::acknowledge_purchase_order(connection, &order.id, now)? {
             return Err(UseCaseError::refused(

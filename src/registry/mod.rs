@@ -28,7 +28,8 @@ pub use batcher::{
 };
 pub use credit_note::{record_credit_note, register_correction, Corrected, Credited, NewCreditNote};
 pub use decision::{
-    acknowledge_purchase_order, buyer_messages, confirm_receivable, dispute_receivable, Confirmed, DisputeReason,
+    acknowledge_purchase_order, acknowledgement_message, buyer_messages, confirm_receivable, dispute_receivable,
+    Confirmed, DisputeReason,
 };
 pub use import::ImportFormat;
 pub use upload::{ImportFailure, ImportReport, ImportResult};

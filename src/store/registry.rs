@@ -494,3 +494,40 @@ pub fn receivables_of(
     }
     query.load(connection)
 }
+
+/// A page of the purchase orders `party` is the `side` of, newest first,
+/// optionally in one status, after `after`, at most `limit`, as
+/// [`receivables_of`] reads receivables; one index range each
+/// (`purchase_orders_supplier`, `purchase_orders_buyer`).
+pub fn purchase_orders_of(
+    connection: &mut DbConnection,
+    side: Side,
+    party: &str,
+    status: Option<PurchaseOrderStatus>,
+    after: Option<(NaiveDateTime, String)>,
+    limit: i64,
+) -> QueryResult<Vec<PurchaseOrderRow>> {
+    let mut query = purchase_orders::table
+        .select(PurchaseOrderRow::as_select())
+        .order((purchase_orders::created_at.desc(), purchase_orders::id.desc()))
+        .limit(limit)
+        .into_boxed();
+    query = match side {
+        Side::Supplier => query.filter(purchase_orders::supplier_id.eq(party)),
+        Side::Buyer => query.filter(purchase_orders::buyer_id.eq(party)),
+    };
+    if let Some(status) = status {
+        query = query.filter(purchase_orders::status.eq(status));
+    }
+    if let Some((created_at, id)) = after {
+        // `created_at <= t` bounds the index scan, as in `receivables_of`.
+        query = query.filter(purchase_orders::created_at.le(created_at)).filter(
+            purchase_orders::created_at
+                .lt(created_at)
+                .or(purchase_orders::created_at
+                    .eq(created_at)
+                    .and(purchase_orders::id.lt(id))),
+        );
+    }
+    query.load(connection)
+}

@@ -28,6 +28,7 @@ mod portal;
 mod portal_edges;
 mod portal_ledger;
 mod portal_operator;
+mod portal_orders;
 mod portal_signing;
 mod processes;
 mod registry;

@@ -29,7 +29,7 @@ on_both_backends!(
 );
 
 /// The exact text of the page's first message to sign (`<pre class="message">`).
-fn message(page: &Page) -> String {
+pub(crate) fn message(page: &Page) -> String {
     let start = page
         .body
         .find(r#"<pre class="message">"#)
@@ -81,7 +81,7 @@ fn unescape(html: &str) -> String {
     text
 }
 
-fn signed(key: &SigningKey, message: &str) -> String {
+pub(crate) fn signed(key: &SigningKey, message: &str) -> String {
     hex::encode(key.sign(message.as_bytes()).to_bytes())
 }
 
@@ -106,7 +106,7 @@ async fn count_liens(app: &TestApp) -> i64 {
         .await
 }
 
-async fn signed_in<'a>(app: &'a TestApp, key: &str) -> Browser<'a> {
+pub(crate) async fn signed_in<'a>(app: &'a TestApp, key: &str) -> Browser<'a> {
     let mut browser = Browser::new(app);
     assert_eq!(browser.sign_in(key).await.status, 303);
     browser

@@ -89,3 +89,31 @@ export async function finish(journey, browser, failed, problems) {
   }
   console.log(`${journey}: passed; screenshots in ${shots}`);
 }
+
+/**
+ * Signs the form `id`'s message with the key file as a person would:
+ * picks the file, waits for the signature, and sends the form; returns
+ * the message shown (which the journey checks).
+ */
+export async function signAndSend(journey, page, id, keyFile) {
+  const message = await page.textContent(`.signer[data-form="${id}"] pre.message`);
+  check(journey, message.startsWith("anchorfin/v1/"), `the ${id} message is not a canonical message: ${message}`);
+  await page.setInputFiles(`#${id}-key`, keyFile);
+  await page.waitForSelector(`.signer[data-form="${id}"] .sign-status.done`);
+  const signature = await page.inputValue(`#${id} input[name=signature]`);
+  check(journey, /^[0-9a-f]{128}$/.test(signature), `the ${id} signature is not 64 bytes of hex: ${signature}`);
+  await Promise.all([page.waitForNavigation(), page.click(`#${id} button[type=submit]`)]);
+  return message;
+}
+
+/** The value of the fact labelled `label` on a page (`dl.facts`). */
+export async function fact(page, label) {
+  return page.evaluate((label) => {
+    for (const dt of document.querySelectorAll("dl.facts dt")) {
+      if (dt.textContent.trim() === label) {
+        return dt.nextElementSibling.textContent.trim();
+      }
+    }
+    return null;
+  }, label);
+}

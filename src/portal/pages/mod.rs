@@ -5,10 +5,13 @@ mod home;
 mod language;
 mod ledger;
 mod liens;
+mod listing;
 mod lookup;
 mod offers;
 mod orgs;
+mod purchase_orders;
 mod receivables;
+mod registration;
 mod sign_in;
 mod signing;
 mod uploads;
@@ -23,7 +26,9 @@ pub use offers::{
     accept, accept_terms, asset, create_offer, offer, offer_terms, offers, payment_terms, record_payment, split,
 };
 pub use orgs::{add_officer, onboard, onboarding_form, organization, organizations};
+pub use purchase_orders::{acknowledge_order, purchase_order, purchase_orders, TO_ACKNOWLEDGE};
 pub use receivables::{confirm, dispute, receivable, receivables};
+pub use registration::{purchase_order_form, receivable_form, register_order, register_receivable};
 pub use sign_in::{sign_in, sign_in_form, sign_out};
 pub use uploads::{upload, upload_csv, upload_form, upload_page};
 
@@ -91,11 +96,9 @@ fn refusal_text(lang: Lang, error: &UseCaseError) -> Option<String> {
     if matches!(error, UseCaseError::NotFound | UseCaseError::Forbidden(_)) {
         return None;
     }
-    let (refusal, detail, field) = error.refusal()?;
-    Some(match field {
-        Some(field) => format!("{} {field}: {detail} ({})", lang.refused(), refusal.code()),
-        None => format!("{} {detail} ({})", lang.refused(), refusal.code()),
-    })
+    // A field's refusal (`invalid_field`) names the field in its detail.
+    let (refusal, detail, _) = error.refusal()?;
+    Some(format!("{} {detail} ({})", lang.refused(), refusal.code()))
 }
 
 /// A form field the page refused before deciding anything.

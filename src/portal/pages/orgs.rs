@@ -15,7 +15,7 @@ use actix_web::{web, HttpResponse};
 use askama::Template;
 use uuid::Uuid;
 
-use super::receivables::{decode_cursor, encode_cursor};
+use super::listing::{decode_cursor, encode_cursor};
 use super::{html, html_with, Fact};
 use crate::api::state::AppState;
 use crate::domain::{EmailAddress, Role};

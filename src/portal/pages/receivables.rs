@@ -10,8 +10,8 @@
 
 use actix_web::{web, HttpResponse};
 use askama::Template;
-use chrono::NaiveDateTime;
 
+use super::listing::{self, ListQuery, StatusOption};
 use super::signing::{signature, with_signer, Signing};
 use super::{amount, field_problem, html, refusal_text, see_other, Fact};
 use crate::api::state::AppState;
@@ -27,12 +27,6 @@ use crate::registry::{
 use crate::store::organizations::names;
 use crate::store::registry::{self as repository, receivables_of, ReceivableRow, Side};
 
-/// Receivables per page.
-const PAGE: i64 = 50;
-
-/// How a cursor writes a creation time (to the microsecond, as stored).
-const CURSOR_TIME: &str = "%Y-%m-%dT%H:%M:%S%.6f";
-
 #[derive(Template)]
 #[template(path = "receivables.html")]
 struct ListPage {
@@ -43,12 +37,8 @@ struct ListPage {
     rows: Vec<ListRow>,
     next: Option<String>,
     first: Option<String>,
-}
-
-struct StatusOption {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
+    /// A supplier registers an invoice from here.
+    can_register: bool,
 }
 
 struct ListRow {
@@ -62,76 +52,30 @@ struct ListRow {
     status: &'static str,
 }
 
-#[derive(serde::Deserialize)]
-pub struct ListQuery {
-    status: Option<String>,
-    /// The last `(created_at, id)` of the page before: `<time>_<id>`.
-    after: Option<String>,
-}
-
 pub async fn receivables(
     caller: Caller,
     query: web::Query<ListQuery>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PortalError> {
-    let principal = caller.party()?;
-    let party = principal.organization_id.to_string();
-    let side = if principal.role == Role::Supplier {
-        Side::Supplier
-    } else {
-        Side::Buyer
-    };
     let t = caller.lang;
     // The form offers only known statuses; anything else filters nothing.
     let status = query.status.as_deref().and_then(ReceivableStatus::parse);
-    let after = match query.after.as_deref().filter(|after| !after.is_empty()) {
-        Some(after) => Some(decode_cursor(after).ok_or(PortalError::BadRequest)?),
-        None => None,
-    };
-    let first_page = after.is_none();
-    let (page, counterparties) = state
-        .database
-        .run(move |connection| -> diesel::QueryResult<_> {
-            // One more than a page tells whether another follows.
-            let mut page = receivables_of(connection, side, &party, status, after, PAGE + 1)?;
-            let more = page.len() > PAGE as usize;
-            page.truncate(PAGE as usize);
-            let mut counterparties: Vec<String> = page.iter().map(|row| counterparty(side, row).to_owned()).collect();
-            counterparties.sort_unstable();
-            counterparties.dedup();
-            let names = names(connection, &counterparties)?;
-            Ok(((page, more), names))
-        })
-        .await??;
-    let (page, more) = page;
-    let link = |after: Option<String>| {
-        let mut query: Vec<(&str, String)> = Vec::new();
-        if let Some(status) = status {
-            query.push(("status", status.as_str().to_owned()));
-        }
-        if let Some(after) = after {
-            query.push(("after", after));
-        }
-        match serde_urlencoded::to_string(&query) {
-            Ok(encoded) if !encoded.is_empty() => format!("/receivables?{encoded}"),
-            _ => "/receivables".to_owned(),
-        }
-    };
-    let next = more
-        .then(|| {
-            page.last()
-                .map(|last| link(Some(encode_cursor(last.created_at, &last.id))))
-        })
-        .flatten();
+    let page = listing::page(
+        &caller,
+        &state,
+        "/receivables",
+        &query,
+        status.map(ReceivableStatus::as_str),
+        move |connection, side, party, after, limit| receivables_of(connection, side, party, status, after, limit),
+    )
+    .await?;
     let rows = page
+        .rows
         .iter()
         .map(|row| ListRow {
             id: row.id.clone(),
             invoice_number: row.invoice_number.clone(),
-            counterparty: counterparties
-                .get(counterparty(side, row))
-                .cloned()
-                .unwrap_or_else(|| counterparty(side, row).to_owned()),
+            counterparty: page.counterparty(row),
             issue_date: t.format_date(row.issue_date),
             due_date: t.format_date(row.due_date),
             amount: amount(t, row.amount_minor, &row.currency),
@@ -141,43 +85,15 @@ pub async fn receivables(
         .collect();
     html(&ListPage {
         frame: caller.frame(t.receivables(), "/receivables"),
-        counterparty_label: match side {
-            Side::Supplier => t.buyer(),
-            Side::Buyer => t.supplier(),
-        },
-        statuses: ReceivableStatus::ALL
-            .iter()
-            .map(|option| StatusOption {
-                value: option.as_str(),
-                label: messages::receivable_status(t, *option),
-                selected: Some(*option) == status,
-            })
-            .collect(),
+        counterparty_label: page.counterparty_label(t),
+        statuses: listing::statuses(ReceivableStatus::ALL, status, ReceivableStatus::as_str, |status| {
+            messages::receivable_status(t, status)
+        }),
         rows,
-        next,
-        first: (!first_page).then(|| link(None)),
+        can_register: page.side == Side::Supplier,
+        next: page.next,
+        first: page.first,
     })
-}
-
-/// The other party of `row`, seen from `side`.
-fn counterparty(side: Side, row: &ReceivableRow) -> &str {
-    match side {
-        Side::Supplier => &row.buyer_id,
-        Side::Buyer => &row.supplier_id,
-    }
-}
-
-/// `<created_at>_<id>`: the time as the cursor writes it, then the id
-/// (the organisations' list pages by the same keyset).
-pub(super) fn encode_cursor(created_at: NaiveDateTime, id: &str) -> String {
-    format!("{}_{id}", created_at.format(CURSOR_TIME))
-}
-
-pub(super) fn decode_cursor(cursor: &str) -> Option<(NaiveDateTime, String)> {
-    let (time, id) = cursor.split_once('_')?;
-    let time = NaiveDateTime::parse_from_str(time, CURSOR_TIME).ok()?;
-    let id = uuid::Uuid::parse_str(id).ok()?.to_string();
-    Some((time, id))
 }
 
 #[derive(Template)]
@@ -387,23 +303,5 @@ async fn refused(
     match refusal_text(caller.lang, &error) {
         Some(problem) => detail(caller, id, state, Some(problem)).await,
         None => Err(error.into()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_carry_the_time_to_the_microsecond_and_the_id() {
-        let time = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
-            .unwrap()
-            .and_hms_micro_opt(9, 41, 5, 123_456)
-            .unwrap();
-        let id = uuid::Uuid::new_v4().to_string();
-        let cursor = encode_cursor(time, &id);
-        assert_eq!(decode_cursor(&cursor), Some((time, id)));
-        assert_eq!(decode_cursor("2026-12-01T09:41:05.123456_nonsense"), None);
-        assert_eq!(decode_cursor("yesterday_0"), None);
     }
 }
