@@ -48,31 +48,8 @@ const browser = await harness.launch();
 const session = (name) => harness.session(browser, problems, name);
 const signIn = (page, key) => harness.signIn(page, base, key);
 
-// Signs the form `id`'s message with the key file, as a person would:
-// picks the file, waits for the signature, checks the message shown is the
-// one signed, and sends the form.
-async function signAndSend(page, id, keyFile) {
-  const message = await page.textContent(`.signer[data-form="${id}"] pre.message`);
-  check(message.startsWith("anchorfin/v1/"), `the ${id} message is not a canonical message: ${message}`);
-  await page.setInputFiles(`#${id}-key`, keyFile);
-  await page.waitForSelector(`.signer[data-form="${id}"] .sign-status.done`);
-  const signature = await page.inputValue(`#${id} input[name=signature]`);
-  check(/^[0-9a-f]{128}$/.test(signature), `the ${id} signature is not 64 bytes of hex: ${signature}`);
-  await Promise.all([page.waitForNavigation(), page.click(`#${id} button[type=submit]`)]);
-  return message;
-}
-
-// The value of the fact labelled `label` on a page.
-async function fact(page, label) {
-  return page.evaluate((label) => {
-    for (const dt of document.querySelectorAll("dl.facts dt")) {
-      if (dt.textContent.trim() === label) {
-        return dt.nextElementSibling.textContent.trim();
-      }
-    }
-    return null;
-  }, label);
-}
+const signAndSend = (page, id, keyFile) => harness.signAndSend("journey", page, id, keyFile);
+const fact = harness.fact;
 
 // Every page in `paths` for the holder of `key`: axe-core finds no
 // serious or critical violation (WCAG 2.1 A/AA rules), and at 375 px wide
@@ -374,8 +351,11 @@ try {
     `${offerTerms.pathname}${offerTerms.search}`,
     "/offers",
     "/ledger",
+    "/purchase-orders",
+    "/purchase-orders/new",
+    "/receivables/new",
   ]);
-  await audit("buyer", buyerKey, ["/", "/receivables?status=registered", "/receivables"]);
+  await audit("buyer", buyerKey, ["/", "/receivables?status=registered", "/receivables", "/purchase-orders?status=registered"]);
   await audit("bank", bankAKey, ["/", "/offers", "/lookup", "/pledges", lienPath]);
   await audit("officer", officerKey, ["/alerts", alertPath]);
   await audit("operator", operatorKey, ["/orgs", "/orgs/new", organizationPath]);
