@@ -98,7 +98,16 @@ fn refusal_text(lang: Lang, error: &UseCaseError) -> Option<String> {
     }
     // A field's refusal (`invalid_field`) names the field in its detail.
     let (refusal, detail, _) = error.refusal()?;
-    Some(format!("{} {detail} ({})", lang.refused(), refusal.code()))
+    Some(refusal_line(lang, refusal, None, &detail))
+}
+
+/// How a page shows a decision's refusal: "Refused:", the field if the
+/// detail does not name it, the detail, and the stable code.
+fn refusal_line(lang: Lang, refusal: crate::refusal::Refusal, field: Option<&str>, detail: &str) -> String {
+    match field {
+        Some(field) => format!("{} {field}: {detail} ({})", lang.refused(), refusal.code()),
+        None => format!("{} {detail} ({})", lang.refused(), refusal.code()),
+    }
 }
 
 /// A form field the page refused before deciding anything.

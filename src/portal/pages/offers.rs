@@ -510,10 +510,7 @@ pub(super) fn decided(t: Lang, outcome: Outcome) -> Result<Result<Value, String>
             if code == crate::refusal::Refusal::NotFound {
                 return Err(PortalError::NotFound);
             }
-            Ok(Err(match field {
-                Some(field) => format!("{} {field}: {detail} ({})", t.refused(), code.code()),
-                None => format!("{} {detail} ({})", t.refused(), code.code()),
-            }))
+            Ok(Err(super::refusal_line(t, code, field.as_deref(), &detail)))
         }
         Outcome::Replayed(first) => decided(t, *first),
     }
