@@ -10,9 +10,12 @@
 //!   body only their parties are given;
 //! - [`rotation`]: handovers of the log to a new signing key, signed by
 //!   both keys;
-//! - [`checkpoint`]: signed tree heads as C2SP `tlog-checkpoint` signed notes.
+//! - [`checkpoint`]: signed tree heads as C2SP `tlog-checkpoint` signed notes;
+//! - [`cosignature`]: verifier keys and witnesses' C2SP `cosignature/v1`
+//!   signatures on those notes.
 
 pub mod checkpoint;
+pub mod cosignature;
 pub mod entry;
 pub mod frontier;
 pub mod merkle;
@@ -22,6 +25,10 @@ pub mod sealed;
 pub use checkpoint::{
     check_origin, note_key_id, open_checkpoint, unverified_checkpoint, Checkpoint, CheckpointError, OriginError,
     SignedCheckpoint,
+};
+pub use cosignature::{
+    cosign, cosigned_message, note_text, signature_lines, valid_cosigners, CosignatureError, KeyType, VerifierKey,
+    VerifierKeyError,
 };
 pub use entry::{details_hash, EntryError, EntryHeader, ENTRY_VERSION};
 pub use frontier::{frontier_nodes_for, Frontier, FrontierError};
