@@ -37,9 +37,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::CliError;
-use crate::ledger::{
-    self, open_checkpoint, unverified_checkpoint, Entry, EntryHeader, Frontier, Hash, KeyChain, ROTATION_KIND,
-};
+pub use crate::ledger::replay::Failure;
+use crate::ledger::replay::{check_entry, PublishedKeys};
+use crate::ledger::{self, open_checkpoint, unverified_checkpoint, Frontier, Hash, KeyChain};
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
@@ -62,30 +62,6 @@ struct SavedState {
     origin: String,
     tree_size: u64,
     root_hash: String,
-}
-
-/// Why the log does not check out.
-#[derive(Debug)]
-pub struct Failure {
-    /// The first bad entry, when known.
-    pub index: Option<u64>,
-    pub reason: String,
-}
-
-impl Failure {
-    fn at(index: u64, reason: impl Into<String>) -> Self {
-        Self {
-            index: Some(index),
-            reason: reason.into(),
-        }
-    }
-
-    fn general(reason: impl Into<String>) -> Self {
-        Self {
-            index: None,
-            reason: reason.into(),
-        }
-    }
 }
 
 pub fn run(args: VerifyArgs) -> Result<(), CliError> {
@@ -191,7 +167,7 @@ async fn verify(client: &Client, trusted: &VerifyingKey, state_path: Option<&Pat
             .filter(|entries| !entries.is_empty())
             .ok_or_else(|| Failure::at(next, "the server returned no entry for this index"))?;
         for entry in entries {
-            let leaf = check_entry(entry, next, &origin, &mut keys, &mut chain)?;
+            let leaf = check_entry(entry, next, &origin, &mut keys, &mut chain)?.leaf;
             if entry["details"].is_object() {
                 details_checked += 1;
             }
@@ -327,121 +303,6 @@ fn open_head(
             ),
         })
     })
-}
-
-/// The organisations' signing keys, as the log's own public
-/// `key_registered` entries published them: a sealed entry's signature
-/// must be by a key its actor registered earlier in the log.
-#[derive(Debug, Default)]
-struct PublishedKeys(std::collections::HashMap<String, Vec<String>>);
-
-impl PublishedKeys {
-    fn learn(&mut self, header: &EntryHeader, details: Option<&Value>) {
-        if header.kind != "key_registered" {
-            return;
-        }
-        let key = details
-            .and_then(|details| details["data"]["public_key"].as_str())
-            .map(str::to_owned);
-        if let (Some(organization), Some(key)) = (header.subjects.first(), key) {
-            self.0.entry(organization.clone()).or_default().push(key);
-        }
-    }
-
-    fn registered(&self, organization: &str, key: &str) -> bool {
-        self.0
-            .get(organization)
-            .is_some_and(|keys| keys.iter().any(|known| known == key))
-    }
-}
-
-/// The details' salt and JSON, as served.
-fn salt_and_json<'a>(
-    details: &'a serde_json::Map<String, Value>,
-    at: &dyn Fn(&str) -> Failure,
-) -> Result<([u8; 32], &'a str), Failure> {
-    let salt: [u8; 32] = details
-        .get("salt")
-        .and_then(Value::as_str)
-        .and_then(|text| hex::decode(text).ok())
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| at("the details' salt is malformed"))?;
-    let json = details
-        .get("json")
-        .and_then(Value::as_str)
-        .ok_or_else(|| at("the details carry no canonical JSON"))?;
-    Ok((salt, json))
-}
-
-/// Checks one entry against itself (and, for the details this caller may
-/// see, against its header and the signature inside); returns its leaf
-/// hash.
-fn check_entry(
-    entry: &Value,
-    expected_index: u64,
-    origin: &str,
-    keys: &mut PublishedKeys,
-    chain: &mut KeyChain,
-) -> Result<Hash, Failure> {
-    let at = |reason: &str| Failure::at(expected_index, reason);
-    if entry["index"].as_u64() != Some(expected_index) {
-        return Err(at("the server skipped or reordered this index"));
-    }
-    let bytes = entry["entry"]
-        .as_str()
-        .and_then(|text| hex::decode(text).ok())
-        .ok_or_else(|| at("the entry bytes are not hex"))?;
-    let leaf = ledger::leaf_hash(&bytes);
-    if entry["leaf_hash"].as_str() != Some(&hex::encode(leaf)) {
-        return Err(at("the entry bytes do not hash to its leaf hash"));
-    }
-    let decoded = Entry::decode(&bytes).map_err(|error| at(&format!("the entry does not decode: {error}")))?;
-    let details = entry["details"].as_object();
-    match decoded {
-        Entry::Public(header) => {
-            if entry["kind"].as_str() != Some(header.kind.as_str()) {
-                return Err(at("the entry's kind disagrees with its header"));
-            }
-            if let Some(details) = details {
-                let (salt, json) = salt_and_json(details, &at)?;
-                if ledger::details_hash(&salt, json.as_bytes()) != header.details_hash {
-                    return Err(at("the details do not match the hash in the header"));
-                }
-            }
-            keys.learn(&header, entry["details"].as_object().map(|_| &entry["details"]));
-        }
-        Entry::Rotation(rotation) => {
-            if entry["kind"].as_str() != Some(ROTATION_KIND) {
-                return Err(at("the entry's kind disagrees with its header"));
-            }
-            chain
-                .follow(&rotation, expected_index, origin)
-                .map_err(|error| at(&format!("key rotation: {error}")))?;
-        }
-        Entry::Sealed(header) => match details {
-            None => {
-                if entry["kind"].as_str() != Some(ledger::BUSINESS_KIND) {
-                    return Err(at("a sealed entry's kind is shown to a reader who may not open it"));
-                }
-            }
-            Some(details) => {
-                let (salt, json) = salt_and_json(details, &at)?;
-                let body = ledger::open_sealed(&header, &salt, json)
-                    .map_err(|error| at(&format!("the sealed entry does not open: {error}")))?;
-                if entry["kind"].as_str() != Some(body.kind.as_str()) {
-                    return Err(at("the entry's kind disagrees with its sealed body"));
-                }
-                if let (Some(actor), Some(key)) = (&body.actor, &body.signer_key) {
-                    if !keys.registered(actor, key) {
-                        return Err(at(
-                            "the entry is signed with a key its actor never registered on the log",
-                        ));
-                    }
-                }
-            }
-        },
-    }
-    Ok(leaf)
 }
 
 /// The longest prefix of our leaves that the signed tree contains, found by

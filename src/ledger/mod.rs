@@ -8,6 +8,8 @@
 //!   the leaf hash covers);
 //! - [`sealed`]: sealed business entries, whose header commits to a private
 //!   body only their parties are given;
+//! - [`replay`]: the check of one served entry, shared by the auditor and
+//!   the witness's mirror;
 //! - [`rotation`]: handovers of the log to a new signing key, signed by
 //!   both keys;
 //! - [`checkpoint`]: signed tree heads as C2SP `tlog-checkpoint` signed notes;
@@ -19,6 +21,7 @@ pub mod cosignature;
 pub mod entry;
 pub mod frontier;
 pub mod merkle;
+pub mod replay;
 pub mod rotation;
 pub mod sealed;
 
