@@ -22,6 +22,7 @@ pub mod store;
 pub mod telemetry;
 pub mod tlog;
 pub mod validation;
+pub mod witness;
 
 pub use config::Settings;
 pub use startup::Application;

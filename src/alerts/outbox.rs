@@ -36,7 +36,20 @@ pub struct OutboxSettings {
     pub public_url: Option<PublicUrl>,
 }
 
-type Mailer = AsyncSmtpTransport<Tokio1Executor>;
+pub(crate) type Mailer = AsyncSmtpTransport<Tokio1Executor>;
+
+/// The SMTP transport for `url` and the From mailbox, or why not: shared by
+/// the platform's outbox and a witness's.
+pub(crate) fn smtp_sender(url: &SecretString, from_address: &str) -> anyhow::Result<(Mailer, Mailbox)> {
+    let mailer = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+        .map_err(|error| anyhow::anyhow!("ANCHORFIN_SMTP_URL is not a usable SMTP URL: {error}"))?
+        .timeout(Some(Duration::from_secs(20)))
+        .build();
+    let from = from_address
+        .parse()
+        .map_err(|error| anyhow::anyhow!("ANCHORFIN_ALERT_FROM is not an e-mail address: {error}"))?;
+    Ok((mailer, from))
+}
 
 /// How long a claimed message is ours before another sender may take it.
 const LEASE: Duration = Duration::from_secs(60);
@@ -49,14 +62,7 @@ pub fn spawn_outbox(database: Database, settings: OutboxSettings) -> anyhow::Res
         tracing::warn!("no SMTP server configured (ANCHORFIN_SMTP_URL): alert e-mails wait in the outbox");
         return Ok(tokio::spawn(async {}));
     };
-    let mailer: Mailer = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
-        .map_err(|error| anyhow::anyhow!("ANCHORFIN_SMTP_URL is not a usable SMTP URL: {error}"))?
-        .timeout(Some(Duration::from_secs(20)))
-        .build();
-    let from: Mailbox = settings
-        .from_address
-        .parse()
-        .map_err(|error| anyhow::anyhow!("ANCHORFIN_ALERT_FROM is not an e-mail address: {error}"))?;
+    let (mailer, from) = smtp_sender(&url, &settings.from_address)?;
     let sender = Uuid::new_v4().to_string();
     Ok(tokio::spawn(async move {
         loop {
@@ -123,7 +129,7 @@ async fn round(
 }
 
 /// 1 s, 2 s, 4 s … up to `max`.
-fn backoff(attempts: i32, max: Duration) -> Duration {
+pub(crate) fn backoff(attempts: i32, max: Duration) -> Duration {
     let exponent = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
     Duration::from_secs(1u64 << exponent).min(max)
 }

@@ -5,6 +5,7 @@ mod keys;
 mod orgs;
 mod serve;
 pub mod verify;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,6 +47,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Register a supplier's invoices from a CSV or UBL 2.1 file; prints the per-row report.
     Import(import::ImportArgs),
+    /// Run a bank's witness: cosign the log's checkpoints (C2SP tlog-witness)
+    /// and keep a verified copy of the log; `witness vkey`, `witness show`.
+    Witness(witness::WitnessArgs),
 }
 
 /// Where the data lives; every subcommand that touches the database takes these.
@@ -93,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Sign(args) => keys::sign(args),
         Command::Verify(args) => verify::run(args),
         Command::Import(args) => import::run(args),
+        Command::Witness(args) => witness::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -22,7 +22,7 @@ pub struct CheckedEntry {
 
 /// What an entry tells its reader: everything of a public entry; of a
 /// sealed one, only its time and kind `business` unless the reader was
-/// given its body.
+/// given its body. (The details themselves are the served entry's.)
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shown {
     pub kind: String,
@@ -31,8 +31,6 @@ pub struct Shown {
     pub fingerprint: Option<String>,
     /// Microseconds since the epoch, UTC (a sealed header unopened: whole seconds).
     pub time_micros: i64,
-    /// The details, when the reader was given them.
-    pub details: Option<Value>,
 }
 
 /// Why the log does not check out.
@@ -62,7 +60,7 @@ impl Failure {
 /// The organisations' signing keys, as the log's own public
 /// `key_registered` entries published them: a sealed entry's signature
 /// must be by a key its actor registered earlier in the log.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PublishedKeys(std::collections::HashMap<String, Vec<String>>);
 
 impl PublishedKeys {
@@ -144,7 +142,6 @@ pub fn check_entry(
                 subjects: header.subjects,
                 fingerprint: header.fingerprint.map(hex::encode),
                 time_micros: header.time_micros,
-                details: details.and_then(|details| details.get("json")?.as_str()?.parse().ok()),
             }
         }
         Entry::Rotation(rotation) => {
@@ -159,7 +156,6 @@ pub fn check_entry(
                 subjects: Vec::new(),
                 fingerprint: None,
                 time_micros: rotation.time_micros,
-                details: None,
             }
         }
         Entry::Sealed(header) => match details {
@@ -172,7 +168,6 @@ pub fn check_entry(
                     subjects: Vec::new(),
                     fingerprint: None,
                     time_micros: header.time_seconds.saturating_mul(1_000_000),
-                    details: None,
                 }
             }
             Some(details) => {
@@ -194,7 +189,6 @@ pub fn check_entry(
                     subjects: body.subjects,
                     fingerprint: body.fingerprint,
                     time_micros: body.time_micros,
-                    details: Some(body.details),
                 }
             }
         },
