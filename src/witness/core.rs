@@ -158,7 +158,9 @@ impl Witness {
         }
         let checkpoint = match open_checkpoint(&request.note, origin, &self.identity.log.key) {
             Ok(checkpoint) => checkpoint,
-            Err(error @ CheckpointError::Malformed(_)) => return Ok(Outcome::Malformed(error.to_string())),
+            Err(error @ (CheckpointError::Malformed(_) | CheckpointError::NoSignatures)) => {
+                return Ok(Outcome::Malformed(error.to_string()))
+            }
             Err(error) => return Ok(Outcome::Unsigned(format!("not signed by the log's key: {error}"))),
         };
         if request.old_size > checkpoint.size {

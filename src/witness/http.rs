@@ -20,6 +20,10 @@ use super::store::SharedConnection;
 pub struct HttpState {
     pub witness: Arc<Witness>,
     pub reader: SharedConnection,
+    /// The process's multi-threaded runtime: a submission is handled there,
+    /// not on an HTTP worker's single-threaded one, so that its blocking
+    /// SQLite work can use `block_in_place` while holding the lock.
+    pub runtime: tokio::runtime::Handle,
 }
 
 pub fn routes(config: &mut web::ServiceConfig) {
@@ -46,7 +50,16 @@ async fn add_checkpoint(body: web::Bytes, state: web::Data<HttpState>) -> HttpRe
     let Ok(body) = std::str::from_utf8(&body) else {
         return text(StatusCode::BAD_REQUEST, "the body is not UTF-8\n".to_owned());
     };
-    match state.witness.add_checkpoint(body).await {
+    let (witness, body) = (state.witness.clone(), body.to_owned());
+    let handled = state
+        .runtime
+        .spawn(async move { witness.add_checkpoint(&body).await })
+        .await;
+    let outcome = match handled {
+        Ok(outcome) => outcome,
+        Err(error) => return internal(error),
+    };
+    match outcome {
         Ok(Outcome::Cosigned(lines)) => text(StatusCode::OK, lines),
         Ok(Outcome::Conflict(size)) => HttpResponse::Conflict()
             .content_type("text/x.tlog.size")

@@ -84,7 +84,11 @@ pub fn start(settings: WitnessSettings) -> anyhow::Result<RunningWitness> {
     let listener = TcpListener::bind(&settings.bind)
         .map_err(|error| anyhow::anyhow!("cannot listen on {}: {error}", settings.bind))?;
     let port = listener.local_addr()?.port();
-    let state = web::Data::new(http::HttpState { witness, reader });
+    let state = web::Data::new(http::HttpState {
+        witness,
+        reader,
+        runtime: tokio::runtime::Handle::current(),
+    });
     let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(http::routes))
         .workers(2)
         .listen(listener)?

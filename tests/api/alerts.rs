@@ -4,117 +4,24 @@
 //! lose and duplicate nothing; and the alerts API.
 
 use std::collections::BTreeMap;
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use anchorfin::domain::DeliveryStatus;
 use anchorfin::store::schema::alert_deliveries;
 use diesel::{QueryDsl, RunQueryDsl};
 use ed25519_dalek::SigningKey;
-use secrecy::SecretString;
 use serde_json::{json, Value};
 
 use crate::batches::{decide, job};
 use crate::cli::run_against;
 use crate::helpers::{assert_problem, eventually, TestApp};
+use crate::smtp::{smtp_tests_run, SmtpSink};
 use crate::lending::{
     acknowledged_order, asset_under_order, financed, offer, offered, order_pledge_body, pledge_body, post_with_key,
     Bank,
 };
 use crate::registry::{confirm, deal, registered, Deal};
 
-/// A real SMTP server: aiosmtpd storing every message in a maildir.
-struct SmtpSink {
-    port: u16,
-    maildir: PathBuf,
-    child: Option<Child>,
-    _dir: tempfile::TempDir,
-}
-
 impl SmtpSink {
-    fn free_port() -> u16 {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    }
-
-    /// A sink that is not listening yet (an SMTP outage).
-    fn down() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        SmtpSink {
-            port: Self::free_port(),
-            maildir: dir.path().join("mail"),
-            child: None,
-            _dir: dir,
-        }
-    }
-
-    fn up() -> Self {
-        let mut sink = Self::down();
-        sink.start();
-        sink
-    }
-
-    fn url(&self) -> SecretString {
-        SecretString::from(format!("smtp://127.0.0.1:{}", self.port))
-    }
-
-    fn start(&mut self) {
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&self.maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd (pip install aiosmtpd)");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "aiosmtpd did not start listening");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    /// Every message received so far: (recipient, Message-ID, whole text).
-    fn messages(&self) -> Vec<(String, String, String)> {
-        let mut messages = Vec::new();
-        for folder in ["new", "cur"] {
-            let Ok(entries) = std::fs::read_dir(self.maildir.join(folder)) else {
-                continue;
-            };
-            for entry in entries {
-                // Bodies are quoted-printable: join its soft line breaks, so
-                // that ids split across lines are found whole.
-                let text = std::fs::read_to_string(entry.unwrap().path())
-                    .unwrap()
-                    .replace("=\n", "")
-                    .replace("=3D", "=");
-                let header = |name: &str| {
-                    text.lines()
-                        .find_map(|line| line.strip_prefix(&format!("{name}: ")))
-                        .unwrap_or_default()
-                        .trim()
-                        .to_owned()
-                };
-                messages.push((header("To"), header("Message-ID"), text.clone()));
-            }
-        }
-        messages.sort();
-        messages
-    }
-
     /// Waits until the app's outbox has sent every message it holds, then
     /// asserts that exactly `count` arrived. A message is marked sent only
     /// after this server accepted it (and aiosmtpd stores a message before
@@ -164,19 +71,6 @@ async fn await_failed_attempts(app: &TestApp, unsent: usize, attempts: i32) {
         (pending.len() == unsent && pending.iter().all(|tried| *tried >= attempts)).then_some(())
     })
     .await;
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn smtp_tests_run() -> bool {
-    Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .status()
-        .is_ok_and(|status| status.success())
 }
 
 macro_rules! with_smtp_on_both_backends {

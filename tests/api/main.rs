@@ -35,4 +35,6 @@ mod registry;
 mod rfc9162;
 mod rotation;
 mod schema;
+mod smtp;
 mod spec;
+mod witness;
