@@ -145,8 +145,16 @@ fn serve(args: RunArgs) -> Result<(), CliError> {
         },
     };
     crate::telemetry::init();
-    let host = settings.bind.rsplit_once(':').map_or("127.0.0.1", |(host, _)| host).to_owned();
-    let host = if host.is_empty() || host == "0.0.0.0" { "127.0.0.1".to_owned() } else { host };
+    let host = settings
+        .bind
+        .rsplit_once(':')
+        .map_or("127.0.0.1", |(host, _)| host)
+        .to_owned();
+    let host = if host.is_empty() || host == "0.0.0.0" {
+        "127.0.0.1".to_owned()
+    } else {
+        host
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let running = witness::start(settings)?;

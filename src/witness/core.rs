@@ -164,7 +164,9 @@ impl Witness {
             Err(error) => return Ok(Outcome::Unsigned(format!("not signed by the log's key: {error}"))),
         };
         if request.old_size > checkpoint.size {
-            return Ok(Outcome::Malformed("the old size is larger than the checkpoint's".to_owned()));
+            return Ok(Outcome::Malformed(
+                "the old size is larger than the checkpoint's".to_owned(),
+            ));
         }
 
         // One submission at a time, from the check to the commit.
@@ -325,37 +327,42 @@ impl Witness {
         );
         let recipients = &self.identity.alert_to;
         let proof = request.proof_lines();
-        state.connection.immediate_transaction(|connection| -> Result<(), WitnessError> {
-            let evidence_id = store::insert_evidence(
-                connection,
-                &NewEvidence {
-                    origin,
-                    reason,
-                    note: &request.note,
-                    old_size: request.old_size as i64,
-                    proof: &proof,
-                    conflicting_note: conflicting.as_deref(),
-                    recorded_at: now,
-                },
-            )?;
-            for recipient in recipients {
-                let message_id = format!("<witness-evidence-{evidence_id}-{}@anchorfin>", uuid::Uuid::new_v4().simple());
-                store::insert_mail(
+        state
+            .connection
+            .immediate_transaction(|connection| -> Result<(), WitnessError> {
+                let evidence_id = store::insert_evidence(
                     connection,
-                    &NewMail {
-                        evidence_id,
-                        kind: ALERT_KIND,
-                        recipient,
-                        message_id: &message_id,
-                        subject: &subject,
-                        body: &body,
-                        next_attempt_at: now,
-                        created_at: now,
+                    &NewEvidence {
+                        origin,
+                        reason,
+                        note: &request.note,
+                        old_size: request.old_size as i64,
+                        proof: &proof,
+                        conflicting_note: conflicting.as_deref(),
+                        recorded_at: now,
                     },
                 )?;
-            }
-            Ok(())
-        })?;
+                for recipient in recipients {
+                    let message_id = format!(
+                        "<witness-evidence-{evidence_id}-{}@anchorfin>",
+                        uuid::Uuid::new_v4().simple()
+                    );
+                    store::insert_mail(
+                        connection,
+                        &NewMail {
+                            evidence_id,
+                            kind: ALERT_KIND,
+                            recipient,
+                            message_id: &message_id,
+                            subject: &subject,
+                            body: &body,
+                            next_attempt_at: now,
+                            created_at: now,
+                        },
+                    )?;
+                }
+                Ok(())
+            })?;
         tracing::warn!(%origin, size = checkpoint.size, %reason, "refused an inconsistent checkpoint; evidence kept");
         Ok(())
     }
@@ -376,7 +383,9 @@ impl State {
     /// from a checkpoint it cosigned at that size.
     fn root_at(&mut self, size: u64) -> Result<Option<Hash>, WitnessError> {
         if (size as usize) <= self.replay.leaves.len() {
-            return Ok(Some(ledger::root_from_leaf_hashes(&self.replay.leaves[..size as usize])));
+            return Ok(Some(ledger::root_from_leaf_hashes(
+                &self.replay.leaves[..size as usize],
+            )));
         }
         match store::cosigned_at_size(&mut self.connection, size as i64)? {
             Some(row) => Ok(Some(to_hash(&row.root_hash)?)),
@@ -398,7 +407,9 @@ fn entry_row(entry: &serde_json::Value, checked: &ledger::replay::CheckedEntry) 
         .as_str()
         .and_then(|text| hex::decode(text).ok())
         .unwrap_or_default();
-    let details = entry["details"].as_object().map(|details| serde_json::Value::Object(details.clone()).to_string());
+    let details = entry["details"]
+        .as_object()
+        .map(|details| serde_json::Value::Object(details.clone()).to_string());
     let shown = &checked.shown;
     (
         EntryRow {

@@ -98,7 +98,11 @@ async fn entries(query: web::Query<EntriesQuery>, state: web::Data<HttpState>) -
             )
         }
     };
-    match state.reader.run(move |connection| read::about(connection, &about)).await {
+    match state
+        .reader
+        .run(move |connection| read::about(connection, &about))
+        .await
+    {
         Ok(answer) => HttpResponse::Ok().json(answer),
         Err(error) => internal(error),
     }

@@ -25,7 +25,9 @@ pub struct MailSettings {
 /// Starts the sender on its own connection to the witness's database.
 pub fn spawn_sender(database: SharedConnection, settings: MailSettings) -> anyhow::Result<()> {
     let Some(url) = settings.smtp_url.clone() else {
-        tracing::warn!("no SMTP server configured (ANCHORFIN_SMTP_URL): the witness's alert e-mails wait in its outbox");
+        tracing::warn!(
+            "no SMTP server configured (ANCHORFIN_SMTP_URL): the witness's alert e-mails wait in its outbox"
+        );
         return Ok(());
     };
     let (mailer, from) = smtp_sender(&url, &settings.from_address)?;
@@ -50,25 +52,35 @@ async fn round(
     from: &Mailbox,
     settings: &MailSettings,
 ) -> anyhow::Result<usize> {
-    let due = database.run(|connection| store::due_mail(connection, crate::store::now(), 20)).await?;
+    let due = database
+        .run(|connection| store::due_mail(connection, crate::store::now(), 20))
+        .await?;
     let count = due.len();
     for mail in due {
         let outcome = match message(&mail, from) {
-            Ok(message) => mailer.send(message).await.map(|_| ()).map_err(|error| error.to_string()),
+            Ok(message) => mailer
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|error| error.to_string()),
             Err(error) => Err(error),
         };
         let id = mail.id;
         match outcome {
             Ok(()) => {
-                database.run(move |connection| store::mark_sent(connection, id, crate::store::now())).await?;
+                database
+                    .run(move |connection| store::mark_sent(connection, id, crate::store::now()))
+                    .await?;
                 tracing::info!(recipient = %mail.recipient, "witness alert e-mail sent");
             }
             Err(error) => {
                 let wait = backoff(mail.attempts, settings.max_backoff);
                 tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "witness alert e-mail not sent");
-                let next =
-                    crate::store::now() + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(1));
-                database.run(move |connection| store::mark_failed(connection, id, &error, next)).await?;
+                let next = crate::store::now()
+                    + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(1));
+                database
+                    .run(move |connection| store::mark_failed(connection, id, &error, next))
+                    .await?;
             }
         }
     }

@@ -53,9 +53,7 @@ impl Replay {
 
 impl MirrorClient {
     pub fn new(base: &str, api_key: Option<String>) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()?;
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
         Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             api_key,

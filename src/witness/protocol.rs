@@ -32,16 +32,24 @@ pub struct Malformed(pub &'static str);
 impl AddCheckpoint {
     pub fn parse(body: &str) -> Result<Self, Malformed> {
         let (first, rest) = body.split_once('\n').ok_or(Malformed("no old size line"))?;
-        let size = first.strip_prefix("old ").ok_or(Malformed("the first line is not \"old <size>\""))?;
-        if size.is_empty() || !size.bytes().all(|byte| byte.is_ascii_digit()) || (size.len() > 1 && size.starts_with('0'))
+        let size = first
+            .strip_prefix("old ")
+            .ok_or(Malformed("the first line is not \"old <size>\""))?;
+        if size.is_empty()
+            || !size.bytes().all(|byte| byte.is_ascii_digit())
+            || (size.len() > 1 && size.starts_with('0'))
         {
             return Err(Malformed("the old size is not a canonical decimal"));
         }
-        let old_size = size.parse().map_err(|_| Malformed("the old size does not fit in 64 bits"))?;
+        let old_size = size
+            .parse()
+            .map_err(|_| Malformed("the old size does not fit in 64 bits"))?;
         let mut proof = Vec::new();
         let mut rest = rest;
         loop {
-            let (line, after) = rest.split_once('\n').ok_or(Malformed("no blank line before the checkpoint"))?;
+            let (line, after) = rest
+                .split_once('\n')
+                .ok_or(Malformed("no blank line before the checkpoint"))?;
             rest = after;
             if line.is_empty() {
                 break;
@@ -80,7 +88,10 @@ impl AddCheckpoint {
 
     /// The proof lines, as kept in evidence.
     pub fn proof_lines(&self) -> String {
-        self.proof.iter().map(|hash| format!("{}\n", STANDARD.encode(hash))).collect()
+        self.proof
+            .iter()
+            .map(|hash| format!("{}\n", STANDARD.encode(hash)))
+            .collect()
     }
 }
 

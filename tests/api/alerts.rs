@@ -14,12 +14,12 @@ use serde_json::{json, Value};
 use crate::batches::{decide, job};
 use crate::cli::run_against;
 use crate::helpers::{assert_problem, eventually, TestApp};
-use crate::smtp::{smtp_tests_run, SmtpSink};
 use crate::lending::{
     acknowledged_order, asset_under_order, financed, offer, offered, order_pledge_body, pledge_body, post_with_key,
     Bank,
 };
 use crate::registry::{confirm, deal, registered, Deal};
+use crate::smtp::{smtp_tests_run, SmtpSink};
 
 impl SmtpSink {
     /// Waits until the app's outbox has sent every message it holds, then

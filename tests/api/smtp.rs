@@ -111,4 +111,3 @@ pub fn smtp_tests_run() -> bool {
         .status()
         .is_ok_and(|status| status.success())
 }
-

@@ -20,8 +20,8 @@ use ed25519_dalek::SigningKey;
 use serde_json::Value;
 
 use crate::helpers::{eventually, send_together, TestApp};
-use crate::on_both_backends;
 use crate::lending::{financed, Bank};
+use crate::on_both_backends;
 use crate::registry::{confirm, deal, registered};
 use crate::smtp::{smtp_tests_run, SmtpSink};
 
@@ -142,7 +142,9 @@ impl TestLog {
         TestLog {
             origin: ORIGIN.to_owned(),
             key: SigningKey::from_bytes(&[21; 32]),
-            leaves: (0..size).map(|index| leaf_hash(format!("entry {index}").as_bytes())).collect(),
+            leaves: (0..size)
+                .map(|index| leaf_hash(format!("entry {index}").as_bytes()))
+                .collect(),
         }
     }
 
@@ -188,7 +190,10 @@ impl TestLog {
 }
 
 fn request_body(old: u64, proof: &[Hash], note: &str) -> String {
-    let lines: String = proof.iter().map(|hash| format!("{}\n", STANDARD.encode(hash))).collect();
+    let lines: String = proof
+        .iter()
+        .map(|hash| format!("{}\n", STANDARD.encode(hash)))
+        .collect();
     format!("old {old}\n{lines}\n{note}")
 }
 
@@ -231,7 +236,10 @@ async fn answers_every_status_of_the_protocol_and_keeps_its_state_over_a_restart
     // 404: another origin (signed by its own key).
     let stranger = SigningKey::from_bytes(&[99; 32]);
     let foreign = log.note_with(8, log.root(8), &stranger, "other.example/log");
-    assert_eq!(witness.submit(&request_body(4, &log.proof(4, 8), &foreign)).await.0, 404);
+    assert_eq!(
+        witness.submit(&request_body(4, &log.proof(4, 8), &foreign)).await.0,
+        404
+    );
 
     // 403: our log's origin, not its key.
     let forged = log.note_with(8, log.root(8), &stranger, ORIGIN);
@@ -255,7 +263,10 @@ async fn answers_every_status_of_the_protocol_and_keeps_its_state_over_a_restart
     assert_eq!(evidence[0]["old_size"], 4);
     assert_eq!(evidence[0]["note"], log.note(8));
     assert_eq!(evidence[0]["proof"].as_array().unwrap().len(), bad.len());
-    assert!(evidence[0]["conflicting_note"].as_str().unwrap().starts_with(&log.note(4)));
+    assert!(evidence[0]["conflicting_note"]
+        .as_str()
+        .unwrap()
+        .starts_with(&log.note(4)));
 
     // 200 with a good proof; the same checkpoint again is cosigned again.
     let (status, _, lines) = witness.submit(&log.body(4, 8)).await;
@@ -277,7 +288,10 @@ async fn answers_every_status_of_the_protocol_and_keeps_its_state_over_a_restart
     // The latest cosigned checkpoint, with our cosignature.
     let latest = witness.get("/checkpoint").await.text().await.unwrap();
     assert!(latest.starts_with(&log.note(8)));
-    VerifierKey::parse(&witness.vkey).unwrap().verify_cosignature(&latest).unwrap();
+    VerifierKey::parse(&witness.vkey)
+        .unwrap()
+        .verify_cosignature(&latest)
+        .unwrap();
 
     // A second witness on the same data directory is refused.
     let second = start.command().output().unwrap();
@@ -514,7 +528,9 @@ async fn the_banks_copy_holds_every_entry_with_its_details_and_answers_with_the_
     let indexes: Vec<u64> = copied.iter().map(|entry| entry["index"].as_u64().unwrap()).collect();
     assert_eq!(indexes, expected, "{copied:?}");
     assert!(
-        copied.iter().any(|entry| entry["kind"] != "business" && entry["details"].is_object()),
+        copied
+            .iter()
+            .any(|entry| entry["kind"] != "business" && entry["details"].is_object()),
         "the bank's own pledge is copied with its details: {copied:?}"
     );
     for entry in &copied {
@@ -557,7 +573,12 @@ async fn the_banks_copy_holds_every_entry_with_its_details_and_answers_with_the_
     app.stop().await;
     let mut leaves: Vec<Hash> = served[..second as usize]
         .iter()
-        .map(|entry| hex::decode(entry["leaf_hash"].as_str().unwrap()).unwrap().try_into().unwrap())
+        .map(|entry| {
+            hex::decode(entry["leaf_hash"].as_str().unwrap())
+                .unwrap()
+                .try_into()
+                .unwrap()
+        })
         .collect();
     leaves.push(leaf_hash(b"an entry the witness cannot fetch"));
     let forked = TestLog {
