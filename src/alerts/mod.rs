@@ -13,6 +13,6 @@ pub use audience::{alert_copy, render};
 pub use inbox::{
     acknowledge_alert, decode_cursor, encode_cursor, find_alert, list_alerts, AlertFilter, AlertPage, MAX_PAGE,
 };
-pub(crate) use outbox::{backoff, smtp_sender, Mailer};
+pub(crate) use outbox::{deliver, retry_at, smtp_sender, Mailer};
 pub use outbox::{spawn_outbox, OutboxSettings};
 pub use record::{prepare, raise, store_prepared, AlertKind, NewAlert, PreparedAlert};

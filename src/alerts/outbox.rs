@@ -98,14 +98,7 @@ async fn round(
         .await??;
     let count = claimed.len();
     for delivery in claimed {
-        let outcome = match message(&delivery, from, settings.public_url.as_ref()) {
-            Ok(message) => mailer
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|error| error.to_string()),
-            Err(error) => Err(error),
-        };
+        let outcome = deliver(mailer, message(&delivery, from, settings.public_url.as_ref())).await;
         let (id, owner) = (delivery.id.clone(), sender.to_owned());
         match outcome {
             Ok(()) => {
@@ -115,10 +108,8 @@ async fn round(
                 tracing::info!(alert = %delivery.alert_id, recipient = %delivery.recipient, "alert e-mail sent");
             }
             Err(error) => {
-                let wait = backoff(delivery.attempts, settings.max_backoff);
+                let (wait, next) = retry_at(delivery.attempts, settings.max_backoff);
                 tracing::warn!(alert = %delivery.alert_id, %error, retry_in_ms = wait.as_millis() as u64, "alert e-mail not sent");
-                let next =
-                    store::now() + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(1));
                 database
                     .run(move |connection| repository::mark_failed(connection, &id, &owner, &error, next))
                     .await??;
@@ -128,8 +119,25 @@ async fn round(
     Ok(count)
 }
 
+/// Sends a built message (or passes on why it could not be built): the
+/// error text is what the outbox records.
+pub(crate) async fn deliver(mailer: &Mailer, message: Result<Message, String>) -> Result<(), String> {
+    mailer
+        .send(message?)
+        .await
+        .map(|_| ())
+        .map_err(|error| error.to_string())
+}
+
+/// After `attempts` failed tries: how long to wait, and until when.
+pub(crate) fn retry_at(attempts: i32, max: Duration) -> (Duration, chrono::NaiveDateTime) {
+    let wait = backoff(attempts, max);
+    let next = store::now() + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(1));
+    (wait, next)
+}
+
 /// 1 s, 2 s, 4 s … up to `max`.
-pub(crate) fn backoff(attempts: i32, max: Duration) -> Duration {
+fn backoff(attempts: i32, max: Duration) -> Duration {
     let exponent = u32::try_from(attempts.clamp(0, 20)).unwrap_or(20);
     Duration::from_secs(1u64 << exponent).min(max)
 }

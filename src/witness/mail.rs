@@ -7,11 +7,11 @@
 use std::time::Duration;
 
 use lettre::message::{header, Mailbox};
-use lettre::{AsyncTransport, Message};
+use lettre::Message;
 use secrecy::SecretString;
 
 use super::store::{self, MailRow, SharedConnection};
-use crate::alerts::{backoff, smtp_sender, Mailer};
+use crate::alerts::{deliver, retry_at, smtp_sender, Mailer};
 
 /// How the sender behaves.
 #[derive(Debug, Clone)]
@@ -57,14 +57,7 @@ async fn round(
         .await?;
     let count = due.len();
     for mail in due {
-        let outcome = match message(&mail, from) {
-            Ok(message) => mailer
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|error| error.to_string()),
-            Err(error) => Err(error),
-        };
+        let outcome = deliver(mailer, message(&mail, from)).await;
         let id = mail.id;
         match outcome {
             Ok(()) => {
@@ -74,10 +67,8 @@ async fn round(
                 tracing::info!(recipient = %mail.recipient, "witness alert e-mail sent");
             }
             Err(error) => {
-                let wait = backoff(mail.attempts, settings.max_backoff);
+                let (wait, next) = retry_at(mail.attempts, settings.max_backoff);
                 tracing::warn!(%error, retry_in_ms = wait.as_millis() as u64, "witness alert e-mail not sent");
-                let next = crate::store::now()
-                    + chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::seconds(1));
                 database
                     .run(move |connection| store::mark_failed(connection, id, &error, next))
                     .await?;

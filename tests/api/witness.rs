@@ -36,23 +36,41 @@ struct WitnessProcess {
 }
 
 /// How to start one.
-struct Start<'a> {
-    name: &'a str,
-    key: &'a Path,
-    data_dir: &'a Path,
-    log_vkey: &'a str,
+#[derive(Clone)]
+struct Start {
+    name: String,
+    key: PathBuf,
+    data_dir: PathBuf,
+    log_vkey: String,
     extra: Vec<String>,
 }
 
-impl Start<'_> {
+impl Start {
+    /// A witness named `name` trusting `log_vkey`, with a new key and data
+    /// directory in `dir`.
+    fn new(dir: &Path, name: &str, log_vkey: &str) -> Self {
+        Start {
+            name: name.to_owned(),
+            key: key_file(dir, "witness.key"),
+            data_dir: dir.join("data"),
+            log_vkey: log_vkey.to_owned(),
+            extra: Vec::new(),
+        }
+    }
+
+    fn with(mut self, extra: &[&str]) -> Self {
+        self.extra.extend(extra.iter().map(|flag| (*flag).to_owned()));
+        self
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_anchorfin"));
         command
-            .args(["witness", "--name", self.name, "--key"])
-            .arg(self.key)
+            .args(["witness", "--name", &self.name, "--key"])
+            .arg(&self.key)
             .arg("--data-dir")
-            .arg(self.data_dir)
-            .args(["--bind", "127.0.0.1:0", "--log-vkey", self.log_vkey])
+            .arg(&self.data_dir)
+            .args(["--bind", "127.0.0.1:0", "--log-vkey", &self.log_vkey])
             .args(&self.extra)
             .env_remove("ANCHORFIN_API_KEY")
             .env_remove("ANCHORFIN_SMTP_URL")
@@ -208,16 +226,7 @@ fn assert_cosigned(vkey: &str, note: &str, lines: &str) {
 async fn answers_every_status_of_the_protocol_and_keeps_its_state_over_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let log = TestLog::new(12);
-    let key = key_file(dir.path(), "witness.key");
-    let data_dir = dir.path().join("data");
-    let vkey = log.vkey();
-    let start = Start {
-        name: "bank-a.example/witness",
-        key: &key,
-        data_dir: &data_dir,
-        log_vkey: &vkey,
-        extra: Vec::new(),
-    };
+    let start = Start::new(dir.path(), "bank-a.example/witness", &log.vkey());
     let witness = start.spawn();
     assert_eq!(witness.get("/healthz").await.status(), 200);
     assert_eq!(witness.get("/checkpoint").await.status(), 404);
@@ -315,17 +324,7 @@ async fn answers_every_status_of_the_protocol_and_keeps_its_state_over_a_restart
 async fn of_two_racing_submissions_from_one_size_one_wins_and_the_size_never_goes_back() {
     let dir = tempfile::tempdir().unwrap();
     let log = TestLog::new(40);
-    let key = key_file(dir.path(), "witness.key");
-    let data_dir = dir.path().join("data");
-    let vkey = log.vkey();
-    let witness = Start {
-        name: "bank-b.example/witness",
-        key: &key,
-        data_dir: &data_dir,
-        log_vkey: &vkey,
-        extra: Vec::new(),
-    }
-    .spawn();
+    let witness = Start::new(dir.path(), "bank-b.example/witness", &log.vkey()).spawn();
     assert_eq!(witness.submit(&log.body(0, 1)).await.0, 200);
     let mut size = 1;
     for round in 0..8 {
@@ -358,28 +357,19 @@ async fn a_split_view_is_refused_kept_and_emailed_to_every_risk_officer() {
     let sink = SmtpSink::up();
     let dir = tempfile::tempdir().unwrap();
     let log = TestLog::new(8);
-    let key = key_file(dir.path(), "witness.key");
-    let data_dir = dir.path().join("data");
-    let vkey = log.vkey();
-    let witness = Start {
-        name: "bank-c.example/witness",
-        key: &key,
-        data_dir: &data_dir,
-        log_vkey: &vkey,
-        extra: [
+    let smtp_url = format!("smtp://127.0.0.1:{}", sink.port);
+    let witness = Start::new(dir.path(), "bank-c.example/witness", &log.vkey())
+        .with(&[
             "--smtp-url",
-            &format!("smtp://127.0.0.1:{}", sink.port),
+            &smtp_url,
             "--alert-from",
             "witness@bank-c.example",
             "--alert-to",
             "risk-1@bank-c.example",
             "--alert-to",
             "risk-2@bank-c.example",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-    }
-    .spawn();
+        ])
+        .spawn();
     assert_eq!(witness.submit(&log.body(0, 6)).await.0, 200);
     // The fork: the same key signs another history of the same size.
     let forked_root = [0x5a; 32];
@@ -489,20 +479,14 @@ async fn the_banks_copy_holds_every_entry_with_its_details_and_answers_with_the_
     let confirmed: Value = confirm(&app, &deal, &receivable).await.json().await.unwrap();
     let asset = confirmed["asset_id"].as_str().unwrap().to_owned();
 
-    let key = key_file(dir.path(), "witness.key");
-    let data_dir = dir.path().join("data");
-    let start = Start {
-        name: "witness-bank.example/witness",
-        key: &key,
-        data_dir: &data_dir,
-        log_vkey: &log_vkey,
-        extra: vec![
-            "--server".to_owned(),
-            app.address.clone(),
-            "--api-key".to_owned(),
-            bank.api_key(),
-        ],
-    };
+    let api_key = bank.api_key();
+    let start = Start::new(dir.path(), "witness-bank.example/witness", &log_vkey).with(&[
+        "--server",
+        &app.address,
+        "--api-key",
+        &api_key,
+    ]);
+    let data_dir = start.data_dir.clone();
     let witness = start.spawn();
     let (first, body) = platform_submission(&app, 0).await;
     let (status, _, lines) = witness.submit(&body).await;
@@ -554,11 +538,9 @@ async fn the_banks_copy_holds_every_entry_with_its_details_and_answers_with_the_
     }
     .sign(&platform_key)
     .note;
-    let fresh_dir = dir.path().join("fresh");
     let fresh = Start {
-        data_dir: &fresh_dir,
-        extra: start.extra.clone(),
-        ..start
+        data_dir: dir.path().join("fresh"),
+        ..start.clone()
     }
     .spawn();
     let (status, _, reason) = fresh.submit(&request_body(0, &[], &wrong)).await;
