@@ -349,27 +349,26 @@ async fn of_two_racing_submissions_from_one_size_one_wins_and_the_size_never_goe
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_split_view_is_refused_kept_and_emailed_to_every_risk_officer() {
+async fn a_split_view_is_refused_kept_and_emailed_to_every_risk_officer_despite_an_smtp_outage_and_a_restart() {
     if !smtp_tests_run() {
         eprintln!("skipped: aiosmtpd is not installed");
         return;
     }
-    let sink = SmtpSink::up();
+    let mut sink = SmtpSink::down();
     let dir = tempfile::tempdir().unwrap();
     let log = TestLog::new(8);
     let smtp_url = format!("smtp://127.0.0.1:{}", sink.port);
-    let witness = Start::new(dir.path(), "bank-c.example/witness", &log.vkey())
-        .with(&[
-            "--smtp-url",
-            &smtp_url,
-            "--alert-from",
-            "witness@bank-c.example",
-            "--alert-to",
-            "risk-1@bank-c.example",
-            "--alert-to",
-            "risk-2@bank-c.example",
-        ])
-        .spawn();
+    let start = Start::new(dir.path(), "bank-c.example/witness", &log.vkey()).with(&[
+        "--smtp-url",
+        &smtp_url,
+        "--alert-from",
+        "witness@bank-c.example",
+        "--alert-to",
+        "risk-1@bank-c.example",
+        "--alert-to",
+        "risk-2@bank-c.example",
+    ]);
+    let witness = start.spawn();
     assert_eq!(witness.submit(&log.body(0, 6)).await.0, 200);
     // The fork: the same key signs another history of the same size.
     let forked_root = [0x5a; 32];
@@ -382,6 +381,22 @@ async fn a_split_view_is_refused_kept_and_emailed_to_every_risk_officer() {
     let evidence = witness.evidence().await;
     assert_eq!(evidence.len(), 1);
     assert_eq!(evidence[0]["note"], fork);
+
+    // The SMTP server is down: both e-mails fail, wait in the outbox, and
+    // survive a restart of the witness.
+    eventually("both e-mails fail once", || async {
+        let evidence = witness.evidence().await;
+        let emails = evidence[0]["emails"].as_array().unwrap().clone();
+        (emails.len() == 2
+            && emails
+                .iter()
+                .all(|email| email["sent"] == false && email["attempts"].as_i64() >= Some(1)))
+        .then_some(())
+    })
+    .await;
+    drop(witness);
+    sink.start();
+    let witness = start.spawn();
 
     let messages = eventually("both risk officers receive the alert", || async {
         let messages = sink.messages();
@@ -408,6 +423,7 @@ async fn a_split_view_is_refused_kept_and_emailed_to_every_risk_officer() {
     })
     .await;
     assert_eq!(evidence[0]["emails"][0]["kind"], "log_inconsistency");
+    assert_eq!(sink.messages().len(), 2, "each risk officer is e-mailed once");
 }
 
 #[test]
