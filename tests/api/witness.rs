@@ -446,6 +446,34 @@ fn witness_vkey_prints_a_cosignature_key_that_parses() {
 
 on_both_backends!(the_banks_copy_holds_every_entry_with_its_details_and_answers_with_the_platform_down);
 
+/// A platform that serves `entries` from `GET /v1/ledger/entries` (its
+/// pages of at most 2, to exercise paging); returns its base URL.
+fn fake_platform(entries: Vec<Value>) -> String {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    let entries = web::Data::new(entries);
+    let server = HttpServer::new(move || {
+        App::new().app_data(entries.clone()).route(
+            "/v1/ledger/entries",
+            web::get().to(
+                |query: web::Query<std::collections::HashMap<String, usize>>, entries: web::Data<Vec<Value>>| async move {
+                    let start = query["start"];
+                    let end = query["end"].min(start + 2).min(entries.len());
+                    HttpResponse::Ok().json(serde_json::json!({
+                        "tree_size": entries.len(),
+                        "entries": entries[start..end],
+                    }))
+                },
+            ),
+        )
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let url = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    url
+}
+
 /// The platform's head as an add-checkpoint request from `old`, with the
 /// platform's own consistency proof.
 async fn platform_submission(app: &TestApp, old: u64) -> (u64, String) {
@@ -544,6 +572,50 @@ async fn the_banks_copy_holds_every_entry_with_its_details_and_answers_with_the_
         .find_map(|entry| entry["fingerprint"].as_str())
         .expect("an entry names the receivable's fingerprint")
         .to_owned();
+
+    // Every entry up to the cosigned size is in the copy, as served to the bank.
+    let stored = {
+        let mut connection = anchorfin::witness::store::connect(&data_dir).unwrap();
+        anchorfin::witness::store::all_entries(&mut connection).unwrap()
+    };
+    assert_eq!(stored.len() as u64, second);
+    let mut with_details = 0;
+    for (row, served) in stored.iter().zip(&served) {
+        assert_eq!(hex::encode(&row.leaf_hash), served["leaf_hash"].as_str().unwrap());
+        assert_eq!(hex::encode(&row.entry), served["entry"].as_str().unwrap());
+        let details: Option<Value> = row.details.as_deref().map(|text| serde_json::from_str(text).unwrap());
+        assert_eq!(details.as_ref().unwrap_or(&Value::Null), &served["details"]);
+        with_details += usize::from(details.is_some());
+    }
+    assert!(with_details > 0);
+
+    // A platform that serves the bank altered details: refused, evidence.
+    let tampered_index = copied
+        .iter()
+        .find(|entry| entry["kind"] != "business" && entry["details"].is_object())
+        .unwrap()["index"]
+        .as_u64()
+        .unwrap() as usize;
+    let mut tampered: Vec<Value> = served[..second as usize].to_vec();
+    let json = tampered[tampered_index]["details"]["json"]
+        .as_str()
+        .unwrap()
+        .replace("900.00", "9.00");
+    assert_ne!(json, tampered[tampered_index]["details"]["json"].as_str().unwrap());
+    tampered[tampered_index]["details"]["json"] = Value::String(json);
+    let liar = fake_platform(tampered);
+    let lied_to = Start {
+        data_dir: dir.path().join("lied-to"),
+        extra: vec!["--server".to_owned(), liar],
+        ..start.clone()
+    }
+    .spawn();
+    let (_, body) = platform_submission(&app, 0).await;
+    let (status, _, reason) = lied_to.submit(&body).await;
+    assert_eq!(status, 422, "{reason}");
+    assert!(reason.contains(&format!("index {tampered_index}")), "{reason}");
+    assert_eq!(lied_to.evidence().await.len(), 1);
+    drop(lied_to);
 
     // A checkpoint whose root the entries do not hash to: refused, evidence.
     let wrong = Checkpoint {
