@@ -15,7 +15,7 @@ use ed25519_dalek::SigningKey;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::mirror::{MirrorClient, MirrorError, Replay};
+use super::mirror::{MirrorClient, Replay, Unavailable};
 use super::protocol::AddCheckpoint;
 use super::store::{self, EntryRow, NewCosigned, NewEvidence, NewMail};
 use crate::ledger::{self, cosign, open_checkpoint, Checkpoint, CheckpointError, Hash, VerifierKey};
@@ -65,8 +65,10 @@ struct Latest {
 struct State {
     connection: SqliteConnection,
     latest: Option<Latest>,
-    /// The copy of the log, when mirroring.
+    /// The copy of the log, when mirroring: its replay state and leaf
+    /// hashes (to recompute the root at any smaller size).
     replay: Replay,
+    leaves: Vec<Hash>,
 }
 
 pub struct Witness {
@@ -116,15 +118,16 @@ impl Witness {
             None => None,
         };
         let mut replay = Replay::default();
+        let mut leaves = Vec::new();
         let origin = identity.log.name.clone();
         for row in store::all_entries(&mut connection)? {
-            replay
+            let checked = replay
                 .push(&served(&row), &origin)
                 .map_err(|failure| WitnessError::Copy(failure.reason))?;
+            leaves.push(checked.leaf);
         }
         if let Some(latest) = &latest {
-            let size = replay.leaves.len().min(latest.size as usize);
-            if size == latest.size as usize && ledger::root_from_leaf_hashes(&replay.leaves[..size]) != latest.root {
+            if leaves.len() as u64 == latest.size && replay.frontier.root() != latest.root {
                 return Err(WitnessError::Copy(
                     "the stored entries do not hash to the latest cosigned root".to_owned(),
                 ));
@@ -137,6 +140,7 @@ impl Witness {
                 connection,
                 latest,
                 replay,
+                leaves,
             }),
         })
     }
@@ -184,7 +188,7 @@ impl Witness {
                         "split view: the log signed size {} with another root than this witness holds for it",
                         checkpoint.size
                     );
-                    tokio::task::block_in_place(|| self.record_evidence(&mut state, &request, &checkpoint, &reason))?;
+                    self.record_evidence(&mut state, &request, &checkpoint, &reason)?;
                 }
             }
             return Ok(Outcome::Conflict(stored_size));
@@ -195,7 +199,7 @@ impl Witness {
                     "split view: the log signed size {} with a root other than the one this witness cosigned",
                     checkpoint.size
                 );
-                tokio::task::block_in_place(|| self.record_evidence(&mut state, &request, &checkpoint, &reason))?;
+                self.record_evidence(&mut state, &request, &checkpoint, &reason)?;
                 return Ok(Outcome::Conflict(stored_size));
             }
             if !request.proof.is_empty() {
@@ -220,32 +224,29 @@ impl Witness {
                 "the consistency proof from size {stored_size} to {} does not verify: {error}",
                 checkpoint.size
             );
-            tokio::task::block_in_place(|| self.record_evidence(&mut state, &request, &checkpoint, &reason))?;
+            self.record_evidence(&mut state, &request, &checkpoint, &reason)?;
             return Ok(Outcome::Unprovable(reason));
         }
 
         // The mirror: every entry up to the new size, checked, must hash to its root.
         let mut extended = state.replay.clone();
         let mut rows = Vec::new();
+        let mut new_leaves = Vec::new();
         if let Some(mirror) = &self.mirror {
-            let start = extended.leaves.len() as u64;
+            let start = extended.frontier.size();
             let served = match mirror.fetch(start, checkpoint.size).await {
                 Ok(served) => served,
-                Err(MirrorError::Unavailable(reason)) => return Ok(Outcome::Unavailable(reason)),
-                Err(MirrorError::Bad(failure)) => {
-                    let reason = format!("the platform's entries do not check out: {}", describe(&failure));
-                    tokio::task::block_in_place(|| self.record_evidence(&mut state, &request, &checkpoint, &reason))?;
-                    return Ok(Outcome::Unprovable(reason));
-                }
+                Err(Unavailable(reason)) => return Ok(Outcome::Unavailable(reason)),
             };
             for entry in &served {
                 match extended.push(entry, origin) {
-                    Ok(checked) => rows.push(entry_row(entry, &checked)),
+                    Ok(checked) => {
+                        new_leaves.push(checked.leaf);
+                        rows.push(entry_row(entry, &checked));
+                    }
                     Err(failure) => {
                         let reason = format!("the platform's entries do not check out: {}", describe(&failure));
-                        tokio::task::block_in_place(|| {
-                            self.record_evidence(&mut state, &request, &checkpoint, &reason)
-                        })?;
+                        self.record_evidence(&mut state, &request, &checkpoint, &reason)?;
                         return Ok(Outcome::Unprovable(reason));
                     }
                 }
@@ -255,7 +256,7 @@ impl Witness {
                     "the platform's entries up to size {} do not hash to the signed root",
                     checkpoint.size
                 );
-                tokio::task::block_in_place(|| self.record_evidence(&mut state, &request, &checkpoint, &reason))?;
+                self.record_evidence(&mut state, &request, &checkpoint, &reason)?;
                 return Ok(Outcome::Unprovable(reason));
             }
         }
@@ -285,12 +286,24 @@ impl Witness {
             cosigned_note: format!("{}{line}", request.note),
         });
         state.replay = extended;
+        state.leaves.extend(new_leaves);
         Ok(Outcome::Cosigned(line))
+    }
+
+    /// [`Self::store_evidence`], off the executor's task.
+    fn record_evidence(
+        &self,
+        state: &mut State,
+        request: &AddCheckpoint,
+        checkpoint: &Checkpoint,
+        reason: &str,
+    ) -> Result<(), WitnessError> {
+        tokio::task::block_in_place(|| self.store_evidence(state, request, checkpoint, reason))
     }
 
     /// Keeps the refused submission and queues one e-mail per risk officer,
     /// in one transaction.
-    fn record_evidence(
+    fn store_evidence(
         &self,
         state: &mut State,
         request: &AddCheckpoint,
@@ -382,10 +395,8 @@ impl State {
     /// The root this witness knows for `size`: from its copy of the log, or
     /// from a checkpoint it cosigned at that size.
     fn root_at(&mut self, size: u64) -> Result<Option<Hash>, WitnessError> {
-        if (size as usize) <= self.replay.leaves.len() {
-            return Ok(Some(ledger::root_from_leaf_hashes(
-                &self.replay.leaves[..size as usize],
-            )));
+        if let Some(leaves) = self.leaves.get(..size as usize) {
+            return Ok(Some(ledger::root_from_leaf_hashes(leaves)));
         }
         match store::cosigned_at_size(&mut self.connection, size as i64)? {
             Some(row) => Ok(Some(to_hash(&row.root_hash)?)),

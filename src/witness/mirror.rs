@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::ledger::replay::{check_entry, CheckedEntry, Failure, PublishedKeys};
-use crate::ledger::{Frontier, Hash, KeyChain};
+use crate::ledger::{Frontier, KeyChain};
 
 /// Talks to the platform.
 #[derive(Debug, Clone)]
@@ -18,21 +18,18 @@ pub struct MirrorClient {
     http: reqwest::Client,
 }
 
-/// Why entries could not be mirrored.
+/// Why entries could not be fetched: the platform could not be reached or
+/// did not serve the range (a head not yet published, say). The log
+/// retries; whether what it serves checks out is [`Replay::push`]'s call.
 #[derive(Debug)]
-pub enum MirrorError {
-    /// The platform could not be reached or did not serve the range: try later.
-    Unavailable(String),
-    /// An entry served does not check out.
-    Bad(Failure),
-}
+pub struct Unavailable(pub String);
 
 /// The replay state carried from one fetch to the next: the tree so far
-/// and what the entries so far established (the organisations' keys, the
-/// log's key rotations).
+/// (its frontier: cheap to clone, so that a fetch that fails leaves the
+/// state as it was) and what the entries so far established (the
+/// organisations' keys, the log's key rotations).
 #[derive(Debug, Clone, Default)]
 pub struct Replay {
-    pub leaves: Vec<Hash>,
     pub frontier: Frontier,
     pub keys: PublishedKeys,
     pub chain: KeyChain,
@@ -41,12 +38,11 @@ pub struct Replay {
 impl Replay {
     /// Checks `entry` as the next one and appends it.
     pub fn push(&mut self, entry: &Value, origin: &str) -> Result<CheckedEntry, Failure> {
-        let index = self.leaves.len() as u64;
+        let index = self.frontier.size();
         let checked = check_entry(entry, index, origin, &mut self.keys, &mut self.chain)?;
         self.frontier
             .append(checked.leaf)
             .map_err(|error| Failure::at(index, error.to_string()))?;
-        self.leaves.push(checked.leaf);
         Ok(checked)
     }
 }
@@ -62,7 +58,7 @@ impl MirrorClient {
     }
 
     /// The served entries `[start, end)`, paging as the platform pages.
-    pub async fn fetch(&self, start: u64, end: u64) -> Result<Vec<Value>, MirrorError> {
+    pub async fn fetch(&self, start: u64, end: u64) -> Result<Vec<Value>, Unavailable> {
         let mut entries = Vec::new();
         let mut next = start;
         while next < end {
@@ -74,21 +70,21 @@ impl MirrorClient {
             let response = request
                 .send()
                 .await
-                .map_err(|error| MirrorError::Unavailable(format!("cannot reach {}: {error}", self.base)))?;
+                .map_err(|error| Unavailable(format!("cannot reach {}: {error}", self.base)))?;
             let status = response.status();
             if !status.is_success() {
-                return Err(MirrorError::Unavailable(format!(
+                return Err(Unavailable(format!(
                     "the platform answered {status} for entries from {next}"
                 )));
             }
             let page: Value = response
                 .json()
                 .await
-                .map_err(|error| MirrorError::Unavailable(format!("the entries are not JSON: {error}")))?;
+                .map_err(|error| Unavailable(format!("the entries are not JSON: {error}")))?;
             let served = page["entries"]
                 .as_array()
                 .filter(|served| !served.is_empty())
-                .ok_or_else(|| MirrorError::Bad(Failure::at(next, "the platform served no entry for this index")))?;
+                .ok_or_else(|| Unavailable(format!("the platform served no entry from index {next}")))?;
             for entry in served.iter().take((end - next) as usize) {
                 entries.push(entry.clone());
             }

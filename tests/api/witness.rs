@@ -573,6 +573,26 @@ async fn the_banks_copy_holds_every_entry_with_its_details_and_answers_with_the_
         .expect("an entry names the receivable's fingerprint")
         .to_owned();
 
+    // A head of a size it never cosigned, but holds: the copy's root at
+    // that size tells the fork (409 and evidence), with no proof needed.
+    let fork = Checkpoint {
+        origin: origin.clone(),
+        size: 1,
+        root_hash: [9; 32],
+        timestamp_ms: 3,
+    }
+    .sign(&platform_key)
+    .note;
+    let (status, _, body) = witness.submit(&request_body(0, &[], &fork)).await;
+    assert_eq!((status, body), (409, format!("{second}\n")));
+    let evidence = witness.evidence().await;
+    assert_eq!(evidence.len(), 1);
+    assert!(
+        evidence[0]["reason"].as_str().unwrap().contains("split view"),
+        "{evidence:?}"
+    );
+    assert_ne!(first, 1, "size 1 was never cosigned");
+
     // Every entry up to the cosigned size is in the copy, as served to the bank.
     let stored = {
         let mut connection = anchorfin::witness::store::connect(&data_dir).unwrap();
