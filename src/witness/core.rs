@@ -290,20 +290,9 @@ impl Witness {
         Ok(Outcome::Cosigned(line))
     }
 
-    /// [`Self::store_evidence`], off the executor's task.
-    fn record_evidence(
-        &self,
-        state: &mut State,
-        request: &AddCheckpoint,
-        checkpoint: &Checkpoint,
-        reason: &str,
-    ) -> Result<(), WitnessError> {
-        tokio::task::block_in_place(|| self.store_evidence(state, request, checkpoint, reason))
-    }
-
     /// Keeps the refused submission and queues one e-mail per risk officer,
-    /// in one transaction.
-    fn store_evidence(
+    /// in one transaction (off the executor's task).
+    fn record_evidence(
         &self,
         state: &mut State,
         request: &AddCheckpoint,
@@ -340,42 +329,41 @@ impl Witness {
         );
         let recipients = &self.identity.alert_to;
         let proof = request.proof_lines();
-        state
-            .connection
-            .immediate_transaction(|connection| -> Result<(), WitnessError> {
-                let evidence_id = store::insert_evidence(
+        let transaction = |connection: &mut SqliteConnection| -> Result<(), WitnessError> {
+            let evidence_id = store::insert_evidence(
+                connection,
+                &NewEvidence {
+                    origin,
+                    reason,
+                    note: &request.note,
+                    old_size: request.old_size as i64,
+                    proof: &proof,
+                    conflicting_note: conflicting.as_deref(),
+                    recorded_at: now,
+                },
+            )?;
+            for recipient in recipients {
+                let message_id = format!(
+                    "<witness-evidence-{evidence_id}-{}@anchorfin>",
+                    uuid::Uuid::new_v4().simple()
+                );
+                store::insert_mail(
                     connection,
-                    &NewEvidence {
-                        origin,
-                        reason,
-                        note: &request.note,
-                        old_size: request.old_size as i64,
-                        proof: &proof,
-                        conflicting_note: conflicting.as_deref(),
-                        recorded_at: now,
+                    &NewMail {
+                        evidence_id,
+                        kind: ALERT_KIND,
+                        recipient,
+                        message_id: &message_id,
+                        subject: &subject,
+                        body: &body,
+                        next_attempt_at: now,
+                        created_at: now,
                     },
                 )?;
-                for recipient in recipients {
-                    let message_id = format!(
-                        "<witness-evidence-{evidence_id}-{}@anchorfin>",
-                        uuid::Uuid::new_v4().simple()
-                    );
-                    store::insert_mail(
-                        connection,
-                        &NewMail {
-                            evidence_id,
-                            kind: ALERT_KIND,
-                            recipient,
-                            message_id: &message_id,
-                            subject: &subject,
-                            body: &body,
-                            next_attempt_at: now,
-                            created_at: now,
-                        },
-                    )?;
-                }
-                Ok(())
-            })?;
+            }
+            Ok(())
+        };
+        tokio::task::block_in_place(|| state.connection.immediate_transaction(transaction))?;
         tracing::warn!(%origin, size = checkpoint.size, %reason, "refused an inconsistent checkpoint; evidence kept");
         Ok(())
     }
