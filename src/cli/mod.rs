@@ -1,5 +1,6 @@
 //! The `anchorfin` command line. `main.rs` only calls [`main`].
 
+mod certificate;
 mod import;
 mod keys;
 mod orgs;
@@ -44,6 +45,9 @@ enum Command {
     Sign(keys::SignArgs),
     /// Audit a running server's ledger; exit non-zero naming the first bad index.
     Verify(verify::VerifyArgs),
+    /// Certificates of non-encumbrance.
+    #[command(subcommand)]
+    Certificate(certificate::CertificateCommand),
     /// Register a supplier's invoices from a CSV or UBL 2.1 file; prints the per-row report.
     Import(import::ImportArgs),
 }
@@ -93,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Sign(args) => keys::sign(args),
         Command::Verify(args) => verify::run(args),
         Command::Import(args) => import::run(args),
+        Command::Certificate(command) => certificate::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

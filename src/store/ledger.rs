@@ -17,6 +17,8 @@ pub struct LeafRow {
     pub details_salt: Vec<u8>,
     pub parties: String,
     pub queued_at: NaiveDateTime,
+    /// The fingerprint (stored, keyed form) the entry records, if any.
+    pub fingerprint: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -182,4 +184,30 @@ pub fn sequenced_key_rotations(connection: &mut DbConnection) -> QueryResult<Vec
         .order(ledger_sequence::leaf_index.asc())
         .select((ledger_sequence::leaf_index, ledger_leaves::entry))
         .load(connection)
+}
+
+/// The entries that record one of `fingerprints` (stored form) and are of
+/// one of `kinds`, with their index once sequenced (`None` while queued),
+/// as `(leaf hash, index)` in the order they were queued.
+pub fn entries_about(
+    connection: &mut DbConnection,
+    fingerprints: &[Vec<u8>],
+    kinds: &[&str],
+) -> QueryResult<Vec<(Vec<u8>, Option<i64>)>> {
+    ledger_leaves::table
+        .left_join(ledger_sequence::table)
+        .filter(ledger_leaves::fingerprint.eq_any(fingerprints))
+        .filter(ledger_leaves::kind.eq_any(kinds))
+        .order((ledger_leaves::queued_at.asc(), ledger_sequence::leaf_index.asc()))
+        .select((ledger_leaves::leaf_hash, ledger_sequence::leaf_index.nullable()))
+        .load(connection)
+}
+
+/// The signed tree head of exactly `tree_size` entries, if one was signed.
+pub fn tree_head(connection: &mut DbConnection, tree_size: i64) -> QueryResult<Option<TreeHeadRow>> {
+    ledger_tree_heads::table
+        .find(tree_size)
+        .select(TreeHeadRow::as_select())
+        .first(connection)
+        .optional()
 }

@@ -75,6 +75,7 @@ diesel::table! {
         details_salt -> Binary,
         parties -> Text,
         queued_at -> Timestamp,
+        fingerprint -> Nullable<Binary>,
     }
 }
 

@@ -105,6 +105,7 @@ pub fn prepare(entry: NewEntry, now: chrono::NaiveDateTime) -> Result<Prepared, 
         }
     };
     let leaf_hash = ledger::leaf_hash(&bytes);
+    let fingerprint = entry.fingerprint.map(|fingerprint| fingerprint.to_vec());
     let parties = match entry.visibility {
         Visibility::Public => Value::String("*".to_owned()),
         Visibility::Parties(parties) => Value::from(parties),
@@ -118,6 +119,7 @@ pub fn prepare(entry: NewEntry, now: chrono::NaiveDateTime) -> Result<Prepared, 
             details_salt: salt.to_vec(),
             parties: parties.to_string(),
             queued_at: now,
+            fingerprint,
         },
         leaf_hash,
     })

@@ -1,0 +1,10 @@
+-- The fingerprint (in its stored, keyed form) an entry records, beside the
+-- entry: a certificate of non-encumbrance lists every entry about one
+-- fingerprint, found through this index rather than by reading every
+-- entry's details. Sealed entries (version 2) name it in their body;
+-- public ones (onboarding, keys) never carry one.
+ALTER TABLE ledger_leaves ADD COLUMN fingerprint BYTEA CHECK (length(fingerprint) = 32);
+UPDATE ledger_leaves
+   SET fingerprint = decode(details::jsonb ->> 'fingerprint', 'hex')
+ WHERE get_byte(entry, 0) = 2 AND details::jsonb ->> 'fingerprint' IS NOT NULL;
+CREATE INDEX ledger_leaves_fingerprint ON ledger_leaves (fingerprint) WHERE fingerprint IS NOT NULL;
