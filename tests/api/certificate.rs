@@ -13,7 +13,10 @@ use ed25519_dalek::SigningKey;
 use serde_json::Value;
 
 use crate::helpers::{assert_problem, TestApp};
-use crate::lending::{bank, confirmed_asset, financed, Bank};
+use crate::lending::{
+    acknowledged_order, asset_under_order, bank, confirmed_asset, financed, offered, order_pledge_body, post_with_key,
+    Bank,
+};
 use crate::on_both_backends;
 use crate::registry::{deal, registered, Deal};
 
@@ -22,6 +25,7 @@ on_both_backends!(
     a_free_asset_and_a_released_pledge_are_certified_unencumbered,
     an_unregistered_fingerprint_is_certified_unregistered,
     each_tampered_part_is_refused_by_name,
+    an_invoice_reserved_by_its_purchase_orders_pledge_rests_on_the_pledge,
     only_banks_get_certificates_and_each_is_recorded_as_a_look_up,
 );
 
@@ -296,6 +300,16 @@ async fn each_tampered_part_is_refused_by_name(app: TestApp) {
     tampered["entries"][pledge_position]["details"]["json"] = Value::String(json);
     refused(&tampered, &log_key, &[], "details: the body does not match");
 
+    // A statement about another fingerprint resting on this one's entries.
+    let mut elsewhere = statement_of(&given);
+    elsewhere.ledger_fingerprints = vec![[0xcd; 32]];
+    refused(
+        &resigned(&app, &given, &elsewhere),
+        &log_key,
+        &[],
+        "fingerprint: the opened entry is about another fingerprint",
+    );
+
     // A missing entry.
     let mut tampered = given.clone();
     tampered["entries"].as_array_mut().unwrap().remove(1);
@@ -355,4 +369,32 @@ async fn only_banks_get_certificates_and_each_is_recorded_as_a_look_up(app: Test
     assert_eq!(items[0]["organization_id"], first.id());
     assert_eq!(items[0]["answered"]["registered"], true);
     assert_eq!(items[0]["answered"]["encumbered"], false);
+}
+
+async fn an_invoice_reserved_by_its_purchase_orders_pledge_rests_on_the_pledge(app: TestApp) {
+    let log_key = app.platform_public_key().await;
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let order = acknowledged_order(&app, &deal, "PO-CERT-1", "5000.00").await;
+    let subject = format!("purchase_order:{order}");
+    let offer = offered(&app, &deal.holder(), &subject, &first, "pledge", "4000.00").await;
+    let body = order_pledge_body(&first, &offer, &order, "4000.00", "po-cert-1");
+    let response = post_with_key(&app, "/v1/pledges", &first.api_key(), "po-cert-1", &body).await;
+    assert_eq!(response.status(), 201);
+    let asset = asset_under_order(&app, &deal, &order, "INV-PO-CERT-1", "3000.00").await;
+    let (fingerprint, _) = fingerprint_of(&app, &deal, &asset).await;
+
+    // The invoice carries no lien of its own: the order's pledge reserves
+    // it, and the certificate rests on the order's entries too.
+    for (bank, opened) in [(&first, 1), (&second, 0)] {
+        let given = certificate(&app, bank, &fingerprint).await;
+        let statement = statement_of(&given);
+        assert!(statement.encumbered, "{given:#}");
+        assert_eq!(statement.ledger_fingerprints.len(), 2);
+        // The order's registration, acknowledgement and pledge; the
+        // invoice's registration and confirmation.
+        assert_eq!(statement.entries.len(), 5, "{given:#}");
+        let summary = verified(&given, &log_key);
+        assert_eq!(summary["opened_entries"], opened);
+    }
 }
