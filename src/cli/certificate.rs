@@ -58,12 +58,7 @@ pub struct VerifyArgs {
 
 pub fn run(command: CertificateCommand) -> Result<(), CliError> {
     let CertificateCommand::Verify(args) = command;
-    let key_bytes: [u8; 32] = hex::decode(args.log_key.trim())
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| CliError::Usage("--log-key: must be 64 hexadecimal characters".to_owned()))?;
-    let log_key = VerifyingKey::from_bytes(&key_bytes)
-        .map_err(|_| CliError::Usage("--log-key: not a valid ed25519 public key".to_owned()))?;
+    let log_key = super::public_key_argument("--log-key", &args.log_key)?;
     let witnesses = args
         .witness_keys
         .iter()

@@ -112,6 +112,16 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// An ed25519 public key given in hex on the command line as `flag`.
+fn public_key_argument(flag: &str, text: &str) -> Result<ed25519_dalek::VerifyingKey, CliError> {
+    let bytes: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| CliError::Usage(format!("{flag}: must be 64 hexadecimal characters")))?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| CliError::Usage(format!("{flag}: not a valid ed25519 public key")))
+}
+
 /// Prints one JSON document on standard output.
 fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
     println!("{}", serde_json::to_string_pretty(value)?);

@@ -225,7 +225,7 @@ async fn an_unregistered_fingerprint_is_certified_unregistered(app: TestApp) {
     assert_eq!(summary["registered"], false);
     assert_eq!(summary["fingerprint"], fingerprint);
 
-    // "registered no" resting on an entry is no statement a replay allows.
+    // "registered yes" resting on no entry is refused, even properly signed.
     let mut lying = statement.clone();
     lying.registered = true;
     refused(
