@@ -398,3 +398,39 @@ async fn an_invoice_reserved_by_its_purchase_orders_pledge_rests_on_the_pledge(a
         assert_eq!(summary["opened_entries"], opened);
     }
 }
+
+/// The statement's size must cover every entry about the fingerprint: while
+/// the sequencer is stuck (another session holds its lock, as in
+/// `outage.rs`) a fresh registration is not in any signed head, so the
+/// certificate waits, then answers 503 with Retry-After; once the entry is
+/// signed, the certificate rests on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_waits_for_a_head_that_includes_its_entries_on_postgres() {
+    use diesel::{connection::SimpleConnection, Connection};
+    let Some(app) = TestApp::postgres().await else {
+        return;
+    };
+    let log_key = app.platform_public_key().await;
+    let deal = deal(&app).await;
+    let first = bank(&app, "Bank One", 21).await;
+    app.settled_head().await;
+    let mut holder = diesel::PgConnection::establish(&app.database_url().unwrap()).unwrap();
+    holder
+        .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7020658169380958464);")
+        .unwrap();
+    let receivable = registered(&app, &deal, "INV-CERT-WAIT", "10.00").await;
+    let fingerprint = receivable["fingerprint"].as_str().unwrap();
+    let path = format!("/v1/encumbrance/{fingerprint}/certificate");
+    let started = std::time::Instant::now();
+    let response = app.get(&path, Some(&first.api_key())).await;
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_problem(response, 503, "service_unavailable").await;
+    assert!(started.elapsed() >= std::time::Duration::from_secs(3));
+
+    holder.batch_execute("COMMIT").unwrap();
+    let given = certificate(&app, &first, fingerprint).await;
+    let statement = statement_of(&given);
+    assert!(statement.registered);
+    assert_eq!(statement.entries.len(), 1);
+    verified(&given, &log_key);
+}
