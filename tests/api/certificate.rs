@@ -424,7 +424,14 @@ async fn a_certificate_waits_for_a_head_that_includes_its_entries_on_postgres() 
     let started = std::time::Instant::now();
     let response = app.get(&path, Some(&first.api_key())).await;
     assert_eq!(response.headers()["retry-after"], "1");
-    assert_problem(response, 503, "service_unavailable").await;
+    let problem = assert_problem(response, 503, "service_unavailable").await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("has not yet signed a tree head"),
+        "{problem}"
+    );
     assert!(started.elapsed() >= std::time::Duration::from_secs(3));
 
     holder.batch_execute("COMMIT").unwrap();

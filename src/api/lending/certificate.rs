@@ -49,7 +49,7 @@ pub async fn certificate(
             break certificate;
         }
         if Instant::now() >= deadline {
-            return Err(ApiError::UNAVAILABLE);
+            return Err(ApiError::HeadPending);
         }
         state.sequencer.wake();
         tokio::time::sleep(POLL_EVERY).await;
