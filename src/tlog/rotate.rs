@@ -137,7 +137,6 @@ pub fn rotate_signing_key(
                 details_salt: vec![0; 32],
                 parties: json!("*").to_string(),
                 queued_at: now,
-                fingerprint: None,
             },
         )?;
         let queue_id = repository::queue_id(connection, &leaf_hash)?;

@@ -12,7 +12,7 @@ use anchorfin::ledger::{cosign, note_text, sign_note, VerifierKey};
 use ed25519_dalek::SigningKey;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, TestApp};
+use crate::helpers::{assert_problem, TestApp, TestDatabase};
 use crate::lending::{
     acknowledged_order, asset_under_order, bank, confirmed_asset, financed, offered, order_pledge_body, post_with_key,
     Bank,
@@ -27,6 +27,7 @@ on_both_backends!(
     each_tampered_part_is_refused_by_name,
     an_invoice_reserved_by_its_purchase_orders_pledge_rests_on_the_pledge,
     only_banks_get_certificates_and_each_is_recorded_as_a_look_up,
+    the_migration_finds_the_fingerprints_of_entries_made_before_it,
 );
 
 async fn certificate(app: &TestApp, bank: &Bank, fingerprint: &str) -> Value {
@@ -440,4 +441,41 @@ async fn a_certificate_waits_for_a_head_that_includes_its_entries_on_postgres() 
     assert!(statement.registered);
     assert_eq!(statement.entries.len(), 1);
     verified(&given, &log_key);
+}
+
+/// Migration 000026 finds the fingerprints of the entries made before it:
+/// its backfill, run again once the table is emptied, finds the same
+/// entries as the server recorded when it appended them.
+async fn the_migration_finds_the_fingerprints_of_entries_made_before_it(app: TestApp) {
+    use diesel::RunQueryDsl;
+    let deal = deal(&app).await;
+    let first = bank(&app, "Bank One", 21).await;
+    let asset = confirmed_asset(&app, &deal, "INV-CERT-6", "700.00").await;
+    financed(&app, &deal, &first, &asset, "700.00").await;
+    let (fingerprint, _) = fingerprint_of(&app, &deal, &asset).await;
+    let before = statement_of(&certificate(&app, &first, &fingerprint).await);
+    assert_eq!(before.entries.len(), 3);
+
+    let backend = match app.database {
+        TestDatabase::Sqlite => "sqlite",
+        TestDatabase::Postgres { .. } => "postgres",
+    };
+    let up = std::fs::read_to_string(format!(
+        "{}/migrations/{backend}/2026-12-01-000026_ledger_leaf_fingerprints/up.sql",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let start = up.find("INSERT").unwrap();
+    let backfill = up[start..=start + up[start..].find(';').unwrap()].to_owned();
+    app.query(move |connection| {
+        let emptied = diesel::sql_query("DELETE FROM ledger_leaf_fingerprints").execute(connection)?;
+        assert!(emptied >= 3);
+        let filled = diesel::sql_query(backfill).execute(connection)?;
+        assert_eq!(filled, emptied);
+        Ok(())
+    })
+    .await;
+    let after = statement_of(&certificate(&app, &first, &fingerprint).await);
+    assert_eq!(after.entries, before.entries);
+    assert_eq!(after.ledger_fingerprints, before.ledger_fingerprints);
 }

@@ -226,7 +226,6 @@ async fn a_rotation_signed_only_by_the_new_key_fails_verification(mut app: TestA
                 details_salt: vec![0; 32],
                 parties: json!("*").to_string(),
                 queued_at: anchorfin::store::now(),
-                fingerprint: None,
             },
         )
         .unwrap();

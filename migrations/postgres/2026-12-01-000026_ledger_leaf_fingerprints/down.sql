@@ -1,2 +1,1 @@
-DROP INDEX ledger_leaves_fingerprint;
-ALTER TABLE ledger_leaves DROP COLUMN fingerprint;
+DROP TABLE ledger_leaf_fingerprints;
