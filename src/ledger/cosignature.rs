@@ -324,7 +324,7 @@ mod tests {
         assert_eq!(VerifierKey::parse(&wrong_id), Err(VerifierKeyError::WrongKeyId));
         let mut material = STANDARD.decode(encoded).unwrap();
         material[0] = 0x02;
-        let id = good.splitn(3, '+').nth(1).unwrap();
+        let id = good.split('+').nth(1).unwrap();
         let unknown = format!("w+{id}+{}", STANDARD.encode(&material));
         assert_eq!(VerifierKey::parse(&unknown), Err(VerifierKeyError::UnknownType(0x02)));
         for bad in ["", "w", "w+abc", "+00000000+AQ==", "w+0000000g+AQ==", "w+00000000+!!"] {

@@ -94,6 +94,13 @@ fn flip(text: &str, at: usize) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
+/// A proof's JSON body, as the server serves it.
+async fn served(app: &TestApp, path: &str) -> String {
+    let response = app.get(path, None).await;
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
 async fn go_checks_the_log_notes_proofs_and_cosignatures(app: TestApp) {
     let Some(go) = Go::from_env() else { return };
     let published: Value = app.get_json("/v1/ledger/public-key", None).await;
@@ -143,44 +150,36 @@ async fn go_checks_the_log_notes_proofs_and_cosignatures(app: TestApp) {
         assert_eq!(text, note_text(note));
         let (tree_size, root_hash) = sized(head);
         assert!(text.starts_with(&format!("{origin}\n{tree_size}\n")), "{text}");
-        assert!(text.contains(&STANDARD.encode(hex::decode(root_hash).unwrap())), "{text}");
+        assert!(
+            text.contains(&STANDARD.encode(hex::decode(root_hash).unwrap())),
+            "{text}"
+        );
     }
 
     // sumdb/tlog checks consistency proofs: 1 -> n, n -> n, each kept head
     // to the next, the first kept to the last.
-    let mut pairs = vec![((1, leaves[0].clone()), (size, root.clone())), ((size, root.clone()), (size, root.clone()))];
+    let mut pairs = vec![
+        ((1, leaves[0].clone()), (size, root.clone())),
+        ((size, root.clone()), (size, root.clone())),
+    ];
     for window in heads.windows(2) {
         pairs.push((sized(&window[0]), sized(&window[1])));
     }
     pairs.push((sized(&heads[0]), (size, root.clone())));
-    let consistency = |first: u64, second: u64| {
-        let app = &app;
-        async move {
-            let path = format!("/v1/ledger/proofs/consistency?first={first}&second={second}");
-            let response = app.get(&path, None).await;
-            assert_eq!(response.status(), 200, "{path}");
-            response.text().await.unwrap()
-        }
-    };
     for ((first, old_root), (second, new_root)) in &pairs {
-        let proof = consistency(*first, *second).await;
-        let said = go.accepts(
-            &["consistency", "--old-root", old_root, "--new-root", new_root],
-            &proof,
+        let proof = served(
+            &app,
+            &format!("/v1/ledger/proofs/consistency?first={first}&second={second}"),
+        )
+        .await;
+        let said = go.accepts(&["consistency", "--old-root", old_root, "--new-root", new_root], &proof);
+        assert_eq!(
+            said,
+            format!("the tree of size {second} extends the tree of size {first}\n")
         );
-        assert_eq!(said, format!("the tree of size {second} extends the tree of size {first}\n"));
     }
 
     // sumdb/tlog checks inclusion proofs, in the last tree and in earlier ones.
-    let inclusion = |index: u64, tree_size: u64| {
-        let app = &app;
-        async move {
-            let path = format!("/v1/ledger/proofs/inclusion?index={index}&tree_size={tree_size}");
-            let response = app.get(&path, None).await;
-            assert_eq!(response.status(), 200, "{path}");
-            response.text().await.unwrap()
-        }
-    };
     let (middle_size, middle_root) = sized(&heads[heads.len() / 2]);
     let mut cases: Vec<(u64, u64, String)> = [0, 1, size / 2, size - 2, size - 1]
         .into_iter()
@@ -190,7 +189,11 @@ async fn go_checks_the_log_notes_proofs_and_cosignatures(app: TestApp) {
     cases.push((0, middle_size, middle_root.clone()));
     cases.push((middle_size - 1, middle_size, middle_root.clone()));
     for (index, tree_size, tree_root) in &cases {
-        let proof = inclusion(*index, *tree_size).await;
+        let proof = served(
+            &app,
+            &format!("/v1/ledger/proofs/inclusion?index={index}&tree_size={tree_size}"),
+        )
+        .await;
         let said = go.accepts(
             &["inclusion", "--leaf", &leaves[*index as usize], "--root", tree_root],
             &proof,
@@ -226,9 +229,7 @@ async fn go_checks_the_log_notes_proofs_and_cosignatures(app: TestApp) {
     assert!(go
         .refuses(&["cosignature", "--vkey", &witness_vkey], &altered_cosigned)
         .contains("does not verify"));
-    let blob = STANDARD
-        .decode(line.trim_end().rsplit_once(' ').unwrap().1)
-        .unwrap();
+    let blob = STANDARD.decode(line.trim_end().rsplit_once(' ').unwrap().1).unwrap();
     for at in [11, 12 + 30] {
         // 11: the time's last byte; 42: inside the signature.
         let mut changed = blob.clone();
@@ -244,7 +245,11 @@ async fn go_checks_the_log_notes_proofs_and_cosignatures(app: TestApp) {
         .contains("no signature line"));
 
     let (first, second) = (sized(&heads[1]), (size, root.clone()));
-    let proof = consistency(first.0, second.0).await;
+    let proof = served(
+        &app,
+        &format!("/v1/ledger/proofs/consistency?first={}&second={}", first.0, second.0),
+    )
+    .await;
     let hash_at = proof.find("\"hashes\":[\"").unwrap() + "\"hashes\":[\"".len();
     let flip_hex = |text: &str, at: usize| {
         let mut bytes = text.as_bytes().to_vec();
@@ -256,10 +261,20 @@ async fn go_checks_the_log_notes_proofs_and_cosignatures(app: TestApp) {
         .refuses(&consistency_arguments, &flip_hex(&proof, hash_at + 7))
         .contains("sumdb/tlog refuses"));
     go.refuses(
-        &["consistency", "--old-root", &flip_hex(&first.1, 0), "--new-root", &second.1],
+        &[
+            "consistency",
+            "--old-root",
+            &flip_hex(&first.1, 0),
+            "--new-root",
+            &second.1,
+        ],
         &proof,
     );
-    let proof = inclusion(size / 2, size).await;
+    let proof = served(
+        &app,
+        &format!("/v1/ledger/proofs/inclusion?index={}&tree_size={size}", size / 2),
+    )
+    .await;
     let hash_at = proof.find("\"hashes\":[\"").unwrap() + "\"hashes\":[\"".len();
     let leaf = &leaves[(size / 2) as usize];
     assert!(go

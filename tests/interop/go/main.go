@@ -188,14 +188,21 @@ func hashFlags(command string, arguments []string, names ...string) ([]byte, []t
 	return content, hashes, nil
 }
 
+// proofArguments reads a proof subcommand's arguments: the hashes of the
+// flags in names, and the proof in the file.
+func proofArguments(command string, arguments []string, names ...string) (proof, []tlog.Hash, []tlog.Hash, error) {
+	content, given, err := hashFlags(command, arguments, names...)
+	if err != nil {
+		return proof{}, nil, nil, err
+	}
+	body, hashes, err := readProof(content)
+	return body, given, hashes, err
+}
+
 // checkInclusion runs tlog.CheckRecord: the leaf is the index'th record
 // of the tree of tree_size records whose root is given.
 func checkInclusion(arguments []string) error {
-	content, given, err := hashFlags("inclusion", arguments, "leaf", "root")
-	if err != nil {
-		return err
-	}
-	body, hashes, err := readProof(content)
+	body, given, hashes, err := proofArguments("inclusion", arguments, "leaf", "root")
 	if err != nil {
 		return err
 	}
@@ -212,11 +219,7 @@ func checkInclusion(arguments []string) error {
 // checkConsistency runs tlog.CheckTree: the tree of the second size
 // extends the tree of the first.
 func checkConsistency(arguments []string) error {
-	content, given, err := hashFlags("consistency", arguments, "old-root", "new-root")
-	if err != nil {
-		return err
-	}
-	body, hashes, err := readProof(content)
+	body, given, hashes, err := proofArguments("consistency", arguments, "old-root", "new-root")
 	if err != nil {
 		return err
 	}
