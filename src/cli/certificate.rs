@@ -30,9 +30,10 @@ use clap::{Args, Subcommand};
 use ed25519_dalek::VerifyingKey;
 use serde_json::{json, Value};
 
+use super::verify::Witnesses;
 use super::CliError;
 use crate::ledger::certificate::{Statement, CONFIRMING_KINDS, LIEN_ENDING_KINDS, LIEN_KINDS, STATE_KINDS};
-use crate::ledger::{self, open_checkpoint, open_note, valid_cosigners, Entry, Hash, KeyType, VerifierKey};
+use crate::ledger::{self, open_checkpoint, open_note, valid_cosigners, Entry, Hash};
 
 #[derive(Debug, Subcommand)]
 pub enum CertificateCommand {
@@ -59,41 +60,19 @@ pub struct VerifyArgs {
 pub fn run(command: CertificateCommand) -> Result<(), CliError> {
     let CertificateCommand::Verify(args) = command;
     let log_key = super::public_key_argument("--log-key", &args.log_key)?;
-    let witnesses = args
-        .witness_keys
-        .iter()
-        .map(|text| match VerifierKey::parse(text) {
-            Ok(key) if key.key_type == KeyType::CosignatureV1 => Ok(key),
-            Ok(_) => Err(CliError::Usage(format!(
-                "--witness-key {text}: not a cosignature/v1 key"
-            ))),
-            Err(error) => Err(CliError::Usage(format!("--witness-key {text}: {error}"))),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let quorum = args.witness_quorum.unwrap_or(witnesses.len());
-    if quorum > witnesses.len() {
-        return Err(CliError::Usage(format!(
-            "--witness-quorum {quorum}: only {} witness keys given",
-            witnesses.len()
-        )));
-    }
+    let witnesses = Witnesses::parse(&args.witness_keys, args.witness_quorum).map_err(CliError::Usage)?;
     let text = std::fs::read_to_string(&args.file)
         .map_err(|error| CliError::Usage(format!("{}: {error}", args.file.display())))?;
     let certificate: Value =
         serde_json::from_str(&text).map_err(|error| CliError::Usage(format!("{}: {error}", args.file.display())))?;
-    let summary = verify(&certificate, &log_key, &witnesses, quorum)
+    let summary = verify(&certificate, &log_key, &witnesses)
         .map_err(|failure| CliError::Failed(anyhow::anyhow!("certificate refused: {failure}")))?;
     super::print_json(&summary)
 }
 
 /// Checks `certificate` as the module says; the summary, or the first
 /// failed check.
-pub fn verify(
-    certificate: &Value,
-    log_key: &VerifyingKey,
-    witnesses: &[VerifierKey],
-    quorum: usize,
-) -> Result<Value, String> {
+pub fn verify(certificate: &Value, log_key: &VerifyingKey, witnesses: &Witnesses) -> Result<Value, String> {
     let note = certificate["statement"].as_str().ok_or("statement: missing")?;
     // The origin the statement names is the key name it must be signed under.
     let origin = ledger::note_text(note)
@@ -107,11 +86,12 @@ pub fn verify(
     let checkpoint_note = certificate["checkpoint"].as_str().ok_or("checkpoint: missing")?;
     let checkpoint = open_checkpoint(checkpoint_note, &statement.origin, log_key)
         .map_err(|error| format!("checkpoint signature: {error}"))?;
-    let cosigners = valid_cosigners(checkpoint_note, witnesses);
-    if cosigners.len() < quorum {
+    let cosigners = valid_cosigners(checkpoint_note, &witnesses.keys);
+    if cosigners.len() < witnesses.quorum {
         return Err(format!(
-            "cosignature quorum: {} of the {quorum} witness cosignatures required verify",
-            cosigners.len()
+            "cosignature quorum: {} of the {} witness cosignatures required verify",
+            cosigners.len(),
+            witnesses.quorum
         ));
     }
     if statement.tree_size != checkpoint.size || statement.root_hash != checkpoint.root_hash {

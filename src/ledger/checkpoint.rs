@@ -160,7 +160,7 @@ impl Checkpoint {
 /// (after a rotation, [`super::rotation`]) reads it first, then opens the
 /// note with that key.
 pub fn unverified_checkpoint(note: &str) -> Result<Checkpoint, CheckpointError> {
-    let split = note.find("\n\n").ok_or(CheckpointError::NoSignatures)?;
+    let split = note.rfind("\n\n").ok_or(CheckpointError::NoSignatures)?;
     Checkpoint::parse(&note[..=split])
 }
 
@@ -182,7 +182,7 @@ pub fn sign_note(text: &str, name: &str, key: &SigningKey) -> (String, [u8; 64])
 /// text (with its final newline). Signature lines of other keys are
 /// ignored, as C2SP allows co-signers.
 pub fn open_note<'a>(note: &'a str, name: &str, key: &VerifyingKey) -> Result<&'a str, CheckpointError> {
-    let split = note.find("\n\n").ok_or(CheckpointError::NoSignatures)?;
+    let split = note.rfind("\n\n").ok_or(CheckpointError::NoSignatures)?;
     let (text, signatures) = (&note[..=split], &note[split + 2..]);
     let key_id = note_key_id(name, key);
     let prefix = format!("\u{2014} {name} ");
