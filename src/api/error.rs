@@ -50,6 +50,10 @@ pub enum ApiError {
         WriteOutcome::Unknown => "the database became unavailable while the request was being handled; whether it took effect is unknown; retry later with the same Idempotency-Key",
     })]
     Unavailable { outcome: WriteOutcome },
+    /// The ledger has not yet signed a head that covers what the answer
+    /// must rest on (a certificate's entries): retry shortly.
+    #[error("the ledger has not yet signed a tree head that includes every entry this answer rests on; retry shortly")]
+    HeadPending,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -108,7 +112,7 @@ impl ApiError {
             Self::RequestTimeout { .. } => "request_timeout",
             Self::RateLimited { .. } => "rate_limited",
             Self::Refused { refusal, .. } => refusal.code(),
-            Self::Unavailable { .. } => "service_unavailable",
+            Self::Unavailable { .. } | Self::HeadPending => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -132,7 +136,7 @@ impl ApiError {
                 RefusalClass::Conflict => "Conflict",
                 RefusalClass::TooLarge => "Payload too large",
             },
-            Self::Unavailable { .. } => "Service unavailable",
+            Self::Unavailable { .. } | Self::HeadPending => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -196,7 +200,7 @@ impl ResponseError for ApiError {
                 RefusalClass::Conflict => StatusCode::CONFLICT,
                 RefusalClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             },
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::HeadPending => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -218,7 +222,7 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             response.insert_header((header::ALLOW, allow.as_str()));
         }
-        if matches!(self, Self::Unavailable { .. }) {
+        if matches!(self, Self::Unavailable { .. } | Self::HeadPending) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.body(self.problem())
@@ -242,6 +246,7 @@ impl ApiError {
             },
             outcome: match self {
                 Self::Unavailable { outcome } => Some(*outcome),
+                Self::HeadPending => Some(WriteOutcome::NotApplied),
                 _ => None,
             },
             existing_id: match self {
@@ -258,7 +263,11 @@ impl ApiError {
     /// missing credential or a rate limit: a retry runs the request again).
     pub fn stored_answer(&self) -> Option<crate::store::replays::StoredAnswer> {
         match self {
-            Self::Internal(_) | Self::Unavailable { .. } | Self::Unauthorized | Self::RateLimited { .. } => None,
+            Self::Internal(_)
+            | Self::Unavailable { .. }
+            | Self::HeadPending
+            | Self::Unauthorized
+            | Self::RateLimited { .. } => None,
             _ => Some(crate::store::replays::StoredAnswer {
                 status: self.status_code().as_u16(),
                 content_type: PROBLEM_CONTENT_TYPE.to_owned(),

@@ -222,9 +222,10 @@ impl fmt::Display for VerifierKey {
 }
 
 /// The note text of a signed note (up to and with the newline before the
-/// blank line); the whole input when it has no signatures.
+/// last blank line: C2SP `signed-note` lets the text hold blank lines, the
+/// signatures cannot); the whole input when it has no signatures.
 pub fn note_text(note: &str) -> &str {
-    match note.find("\n\n") {
+    match note.rfind("\n\n") {
         Some(split) => &note[..=split],
         None => note,
     }
@@ -232,7 +233,7 @@ pub fn note_text(note: &str) -> &str {
 
 /// The signature lines of a signed note, without their newlines.
 pub fn signature_lines(note: &str) -> impl Iterator<Item = &str> {
-    let signatures = note.find("\n\n").map_or("", |split| &note[split + 2..]);
+    let signatures = note.rfind("\n\n").map_or("", |split| &note[split + 2..]);
     signatures.lines().filter(|line| line.starts_with('\u{2014}'))
 }
 
@@ -385,5 +386,21 @@ mod tests {
         let mut id_input = b"w1\n\x04".to_vec();
         id_input.extend_from_slice(witness_key().verifying_key().as_bytes());
         assert_eq!(&blob[..4], &Sha256::digest(&id_input)[..4]);
+    }
+
+    #[test]
+    fn matches_an_independently_derived_vector() {
+        // Derived outside this crate, from the C2SP tlog-cosignature text
+        // alone: `anchorfin-go-checker derive-vector` (tests/interop/go,
+        // Go's crypto/ed25519 with ed25519.NewKeyFromSeed([7; 32]), key id
+        // SHA-256("w1" || "\n" || 0x04 || public key)[:4], then the u64
+        // big-endian time and the signature over "cosignature/v1\ntime
+        // 1679315147\n" + the note text). Ed25519 is deterministic, so
+        // the line is too. docs/notes/go-interop.md tells how to rederive it.
+        let line = cosign("w1", &witness_key(), &checkpoint().text(), 1_679_315_147);
+        assert_eq!(
+            line,
+            "\u{2014} w1 TSsVigAAAABkGFDLVJf/6s5ZxkD0IxdeZVwgs54HJbrPBfDndJxU82V9oIS3/2KFdm+mA+qd34ELnNuCKzvjdAxZYQp040zMKoMXCg==\n"
+        );
     }
 }

@@ -8,6 +8,7 @@ mod idempotency;
 
 mod alerts;
 mod batches;
+mod certificate;
 mod cli;
 mod confidentiality;
 mod consent;
@@ -17,6 +18,7 @@ mod errors;
 mod hardening;
 mod health;
 mod identifiers;
+mod interop;
 mod jobs;
 mod ledger;
 mod lending;
