@@ -14,4 +14,4 @@ pub use inbox::{
     acknowledge_alert, decode_cursor, encode_cursor, find_alert, list_alerts, AlertFilter, AlertPage, MAX_PAGE,
 };
 pub use outbox::{spawn_outbox, OutboxSettings};
-pub use record::{prepare, raise, store_prepared, AlertKind, NewAlert, PreparedAlert};
+pub use record::{prepare, raise, raise_once_for_operator, store_prepared, AlertKind, NewAlert, PreparedAlert};

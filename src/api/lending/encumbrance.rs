@@ -3,7 +3,7 @@
 //! organisation (429 beyond it) and recorded with its answer, in the commit
 //! that answers it (`lending::look_up_all`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::api::auth::{run_authenticated, BearerToken};
@@ -13,11 +13,13 @@ use crate::domain::{Fingerprint, Role};
 use crate::lending::{Encumbrance, EnumerationPolicy, LookupJob};
 
 pub async fn encumbrance(
+    request: HttpRequest,
     token: BearerToken,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let raw = path.into_inner();
+    let wait = crate::api::wait::requested(&request)?;
     let limits = state.limits.clone();
     let (bank_id, fingerprint) = run_authenticated(&state, token, move |_, caller| {
         let bank = caller.require_organization(Role::Bank)?.clone();
@@ -28,12 +30,16 @@ pub async fn encumbrance(
     })
     .await?;
     let found = look_up_for(&state, bank_id, &fingerprint).await?;
-    Ok(HttpResponse::Ok().json(json!({
+    let mut body = json!({
         "fingerprint": fingerprint.to_hex(),
         "registered": found.registered,
         "confirmed": found.confirmed,
         "encumbered": found.encumbered,
-    })))
+    });
+    if wait {
+        crate::api::wait::add_to(&mut body, crate::api::wait::cosigned_checkpoint(&state).await);
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// `bank_id`'s look-up of `fingerprint` (admitted by the rate limit
