@@ -24,6 +24,12 @@
 //!    a party's API key (`--api-key`), it so checks every entry that party
 //!    is given.
 //! 4. Inclusion proofs for a spread of entries must verify against the head.
+//! 5. Given witness keys (`--witness-key`, C2SP vkeys of type 0x04), the
+//!    log's cosigned checkpoint (`GET /v1/ledger/checkpoint`) must be signed
+//!    by the log's key in force, consistent with the verified head, and carry
+//!    valid `cosignature/v1` lines of at least `--witness-quorum` of them
+//!    (all given, by default): what the banks' witnesses saw is what this
+//!    auditor saw.
 //!
 //! On failure it names the first bad index: directly when an entry does not
 //! match itself, else by bisection with consistency proofs against the
@@ -38,7 +44,8 @@ use serde_json::Value;
 
 use super::CliError;
 use crate::ledger::{
-    self, open_checkpoint, unverified_checkpoint, Entry, EntryHeader, Frontier, Hash, KeyChain, ROTATION_KIND,
+    self, open_checkpoint, unverified_checkpoint, valid_cosigners, Entry, EntryHeader, Frontier, Hash, KeyChain,
+    VerifierKey, ROTATION_KIND,
 };
 
 #[derive(Debug, Args)]
@@ -55,6 +62,46 @@ pub struct VerifyArgs {
     /// An API key, to also check the private details this caller may see.
     #[arg(long, env = "ANCHORFIN_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    /// A witness whose cosignature the log's checkpoint must carry: its
+    /// verifier key (name+keyid+base64, type 0x04). Repeatable.
+    #[arg(long = "witness-key", value_name = "VKEY")]
+    witness_keys: Vec<String>,
+    /// How many of the given witnesses must have cosigned (default: all).
+    #[arg(long, value_name = "N")]
+    witness_quorum: Option<usize>,
+}
+
+/// The witnesses an audit requires, and how many of them.
+#[derive(Debug, Clone, Default)]
+pub struct Witnesses {
+    pub keys: Vec<VerifierKey>,
+    pub quorum: usize,
+}
+
+impl Witnesses {
+    /// From `--witness-key` values and `--witness-quorum`.
+    pub fn parse(keys: &[String], quorum: Option<usize>) -> Result<Self, String> {
+        let keys = keys
+            .iter()
+            .map(|text| {
+                let key = VerifierKey::parse(text).map_err(|error| format!("--witness-key {text:?}: {error}"))?;
+                if key.key_type != ledger::KeyType::CosignatureV1 {
+                    return Err(format!(
+                        "--witness-key {text:?}: not a witness's cosignature/v1 key (type 0x04)"
+                    ));
+                }
+                Ok(key)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let quorum = quorum.unwrap_or(keys.len());
+        if quorum > keys.len() {
+            return Err(format!(
+                "--witness-quorum {quorum}: only {} witness key(s) given",
+                keys.len()
+            ));
+        }
+        Ok(Self { keys, quorum })
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -95,9 +142,16 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
         .ok_or_else(|| CliError::Usage("--public-key: must be 64 hexadecimal characters".to_owned()))?;
     let key = VerifyingKey::from_bytes(&key_bytes)
         .map_err(|_| CliError::Usage("--public-key: not a valid ed25519 public key".to_owned()))?;
+    let witnesses = Witnesses::parse(&args.witness_keys, args.witness_quorum).map_err(CliError::Usage)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let summary = runtime
-        .block_on(verify_server(&args.server, &key, args.state.as_deref(), args.api_key))
+        .block_on(verify_server(
+            &args.server,
+            &key,
+            args.state.as_deref(),
+            args.api_key,
+            &witnesses,
+        ))
         .map_err(|error| CliError::Failed(anyhow::anyhow!("{error}")))?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
@@ -106,15 +160,17 @@ pub fn run(args: VerifyArgs) -> Result<(), CliError> {
 /// Audits the server at `server` (its base URL) as `anchorfin verify` does,
 /// trusting only `trusted`, the platform key obtained out of band; with
 /// `state`, against the head a run saved there before (and saves this
-/// one); with `api_key`, also the details that caller is given. Returns the
-/// summary printed on success.
+/// one); with `api_key`, also the details that caller is given; with
+/// `witnesses`, that the log's cosigned checkpoint carries their quorum.
+/// Returns the summary printed on success.
 pub async fn verify_server(
     server: &str,
     trusted: &VerifyingKey,
     state: Option<&Path>,
     api_key: Option<String>,
+    witnesses: &Witnesses,
 ) -> Result<Value, VerifyError> {
-    verify(&Client::new(server, api_key), trusted, state).await
+    verify(&Client::new(server, api_key), trusted, state, witnesses).await
 }
 
 /// Why an audit did not pass.
@@ -153,7 +209,12 @@ impl From<anyhow::Error> for VerifyError {
     }
 }
 
-async fn verify(client: &Client, trusted: &VerifyingKey, state_path: Option<&Path>) -> Result<Value, VerifyError> {
+async fn verify(
+    client: &Client,
+    trusted: &VerifyingKey,
+    state_path: Option<&Path>,
+    witnesses: &Witnesses,
+) -> Result<Value, VerifyError> {
     // 1. The latest head, as the server states it: which key must have
     // signed it, the log itself says (3).
     let head = client.get("/v1/ledger/head").await?;
@@ -268,6 +329,13 @@ async fn verify(client: &Client, trusted: &VerifyingKey, state_path: Option<&Pat
         checked += 1;
     }
 
+    // 5. The witnesses' cosignatures.
+    let cosigned = if witnesses.keys.is_empty() {
+        None
+    } else {
+        Some(check_cosigned(client, &origin, &signer, size, &leaves, witnesses).await?)
+    };
+
     if let Some(path) = state_path {
         save_state(
             path,
@@ -290,6 +358,76 @@ async fn verify(client: &Client, trusted: &VerifyingKey, state_path: Option<&Pat
         "signing_key": hex::encode(signer),
         "key_rotations_followed": chain.len(),
         "consistent_with_saved_size": saved.map(|saved| saved.tree_size),
+        "cosigned": cosigned,
+    }))
+}
+
+/// Checks the log's cosigned checkpoint: signed by the key in force,
+/// consistent with the `leaves` just replayed (a size within them must have
+/// their root; a later one is checked at the next run), cosigned by a
+/// quorum of `witnesses`. Returns what was found.
+async fn check_cosigned(
+    client: &Client,
+    origin: &str,
+    signer: &[u8; 32],
+    size: u64,
+    leaves: &[Hash],
+    witnesses: &Witnesses,
+) -> Result<Value, VerifyError> {
+    let note = client.text("/v1/ledger/checkpoint").await?;
+    let key = VerifyingKey::from_bytes(signer)
+        .map_err(|_| Failure::general("the log's key in force is not an ed25519 key"))?;
+    let checkpoint = open_checkpoint(&note, origin, &key)
+        .map_err(|error| Failure::general(format!("the cosigned checkpoint is not signed by the log: {error}")))?;
+    let inconsistent = |detail: String| {
+        Failure::general(format!(
+            "the cosigned checkpoint of size {} disagrees with the entries replayed ({detail}): \
+             the witnesses were shown another history",
+            checkpoint.size
+        ))
+    };
+    if checkpoint.size <= size {
+        if ledger::root_from_leaf_hashes(&leaves[..checkpoint.size as usize]) != checkpoint.root_hash {
+            return Err(inconsistent("another root at that size".to_owned()).into());
+        }
+    } else {
+        // Signed after the head this audit replayed: it must extend it.
+        let proof = client
+            .hashes(&format!(
+                "/v1/ledger/proofs/consistency?first={size}&second={}",
+                checkpoint.size
+            ))
+            .await?;
+        let root = ledger::root_from_leaf_hashes(leaves);
+        ledger::verify_consistency(size, checkpoint.size, &root, &checkpoint.root_hash, &proof)
+            .map_err(|error| inconsistent(error.to_string()))?;
+    }
+    let valid = valid_cosigners(&note, &witnesses.keys);
+    if valid.len() < witnesses.quorum {
+        let missing: Vec<&str> = witnesses
+            .keys
+            .iter()
+            .filter(|key| {
+                !valid
+                    .iter()
+                    .any(|(found, _)| found.name == key.name && found.key == key.key)
+            })
+            .map(|key| key.name.as_str())
+            .collect();
+        return Err(Failure::general(format!(
+            "the checkpoint of size {} carries {} valid cosignature(s) of the {} required; missing: {}",
+            checkpoint.size,
+            valid.len(),
+            witnesses.quorum,
+            missing.join(", ")
+        ))
+        .into());
+    }
+    Ok(serde_json::json!({
+        "tree_size": checkpoint.size,
+        "root_hash": hex::encode(checkpoint.root_hash),
+        "witnesses": valid.iter().map(|(key, time)| serde_json::json!({"name": key.name, "time": time})).collect::<Vec<_>>(),
+        "quorum": witnesses.quorum,
     }))
 }
 
@@ -571,6 +709,28 @@ impl Client {
             return Err(Failure::general(format!("{path}: the server answered {status}: {}", body["detail"])).into());
         }
         Ok(body)
+    }
+
+    /// A plain-text answer (a signed note).
+    async fn text(&self, path: &str) -> Result<String, VerifyError> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot reach {}: {error}", self.base))?;
+        let status = response.status();
+        let body = response
+            .text()
+            .await
+            .map_err(|error| anyhow::anyhow!("{path}: unreadable answer: {error}"))?;
+        if status.is_success() {
+            Ok(body)
+        } else if status.is_server_error() {
+            Err(anyhow::anyhow!("{path}: the server answered {status}").into())
+        } else {
+            Err(Failure::general(format!("{path}: the server answered {status}")).into())
+        }
     }
 
     async fn hashes(&self, path: &str) -> Result<Vec<Hash>, VerifyError> {

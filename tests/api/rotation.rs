@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anchorfin::cli::verify::verify_server;
+use anchorfin::cli::verify::{verify_server, Witnesses};
 use anchorfin::ledger::{Entry, KeyRotation, ROTATION_KIND};
 use anchorfin::store::ledger::{insert_leaf, LeafRow};
 use anchorfin::store::DbConnection;
@@ -148,7 +148,7 @@ async fn a_rotation_hands_the_log_to_the_new_key_and_verify_follows_it(mut app: 
     // An auditor who trusted the old key follows the handover; one who
     // took the new key from the server checks the same log.
     for trusted in [&old_public, &new_public] {
-        let summary = verify_server(&app.address, &verifying(trusted), None, None)
+        let summary = verify_server(&app.address, &verifying(trusted), None, None, &Witnesses::default())
             .await
             .unwrap_or_else(|error| panic!("verify from {trusted}: {error}"));
         assert_eq!(summary["tree_size"], size_after);
@@ -156,7 +156,7 @@ async fn a_rotation_hands_the_log_to_the_new_key_and_verify_follows_it(mut app: 
         assert_eq!(summary["key_rotations_followed"], 1);
     }
     let stranger = SigningKey::from_bytes(&[9; 32]).verifying_key();
-    let error = verify_server(&app.address, &stranger, None, None)
+    let error = verify_server(&app.address, &stranger, None, None, &Witnesses::default())
         .await
         .expect_err("a key the log never had");
     assert!(
@@ -180,7 +180,7 @@ async fn a_rotation_hands_the_log_to_the_new_key_and_verify_follows_it(mut app: 
     .await;
     assert_eq!(signed, Some(size_after as i64 + 1));
     app.restart().await;
-    let error = verify_server(&app.address, &verifying(&old_public), None, None)
+    let error = verify_server(&app.address, &verifying(&old_public), None, None, &Witnesses::default())
         .await
         .expect_err("a head signed with the retired key");
     let message = error.to_string();
@@ -239,7 +239,7 @@ async fn a_rotation_signed_only_by_the_new_key_fails_verification(mut app: TestA
     app.restart().await;
     assert_eq!(app.platform_public_key().await, public_hex(&forger));
 
-    let error = verify_server(&app.address, &verifying(&old_public), None, None)
+    let error = verify_server(&app.address, &verifying(&old_public), None, None, &Witnesses::default())
         .await
         .expect_err("a forged handover");
     let message = error.to_string();
