@@ -233,7 +233,7 @@ mod tests {
     fn a_quorum_beyond_the_witnesses_is_refused_and_flags_win_over_the_file() {
         let mut settings = crate::config::Settings::with_data_dir("/tmp".into()).witnesses;
         let error = witness_settings(&mut settings, None, &[], Some(1), None).unwrap_err();
-        assert!(error.to_string().contains("--witness-quorum 1"), "{error}");
+        assert!(format!("{error:?}").contains("--witness-quorum 1"), "{error:?}");
 
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("anchorfin.toml");
@@ -254,7 +254,7 @@ mod tests {
         let mut settings = crate::config::Settings::with_data_dir("/tmp".into()).witnesses;
         let flag = format!("{}=http://127.0.0.1:3", vkey(3, "three"));
         let error = witness_settings(&mut settings, Some(&path), std::slice::from_ref(&flag), None, None).unwrap_err();
-        assert!(error.to_string().contains("--witness-quorum 2"), "{error}");
+        assert!(format!("{error:?}").contains("--witness-quorum 2"), "{error:?}");
         let mut settings = crate::config::Settings::with_data_dir("/tmp".into()).witnesses;
         witness_settings(&mut settings, Some(&path), &[flag], Some(1), Some(1)).unwrap();
         assert_eq!(settings.witnesses[0].url, "http://127.0.0.1:3");

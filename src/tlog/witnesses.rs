@@ -596,10 +596,11 @@ pub async fn wait_for_cosigned(database: &Database, settings: &WitnessSettings) 
             Ok(Err(error)) => tracing::warn!(%error, "cannot look for a cosigned checkpoint"),
             Err(error) => tracing::debug!(%error, "no database to look for a cosigned checkpoint"),
         }
-        if tokio::time::Instant::now() + WAIT_POLL > deadline {
+        let now = tokio::time::Instant::now();
+        if now >= deadline {
             return None;
         }
-        tokio::time::sleep(WAIT_POLL).await;
+        tokio::time::sleep(WAIT_POLL.min(deadline - now)).await;
     }
 }
 

@@ -36,3 +36,4 @@ mod rfc9162;
 mod rotation;
 mod schema;
 mod spec;
+mod witnessing;
