@@ -430,7 +430,7 @@ mod tests {
         assert_eq!(WitnessPeer::parse_flag(&vkey), Err(WitnessPeerError::Malformed));
         assert_eq!(
             WitnessPeer::parse_flag(&format!("{vkey}=https://witness.example")),
-            Err(WitnessPeerError::Malformed)
+            Err(WitnessPeerError::Url)
         );
         assert_eq!(WitnessPeer::new(&vkey, "ftp://x"), Err(WitnessPeerError::Url));
         assert_eq!(WitnessPeer::new(&vkey, "http://"), Err(WitnessPeerError::Url));
