@@ -324,7 +324,7 @@ mod tests {
         assert_eq!(VerifierKey::parse(&wrong_id), Err(VerifierKeyError::WrongKeyId));
         let mut material = STANDARD.decode(encoded).unwrap();
         material[0] = 0x02;
-        let id = good.splitn(3, '+').nth(1).unwrap();
+        let id = good.split('+').nth(1).unwrap();
         let unknown = format!("w+{id}+{}", STANDARD.encode(&material));
         assert_eq!(VerifierKey::parse(&unknown), Err(VerifierKeyError::UnknownType(0x02)));
         for bad in ["", "w", "w+abc", "+00000000+AQ==", "w+0000000g+AQ==", "w+00000000+!!"] {
@@ -385,5 +385,21 @@ mod tests {
         let mut id_input = b"w1\n\x04".to_vec();
         id_input.extend_from_slice(witness_key().verifying_key().as_bytes());
         assert_eq!(&blob[..4], &Sha256::digest(&id_input)[..4]);
+    }
+
+    #[test]
+    fn matches_an_independently_derived_vector() {
+        // Derived outside this crate, from the C2SP tlog-cosignature text
+        // alone: `anchorfin-go-checker derive-vector` (tests/interop/go,
+        // Go's crypto/ed25519 with ed25519.NewKeyFromSeed([7; 32]), key id
+        // SHA-256("w1" || "\n" || 0x04 || public key)[:4], then the u64
+        // big-endian time and the signature over "cosignature/v1\ntime
+        // 1679315147\n" + the note text). Ed25519 is deterministic, so
+        // the line is too. docs/notes/go-interop.md tells how to rederive it.
+        let line = cosign("w1", &witness_key(), &checkpoint().text(), 1_679_315_147);
+        assert_eq!(
+            line,
+            "\u{2014} w1 TSsVigAAAABkGFDLVJf/6s5ZxkD0IxdeZVwgs54HJbrPBfDndJxU82V9oIS3/2KFdm+mA+qd34ELnNuCKzvjdAxZYQp040zMKoMXCg==\n"
+        );
     }
 }

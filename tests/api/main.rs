@@ -17,6 +17,7 @@ mod errors;
 mod hardening;
 mod health;
 mod identifiers;
+mod interop;
 mod jobs;
 mod ledger;
 mod lending;
