@@ -434,7 +434,10 @@ mod tests {
         );
         assert_eq!(WitnessPeer::new(&vkey, "ftp://x"), Err(WitnessPeerError::Url));
         assert_eq!(WitnessPeer::new(&vkey, "http://"), Err(WitnessPeerError::Url));
-        let log_key = crate::ledger::VerifierKey::log("anchorfin.local/ledger", ed25519_dalek::SigningKey::from_bytes(&[8; 32]).verifying_key());
+        let log_key = crate::ledger::VerifierKey::log(
+            "anchorfin.local/ledger",
+            ed25519_dalek::SigningKey::from_bytes(&[8; 32]).verifying_key(),
+        );
         assert!(matches!(
             WitnessPeer::new(&log_key.to_string(), "http://127.0.0.1:1"),
             Err(WitnessPeerError::NotACosigner(_))

@@ -67,7 +67,10 @@ impl Metrics {
             "1 while the database takes writes (the last probe committed), 0 while requests are answered 503",
         )?;
         let witness_cosigned_size = IntGaugeVec::new(
-            Opts::new("witness_cosigned_size", "The largest tree size each witness has cosigned, as this process knows"),
+            Opts::new(
+                "witness_cosigned_size",
+                "The largest tree size each witness has cosigned, as this process knows",
+            ),
             &["witness"],
         )?;
         let witness_lag = IntGaugeVec::new(

@@ -82,7 +82,12 @@ pub struct ServeArgs {
     /// A witness the log submits its signed heads to, VKEY=URL: its
     /// cosignature/v1 verifier key and its submission prefix (the request
     /// goes to URL/add-checkpoint). Repeatable; replaces the file's list.
-    #[arg(long = "witness", env = "ANCHORFIN_WITNESSES", value_delimiter = ' ', value_name = "VKEY=URL")]
+    #[arg(
+        long = "witness",
+        env = "ANCHORFIN_WITNESSES",
+        value_delimiter = ' ',
+        value_name = "VKEY=URL"
+    )]
     witnesses: Vec<String>,
     /// Cosignatures a checkpoint needs to be served as cosigned (default 0:
     /// the newest head with whatever it has); at most the number of witnesses.
@@ -125,7 +130,13 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|error| CliError::Usage(format!("--public-url: {error}")))?;
     settings.portal.session_idle = Duration::from_secs(args.portal_session_idle_minutes.max(1) * 60);
     settings.portal.session_lifetime = Duration::from_secs(args.portal_session_hours.max(1) * 60 * 60);
-    witness_settings(&mut settings.witnesses, args.config.as_deref(), &args.witnesses, args.witness_quorum, args.witness_wait_seconds)?;
+    witness_settings(
+        &mut settings.witnesses,
+        args.config.as_deref(),
+        &args.witnesses,
+        args.witness_quorum,
+        args.witness_wait_seconds,
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let public_url = settings.public_url.clone();
@@ -182,7 +193,9 @@ fn witness_settings(
     keys.sort();
     keys.dedup();
     if keys.len() != settings.witnesses.len() {
-        return Err(CliError::Usage("--witness: a witness key is configured twice".to_owned()));
+        return Err(CliError::Usage(
+            "--witness: a witness key is configured twice".to_owned(),
+        ));
     }
     Ok(())
 }

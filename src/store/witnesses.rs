@@ -79,7 +79,11 @@ pub fn save_state(connection: &mut DbConnection, row: &WitnessStateRow) -> Query
 
 /// The largest tree size with at least `quorum` cosignatures among
 /// `witnesses`; with a quorum of 0, the latest head's.
-pub fn newest_cosigned_size(connection: &mut DbConnection, witnesses: &[String], quorum: i64) -> QueryResult<Option<i64>> {
+pub fn newest_cosigned_size(
+    connection: &mut DbConnection,
+    witnesses: &[String],
+    quorum: i64,
+) -> QueryResult<Option<i64>> {
     if quorum <= 0 {
         return ledger_tree_heads::table
             .select(diesel::dsl::max(ledger_tree_heads::tree_size))

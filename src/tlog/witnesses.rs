@@ -25,7 +25,7 @@ use base64::Engine;
 use serde_json::json;
 use tokio::sync::watch;
 
-use super::read::{consistency_proof, PublishedSize, ProofError};
+use super::read::{consistency_proof, ProofError, PublishedSize};
 use crate::alerts::{self, AlertKind};
 use crate::config::{WitnessPeer, WitnessSettings};
 use crate::ledger::{valid_cosigners, Hash, VerifierKey};
@@ -144,7 +144,10 @@ impl std::fmt::Display for Failure {
             Failure::Refused(status) => write!(formatter, "answered HTTP {status}"),
             Failure::BadCosignature => formatter.write_str("answered 200 without a valid cosignature by its key"),
             Failure::Inconsistent { witness_size, detail } => {
-                write!(formatter, "holds a head of size {witness_size} inconsistent with the log: {detail}")
+                write!(
+                    formatter,
+                    "holds a head of size {witness_size} inconsistent with the log: {detail}"
+                )
             }
             Failure::Database(detail) => write!(formatter, "database: {detail}"),
         }
@@ -287,7 +290,11 @@ impl Submitter {
         let mut attempts = 0;
         loop {
             let lookup = key.clone();
-            match self.database.run(move |connection| repository::state(connection, &lookup)).await {
+            match self
+                .database
+                .run(move |connection| repository::state(connection, &lookup))
+                .await
+            {
                 Ok(Ok(state)) => return state.and_then(|state| state.cosigned_size).map(|size| size as u64),
                 _ if attempts >= 5 => return None,
                 _ => {
@@ -511,7 +518,12 @@ fn raise_inconsistency(
         now,
     )?;
     if raised {
-        tracing::error!(witness = name, witness_size, log_size, "a witness holds a head inconsistent with the log");
+        tracing::error!(
+            witness = name,
+            witness_size,
+            log_size,
+            "a witness holds a head inconsistent with the log"
+        );
     }
     Ok(())
 }
@@ -528,17 +540,19 @@ pub fn cosigned_checkpoint(
     let Some(size) = repository::newest_cosigned_size(connection, witnesses, quorum as i64)? else {
         return Ok(None);
     };
-    Ok(repository::head_with_cosignatures(connection, size)?.map(|(head, cosignatures)| {
-        let mut note = head.checkpoint;
-        for cosignature in cosignatures {
-            note.push_str(&cosignature.signature_line);
-            note.push('\n');
-        }
-        Cosigned {
-            size: size as u64,
-            note,
-        }
-    }))
+    Ok(
+        repository::head_with_cosignatures(connection, size)?.map(|(head, cosignatures)| {
+            let mut note = head.checkpoint;
+            for cosignature in cosignatures {
+                note.push_str(&cosignature.signature_line);
+                note.push('\n');
+            }
+            Cosigned {
+                size: size as u64,
+                note,
+            }
+        }),
+    )
 }
 
 /// A cosigned checkpoint.
@@ -574,21 +588,23 @@ pub async fn wait_for_cosigned(database: &Database, settings: &WitnessSettings) 
     loop {
         let keys = witnesses.clone();
         let looked = database
-            .run(move |connection| -> diesel::QueryResult<(Option<i64>, Option<Cosigned>)> {
-                let target = match target {
-                    Some(size) => Some(size),
-                    None => match newest {
-                        Some(id) if repository::queued_at_or_below(connection, id)? => None,
-                        _ => ledger_repository::latest_tree_head(connection)?.map(|head| head.tree_size),
-                    },
-                };
-                let Some(size) = target else {
-                    return Ok((None, None));
-                };
-                let cosigned = cosigned_checkpoint(connection, &keys, quorum)?
-                    .filter(|cosigned| cosigned.size >= size as u64);
-                Ok((Some(size), cosigned))
-            })
+            .run(
+                move |connection| -> diesel::QueryResult<(Option<i64>, Option<Cosigned>)> {
+                    let target = match target {
+                        Some(size) => Some(size),
+                        None => match newest {
+                            Some(id) if repository::queued_at_or_below(connection, id)? => None,
+                            _ => ledger_repository::latest_tree_head(connection)?.map(|head| head.tree_size),
+                        },
+                    };
+                    let Some(size) = target else {
+                        return Ok((None, None));
+                    };
+                    let cosigned =
+                        cosigned_checkpoint(connection, &keys, quorum)?.filter(|cosigned| cosigned.size >= size as u64);
+                    Ok((Some(size), cosigned))
+                },
+            )
             .await;
         match looked {
             Ok(Ok((_, Some(cosigned)))) => return Some(cosigned.note),
@@ -642,7 +658,10 @@ mod tests {
         );
         assert_eq!(parse_answer(409, Some("text/x.tlog.size"), "12\n"), Answer::HasSize(12));
         assert_eq!(parse_answer(409, Some("text/plain"), "12\n"), Answer::Refused(409));
-        assert_eq!(parse_answer(409, Some("text/x.tlog.size"), "twelve\n"), Answer::Refused(409));
+        assert_eq!(
+            parse_answer(409, Some("text/x.tlog.size"), "twelve\n"),
+            Answer::Refused(409)
+        );
         assert_eq!(parse_answer(422, None, "bad proof"), Answer::ProofRefused);
         assert_eq!(parse_answer(403, None, ""), Answer::Refused(403));
     }

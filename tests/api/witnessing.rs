@@ -16,7 +16,7 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::helpers::{assert_problem, eventually, TestApp};
-use crate::lending::{bank, confirmed_asset, offered, post_with_key, pledge_body};
+use crate::lending::{bank, confirmed_asset, offered, pledge_body, post_with_key};
 use crate::registry::{deal, Deal};
 
 /// A witness process and what it needs to start again as itself.
@@ -58,14 +58,23 @@ impl Witness {
             .arg(&self.key_path)
             .arg("--data-dir")
             .arg(&self.data_dir)
-            .args(["--bind", &format!("127.0.0.1:{}", self.port), "--log-vkey", &self.log_vkey])
+            .args([
+                "--bind",
+                &format!("127.0.0.1:{}", self.port),
+                "--log-vkey",
+                &self.log_vkey,
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (printed_key, port) = read_start_lines(stdout);
-        assert_eq!(printed_key, self.vkey.to_string(), "the witness prints its verifier key");
+        assert_eq!(
+            printed_key,
+            self.vkey.to_string(),
+            "the witness prints its verifier key"
+        );
         self.port = port;
         self.child = Some(child);
     }
@@ -116,7 +125,10 @@ fn read_start_lines(stdout: std::process::ChildStdout) -> (String, u16) {
                     key = Some(word.to_owned());
                 }
                 let address = word.trim_start_matches("http://").trim_end_matches('/');
-                if let Some(found) = address.strip_prefix("127.0.0.1:").and_then(|rest| rest.parse::<u16>().ok()) {
+                if let Some(found) = address
+                    .strip_prefix("127.0.0.1:")
+                    .and_then(|rest| rest.parse::<u16>().ok())
+                {
                     port = Some(found);
                 }
             }
@@ -182,7 +194,15 @@ async fn text(app: &TestApp, path: &str) -> (u16, String) {
 async fn pledge_with(app: &TestApp, deal: &Deal, number: &str, seed: u8, query: &str) -> (reqwest::Response, Duration) {
     let lender = bank(app, &format!("Bank {seed}"), seed).await;
     let asset = confirmed_asset(app, deal, number, "1000.00").await;
-    let offer = offered(app, &deal.holder(), &format!("asset:{asset}"), &lender, "pledge", "800.00").await;
+    let offer = offered(
+        app,
+        &deal.holder(),
+        &format!("asset:{asset}"),
+        &lender,
+        "pledge",
+        "800.00",
+    )
+    .await;
     let nonce = uuid::Uuid::new_v4().to_string();
     let body = pledge_body(&lender, &offer, &asset, "800.00", &nonce);
     let started = Instant::now();
@@ -194,7 +214,9 @@ async fn pledge_with(app: &TestApp, deal: &Deal, number: &str, seed: u8, query: 
 async fn leaf_index(app: &TestApp, lien: &Value) -> u64 {
     let leaf = lien["ledger"]["leaf_hash"].as_str().unwrap();
     let found = app.get_json(&format!("/v1/ledger/leaves/{leaf}"), None).await;
-    found["index"].as_u64().unwrap_or_else(|| panic!("a sequenced leaf: {found}"))
+    found["index"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("a sequenced leaf: {found}"))
 }
 
 fn platform_key(app: &TestApp) -> ed25519_dalek::VerifyingKey {
@@ -225,7 +247,10 @@ async fn two_witnesses_cosign_what_a_pledge_waits_for(backend: Backend) {
 
     let (status, vkey) = text(&app, "/v1/ledger/vkey").await;
     assert_eq!(status, 200);
-    assert_eq!(vkey.trim_end(), VerifierKey::log(&origin, platform_key(&app)).to_string());
+    assert_eq!(
+        vkey.trim_end(),
+        VerifierKey::log(&origin, platform_key(&app)).to_string()
+    );
 
     let deal = deal(&app).await;
     let (response, _) = pledge_with(&app, &deal, "INV-W-1", 41, "?wait=cosigned").await;
@@ -258,10 +283,15 @@ async fn two_witnesses_cosign_what_a_pledge_waits_for(backend: Backend) {
             Some(&lender.api_key()),
         )
         .await;
-    let note = found["cosigned_checkpoint"].as_str().unwrap_or_else(|| panic!("{found}"));
+    let note = found["cosigned_checkpoint"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{found}"));
     assert_eq!(valid_cosigners(note, &keys).len(), 2);
     let response = app
-        .get(&format!("/v1/encumbrance/{fingerprint}?wait=later"), Some(&lender.api_key()))
+        .get(
+            &format!("/v1/encumbrance/{fingerprint}?wait=later"),
+            Some(&lender.api_key()),
+        )
         .await;
     let problem = assert_problem(response, 400, "invalid_field").await;
     assert_eq!(problem["field"], "wait");
@@ -297,7 +327,10 @@ async fn a_stopped_witness_delays_no_write_and_catches_up(backend: Backend) {
             .filter(|line| line.starts_with("anchorfin_witness_failures_total") && line.contains(stopped.as_str()))
             .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
             .sum::<f64>();
-        let lag = metric(&text, &format!("anchorfin_witness_lag_entries{{witness=\"{stopped}\"}}"))?;
+        let lag = metric(
+            &text,
+            &format!("anchorfin_witness_lag_entries{{witness=\"{stopped}\"}}"),
+        )?;
         (failures >= 1.0 && lag >= 1.0).then_some((failures, lag))
     })
     .await;
@@ -307,7 +340,10 @@ async fn a_stopped_witness_delays_no_write_and_catches_up(backend: Backend) {
     let healthy = metrics(&app).await;
     let first = &witnesses[0].name;
     assert_eq!(
-        metric(&healthy, &format!("anchorfin_witness_lag_entries{{witness=\"{first}\"}}")),
+        metric(
+            &healthy,
+            &format!("anchorfin_witness_lag_entries{{witness=\"{first}\"}}")
+        ),
         Some(0.0),
         "the running witness keeps up: {healthy}"
     );
@@ -332,7 +368,8 @@ async fn an_unreachable_quorum_answers_null_after_the_bound(backend: Backend) {
     let absent = VerifierKey::witness("absent.test/witness", SigningKey::from_bytes(&[5; 32]).verifying_key());
     let bound = Duration::from_millis(1500);
     let configure = |settings: &mut Settings| {
-        settings.witnesses.witnesses = vec![WitnessPeer::new(&absent.to_string(), &format!("http://127.0.0.1:{port}")).unwrap()];
+        settings.witnesses.witnesses =
+            vec![WitnessPeer::new(&absent.to_string(), &format!("http://127.0.0.1:{port}")).unwrap()];
         settings.witnesses.quorum = 1;
         settings.witnesses.wait_timeout = bound;
         settings.witnesses.max_backoff = Duration::from_millis(300);
