@@ -387,7 +387,7 @@ impl Submitter {
             .body(body)
             .send()
             .await
-            .map_err(|error| Failure::Unreachable(error.without_url().to_string()))?;
+            .map_err(|error| Failure::Unreachable(describe(&error)))?;
         let status = response.status().as_u16();
         let content_type = response
             .headers()
@@ -397,7 +397,7 @@ impl Submitter {
         let text = response
             .text()
             .await
-            .map_err(|error| Failure::Unreachable(error.without_url().to_string()))?;
+            .map_err(|error| Failure::Unreachable(describe(&error)))?;
         Ok(parse_answer(status, content_type.as_deref(), &text))
     }
 
@@ -482,6 +482,19 @@ impl Submitter {
             Err(error) => tracing::debug!(%error, "no database to record a witness's failure"),
         }
     }
+}
+
+/// A transport error with its causes ("error sending request" alone says
+/// little: connection refused? timed out?).
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The larger of two sizes either may be unknown: what a witness cosigned

@@ -442,6 +442,54 @@ async fn without_witnesses_the_newest_head_is_the_checkpoint(backend: Backend) {
     assert_eq!(problem["field"], "wait");
 }
 
+async fn a_forked_log_is_refused_by_the_witness_and_alerted(backend: Backend) {
+    let Some((app, witnesses)) = app_with_witnesses(backend, 1, 1, Duration::from_secs(20)).await else {
+        return;
+    };
+    let deal = deal(&app).await;
+    let (response, _) = pledge_with(&app, &deal, "INV-W-7", 48, "?wait=cosigned").await;
+    let lien: Value = response.json().await.unwrap();
+    let held = unverified_checkpoint(lien["cosigned_checkpoint"].as_str().unwrap())
+        .unwrap()
+        .size;
+
+    // A second database under the same key and origin: another history,
+    // submitted to the same witness.
+    let key_file = app.settings.platform_key_path();
+    let peer = witnesses[0].peer();
+    let fork = TestApp::sqlite_with(move |settings| {
+        std::fs::create_dir_all(&settings.data_dir).unwrap();
+        std::fs::copy(&key_file, settings.platform_key_path()).unwrap();
+        settings.witnesses.witnesses = vec![peer];
+        settings.witnesses.quorum = 1;
+        settings.witnesses.max_backoff = Duration::from_millis(300);
+    })
+    .await;
+    let alert = eventually("a log_inconsistency alert in the forked log", || async {
+        let page = fork
+            .get_json("/v1/alerts?kind=log_inconsistency", Some(&fork.operator_key))
+            .await;
+        page["items"].as_array()?.first().cloned()
+    })
+    .await;
+    let name = &witnesses[0].name;
+    assert_eq!(alert["subject_id"], format!("witness:{name}:{held}"), "{alert}");
+    assert_eq!(alert["facts"]["witness_size"], held, "{alert}");
+    assert_eq!(alert["attempting_org_id"], fork.operator_id.as_str());
+    // Nothing cosigned for the fork; one alert however often it retries.
+    let response = fork.get("/v1/ledger/checkpoint", None).await;
+    assert_eq!(response.status(), 503);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let page = fork
+        .get_json("/v1/alerts?kind=log_inconsistency", Some(&fork.operator_key))
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
+    // The real log goes on being cosigned.
+    let (response, _) = pledge_with(&app, &deal, "INV-W-8", 49, "?wait=cosigned").await;
+    let lien: Value = response.json().await.unwrap();
+    assert!(lien["cosigned_checkpoint"].is_string(), "{lien}");
+}
+
 /// Each scenario on SQLite and, when configured, PostgreSQL.
 macro_rules! on_both {
     ($($scenario:ident),* $(,)?) => {$(
@@ -464,4 +512,5 @@ on_both!(
     a_stopped_witness_delays_no_write_and_catches_up,
     an_unreachable_quorum_answers_null_after_the_bound,
     without_witnesses_the_newest_head_is_the_checkpoint,
+    a_forked_log_is_refused_by_the_witness_and_alerted,
 );
