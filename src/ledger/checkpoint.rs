@@ -167,14 +167,14 @@ impl Checkpoint {
 /// (after a rotation, [`super::rotation`]) reads it first, then opens the
 /// note with that key.
 pub fn unverified_checkpoint(note: &str) -> Result<Checkpoint, CheckpointError> {
-    let split = note.find("\n\n").ok_or(CheckpointError::NoSignatures)?;
+    let split = note.rfind("\n\n").ok_or(CheckpointError::NoSignatures)?;
     Checkpoint::parse(&note[..=split])
 }
 
 /// Verifies a signed note by `key` named `origin` and returns its checkpoint.
 /// Signature lines of other keys are ignored, as C2SP allows co-signers.
 pub fn open_checkpoint(note: &str, origin: &str, key: &VerifyingKey) -> Result<Checkpoint, CheckpointError> {
-    let split = note.find("\n\n").ok_or(CheckpointError::NoSignatures)?;
+    let split = note.rfind("\n\n").ok_or(CheckpointError::NoSignatures)?;
     let (text, signatures) = (&note[..=split], &note[split + 2..]);
     let key_id = note_key_id(origin, key);
     let prefix = format!("\u{2014} {origin} ");

@@ -222,9 +222,10 @@ impl fmt::Display for VerifierKey {
 }
 
 /// The note text of a signed note (up to and with the newline before the
-/// blank line); the whole input when it has no signatures.
+/// last blank line: C2SP `signed-note` lets the text hold blank lines, the
+/// signatures cannot); the whole input when it has no signatures.
 pub fn note_text(note: &str) -> &str {
-    match note.find("\n\n") {
+    match note.rfind("\n\n") {
         Some(split) => &note[..=split],
         None => note,
     }
@@ -232,7 +233,7 @@ pub fn note_text(note: &str) -> &str {
 
 /// The signature lines of a signed note, without their newlines.
 pub fn signature_lines(note: &str) -> impl Iterator<Item = &str> {
-    let signatures = note.find("\n\n").map_or("", |split| &note[split + 2..]);
+    let signatures = note.rfind("\n\n").map_or("", |split| &note[split + 2..]);
     signatures.lines().filter(|line| line.starts_with('\u{2014}'))
 }
 

@@ -103,19 +103,71 @@ impl TestApp {
         settings.alerts.max_retry_backoff = Duration::from_secs(1);
         configure(&mut settings);
 
-        let application = Application::build(settings.clone())
-            .await
-            .expect("build the application");
-        let address = format!("http://127.0.0.1:{}", application.port());
-        let server = application.handle();
-        tokio::spawn(application.run_until_stopped());
-
+        let (address, server) = Self::start(&settings).await;
         let operator = onboard_directly(&settings, "Platform Operator", "operator", "OPERATOR-0001");
         Self {
             address,
             client: reqwest::Client::new(),
             operator_key: operator["api_key"].as_str().expect("api_key").to_owned(),
             operator_id: operator["id"].as_str().expect("id").to_owned(),
+            settings,
+            database,
+            server,
+            _data_dir: data_dir,
+        }
+    }
+
+    /// Builds and runs the application; its address and handle.
+    async fn start(settings: &Settings) -> (String, actix_web::dev::ServerHandle) {
+        let application = Application::build(settings.clone())
+            .await
+            .expect("build the application");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let server = application.handle();
+        tokio::spawn(application.run_until_stopped());
+        (address, server)
+    }
+
+    /// A second platform on a copy of this one's database and data
+    /// directory — the same signing key, the same history up to now — as an
+    /// insider (or a botched restore) would run beside it to show some
+    /// parties another history. This app is stopped while its database is
+    /// copied and then started again on a new port.
+    pub async fn fork(&mut self) -> TestApp {
+        self.stop().await;
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = self.settings.clone();
+        settings.data_dir = data_dir.path().join("data");
+        copy_dir(&self.settings.data_dir, &settings.data_dir);
+        let database = match &self.database {
+            // The SQLite file lives in the data directory, copied above.
+            TestDatabase::Sqlite => TestDatabase::Sqlite,
+            TestDatabase::Postgres { admin_url, name } => {
+                let fork = format!("{name}_fork");
+                let mut admin = PgConnection::establish(admin_url).expect("connect as admin");
+                // A template database may have no other session.
+                diesel::sql_query(format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                ))
+                .execute(&mut admin)
+                .expect("end the sessions on the original");
+                diesel::sql_query(format!("CREATE DATABASE {fork} TEMPLATE {name}"))
+                    .execute(&mut admin)
+                    .expect("copy the database");
+                settings.database.url = Some(SecretString::from(database_url_with_name(admin_url, &fork)));
+                TestDatabase::Postgres {
+                    admin_url: admin_url.clone(),
+                    name: fork,
+                }
+            }
+        };
+        self.restart().await;
+        let (address, server) = Self::start(&settings).await;
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            operator_key: self.operator_key.clone(),
+            operator_id: self.operator_id.clone(),
             settings,
             database,
             server,
@@ -281,6 +333,21 @@ pub fn onboard_directly(settings: &Settings, name: &str, role: &str, legal_id: &
     .expect("valid organisation");
     let onboarded = onboard(&mut connection, new, None).expect("onboard");
     serde_json::to_value(anchorfin::organizations::OnboardedView::from(&onboarded)).expect("json")
+}
+
+/// Copies a directory's files (a data directory: keys, the SQLite database
+/// with its WAL) into a new directory.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("create the copy");
+    for entry in std::fs::read_dir(from).expect("read the data directory") {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a file");
+        }
+    }
 }
 
 /// Replaces the database name in a PostgreSQL URL.
