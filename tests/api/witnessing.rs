@@ -175,11 +175,17 @@ async fn app_with_witnesses(
         settings.witnesses.wait_timeout = wait;
         settings.witnesses.max_backoff = Duration::from_millis(500);
     };
-    let app = match backend {
-        Backend::Sqlite => TestApp::sqlite_with(configure).await,
-        Backend::Postgres => TestApp::postgres_with(configure).await?,
-    };
+    let app = app_on(backend, configure).await?;
     Some((app, witnesses))
+}
+
+/// The app on `backend` with settings changed by `configure`; `None` on
+/// PostgreSQL when none is configured for tests.
+async fn app_on(backend: Backend, configure: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    match backend {
+        Backend::Sqlite => Some(TestApp::sqlite_with(configure).await),
+        Backend::Postgres => TestApp::postgres_with(configure).await,
+    }
 }
 
 async fn text(app: &TestApp, path: &str) -> (u16, String) {
@@ -374,12 +380,8 @@ async fn an_unreachable_quorum_answers_null_after_the_bound(backend: Backend) {
         settings.witnesses.wait_timeout = bound;
         settings.witnesses.max_backoff = Duration::from_millis(300);
     };
-    let app = match backend {
-        Backend::Sqlite => TestApp::sqlite_with(configure).await,
-        Backend::Postgres => match TestApp::postgres_with(configure).await {
-            Some(app) => app,
-            None => return,
-        },
+    let Some(app) = app_on(backend, configure).await else {
+        return;
     };
 
     let deal = deal(&app).await;
@@ -418,12 +420,8 @@ fn absent_key_text() -> String {
 }
 
 async fn without_witnesses_the_newest_head_is_the_checkpoint(backend: Backend) {
-    let app = match backend {
-        Backend::Sqlite => TestApp::sqlite().await,
-        Backend::Postgres => match TestApp::postgres().await {
-            Some(app) => app,
-            None => return,
-        },
+    let Some(app) = app_on(backend, |_| {}).await else {
+        return;
     };
     let deal = deal(&app).await;
     let (response, took) = pledge_with(&app, &deal, "INV-W-5", 46, "?wait=cosigned").await;
