@@ -58,6 +58,10 @@ pub enum ApiError {
     /// checkpoint before the witnesses first answer): retry later.
     #[error("{0}")]
     NotReady(String),
+    /// The ledger has not yet signed a head that covers what the answer
+    /// must rest on (a certificate's entries): retry shortly.
+    #[error("the ledger has not yet signed a tree head that includes every entry this answer rests on; retry shortly")]
+    HeadPending,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -116,7 +120,7 @@ impl ApiError {
             Self::RequestTimeout { .. } => "request_timeout",
             Self::RateLimited { .. } => "rate_limited",
             Self::Refused { refusal, .. } => refusal.code(),
-            Self::Unavailable { .. } | Self::NotReady(_) => "service_unavailable",
+            Self::Unavailable { .. } | Self::NotReady(_) | Self::HeadPending => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -140,7 +144,7 @@ impl ApiError {
                 RefusalClass::Conflict => "Conflict",
                 RefusalClass::TooLarge => "Payload too large",
             },
-            Self::Unavailable { .. } | Self::NotReady(_) => "Service unavailable",
+            Self::Unavailable { .. } | Self::NotReady(_) | Self::HeadPending => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -205,7 +209,7 @@ impl ResponseError for ApiError {
                 RefusalClass::Conflict => StatusCode::CONFLICT,
                 RefusalClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             },
-            Self::Unavailable { .. } | Self::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::NotReady(_) | Self::HeadPending => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -227,7 +231,7 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             response.insert_header((header::ALLOW, allow.as_str()));
         }
-        if matches!(self, Self::Unavailable { .. } | Self::NotReady(_)) {
+        if matches!(self, Self::Unavailable { .. } | Self::NotReady(_) | Self::HeadPending) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.body(self.problem())
@@ -251,6 +255,7 @@ impl ApiError {
             },
             outcome: match self {
                 Self::Unavailable { outcome } => Some(*outcome),
+                Self::HeadPending => Some(WriteOutcome::NotApplied),
                 _ => None,
             },
             existing_id: match self {
@@ -270,6 +275,7 @@ impl ApiError {
             Self::Internal(_)
             | Self::Unavailable { .. }
             | Self::NotReady(_)
+            | Self::HeadPending
             | Self::Unauthorized
             | Self::RateLimited { .. } => None,
             _ => Some(crate::store::replays::StoredAnswer {

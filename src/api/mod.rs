@@ -85,6 +85,7 @@ route_table! {
     "/v1/assets/{id}/split" => post assets::split,
     "/v1/assets/{id}/payments" => post lending::pay,
     "/v1/encumbrance/{fingerprint}" => get lending::encumbrance,
+    "/v1/encumbrance/{fingerprint}/certificate" => get lending::certificate,
     "/v1/offers" => post offers::create | get offers::list,
     "/v1/offers/{id}" => get offers::show,
     "/v1/offers/{id}/withdrawal" => post offers::withdraw,

@@ -1,5 +1,6 @@
 //! The `anchorfin` command line. `main.rs` only calls [`main`].
 
+mod certificate;
 mod import;
 mod keys;
 mod orgs;
@@ -44,6 +45,9 @@ enum Command {
     Sign(keys::SignArgs),
     /// Audit a running server's ledger; exit non-zero naming the first bad index.
     Verify(verify::VerifyArgs),
+    /// Certificates of non-encumbrance.
+    #[command(subcommand)]
+    Certificate(certificate::CertificateCommand),
     /// Register a supplier's invoices from a CSV or UBL 2.1 file; prints the per-row report.
     Import(import::ImportArgs),
 }
@@ -93,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Sign(args) => keys::sign(args),
         Command::Verify(args) => verify::run(args),
         Command::Import(args) => import::run(args),
+        Command::Certificate(command) => certificate::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -105,6 +110,16 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// An ed25519 public key given in hex on the command line as `flag`.
+fn public_key_argument(flag: &str, text: &str) -> Result<ed25519_dalek::VerifyingKey, CliError> {
+    let bytes: [u8; 32] = hex::decode(text.trim())
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| CliError::Usage(format!("{flag}: must be 64 hexadecimal characters")))?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| CliError::Usage(format!("{flag}: not a valid ed25519 public key")))
 }
 
 /// Prints one JSON document on standard output.

@@ -136,12 +136,7 @@ impl Failure {
 }
 
 pub fn run(args: VerifyArgs) -> Result<(), CliError> {
-    let key_bytes: [u8; 32] = hex::decode(args.public_key.trim())
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| CliError::Usage("--public-key: must be 64 hexadecimal characters".to_owned()))?;
-    let key = VerifyingKey::from_bytes(&key_bytes)
-        .map_err(|_| CliError::Usage("--public-key: not a valid ed25519 public key".to_owned()))?;
+    let key = super::public_key_argument("--public-key", &args.public_key)?;
     let witnesses = Witnesses::parse(&args.witness_keys, args.witness_quorum).map_err(CliError::Usage)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let summary = runtime

@@ -103,15 +103,8 @@ impl Checkpoint {
     /// Signs the note text with the platform key, named by the origin, which
     /// must pass [`check_origin`] for the note to open again.
     pub fn sign(&self, key: &SigningKey) -> SignedCheckpoint {
-        let text = self.text();
-        let signature = key.sign(text.as_bytes()).to_bytes();
-        let mut blob = Vec::with_capacity(68);
-        blob.extend_from_slice(&note_key_id(&self.origin, &key.verifying_key()));
-        blob.extend_from_slice(&signature);
-        SignedCheckpoint {
-            note: format!("{text}\n\u{2014} {} {}\n", self.origin, STANDARD.encode(blob)),
-            signature,
-        }
+        let (note, signature) = sign_note(&self.text(), &self.origin, key);
+        SignedCheckpoint { note, signature }
     }
 
     /// Parses note text (with its trailing newline); checks no signature.
@@ -171,23 +164,44 @@ pub fn unverified_checkpoint(note: &str) -> Result<Checkpoint, CheckpointError> 
     Checkpoint::parse(&note[..=split])
 }
 
-/// Verifies a signed note by `key` named `origin` and returns its checkpoint.
-/// Signature lines of other keys are ignored, as C2SP allows co-signers.
-pub fn open_checkpoint(note: &str, origin: &str, key: &VerifyingKey) -> Result<Checkpoint, CheckpointError> {
+/// Signs `text` (note text, each line ending in a newline) with `key`
+/// named `name`: the C2SP signed note (text, blank line, one signature
+/// line) and the raw signature.
+pub fn sign_note(text: &str, name: &str, key: &SigningKey) -> (String, [u8; 64]) {
+    let signature = key.sign(text.as_bytes()).to_bytes();
+    let mut blob = Vec::with_capacity(68);
+    blob.extend_from_slice(&note_key_id(name, &key.verifying_key()));
+    blob.extend_from_slice(&signature);
+    (
+        format!("{text}\n\u{2014} {name} {}\n", STANDARD.encode(blob)),
+        signature,
+    )
+}
+
+/// Verifies a signed note's signature by `key` named `name` and returns its
+/// text (with its final newline). Signature lines of other keys are
+/// ignored, as C2SP allows co-signers.
+pub fn open_note<'a>(note: &'a str, name: &str, key: &VerifyingKey) -> Result<&'a str, CheckpointError> {
     let split = note.rfind("\n\n").ok_or(CheckpointError::NoSignatures)?;
     let (text, signatures) = (&note[..=split], &note[split + 2..]);
-    let key_id = note_key_id(origin, key);
-    let prefix = format!("\u{2014} {origin} ");
+    let key_id = note_key_id(name, key);
+    let prefix = format!("\u{2014} {name} ");
     let signature = signatures
         .lines()
         .filter_map(|line| line.strip_prefix(&prefix))
         .filter_map(|blob| STANDARD.decode(blob).ok())
         .find(|blob| blob.len() == 68 && blob[..4] == key_id)
-        .ok_or_else(|| CheckpointError::NoSignatureByKey(origin.to_owned()))?;
+        .ok_or_else(|| CheckpointError::NoSignatureByKey(name.to_owned()))?;
     let signature = Signature::from_slice(&signature[4..]).map_err(|_| CheckpointError::BadSignature)?;
     key.verify(text.as_bytes(), &signature)
         .map_err(|_| CheckpointError::BadSignature)?;
-    let checkpoint = Checkpoint::parse(text)?;
+    Ok(text)
+}
+
+/// Verifies a signed note by `key` named `origin` and returns its checkpoint.
+/// Signature lines of other keys are ignored, as C2SP allows co-signers.
+pub fn open_checkpoint(note: &str, origin: &str, key: &VerifyingKey) -> Result<Checkpoint, CheckpointError> {
+    let checkpoint = Checkpoint::parse(open_note(note, origin, key)?)?;
     if checkpoint.origin != origin {
         return Err(CheckpointError::WrongOrigin {
             expected: origin.to_owned(),

@@ -11,9 +11,12 @@
 //! - [`rotation`]: handovers of the log to a new signing key, signed by
 //!   both keys;
 //! - [`checkpoint`]: signed tree heads as C2SP `tlog-checkpoint` signed notes;
+//! - [`certificate`]: the signed statement of a certificate of
+//!   non-encumbrance (what the log showed about one fingerprint at a size);
 //! - [`cosignature`]: verifier keys and witnesses' C2SP `cosignature/v1`
 //!   signatures on those notes.
 
+pub mod certificate;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;
@@ -23,8 +26,8 @@ pub mod rotation;
 pub mod sealed;
 
 pub use checkpoint::{
-    check_origin, note_key_id, open_checkpoint, unverified_checkpoint, Checkpoint, CheckpointError, OriginError,
-    SignedCheckpoint,
+    check_origin, note_key_id, open_checkpoint, open_note, sign_note, unverified_checkpoint, Checkpoint,
+    CheckpointError, OriginError, SignedCheckpoint,
 };
 pub use cosignature::{
     cosign, cosigned_message, note_text, signature_lines, valid_cosigners, CosignatureError, KeyType, VerifierKey,

@@ -12,6 +12,7 @@
 //! database, across any number of processes.
 
 mod batcher;
+mod certificate;
 mod decide;
 mod encumbrance;
 mod lien;
@@ -24,6 +25,7 @@ mod sweep;
 mod waterfall;
 
 pub use batcher::{spawn_finance_batcher, FinanceBatcher, FinanceJob};
+pub use certificate::{certificate, Certificate, CertificateRequest, CertifiedEntry};
 pub use decide::{finance, finance_action, finance_as, Decision, Denied, FinanceRequest, LienKind};
 pub use encumbrance::{look_up, Encumbrance, Found};
 pub use lien::{

@@ -4,7 +4,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{ledger_leaves, ledger_nodes, ledger_queue, ledger_sequence, ledger_tree_heads};
+use super::schema::{
+    ledger_leaf_fingerprints, ledger_leaves, ledger_nodes, ledger_queue, ledger_sequence, ledger_tree_heads,
+};
 use super::DbConnection;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -182,4 +184,45 @@ pub fn sequenced_key_rotations(connection: &mut DbConnection) -> QueryResult<Vec
         .order(ledger_sequence::leaf_index.asc())
         .select((ledger_sequence::leaf_index, ledger_leaves::entry))
         .load(connection)
+}
+
+/// The fingerprint (stored, keyed form) an entry records, beside it.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = ledger_leaf_fingerprints)]
+pub struct LeafFingerprintRow {
+    pub leaf_hash: Vec<u8>,
+    pub fingerprint: Vec<u8>,
+}
+
+/// Records which fingerprints queued leaves are about, after the leaves.
+pub fn insert_leaf_fingerprints(connection: &mut DbConnection, rows: &[LeafFingerprintRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    insert_many!(connection, ledger_leaf_fingerprints::table, rows)?;
+    Ok(())
+}
+
+/// The entries that record one of `fingerprints` and are of one of
+/// `kinds`, as `(leaf hash, index)`, the index `None` while still queued.
+pub fn entries_about(
+    connection: &mut DbConnection,
+    fingerprints: &[Vec<u8>],
+    kinds: &[&str],
+) -> QueryResult<Vec<(Vec<u8>, Option<i64>)>> {
+    ledger_leaf_fingerprints::table
+        .inner_join(ledger_leaves::table.left_join(ledger_sequence::table))
+        .filter(ledger_leaf_fingerprints::fingerprint.eq_any(fingerprints))
+        .filter(ledger_leaves::kind.eq_any(kinds))
+        .select((ledger_leaves::leaf_hash, ledger_sequence::leaf_index.nullable()))
+        .load(connection)
+}
+
+/// The signed tree head of exactly `tree_size` entries, if one was signed.
+pub fn tree_head(connection: &mut DbConnection, tree_size: i64) -> QueryResult<Option<TreeHeadRow>> {
+    ledger_tree_heads::table
+        .find(tree_size)
+        .select(TreeHeadRow::as_select())
+        .first(connection)
+        .optional()
 }

@@ -111,7 +111,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ledger_leaf_fingerprints (leaf_hash) {
+        leaf_hash -> Binary,
+        fingerprint -> Binary,
+    }
+}
+
 diesel::joinable!(ledger_sequence -> ledger_leaves (leaf_hash));
+diesel::joinable!(ledger_leaf_fingerprints -> ledger_leaves (leaf_hash));
 diesel::joinable!(ledger_queue -> ledger_leaves (leaf_hash));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -119,7 +127,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_queue,
     ledger_sequence,
     ledger_nodes,
-    ledger_tree_heads
+    ledger_tree_heads,
+    ledger_leaf_fingerprints
 );
 
 diesel::table! {

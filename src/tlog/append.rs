@@ -5,7 +5,7 @@ use rand_core::{OsRng, RngCore};
 use serde_json::Value;
 
 use crate::ledger::{self, EntryHeader, Hash, SealedBody};
-use crate::store::ledger::{self as repository, LeafRow};
+use crate::store::ledger::{self as repository, LeafFingerprintRow, LeafRow};
 use crate::store::DbConnection;
 
 /// Who may read an entry's private details besides the operator.
@@ -47,6 +47,7 @@ pub fn append(
 ) -> Result<Appended, diesel::result::Error> {
     let prepared = prepare(entry, now)?;
     repository::insert_leaf(connection, &prepared.row)?;
+    repository::insert_leaf_fingerprints(connection, prepared.fingerprint.as_slice())?;
     Ok(Appended {
         leaf_hash: prepared.leaf_hash,
     })
@@ -58,6 +59,9 @@ pub fn append(
 pub struct Prepared {
     pub row: LeafRow,
     pub leaf_hash: Hash,
+    /// The fingerprint the entry records, for finding the entries about
+    /// one (`store::ledger::entries_about`).
+    pub fingerprint: Option<LeafFingerprintRow>,
 }
 
 /// Prepares an entry for [`append_prepared`]; [`append`] prepares and
@@ -105,6 +109,10 @@ pub fn prepare(entry: NewEntry, now: chrono::NaiveDateTime) -> Result<Prepared, 
         }
     };
     let leaf_hash = ledger::leaf_hash(&bytes);
+    let fingerprint = entry.fingerprint.map(|fingerprint| LeafFingerprintRow {
+        leaf_hash: leaf_hash.to_vec(),
+        fingerprint: fingerprint.to_vec(),
+    });
     let parties = match entry.visibility {
         Visibility::Public => Value::String("*".to_owned()),
         Visibility::Parties(parties) => Value::from(parties),
@@ -120,6 +128,7 @@ pub fn prepare(entry: NewEntry, now: chrono::NaiveDateTime) -> Result<Prepared, 
             queued_at: now,
         },
         leaf_hash,
+        fingerprint,
     })
 }
 
@@ -127,5 +136,7 @@ pub fn prepare(entry: NewEntry, now: chrono::NaiveDateTime) -> Result<Prepared, 
 /// caller's transaction (a batch of decisions).
 pub fn append_prepared(connection: &mut DbConnection, entries: &[Prepared]) -> Result<(), diesel::result::Error> {
     let rows: Vec<LeafRow> = entries.iter().map(|entry| entry.row.clone()).collect();
-    repository::insert_leaves(connection, &rows)
+    repository::insert_leaves(connection, &rows)?;
+    let fingerprints: Vec<LeafFingerprintRow> = entries.iter().filter_map(|entry| entry.fingerprint.clone()).collect();
+    repository::insert_leaf_fingerprints(connection, &fingerprints)
 }

@@ -8,6 +8,7 @@ mod idempotency;
 
 mod alerts;
 mod batches;
+mod certificate;
 mod cli;
 mod confidentiality;
 mod consent;

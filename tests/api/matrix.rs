@@ -92,6 +92,7 @@ POST /v1/assets/{id}/split                       | 401  401  401  401  | 403 403
 POST /v1/assets/{id}/payments                    | 401  401  401  401  | 403 403  | 403 404  422 404  403  404  403  | invalid_signature
 # Banks only; a fingerprint of a registered receivable.
 GET  /v1/encumbrance/{fingerprint}               | 401  401  401  401  | 403 403  | 403 403  403 403  200  200  403  |
+GET  /v1/encumbrance/{fingerprint}/certificate   | 401  401  401  401  | 403 403  | 403 403  403 403  200  200  403  |
 # The holder offers the pledged asset (a wrong signature, checked before its encumbrance).
 POST /v1/offers                                  | 401  401  401  401  | 403 403  | 422 404  403 404  403  404  403  | invalid_signature
 GET  /v1/offers                                  | 401  401  401  401  | 200 403  | 200 200  200 200  200  200  403  |
@@ -459,7 +460,9 @@ fn request(world: &World, method: &str, path: &str) -> Option<Request> {
             json!({"amount": "1000.00", "paid_on": "2027-03-31", "signature": wrong}),
         )
         .signed(),
-        ("get", "/v1/encumbrance/{fingerprint}") => get(Some(&world.fingerprint)),
+        ("get", "/v1/encumbrance/{fingerprint}" | "/v1/encumbrance/{fingerprint}/certificate") => {
+            get(Some(&world.fingerprint))
+        }
         ("post", "/v1/offers") => post(
             None,
             json!({"asset_id": world.asset, "bank_id": world.other_bank_id, "kind": "pledge", "amount": "100.00",

@@ -18,17 +18,8 @@ pub async fn encumbrance(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let raw = path.into_inner();
     let wait = crate::api::wait::requested(&request)?;
-    let limits = state.limits.clone();
-    let (bank_id, fingerprint) = run_authenticated(&state, token, move |_, caller| {
-        let bank = caller.require_organization(Role::Bank)?.clone();
-        let fingerprint =
-            Fingerprint::parse_hex(&raw).map_err(|error| ApiError::invalid_field("fingerprint", error))?;
-        limits.admit_lookup(&bank)?;
-        Ok((bank.organization_id.to_string(), fingerprint))
-    })
-    .await?;
+    let (bank_id, fingerprint) = admit_lookup(&state, token, path.into_inner()).await?;
     let found = look_up_for(&state, bank_id, &fingerprint).await?;
     let mut body = json!({
         "fingerprint": fingerprint.to_hex(),
@@ -40,6 +31,24 @@ pub async fn encumbrance(
         crate::api::wait::add_to(&mut body, crate::api::wait::cosigned_checkpoint(&state).await);
     }
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// A bank's look-up of the fingerprint `raw` in a path, authenticated and
+/// admitted by the look-up rate limit: the bank's id and the fingerprint.
+pub(crate) async fn admit_lookup(
+    state: &AppState,
+    token: BearerToken,
+    raw: String,
+) -> Result<(String, Fingerprint), ApiError> {
+    let limits = state.limits.clone();
+    run_authenticated(state, token, move |_, caller| {
+        let bank = caller.require_organization(Role::Bank)?.clone();
+        let fingerprint =
+            Fingerprint::parse_hex(&raw).map_err(|error| ApiError::invalid_field("fingerprint", error))?;
+        limits.admit_lookup(&bank)?;
+        Ok((bank.organization_id.to_string(), fingerprint))
+    })
+    .await
 }
 
 /// `bank_id`'s look-up of `fingerprint` (admitted by the rate limit

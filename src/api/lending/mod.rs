@@ -1,13 +1,15 @@
-//! Financing routes: the encumbrance look-up, pledges and assignments
+//! Financing routes: the encumbrance look-up and its certificate, pledges and assignments
 //! (accepting offers), a lien's loan records, receipt and release; and the
 //! buyer's payments.
 
+mod certificate;
 mod encumbrance;
 mod finance;
 mod lien;
 mod payment;
 mod release;
 
+pub use certificate::certificate;
 pub use encumbrance::encumbrance;
 pub use finance::{assign, pledge};
 pub use lien::{disburse, receipt, repay, show as show_lien};

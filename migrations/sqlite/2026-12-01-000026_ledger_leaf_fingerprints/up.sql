@@ -1,0 +1,15 @@
+-- Which fingerprint (in its stored, keyed form) each entry records, beside
+-- the append-only leaves: a certificate of non-encumbrance lists every
+-- entry about one fingerprint, found through this index rather than by
+-- reading every entry's details. Written with the leaf; filled here for
+-- the entries before it from their bodies (sealed entries, version 2, name
+-- it there; public ones — onboarding, keys — never carry one).
+CREATE TABLE ledger_leaf_fingerprints (
+    leaf_hash   BLOB PRIMARY KEY REFERENCES ledger_leaves (leaf_hash),
+    fingerprint BLOB NOT NULL CHECK (length(fingerprint) = 32)
+);
+CREATE INDEX ledger_leaf_fingerprints_fingerprint ON ledger_leaf_fingerprints (fingerprint);
+INSERT INTO ledger_leaf_fingerprints (leaf_hash, fingerprint)
+SELECT leaf_hash, unhex(json_extract(details, '$.fingerprint'))
+  FROM ledger_leaves
+ WHERE substr(entry, 1, 1) = x'02' AND json_extract(details, '$.fingerprint') IS NOT NULL;
