@@ -139,9 +139,12 @@ fn read_start_lines(stdout: std::process::ChildStdout) -> (String, u16) {
             }
         }
     });
-    receiver
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the witness printed its verifier key and address")
+    receiver.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|error| {
+        panic!(
+            "`anchorfin witness` never printed its verifier key and address ({error}: it exited or hung; \
+                 its CLI contract is docs/notes/witness.md)"
+        )
+    })
 }
 
 /// The log's verifier key for an app whose signing key is written into its
