@@ -23,6 +23,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub uploads: UploadSettings,
     pub portal: PortalSettings,
+    pub witnesses: WitnessSettings,
     /// Where people reach this service, e.g. `https://anchorfin.example.com`
     /// (no trailing slash): alert e-mails link to the portal under it, and
     /// an `https` URL marks the portal's cookie `Secure` (TLS ends at a
@@ -155,6 +156,141 @@ pub struct LedgerSettings {
     pub stall_threshold: Duration,
 }
 
+/// The witnesses the log submits its tree heads to (C2SP `tlog-witness`),
+/// and how many cosignatures make a checkpoint count as cosigned.
+#[derive(Clone, Debug)]
+pub struct WitnessSettings {
+    pub witnesses: Vec<WitnessPeer>,
+    /// Cosignatures a checkpoint needs to be served as cosigned; 0 serves
+    /// the newest head with whatever cosignatures it has.
+    pub quorum: usize,
+    /// How long `?wait=cosigned` waits for a cosigned checkpoint.
+    pub wait_timeout: Duration,
+    /// How long one submission to a witness may take.
+    pub request_timeout: Duration,
+    /// The longest pause between two attempts after failures.
+    pub max_backoff: Duration,
+    /// How often the submitter looks for a new signed head.
+    pub poll: Duration,
+}
+
+/// One witness: its `cosignature/v1` verifier key and where it takes
+/// submissions (`{url}/add-checkpoint`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessPeer {
+    pub vkey: crate::ledger::VerifierKey,
+    /// `http://host:port/prefix`, kept without its trailing slash.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WitnessPeerError {
+    #[error("a witness is VKEY=URL, e.g. bank1+1a2b3c4d+BAAA…=http://witness.bank1.example:8081")]
+    Malformed,
+    #[error("the witness's verifier key: {0}")]
+    Key(#[from] crate::ledger::VerifierKeyError),
+    #[error("{0} is not a witness's key: a witness cosigns with a cosignature/v1 key (type 0x04)")]
+    NotACosigner(String),
+    #[error("the witness URL must be http:// followed by a host (this build speaks plain HTTP; put TLS in a proxy)")]
+    Url,
+}
+
+impl WitnessPeer {
+    /// `VKEY=URL`, as `--witness` takes it.
+    pub fn parse_flag(raw: &str) -> Result<Self, WitnessPeerError> {
+        let split = raw.find("=http").ok_or(WitnessPeerError::Malformed)?;
+        Self::new(&raw[..split], &raw[split + 1..])
+    }
+
+    pub fn new(vkey: &str, url: &str) -> Result<Self, WitnessPeerError> {
+        let vkey = crate::ledger::VerifierKey::parse(vkey)?;
+        if vkey.key_type != crate::ledger::KeyType::CosignatureV1 {
+            return Err(WitnessPeerError::NotACosigner(vkey.to_string()));
+        }
+        let url = url.trim().trim_end_matches('/');
+        let host = url.strip_prefix("http://").ok_or(WitnessPeerError::Url)?;
+        if host.is_empty() || host.starts_with('/') || !url.chars().all(|character| character.is_ascii_graphic()) {
+            return Err(WitnessPeerError::Url);
+        }
+        Ok(Self {
+            vkey,
+            url: url.to_owned(),
+        })
+    }
+
+    /// Where submissions go.
+    pub fn submission_url(&self) -> String {
+        format!("{}/add-checkpoint", self.url)
+    }
+}
+
+/// `serve --config FILE`: settings from a TOML file; flags win.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub witness_quorum: Option<usize>,
+    #[serde(default)]
+    pub witness_wait_seconds: Option<u64>,
+    #[serde(default)]
+    pub witness: Vec<WitnessEntry>,
+}
+
+/// A `[[witness]]` table of the configuration file.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WitnessEntry {
+    pub vkey: String,
+    pub url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path} is not a valid configuration file: {source}")]
+    Parse { path: String, source: toml::de::Error },
+    #[error("{path}: witness {index}: {source}")]
+    Witness {
+        path: String,
+        index: usize,
+        source: WitnessPeerError,
+    },
+}
+
+impl ConfigFile {
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigFileError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        Self::parse(&text, &shown)
+    }
+
+    pub fn parse(text: &str, path: &str) -> Result<Self, ConfigFileError> {
+        toml::from_str(text).map_err(|source| ConfigFileError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// The file's witnesses, checked.
+    pub fn witnesses(&self, path: &str) -> Result<Vec<WitnessPeer>, ConfigFileError> {
+        self.witness
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| {
+                WitnessPeer::new(&entry.vkey, &entry.url).map_err(|source| ConfigFileError::Witness {
+                    path: path.to_owned(),
+                    index: index + 1,
+                    source,
+                })
+            })
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct LendingSettings {
     /// How often overdue assets are looked for and marked defaulted.
@@ -220,6 +356,14 @@ impl Settings {
                 session_idle: Duration::from_secs(30 * 60),
                 session_lifetime: Duration::from_secs(12 * 60 * 60),
             },
+            witnesses: WitnessSettings {
+                witnesses: Vec::new(),
+                quorum: 0,
+                wait_timeout: Duration::from_secs(10),
+                request_timeout: Duration::from_secs(5),
+                max_backoff: Duration::from_secs(30),
+                poll: Duration::from_millis(100),
+            },
             public_url: None,
         }
     }
@@ -270,5 +414,49 @@ mod tests {
         ] {
             assert_eq!(PublicUrl::parse(bad), Err(PublicUrlError), "{bad:?}");
         }
+    }
+
+    fn witness_key() -> String {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+        crate::ledger::VerifierKey::witness("bank1.example/witness", key.verifying_key()).to_string()
+    }
+
+    #[test]
+    fn a_witness_flag_is_a_cosigner_key_and_an_http_url() {
+        let vkey = witness_key();
+        let peer = WitnessPeer::parse_flag(&format!("{vkey}=http://127.0.0.1:8081/witness/")).unwrap();
+        assert_eq!(peer.vkey.to_string(), vkey);
+        assert_eq!(peer.submission_url(), "http://127.0.0.1:8081/witness/add-checkpoint");
+        assert_eq!(WitnessPeer::parse_flag(&vkey), Err(WitnessPeerError::Malformed));
+        assert_eq!(
+            WitnessPeer::parse_flag(&format!("{vkey}=https://witness.example")),
+            Err(WitnessPeerError::Url)
+        );
+        assert_eq!(WitnessPeer::new(&vkey, "ftp://x"), Err(WitnessPeerError::Url));
+        assert_eq!(WitnessPeer::new(&vkey, "http://"), Err(WitnessPeerError::Url));
+        let log_key = crate::ledger::VerifierKey::log(
+            "anchorfin.local/ledger",
+            ed25519_dalek::SigningKey::from_bytes(&[8; 32]).verifying_key(),
+        );
+        assert!(matches!(
+            WitnessPeer::new(&log_key.to_string(), "http://127.0.0.1:1"),
+            Err(WitnessPeerError::NotACosigner(_))
+        ));
+    }
+
+    #[test]
+    fn the_configuration_file_lists_witnesses_and_a_quorum() {
+        let vkey = witness_key();
+        let text = format!("witness_quorum = 1\nwitness_wait_seconds = 3\n\n[[witness]]\nvkey = \"{vkey}\"\nurl = \"http://127.0.0.1:8081\"\n");
+        let file = ConfigFile::parse(&text, "anchorfin.toml").unwrap();
+        assert_eq!(file.witness_quorum, Some(1));
+        assert_eq!(file.witness_wait_seconds, Some(3));
+        let peers = file.witnesses("anchorfin.toml").unwrap();
+        assert_eq!(peers.len(), 1);
+        assert_eq!(peers[0].url, "http://127.0.0.1:8081");
+        let error = ConfigFile::parse("witness_qorum = 1\n", "anchorfin.toml").unwrap_err();
+        assert!(error.to_string().contains("witness_qorum"), "{error}");
+        let bad = ConfigFile::parse("[[witness]]\nvkey = \"x\"\nurl = \"http://a\"\n", "f.toml").unwrap();
+        assert!(bad.witnesses("f.toml").unwrap_err().to_string().contains("witness 1"));
     }
 }

@@ -35,6 +35,7 @@ pub struct Application {
     uploads: crate::registry::UploadWorker,
     prober: tokio::task::JoinHandle<()>,
     ledger_watch: tokio::task::JoinHandle<()>,
+    witness_submitters: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -70,6 +71,17 @@ impl Application {
             SEQUENCER_POLL,
             SEQUENCER_GATHER,
         );
+
+        // Each witness gets the newest signed head in its own task: writes
+        // never wait for them.
+        let published: Arc<crate::tlog::PublishedSize> = Arc::default();
+        let witness_submitters = crate::tlog::spawn_witness_submitters(
+            database.clone(),
+            &settings.witnesses,
+            published.clone(),
+            metrics.witness_observer(),
+        )
+        .context("cannot start submitting to the witnesses")?;
 
         let listener = TcpListener::bind(&settings.bind).with_context(|| format!("cannot bind {}", settings.bind))?;
         let port = listener.local_addr()?.port();
@@ -166,7 +178,7 @@ impl Application {
             platform_key,
             key_rotations: Arc::new(key_rotations),
             sequencer: sequencer_handle,
-            published: Arc::default(),
+            published,
             registrations,
             confirmations,
             financing,
@@ -208,6 +220,7 @@ impl Application {
             uploads,
             prober,
             ledger_watch,
+            witness_submitters,
         })
     }
 
@@ -230,6 +243,9 @@ impl Application {
         self.upload_worker.abort();
         self.prober.abort();
         self.ledger_watch.abort();
+        for submitter in &self.witness_submitters {
+            submitter.abort();
+        }
         served
     }
 }

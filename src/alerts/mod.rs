@@ -15,4 +15,4 @@ pub use inbox::{
 };
 pub(crate) use outbox::{deliver, retry_at, smtp_sender, Mailer};
 pub use outbox::{spawn_outbox, OutboxSettings};
-pub use record::{prepare, raise, store_prepared, AlertKind, NewAlert, PreparedAlert};
+pub use record::{prepare, raise, raise_once_for_operator, store_prepared, AlertKind, NewAlert, PreparedAlert};

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::domain::AlertStatus;
+use crate::domain::{AlertStatus, Role};
 use crate::store::alerts::{self as repository, AlertRow};
 use crate::store::DbConnection;
 use crate::tlog::{self, NewEntry, Visibility};
@@ -28,10 +28,14 @@ pub enum AlertKind {
     /// A corrected invoice tried to replace one its buyer had confirmed
     /// (or a bank finances): refused, the original stands.
     LateCorrection,
+    /// A witness holds a tree head the log cannot prove consistent with its
+    /// own (a larger one, or one its proof does not reach): somewhere the
+    /// log was forked. Told to the operator only.
+    LogInconsistency,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 8] = [
+    pub const ALL: [AlertKind; 9] = [
         AlertKind::DuplicateRegistration,
         AlertKind::NearDuplicateRegistration,
         AlertKind::DuplicatePledge,
@@ -40,6 +44,7 @@ impl AlertKind {
         AlertKind::LedgerStalled,
         AlertKind::Dilution,
         AlertKind::LateCorrection,
+        AlertKind::LogInconsistency,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +57,7 @@ impl AlertKind {
             AlertKind::LedgerStalled => "ledger_stalled",
             AlertKind::Dilution => "dilution",
             AlertKind::LateCorrection => "late_correction",
+            AlertKind::LogInconsistency => "log_inconsistency",
         }
     }
 
@@ -62,7 +68,10 @@ impl AlertKind {
     /// Whether only the operator's risk officers are told: the alert is
     /// about the platform, or about the very bank it would be told to.
     pub fn operator_only(self) -> bool {
-        matches!(self, AlertKind::LookupEnumeration | AlertKind::LedgerStalled)
+        matches!(
+            self,
+            AlertKind::LookupEnumeration | AlertKind::LedgerStalled | AlertKind::LogInconsistency
+        )
     }
 
     /// The e-mail's headline.
@@ -80,6 +89,9 @@ impl AlertKind {
             AlertKind::LedgerStalled => "Ledger entries are waiting for a signed tree head: the sequencer is stuck",
             AlertKind::Dilution => "A credit note lowered what is owed on a confirmed receivable",
             AlertKind::LateCorrection => "A corrected invoice tried to replace a confirmed receivable",
+            AlertKind::LogInconsistency => {
+                "A witness holds a tree head inconsistent with the ledger's: the log was forked somewhere"
+            }
         }
     }
 }
@@ -107,6 +119,47 @@ pub fn raise(
     tlog::append_prepared(connection, std::slice::from_ref(&prepared.entry))?;
     store_prepared(connection, std::slice::from_ref(&prepared.row), now)?;
     Ok(prepared.row)
+}
+
+/// Raises a platform alert of `kind` about `subject` (the platform's first
+/// operator is its party, so its risk officers are told) unless one was
+/// raised already: at most one per subject, whichever server process sees
+/// it first (each such kind has a unique index on its subject). Returns
+/// whether this call raised it.
+pub fn raise_once_for_operator(
+    connection: &mut DbConnection,
+    kind: AlertKind,
+    subject: String,
+    details: Value,
+    now: chrono::NaiveDateTime,
+) -> Result<bool, diesel::result::Error> {
+    let raised = crate::store::write_transaction(connection, |connection| -> Result<bool, diesel::result::Error> {
+        if repository::exists(connection, kind.as_str(), &subject)? {
+            return Ok(false);
+        }
+        let operator = crate::store::organizations::organizations_with_role(connection, Role::Operator.as_str())?;
+        let Some(operator) = operator.into_iter().next() else {
+            return Ok(false);
+        };
+        raise(
+            connection,
+            NewAlert {
+                kind,
+                fingerprint: None,
+                subject_id: Some(subject),
+                attempting_org_id: operator,
+                existing_party_id: None,
+                details,
+            },
+            now,
+        )?;
+        Ok(true)
+    });
+    match raised {
+        // Another process raised it first.
+        Err(error) if crate::store::is_unique_violation(&error) => Ok(false),
+        other => other,
+    }
 }
 
 /// An alert ready to be stored: its row (with its id) and its ledger entry.

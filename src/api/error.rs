@@ -25,6 +25,10 @@ pub enum ApiError {
     MalformedBody(String),
     #[error("{field}: {detail}")]
     InvalidField { field: String, detail: String },
+    /// A query parameter with a value the route does not know (400): the
+    /// request is malformed, whatever its body.
+    #[error("{field}: {detail}")]
+    InvalidQuery { field: String, detail: String },
     #[error("the request body is larger than the limit of {limit_bytes} bytes")]
     PayloadTooLarge { limit_bytes: usize },
     #[error("the request body must be sent as {expected}")]
@@ -50,6 +54,10 @@ pub enum ApiError {
         WriteOutcome::Unknown => "the database became unavailable while the request was being handled; whether it took effect is unknown; retry later with the same Idempotency-Key",
     })]
     Unavailable { outcome: WriteOutcome },
+    /// What was asked for does not exist yet but will (a cosigned
+    /// checkpoint before the witnesses first answer): retry later.
+    #[error("{0}")]
+    NotReady(String),
     /// The ledger has not yet signed a head that covers what the answer
     /// must rest on (a certificate's entries): retry shortly.
     #[error("the ledger has not yet signed a tree head that includes every entry this answer rests on; retry shortly")]
@@ -106,13 +114,13 @@ impl ApiError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::MalformedBody(_) => "malformed_body",
-            Self::InvalidField { .. } => "invalid_field",
+            Self::InvalidField { .. } | Self::InvalidQuery { .. } => "invalid_field",
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnsupportedMediaType { .. } => "unsupported_media_type",
             Self::RequestTimeout { .. } => "request_timeout",
             Self::RateLimited { .. } => "rate_limited",
             Self::Refused { refusal, .. } => refusal.code(),
-            Self::Unavailable { .. } | Self::HeadPending => "service_unavailable",
+            Self::Unavailable { .. } | Self::NotReady(_) | Self::HeadPending => "service_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -124,7 +132,7 @@ impl ApiError {
             Self::NotFound => "Not found",
             Self::MethodNotAllowed { .. } => "Method not allowed",
             Self::MalformedBody(_) => "Malformed request body",
-            Self::InvalidField { .. } => "Invalid field",
+            Self::InvalidField { .. } | Self::InvalidQuery { .. } => "Invalid field",
             Self::PayloadTooLarge { .. } => "Payload too large",
             Self::UnsupportedMediaType { .. } => "Unsupported media type",
             Self::RequestTimeout { .. } => "Request timeout",
@@ -136,7 +144,7 @@ impl ApiError {
                 RefusalClass::Conflict => "Conflict",
                 RefusalClass::TooLarge => "Payload too large",
             },
-            Self::Unavailable { .. } | Self::HeadPending => "Service unavailable",
+            Self::Unavailable { .. } | Self::NotReady(_) | Self::HeadPending => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -189,6 +197,7 @@ impl ResponseError for ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
             Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidQuery { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RequestTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
@@ -200,7 +209,7 @@ impl ResponseError for ApiError {
                 RefusalClass::Conflict => StatusCode::CONFLICT,
                 RefusalClass::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             },
-            Self::Unavailable { .. } | Self::HeadPending => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } | Self::NotReady(_) | Self::HeadPending => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -222,7 +231,7 @@ impl ResponseError for ApiError {
         if let Self::MethodNotAllowed { allow } = self {
             response.insert_header((header::ALLOW, allow.as_str()));
         }
-        if matches!(self, Self::Unavailable { .. } | Self::HeadPending) {
+        if matches!(self, Self::Unavailable { .. } | Self::NotReady(_) | Self::HeadPending) {
             response.insert_header((header::RETRY_AFTER, "1"));
         }
         response.body(self.problem())
@@ -240,7 +249,7 @@ impl ApiError {
             detail: self.to_string(),
             code,
             field: match self {
-                Self::InvalidField { field, .. } => Some(field),
+                Self::InvalidField { field, .. } | Self::InvalidQuery { field, .. } => Some(field),
                 Self::Refused { field, .. } => field.as_deref(),
                 _ => None,
             },
@@ -265,6 +274,7 @@ impl ApiError {
         match self {
             Self::Internal(_)
             | Self::Unavailable { .. }
+            | Self::NotReady(_)
             | Self::HeadPending
             | Self::Unauthorized
             | Self::RateLimited { .. } => None,

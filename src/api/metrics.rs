@@ -9,7 +9,10 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::{web, HttpResponse};
-use prometheus::{Encoder, Gauge, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
+use prometheus::{
+    Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
 
 use super::error::ApiError;
 use super::state::AppState;
@@ -24,6 +27,10 @@ pub struct Metrics {
     unsequenced: IntGauge,
     oldest_unsequenced: Gauge,
     database_up: IntGauge,
+    witness_cosigned_size: IntGaugeVec,
+    witness_lag: IntGaugeVec,
+    witness_failures: IntCounterVec,
+    witness_last_success: GaugeVec,
 }
 
 impl Metrics {
@@ -59,6 +66,39 @@ impl Metrics {
             "database_up",
             "1 while the database takes writes (the last probe committed), 0 while requests are answered 503",
         )?;
+        let witness_cosigned_size = IntGaugeVec::new(
+            Opts::new(
+                "witness_cosigned_size",
+                "The largest tree size each witness has cosigned, as this process knows",
+            ),
+            &["witness"],
+        )?;
+        let witness_lag = IntGaugeVec::new(
+            Opts::new(
+                "witness_lag_entries",
+                "How many entries the latest signed head is ahead of what each witness has cosigned",
+            ),
+            &["witness"],
+        )?;
+        let witness_failures = IntCounterVec::new(
+            Opts::new(
+                "witness_failures_total",
+                "Failed submissions to each witness, by reason (unreachable, refused, bad_cosignature, \
+                 inconsistent, database)",
+            ),
+            &["witness", "reason"],
+        )?;
+        let witness_last_success = GaugeVec::new(
+            Opts::new(
+                "witness_last_success_timestamp_seconds",
+                "When each witness last cosigned a head for this process (seconds since the epoch)",
+            ),
+            &["witness"],
+        )?;
+        registry.register(Box::new(witness_cosigned_size.clone()))?;
+        registry.register(Box::new(witness_lag.clone()))?;
+        registry.register(Box::new(witness_failures.clone()))?;
+        registry.register(Box::new(witness_last_success.clone()))?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(batches.clone()))?;
@@ -73,6 +113,34 @@ impl Metrics {
             unsequenced,
             oldest_unsequenced,
             database_up,
+            witness_cosigned_size,
+            witness_lag,
+            witness_failures,
+            witness_last_success,
+        })
+    }
+
+    /// Records each submission to a witness.
+    pub fn witness_observer(&self) -> crate::tlog::WitnessObserver {
+        let metrics = self.clone();
+        Arc::new(move |report: &crate::tlog::WitnessReport| {
+            let witness = report.witness.as_str();
+            let cosigned = report.cosigned_size.unwrap_or(0);
+            metrics
+                .witness_cosigned_size
+                .with_label_values(&[witness])
+                .set(cosigned as i64);
+            metrics
+                .witness_lag
+                .with_label_values(&[witness])
+                .set(report.head_size.saturating_sub(cosigned) as i64);
+            match report.failure {
+                Some(reason) => metrics.witness_failures.with_label_values(&[witness, reason]).inc(),
+                None => metrics
+                    .witness_last_success
+                    .with_label_values(&[witness])
+                    .set(chrono::Utc::now().timestamp_millis() as f64 / 1000.0),
+            }
         })
     }
 

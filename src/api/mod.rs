@@ -23,6 +23,7 @@ mod registry_error;
 pub mod signed;
 pub mod state;
 pub mod uploads;
+pub mod wait;
 
 use actix_web::{web, HttpResponse, Route};
 
@@ -99,6 +100,8 @@ route_table! {
     "/v1/alerts/{id}/acknowledgement" => post alerts::acknowledge,
     "/v1/ledger/head" => get ledger::head,
     "/v1/ledger/public-key" => get ledger::public_key,
+    "/v1/ledger/vkey" => get ledger::vkey,
+    "/v1/ledger/checkpoint" => get ledger::checkpoint,
     "/v1/ledger/entries" => get ledger::entries,
     "/v1/ledger/leaves/{leaf_hash}" => get ledger::leaf,
     "/v1/ledger/proofs/inclusion" => get ledger::inclusion,

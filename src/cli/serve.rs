@@ -1,12 +1,13 @@
 //! `anchorfin serve` and `anchorfin migrate`.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 use secrecy::SecretString;
 
 use super::{CliError, DatabaseArgs};
-use crate::config::PublicUrl;
+use crate::config::{ConfigFile, PublicUrl, WitnessPeer, WitnessSettings};
 use crate::store::migrations;
 use crate::{telemetry, Application};
 
@@ -74,6 +75,27 @@ pub struct ServeArgs {
     /// A portal session ends this long after sign-in, however much it is used.
     #[arg(long, env = "ANCHORFIN_PORTAL_SESSION_HOURS", default_value_t = 12)]
     portal_session_hours: u64,
+    /// A TOML configuration file (witnesses and their quorum); flags and
+    /// environment variables win over it.
+    #[arg(long, env = "ANCHORFIN_CONFIG")]
+    config: Option<PathBuf>,
+    /// A witness the log submits its signed heads to, VKEY=URL: its
+    /// cosignature/v1 verifier key and its submission prefix (the request
+    /// goes to URL/add-checkpoint). Repeatable; replaces the file's list.
+    #[arg(
+        long = "witness",
+        env = "ANCHORFIN_WITNESSES",
+        value_delimiter = ' ',
+        value_name = "VKEY=URL"
+    )]
+    witnesses: Vec<String>,
+    /// Cosignatures a checkpoint needs to be served as cosigned (default 0:
+    /// the newest head with whatever it has); at most the number of witnesses.
+    #[arg(long, env = "ANCHORFIN_WITNESS_QUORUM")]
+    witness_quorum: Option<usize>,
+    /// How long ?wait=cosigned waits for a cosigned checkpoint (default 10).
+    #[arg(long, env = "ANCHORFIN_WITNESS_WAIT_SECONDS")]
+    witness_wait_seconds: Option<u64>,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -108,6 +130,13 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         .map_err(|error| CliError::Usage(format!("--public-url: {error}")))?;
     settings.portal.session_idle = Duration::from_secs(args.portal_session_idle_minutes.max(1) * 60);
     settings.portal.session_lifetime = Duration::from_secs(args.portal_session_hours.max(1) * 60 * 60);
+    witness_settings(
+        &mut settings.witnesses,
+        args.config.as_deref(),
+        &args.witnesses,
+        args.witness_quorum,
+        args.witness_wait_seconds,
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
         let public_url = settings.public_url.clone();
@@ -121,6 +150,54 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         application.run_until_stopped().await?;
         Ok(())
     })
+}
+
+/// The witnesses from the configuration file, then the flags (which win).
+fn witness_settings(
+    settings: &mut WitnessSettings,
+    config: Option<&Path>,
+    witnesses: &[String],
+    quorum: Option<usize>,
+    wait_seconds: Option<u64>,
+) -> Result<(), CliError> {
+    if let Some(path) = config {
+        let file = ConfigFile::load(path).map_err(|error| CliError::Usage(format!("--config: {error}")))?;
+        settings.witnesses = file
+            .witnesses(&path.display().to_string())
+            .map_err(|error| CliError::Usage(format!("--config: {error}")))?;
+        settings.quorum = file.witness_quorum.unwrap_or(settings.quorum);
+        if let Some(seconds) = file.witness_wait_seconds {
+            settings.wait_timeout = Duration::from_secs(seconds);
+        }
+    }
+    let flagged: Vec<&String> = witnesses.iter().filter(|raw| !raw.trim().is_empty()).collect();
+    if !flagged.is_empty() {
+        settings.witnesses = flagged
+            .into_iter()
+            .map(|raw| WitnessPeer::parse_flag(raw.trim()))
+            .collect::<Result<_, _>>()
+            .map_err(|error| CliError::Usage(format!("--witness: {error}")))?;
+    }
+    settings.quorum = quorum.unwrap_or(settings.quorum);
+    if let Some(seconds) = wait_seconds {
+        settings.wait_timeout = Duration::from_secs(seconds);
+    }
+    if settings.quorum > settings.witnesses.len() {
+        return Err(CliError::Usage(format!(
+            "--witness-quorum {} is more than the {} witness(es) configured (--witness, or [[witness]] in --config)",
+            settings.quorum,
+            settings.witnesses.len()
+        )));
+    }
+    let mut keys: Vec<String> = settings.witnesses.iter().map(|peer| peer.vkey.to_string()).collect();
+    keys.sort();
+    keys.dedup();
+    if keys.len() != settings.witnesses.len() {
+        return Err(CliError::Usage(
+            "--witness: a witness key is configured twice".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The URL of the portal on this machine for a bind address: an
@@ -158,7 +235,45 @@ pub fn open(args: &DatabaseArgs) -> Result<crate::store::DbConnection, CliError>
 
 #[cfg(test)]
 mod tests {
-    use super::local_url;
+    use super::*;
+
+    fn vkey(seed: u8, name: &str) -> String {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+        crate::ledger::VerifierKey::witness(name, key.verifying_key()).to_string()
+    }
+
+    #[test]
+    fn a_quorum_beyond_the_witnesses_is_refused_and_flags_win_over_the_file() {
+        let mut settings = crate::config::Settings::with_data_dir("/tmp".into()).witnesses;
+        let error = witness_settings(&mut settings, None, &[], Some(1), None).unwrap_err();
+        assert!(format!("{error:?}").contains("--witness-quorum 1"), "{error:?}");
+
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("anchorfin.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "witness_quorum = 2\nwitness_wait_seconds = 4\n[[witness]]\nvkey = \"{}\"\nurl = \"http://127.0.0.1:1\"\n[[witness]]\nvkey = \"{}\"\nurl = \"http://127.0.0.1:2\"\n",
+                vkey(1, "one"),
+                vkey(2, "two")
+            ),
+        )
+        .unwrap();
+        let mut settings = crate::config::Settings::with_data_dir("/tmp".into()).witnesses;
+        witness_settings(&mut settings, Some(&path), &[], None, None).unwrap();
+        assert_eq!((settings.witnesses.len(), settings.quorum), (2, 2));
+        assert_eq!(settings.wait_timeout, Duration::from_secs(4));
+
+        let mut settings = crate::config::Settings::with_data_dir("/tmp".into()).witnesses;
+        let flag = format!("{}=http://127.0.0.1:3", vkey(3, "three"));
+        let error = witness_settings(&mut settings, Some(&path), std::slice::from_ref(&flag), None, None).unwrap_err();
+        assert!(format!("{error:?}").contains("--witness-quorum 2"), "{error:?}");
+        let mut settings = crate::config::Settings::with_data_dir("/tmp".into()).witnesses;
+        witness_settings(&mut settings, Some(&path), &[flag], Some(1), Some(1)).unwrap();
+        assert_eq!(settings.witnesses[0].url, "http://127.0.0.1:3");
+        assert_eq!((settings.witnesses.len(), settings.quorum), (1, 1));
+        assert_eq!(settings.wait_timeout, Duration::from_secs(1));
+    }
 
     #[test]
     fn the_printed_url_reaches_the_bound_port() {

@@ -219,6 +219,7 @@ catalogue! {
     kind_ledger_stalled => "Ledger stalled", "账本停滞";
     kind_dilution => "Dilution (credit note)", "贷项通知稀释";
     kind_late_correction => "Late correction", "逾时更正";
+    kind_log_inconsistency => "Log inconsistency (fork)", "账本不一致（分叉）";
     signed_tree_head => "Signed tree head", "已签名树头";
     tree_size => "Tree size", "树大小";
     root_hash => "Root hash", "根哈希";
@@ -367,6 +368,7 @@ pub fn alert_kind(lang: Lang, kind: &str) -> String {
         AlertKind::LedgerStalled => lang.kind_ledger_stalled(),
         AlertKind::Dilution => lang.kind_dilution(),
         AlertKind::LateCorrection => lang.kind_late_correction(),
+        AlertKind::LogInconsistency => lang.kind_log_inconsistency(),
     }
     .to_owned()
 }

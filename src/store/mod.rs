@@ -34,6 +34,7 @@ pub mod registry;
 pub mod replays;
 mod runner;
 pub mod schema;
+pub mod witnesses;
 
 pub use connection::{
     build_pool, write_transaction, Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Pool, PooledConnection,

@@ -446,3 +446,26 @@ diesel::table! {
 diesel::joinable!(portal_sessions -> api_keys (api_key_id));
 diesel::allow_tables_to_appear_in_same_query!(portal_sessions, api_keys);
 diesel::allow_tables_to_appear_in_same_query!(portal_sessions, organizations);
+
+diesel::table! {
+    witness_cosignatures (tree_size, witness) {
+        tree_size -> BigInt,
+        witness -> Text,
+        signature_line -> Text,
+        witness_timestamp -> BigInt,
+        received_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    witness_states (witness) {
+        witness -> Text,
+        cosigned_size -> Nullable<BigInt>,
+        failures -> BigInt,
+        last_error -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(witness_cosignatures -> ledger_tree_heads (tree_size));
+diesel::allow_tables_to_appear_in_same_query!(witness_cosignatures, ledger_tree_heads);

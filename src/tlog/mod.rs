@@ -8,6 +8,7 @@ mod read;
 mod rotate;
 mod sequencer;
 mod watch;
+mod witnesses;
 
 pub use append::{append, append_prepared, prepare, Appended, NewEntry, Prepared, Visibility};
 pub use read::{
@@ -17,3 +18,8 @@ pub use read::{
 pub use rotate::{rotate_signing_key, rotations, RotateError, Rotated};
 pub use sequencer::{sequence_batch, spawn_sequencer, SequencerError, SequencerHandle};
 pub use watch::{spawn_ledger_watch, watch_once, Lag, LagObserver};
+pub use witnesses::{
+    backoff as witness_backoff, cosigned_checkpoint, parse_answer, spawn_witness_submitters, submission_body,
+    verified_cosignature, wait_for_cosigned, witness_keys, Answer, Cosigned, Failure, Head, WitnessObserver,
+    WitnessReport,
+};

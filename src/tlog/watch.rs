@@ -9,11 +9,9 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::alerts::{self, AlertKind, NewAlert};
-use crate::domain::Role;
+use crate::alerts::{self, AlertKind};
 use crate::store::ledger as repository;
-use crate::store::organizations as organizations_repository;
-use crate::store::{self, format_time, write_transaction, Database, DbConnection};
+use crate::store::{self, format_time, Database, DbConnection};
 
 /// The ledger's lag, as last measured.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -42,46 +40,22 @@ pub fn watch_once(connection: &mut DbConnection, threshold: Duration) -> Result<
     if oldest_seconds <= threshold.as_secs_f64() {
         return Ok((lag, false));
     }
-    let raised = write_transaction(connection, |connection| -> Result<bool, diesel::result::Error> {
-        let Some(oldest_id) = repository::oldest_queued(connection)? else {
-            return Ok(false);
-        };
-        let subject = format!("ledger:{oldest_id}");
-        if crate::store::alerts::exists(connection, AlertKind::LedgerStalled.as_str(), &subject)? {
-            return Ok(false);
-        }
-        // A platform alert: the platform (its first operator) is the party.
-        let Some(operator) = organizations_repository::organizations_with_role(connection, Role::Operator.as_str())?
-            .into_iter()
-            .next()
-        else {
-            return Ok(false);
-        };
-        alerts::raise(
-            connection,
-            NewAlert {
-                kind: AlertKind::LedgerStalled,
-                fingerprint: None,
-                subject_id: Some(subject),
-                attempting_org_id: operator,
-                existing_party_id: None,
-                details: json!({
-                    "unsequenced": unsequenced,
-                    "oldest_waiting_seconds": oldest_seconds.floor() as i64,
-                    "oldest_queued_at": oldest.map(format_time),
-                    "threshold_seconds": threshold.as_secs(),
-                }),
-            },
-            now,
-        )?;
-        Ok(true)
-    });
-    match raised {
-        Ok(raised) => Ok((lag, raised)),
-        // Another process raised it first.
-        Err(error) if store::is_unique_violation(&error) => Ok((lag, false)),
-        Err(error) => Err(error),
-    }
+    let Some(oldest_id) = repository::oldest_queued(connection)? else {
+        return Ok((lag, false));
+    };
+    let raised = alerts::raise_once_for_operator(
+        connection,
+        AlertKind::LedgerStalled,
+        format!("ledger:{oldest_id}"),
+        json!({
+            "unsequenced": unsequenced,
+            "oldest_waiting_seconds": oldest_seconds.floor() as i64,
+            "oldest_queued_at": oldest.map(format_time),
+            "threshold_seconds": threshold.as_secs(),
+        }),
+        now,
+    )?;
+    Ok((lag, raised))
 }
 
 /// Watches the lag every `every` until aborted, reporting each measure to

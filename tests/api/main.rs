@@ -40,3 +40,4 @@ mod schema;
 mod smtp;
 mod spec;
 mod witness;
+mod witnessing;

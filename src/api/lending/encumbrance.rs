@@ -3,7 +3,7 @@
 //! organisation (429 beyond it) and recorded with its answer, in the commit
 //! that answers it (`lending::look_up_all`).
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::api::auth::{run_authenticated, BearerToken};
@@ -13,18 +13,24 @@ use crate::domain::{Fingerprint, Role};
 use crate::lending::{Encumbrance, EnumerationPolicy, LookupJob};
 
 pub async fn encumbrance(
+    request: HttpRequest,
     token: BearerToken,
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    let wait = crate::api::wait::requested(&request)?;
     let (bank_id, fingerprint) = admit_lookup(&state, token, path.into_inner()).await?;
     let found = look_up_for(&state, bank_id, &fingerprint).await?;
-    Ok(HttpResponse::Ok().json(json!({
+    let mut body = json!({
         "fingerprint": fingerprint.to_hex(),
         "registered": found.registered,
         "confirmed": found.confirmed,
         "encumbered": found.encumbered,
-    })))
+    });
+    if wait {
+        crate::api::wait::add_to(&mut body, crate::api::wait::cosigned_checkpoint(&state).await);
+    }
+    Ok(HttpResponse::Ok().json(body))
 }
 
 /// A bank's look-up of the fingerprint `raw` in a path, authenticated and

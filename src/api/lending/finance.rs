@@ -81,6 +81,7 @@ async fn decide(
     kind: LienKind,
 ) -> Result<HttpResponse, ApiError> {
     let finance_request = parse(&request, &body, kind)?;
+    let wait = crate::api::wait::requested(&request)?;
     let offer = finance_request.offer;
     let decision = state
         .financing
@@ -91,6 +92,7 @@ async fn decide(
         .await??;
     state.sequencer.wake();
     match decision {
+        Ok(outcome) if wait => answer(crate::api::wait::add_to_outcome(&state, outcome).await),
         Ok(outcome) => answer(outcome),
         Err(Denied::Unauthenticated) => Err(ApiError::Unauthorized),
         Err(Denied::NotABank(caller)) => {
