@@ -6,6 +6,12 @@
 # attempt to offer the same asset to a second bank (refused, with the alert
 # e-mails the risk officers receive), the buyer's signed payment through the
 # waterfall, the bank's signed receipt, and an independent audit of the ledger.
+# Each bank runs its own witness (`anchorfin witness`): a verified copy of
+# the ledger that cosigns its heads; the pledge waits for their quorum, an
+# auditor checks a certificate of the invoice's encumbrance offline, and a
+# fork of the platform's database is refused by the witnesses and e-mailed
+# to the banks' risk officers, whose copies still answer with the platform
+# down.
 #
 # It starts its own SMTP sink (aiosmtpd) and server on a fresh temp data
 # dir (the embedded SQLite default), or on PostgreSQL when DATABASE_URL is
@@ -29,15 +35,22 @@ RISK_OPERATOR="risk-$RUN@operator.example" RISK_BANK_A="risk-$RUN@bank-a.example
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT="$(free_port)"
 SMTP_PORT="$(free_port)"
+WITNESS_A_PORT="$(free_port)" WITNESS_B_PORT="$(free_port)" FORK_PORT="$(free_port)"
 BASE="http://127.0.0.1:$PORT"
 pids=()
+FORK_DATABASE_URL=""
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if [ -n "$FORK_DATABASE_URL" ]; then
+    psql "$(database_named postgres)" -qc "DROP DATABASE IF EXISTS $(basename "${FORK_DATABASE_URL%%\?*}") WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
+# database_named NAME: DATABASE_URL with another database name
+database_named() { python3 -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/" + sys.argv[2])))' "$DATABASE_URL" "$1"; }
 bold() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 note() { printf '   %s\n' "$*"; }
 fail() { printf '\n\033[31mDEMO FAILED: %s\033[0m\n' "$*" >&2; exit 1; }
@@ -68,11 +81,24 @@ db_args=(--data-dir "$DATA")
 bold "Start an SMTP sink and the server ($([ -n "${DATABASE_URL:-}" ] && echo PostgreSQL || echo embedded SQLite))"
 python3 -m aiosmtpd -n -l "127.0.0.1:$SMTP_PORT" -c aiosmtpd.handlers.Mailbox "$MAIL" >/dev/null 2>&1 &
 pids+=($!)
-RUST_LOG=warn "$BIN" serve "${db_args[@]}" --bind "127.0.0.1:$PORT" --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
-  >"$WORK/server.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -fsS "$BASE/readyz" >/dev/null || fail "the server did not become ready: $(cat "$WORK/server.log")"
+# Each bank's witness has its own key; the platform is told their verifier
+# keys and where they listen, and waits for both (a quorum of 2) when asked.
+for bank in a b; do "$BIN" key gen --out "$WORK/witness-$bank.key" >/dev/null; done
+VKEY_A="$("$BIN" witness vkey --name bank-a.example/witness --key "$WORK/witness-a.key")"
+VKEY_B="$("$BIN" witness vkey --name bank-b.example/witness --key "$WORK/witness-b.key")"
+witness_args=(--witness "$VKEY_A=http://127.0.0.1:$WITNESS_A_PORT" --witness "$VKEY_B=http://127.0.0.1:$WITNESS_B_PORT" --witness-quorum 2)
+serve() { # DATA_ARGS... -- PORT LOG: starts a server, records its pid in SERVER_PID
+  local args=() port log
+  while [ "$1" != -- ]; do args+=("$1"); shift; done
+  port="$2" log="$3"
+  RUST_LOG=warn "$BIN" serve "${args[@]}" --bind "127.0.0.1:$port" --smtp-url "smtp://127.0.0.1:$SMTP_PORT" \
+    "${witness_args[@]}" >>"$log" 2>&1 &
+  SERVER_PID=$!
+  pids+=("$SERVER_PID")
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+  curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || fail "the server on port $port did not become ready: $(cat "$log")"
+}
+serve "${db_args[@]}" -- "$PORT" "$WORK/server.log"
 note "server on $BASE, SMTP sink on 127.0.0.1:$SMTP_PORT"
 
 bold "Onboarding: the operator (CLI), its risk officer, two suppliers, a core enterprise, two banks"
@@ -92,6 +118,21 @@ for name in SUPPLIER SUPPLIER2 BUYER BANK_A BANK_B; do
   eval "${name}_KEY=\$(echo \"\$$name\" | json api_key)"
   eval "note \"$name: \$${name}_ID\""
 done
+
+bold "Each bank runs one command: its witness keeps a verified copy of the ledger and cosigns its heads"
+LOG_VKEY="$(curl -fsS "$BASE/v1/ledger/vkey")"
+note "the log's verifier key (GET /v1/ledger/vkey): $LOG_VKEY"
+witness() { # a|b PORT API_KEY RISK_EMAIL
+  "$BIN" witness --name "bank-$1.example/witness" --key "$WORK/witness-$1.key" --data-dir "$WORK/witness-$1" \
+    --bind "127.0.0.1:$2" --log-vkey "$LOG_VKEY" --server "$BASE" --api-key "$3" \
+    --smtp-url "smtp://127.0.0.1:$SMTP_PORT" --alert-to "$4" >"$WORK/witness-$1.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+  curl -fsS "http://127.0.0.1:$2/healthz" >/dev/null || fail "Bank ${1^^}'s witness did not start: $(cat "$WORK/witness-$1.log")"
+  note "Bank ${1^^}'s witness on 127.0.0.1:$2, $(grep -m 1 '^witness vkey:' "$WORK/witness-$1.log")"
+}
+witness a "$WITNESS_A_PORT" "$BANK_A_KEY" "$RISK_BANK_A"
+witness b "$WITNESS_B_PORT" "$BANK_B_KEY" "$RISK_BANK_B"
 
 bold "A purchase order, acknowledged by the buyer's signature"
 PO="$(call POST /v1/purchase-orders "$SUPPLIER_KEY" 201 "{\"buyer_id\": \"$BUYER_ID\", \"po_number\": \"PO-$RUN\", \"issue_date\": \"2026-10-01\", \"currency\": \"CNY\", \"amount\": \"200000.00\"}")"
@@ -164,8 +205,9 @@ amount=60000.00
 currency=CNY
 bank=$2
 nonce=$6")"
-  call POST /v1/pledges "$3" "$7" "{\"offer_id\": \"$4\", \"asset_id\": \"$5\", \"amount\": \"60000.00\", \"signature\": \"$signature\"}" -H "Idempotency-Key: $6"
+  call POST "/v1/pledges${PLEDGE_QUERY:-}" "$3" "$7" "{\"offer_id\": \"$4\", \"asset_id\": \"$5\", \"amount\": \"60000.00\", \"signature\": \"$signature\"}" -H "Idempotency-Key: $6"
 }
+PLEDGE_QUERY="?wait=cosigned" # answer once both banks' witnesses have cosigned a head holding the pledge
 PLEDGE="$(pledge "$WORK/bank-a.key" "$BANK_A_ID" "$BANK_A_KEY" "$OFFER_ID" "$CHILD_ID" "pledge-a-$RUN" 201)"
 LIEN_ID="$(echo "$PLEDGE" | json id)"
 expect "$(echo "$PLEDGE" | json status)" active "the pledge's status"
@@ -174,10 +216,26 @@ note "pledge $LIEN_ID: 60,000.00 to Bank A, accepting offer $OFFER_ID"
 AGAIN="$(pledge "$WORK/bank-a.key" "$BANK_A_ID" "$BANK_A_KEY" "$OFFER_ID" "$CHILD_ID" "pledge-a-$RUN" 201)"
 expect "$(echo "$AGAIN" | json id)" "$LIEN_ID" "a retry's pledge id (a retry must not create a second pledge)"
 note "a retry with the same Idempotency-Key returns the same pledge"
+PLEDGE_QUERY=""
+COSIGNED="$(echo "$PLEDGE" | json cosigned_checkpoint)"
+for bank in a b; do
+  [ "$(printf '%s\n' "$COSIGNED" | grep -c "^— bank-$bank.example/witness ")" = 1 ] ||
+    fail "the pledge's cosigned checkpoint lacks Bank ${bank^^}'s witness: $COSIGNED"
+done
+note "answered with the checkpoint both witnesses cosigned (size $(printf '%s\n' "$COSIGNED" | sed -n 2p)): ?wait=cosigned"
 TAKEN="$(call GET "/v1/offers/$OFFER_ID" "$SUPPLIER_KEY" 200)"
 expect "$(echo "$TAKEN" | json status)" taken "the accepted offer's status"
 expect "$(echo "$TAKEN" | json lien_id)" "$LIEN_ID" "the accepted offer's lien"
 note "the offer is now taken, by lien $LIEN_ID"
+
+bold "Bank A asks for a certificate of the invoice's encumbrance; an auditor checks it offline"
+call GET "/v1/encumbrance/$FINGERPRINT/certificate" "$BANK_A_KEY" 200 >"$WORK/certificate.json"
+json statement <"$WORK/certificate.json" | grep -E '^(registered|confirmed|encumbered|tree_size|entries) ' | sed 's/^/   statement: /'
+PUBLIC_KEY="$(curl -fsS "$BASE/v1/ledger/public-key" | json public_key)"
+"$BIN" certificate verify "$WORK/certificate.json" --log-key "$PUBLIC_KEY" \
+  --witness-key "$VKEY_A" --witness-key "$VKEY_B" --witness-quorum 2 >"$WORK/certificate-check.json" ||
+  fail "the certificate does not verify offline"
+note "anchorfin certificate verify (offline): $(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("verified=%s encumbered=%s at tree size %s, %d entries, cosigned by %s" % (d["verified"], d["encumbered"], d["tree_size"], d["entries"], " and ".join(d["cosigned_by"])))' "$WORK/certificate-check.json")"
 
 bold "Bank A records its loan: a signed disbursement of 60,000.00"
 TODAY="$(date -u +%Y-%m-%d)"
@@ -327,13 +385,84 @@ LOAN="$(loan "$BANK_A_KEY")"
 read -r status disbursed repaid outstanding records share <<<"$LOAN"
 expect "$status $disbursed $repaid $outstanding $records" "settled 60000.00 60000.00 0.00 2" "the settled lien (status, disbursed, repaid, outstanding, records)"
 
-bold "Audit: anchorfin verify replays the whole ledger from outside"
-PUBLIC_KEY="$(curl -fsS "$BASE/v1/ledger/public-key" | json public_key)"
+bold "Audit: anchorfin verify replays the whole ledger from outside and checks the witnesses' cosignatures"
 for _ in $(seq 1 50); do
   [ "$(curl -fsS "$BASE/v1/ledger/head" | json tree_size)" -gt 0 ] && break
   sleep 0.1
 done
 sleep 1 # let the sequencer sign the last entries
-"$BIN" verify --server "$BASE" --public-key "$PUBLIC_KEY" | sed 's/^/   /' || fail "the ledger does not verify"
+"$BIN" verify --server "$BASE" --public-key "$PUBLIC_KEY" --witness-key "$VKEY_A" --witness-key "$VKEY_B" |
+  sed 's/^/   /' || fail "the ledger does not verify"
+
+bold "An insider forks the platform's database: the banks' witnesses refuse the second history and tell their risk officers"
+kill "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+cp -a "$DATA" "$WORK/fork-data" # the same platform signing key
+fork_args=(--data-dir "$WORK/fork-data")
+if [ -n "${DATABASE_URL:-}" ]; then
+  FORK_DATABASE_URL="$(database_named "$(basename "${DATABASE_URL%%\?*}")_fork")"
+  psql "$(database_named postgres)" -qc "CREATE DATABASE $(basename "${FORK_DATABASE_URL%%\?*}") TEMPLATE $(basename "${DATABASE_URL%%\?*}")" ||
+    fail "could not copy the database"
+  fork_args+=(--database-url "$FORK_DATABASE_URL")
+fi
+serve "${db_args[@]}" -- "$PORT" "$WORK/server.log"
+REAL_PID="$SERVER_PID"
+serve "${fork_args[@]}" -- "$FORK_PORT" "$WORK/fork.log"
+FORK_PID="$SERVER_PID"
+note "the real platform back on $BASE; a fork of it on port $FORK_PORT, same key, same history so far"
+head_size() { curl -fsS "$1/v1/ledger/head" | json tree_size; }
+cosigned_size() { curl -fsS "$1/v1/ledger/checkpoint" 2>/dev/null | sed -n 2p; }
+BASE_BEFORE="$(head_size "$BASE")"
+call POST /v1/orgs "$OPERATOR_KEY" 201 "{\"name\": \"Real Newcomer\", \"role\": \"supplier\", \"legal_id\": \"REAL-$RUN\"}" >/dev/null
+for _ in $(seq 1 150); do
+  size="$(head_size "$BASE")"
+  [ "$size" -gt "$BASE_BEFORE" ] && [ "$(cosigned_size "$BASE")" = "$size" ] && break
+  sleep 0.2
+done
+[ "$(cosigned_size "$BASE")" = "$(head_size "$BASE")" ] || fail "the witnesses did not cosign the real log's new head"
+note "the real log grows to $(head_size "$BASE") entries; both witnesses cosign it"
+FORKED_AT="$(date +%s.%N)"
+BASE="http://127.0.0.1:$FORK_PORT" call POST /v1/orgs "$OPERATOR_KEY" 201 "{\"name\": \"Phantom Supplier\", \"role\": \"supplier\", \"legal_id\": \"FAKE-$RUN\"}" >/dev/null
+note "the fork appends another entry at the same index and submits its head to the same witnesses"
+inconsistency_mail() { # one line per log_inconsistency e-mail to the banks' officers
+  python3 - "$MAIL" "$RISK_BANK_A" "$RISK_BANK_B" <<'PY'
+import mailbox, sys
+for message in mailbox.Maildir(sys.argv[1], create=False):
+    if "log_inconsistency" in (message["Subject"] or "") and message["To"] in sys.argv[2:]:
+        print("%s | %s" % (message["To"], " ".join(str(message["Subject"]).split())))
+PY
+}
+for _ in $(seq 1 150); do
+  [ "$(inconsistency_mail | wc -l)" -ge 2 ] && break
+  sleep 0.2
+done
+REPORTED_IN="$(python3 -c "import time; print('%.1f' % (time.time() - $FORKED_AT))")"
+[ "$(inconsistency_mail | wc -l)" -ge 2 ] || fail "the banks' risk officers were not e-mailed about the fork: $(inconsistency_mail)"
+inconsistency_mail | sort -u | sed 's/^/   e-mail: /'
+note "refused and reported to both banks within $REPORTED_IN s of the fork's append"
+for bank in a b; do
+  port="$([ $bank = a ] && echo "$WITNESS_A_PORT" || echo "$WITNESS_B_PORT")"
+  evidence="$(curl -fsS "http://127.0.0.1:$port/evidence" | python3 -c 'import json,sys; d=json.load(sys.stdin); d=d.get("evidence", d) if isinstance(d, dict) else d; print(len(d))')"
+  [ "$evidence" -ge 1 ] || fail "Bank ${bank^^}'s witness kept no evidence"
+  note "Bank ${bank^^}'s witness keeps $evidence piece(s) of evidence, one per forked head it was shown (however often the fork resubmits): the signed head, the proof it came with, its own cosigned head"
+done
+[ "$(cosigned_size "http://127.0.0.1:$FORK_PORT")" != "$(head_size "http://127.0.0.1:$FORK_PORT")" ] ||
+  fail "the fork's head was cosigned"
+note "the fork's head never gets a cosigned checkpoint"
+
+bold "The platform goes down; each bank's own copy still answers for the asset"
+kill "$FORK_PID" "$REAL_PID"
+wait "$FORK_PID" "$REAL_PID" 2>/dev/null || true
+curl -fsS "$BASE/readyz" >/dev/null 2>&1 && fail "the platform is still up"
+"$BIN" witness show --data-dir "$WORK/witness-a" "$CHILD_ID" >"$WORK/copy.json" || fail "Bank A's copy does not answer"
+python3 - "$WORK/copy.json" <<'PY' || fail "Bank A's copy does not tell the asset's story"
+import json, sys
+answer = json.load(open(sys.argv[1]))
+entries = answer.get("entries", [])
+kinds = [entry.get("kind") for entry in entries]
+print("   anchorfin witness show (platform down): %d entries: %s" % (len(entries), ", ".join(str(kind) for kind in kinds)))
+if not any(kind and "pledge" in kind for kind in kinds):
+    sys.exit("no pledge in Bank A's copy")
+PY
 
 bold "Demo complete: every step answered as expected"

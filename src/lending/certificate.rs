@@ -45,20 +45,28 @@ pub struct CertificateRequest {
     /// The fingerprint's stored (keyed) form.
     pub stored: Hash,
     pub origin: String,
+    /// The witnesses (verifier key lines) a quorum of which must have
+    /// cosigned the checkpoint the certificate speaks for.
+    pub witnesses: Vec<String>,
+    /// 0: the latest signed head, whatever cosignatures it has.
+    pub quorum: usize,
 }
 
-/// The certificate for `request` at the latest signed head, or `None`
-/// when that head does not yet include every entry about the fingerprint
-/// (or no head was signed yet).
+/// The certificate for `request` at the newest checkpoint with a quorum of
+/// witness cosignatures (the latest signed head when the quorum is 0), or
+/// `None` when that checkpoint does not yet include every entry about the
+/// fingerprint (or there is none yet).
 pub fn certificate(
     connection: &mut DbConnection,
     published: &PublishedSize,
     request: &CertificateRequest,
 ) -> Result<Option<Certificate>, ProofError> {
-    let Some(head) = tlog::latest_head(connection)? else {
+    let Some(cosigned) = tlog::cosigned_checkpoint(connection, &request.witnesses, request.quorum)? else {
         return Ok(None);
     };
-    let tree_size = head.tree_size as u64;
+    let tree_size = cosigned.size;
+    let head = ledger_repository::tree_head(connection, tree_size as i64)?
+        .ok_or_else(|| ProofError::Corrupt(format!("no signed head of size {tree_size}")))?;
     let root_hash: Hash = head
         .root_hash
         .as_slice()
@@ -88,7 +96,7 @@ pub fn certificate(
         let inclusion_proof = tlog::inclusion_proof(connection, published, index, tree_size)?;
         entries.push(CertifiedEntry { entry, inclusion_proof });
     }
-    let checkpoint = checkpoint_for(connection, tree_size)?;
+    let checkpoint = cosigned.note;
     let answer = found.answer;
     Ok(Some(Certificate {
         statement: Statement {
@@ -108,14 +116,6 @@ pub fn certificate(
         checkpoint,
         entries,
     }))
-}
-
-/// The checkpoint note of the signed head of `tree_size` entries.
-fn checkpoint_for(connection: &mut DbConnection, tree_size: u64) -> Result<String, ProofError> {
-    // witness cosignatures appended here once stored (issue 18 item 3)
-    ledger_repository::tree_head(connection, tree_size as i64)?
-        .map(|head| head.checkpoint)
-        .ok_or_else(|| ProofError::Corrupt(format!("no signed head of size {tree_size}")))
 }
 
 /// The keyed fingerprints the entries record: the asked one's, and for an

@@ -291,7 +291,8 @@ impl Witness {
     }
 
     /// Keeps the refused submission and queues one e-mail per risk officer,
-    /// in one transaction (off the executor's task).
+    /// in one transaction (off the executor's task) — once per offending
+    /// signed note, however often it is submitted.
     fn record_evidence(
         &self,
         state: &mut State,
@@ -330,6 +331,11 @@ impl Witness {
         let recipients = &self.identity.alert_to;
         let proof = request.proof_lines();
         let transaction = |connection: &mut SqliteConnection| -> Result<(), WitnessError> {
+            // A log that submits the same signed note again (its submitter
+            // retries) adds nothing: it was kept, and the officers told, once.
+            if store::evidence_exists(connection, &request.note)? {
+                return Ok(());
+            }
             let evidence_id = store::insert_evidence(
                 connection,
                 &NewEvidence {

@@ -266,6 +266,11 @@ pub fn entries_by_subject(connection: &mut SqliteConnection, subject: &str) -> Q
         .load(connection)
 }
 
+/// Whether this signed note was kept as evidence already.
+pub fn evidence_exists(connection: &mut SqliteConnection, note: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(evidence::table.filter(evidence::note.eq(note)))).get_result(connection)
+}
+
 /// Records evidence; returns its id.
 pub fn insert_evidence(connection: &mut SqliteConnection, row: &NewEvidence<'_>) -> QueryResult<i64> {
     diesel::insert_into(evidence::table).values(row).execute(connection)?;

@@ -381,6 +381,9 @@ async fn a_split_view_is_refused_kept_and_emailed_to_every_risk_officer_despite_
     let evidence = witness.evidence().await;
     assert_eq!(evidence.len(), 1);
     assert_eq!(evidence[0]["note"], fork);
+    // The log's submitter retries: still refused, kept and told once.
+    assert_eq!(witness.submit(&request_body(6, &[], &fork)).await.0, 409);
+    assert_eq!(witness.evidence().await.len(), 1);
 
     // The SMTP server is down: both e-mails fail, wait in the outbox, and
     // survive a restart of the witness.

@@ -16,8 +16,10 @@ use crate::lending::{certificate as certify, CertificateRequest, CertifiedEntry}
 use crate::tlog::ProofError;
 
 /// How long a request waits for a signed head that includes every entry
-/// about the fingerprint before it answers 503 (Retry-After: 1). No
-/// connection is held while it waits.
+/// about the fingerprint before it answers 503 (Retry-After: 1), when no
+/// witness quorum is configured; with one, it waits as long as
+/// `?wait=cosigned` does (`--witness-wait-seconds`) for that head's
+/// cosignatures. No connection is held while it waits.
 const WAIT_FOR_HEAD: Duration = Duration::from_secs(3);
 const POLL_EVERY: Duration = Duration::from_millis(50);
 
@@ -33,8 +35,14 @@ pub async fn certificate(
         fingerprint: *fingerprint.as_bytes(),
         stored: state.fingerprint_key.stored(&fingerprint),
         origin: state.settings.ledger.origin.clone(),
+        witnesses: crate::tlog::witness_keys(&state.settings.witnesses),
+        quorum: state.settings.witnesses.quorum,
     };
-    let deadline = Instant::now() + WAIT_FOR_HEAD;
+    let wait = match request.quorum {
+        0 => WAIT_FOR_HEAD,
+        _ => WAIT_FOR_HEAD.max(state.settings.witnesses.wait_timeout),
+    };
+    let deadline = Instant::now() + wait;
     let certificate = loop {
         let (published, request) = (state.published.clone(), request.clone());
         let made = state
