@@ -396,7 +396,7 @@ mod tests {
         // SHA-256("w1" || "\n" || 0x04 || public key)[:4], then the u64
         // big-endian time and the signature over "cosignature/v1\ntime
         // 1679315147\n" + the note text). Ed25519 is deterministic, so
-        // the line is too. docs/notes/go-interop.md tells how to rederive it.
+        // the line is too. docs/ARCHITECTURE.md ("Interoperability") tells how to rederive it.
         let line = cosign("w1", &witness_key(), &checkpoint().text(), 1_679_315_147);
         assert_eq!(
             line,

@@ -142,7 +142,7 @@ fn read_start_lines(stdout: std::process::ChildStdout) -> (String, u16) {
     receiver.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|error| {
         panic!(
             "`anchorfin witness` never printed its verifier key and address ({error}: it exited or hung; \
-                 its CLI contract is docs/notes/witness.md)"
+                 its CLI contract is in docs/ARCHITECTURE.md, The witness)"
         )
     })
 }
