@@ -8,9 +8,9 @@
 //! ```
 //!
 //! Type 0x01 is an Ed25519 signed-note key (the log's: key id
-//! SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)[:4], [`super::note_key_id`]); type 0x04
+//! SHA-256(name ‖ "\n" ‖ 0x01 ‖ key)\[:4\], [`super::note_key_id`]); type 0x04
 //! an Ed25519 `cosignature/v1` key (a witness's: key id SHA-256(name ‖ "\n"
-//! ‖ 0x04 ‖ key)[:4]).
+//! ‖ 0x04 ‖ key)\[:4\]).
 //!
 //! A cosignature is a signature line `— <witness name> base64(key id ‖
 //! timestamp ‖ signature)`, the timestamp a big-endian u64 of seconds since
@@ -89,7 +89,7 @@ pub enum CosignatureError {
     NotACosigner(String),
 }
 
-/// SHA-256(name ‖ "\n" ‖ type ‖ key)[:4], as C2SP `signed-note` computes a
+/// SHA-256(name ‖ "\n" ‖ type ‖ key)\[:4\], as C2SP `signed-note` computes a
 /// key id.
 pub fn key_id(name: &str, key_type: KeyType, key: &VerifyingKey) -> [u8; 4] {
     let mut hasher = Sha256::new();

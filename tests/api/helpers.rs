@@ -132,7 +132,7 @@ impl TestApp {
     /// directory — the same signing key, the same history up to now — as an
     /// insider (or a botched restore) would run beside it to show some
     /// parties another history. This app is stopped while its database is
-    /// copied and then started again on a new port.
+    /// copied and then started again on its port; the fork gets a new one.
     pub async fn fork(&mut self) -> TestApp {
         self.stop().await;
         let data_dir = tempfile::tempdir().expect("temp dir");
@@ -161,6 +161,9 @@ impl TestApp {
                 }
             }
         };
+        // Back on its own port: whoever talks to it (a witness copying the
+        // log) finds it where it was.
+        self.settings.bind = self.address.trim_start_matches("http://").to_owned();
         self.restart().await;
         let (address, server) = Self::start(&settings).await;
         TestApp {

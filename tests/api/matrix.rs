@@ -116,6 +116,8 @@ POST /v1/alerts/{id}/acknowledgement             | 401  401  401  401  | 403 200
 # The ledger is public; a key sent to read entries must be valid (and is not a risk officer's).
 GET  /v1/ledger/head                             | 200  200  200  200  | 200 200  | 200 200  200 200  200  200  200  |
 GET  /v1/ledger/public-key                       | 200  200  200  200  | 200 200  | 200 200  200 200  200  200  200  |
+GET  /v1/ledger/vkey                             | 200  200  200  200  | 200 200  | 200 200  200 200  200  200  200  |
+GET  /v1/ledger/checkpoint                       | 200  200  200  200  | 200 200  | 200 200  200 200  200  200  200  |
 GET  /v1/ledger/entries                          | 200  401  401  401  | 200 403  | 200 200  200 200  200  200  403  |
 GET  /v1/ledger/leaves/{leaf_hash}               | 200  200  200  200  | 200 200  | 200 200  200 200  200  200  200  |
 GET  /v1/ledger/proofs/inclusion                 | 200  200  200  200  | 200 200  | 200 200  200 200  200  200  200  |
@@ -412,7 +414,7 @@ fn request(world: &World, method: &str, path: &str) -> Option<Request> {
     let post = |fill: Option<&String>, body: Value| Request::new(fill, Body::Json(body));
     Some(match (method, path) {
         ("get", "/healthz" | "/readyz" | "/metrics" | "/v1/offers" | "/v1/alerts") => get(None),
-        ("get", "/v1/ledger/head" | "/v1/ledger/public-key") => get(None),
+        ("get", "/v1/ledger/head" | "/v1/ledger/public-key" | "/v1/ledger/vkey" | "/v1/ledger/checkpoint") => get(None),
         ("get", "/v1/ledger/entries") => get(None).query("?start=0&end=1"),
         ("get", "/v1/ledger/leaves/{leaf_hash}") => get(Some(&world.leaf_hash)),
         ("get", "/v1/ledger/proofs/inclusion") => get(None).query("?index=0&tree_size=1"),

@@ -2,7 +2,10 @@
 //! HTTP cosign the heads the server submits; the cosigned checkpoint is
 //! served and waited for (`?wait=cosigned`); a stopped witness delays no
 //! write, shows in the metrics and catches up when it returns; an
-//! unreachable quorum answers `null` after the bound.
+//! unreachable quorum answers `null` after the bound; a fork of the
+//! platform's database is refused by the banks' witnesses, which e-mail
+//! their risk officers, and each bank's copy still answers for its assets
+//! with both platforms down.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -16,8 +19,9 @@ use serde_json::Value;
 use tempfile::TempDir;
 
 use crate::helpers::{assert_problem, eventually, TestApp};
-use crate::lending::{bank, confirmed_asset, offered, pledge_body, post_with_key};
+use crate::lending::{bank, confirmed_asset, offered, pledge_body, post_with_key, Bank};
 use crate::registry::{deal, Deal};
+use crate::smtp::{smtp_tests_run, SmtpSink};
 
 /// A witness process and what it needs to start again as itself.
 struct Witness {
@@ -27,6 +31,8 @@ struct Witness {
     log_vkey: String,
     port: u16,
     vkey: VerifierKey,
+    /// Flags beyond the required ones (`--server`, `--alert-to`, …).
+    extra: Vec<String>,
     child: Option<Child>,
     _directory: TempDir,
 }
@@ -35,21 +41,28 @@ impl Witness {
     /// `anchorfin witness` for the log whose verifier key is `log_vkey`,
     /// on a free port; returns once it has printed its key and address.
     fn start(name: &str, log_vkey: &str) -> Self {
+        let mut witness = Self::prepared(name, log_vkey, 0);
+        witness.spawn();
+        witness
+    }
+
+    /// A witness with its key and data directory, to run on `port`, not
+    /// started yet: the platform can be told of it before it runs.
+    fn prepared(name: &str, log_vkey: &str, port: u16) -> Self {
         let directory = tempfile::tempdir().unwrap();
         let key_path = directory.path().join("witness.key");
         let key = anchorfin::keyfile::generate(&key_path).unwrap();
-        let mut witness = Self {
+        Self {
             name: name.to_owned(),
             key_path,
             data_dir: directory.path().join("data"),
             log_vkey: log_vkey.to_owned(),
-            port: 0,
+            port,
             vkey: VerifierKey::witness(name, key.verifying_key()),
+            extra: Vec::new(),
             child: None,
             _directory: directory,
-        };
-        witness.spawn();
-        witness
+        }
     }
 
     fn spawn(&mut self) {
@@ -64,6 +77,7 @@ impl Witness {
                 "--log-vkey",
                 &self.log_vkey,
             ])
+            .args(&self.extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -202,18 +216,29 @@ async fn text(app: &TestApp, path: &str) -> (u16, String) {
 /// it took.
 async fn pledge_with(app: &TestApp, deal: &Deal, number: &str, seed: u8, query: &str) -> (reqwest::Response, Duration) {
     let lender = bank(app, &format!("Bank {seed}"), seed).await;
+    pledge_to(app, deal, &lender, number, query).await
+}
+
+/// `pledge_with` to a bank already onboarded.
+async fn pledge_to(
+    app: &TestApp,
+    deal: &Deal,
+    lender: &Bank,
+    number: &str,
+    query: &str,
+) -> (reqwest::Response, Duration) {
     let asset = confirmed_asset(app, deal, number, "1000.00").await;
     let offer = offered(
         app,
         &deal.holder(),
         &format!("asset:{asset}"),
-        &lender,
+        lender,
         "pledge",
         "800.00",
     )
     .await;
     let nonce = uuid::Uuid::new_v4().to_string();
-    let body = pledge_body(&lender, &offer, &asset, "800.00", &nonce);
+    let body = pledge_body(lender, &offer, &asset, "800.00", &nonce);
     let started = Instant::now();
     let response = post_with_key(app, &format!("/v1/pledges{query}"), &lender.api_key(), &nonce, &body).await;
     (response, started.elapsed())
@@ -443,48 +468,142 @@ async fn without_witnesses_the_newest_head_is_the_checkpoint(backend: Backend) {
     assert_eq!(problem["field"], "wait");
 }
 
+/// Issue 18's scenario: two banks each run a witness that keeps its own
+/// copy (with the bank's details) and e-mails its risk officer; the log
+/// needs both (quorum 2). A pledge is answered with a checkpoint both
+/// cosigned. Then the platform's database is forked — same key, same
+/// history — and each copy appends something else: the real one first
+/// (cosigned), the fork's head is refused by both witnesses with 409, kept
+/// as evidence and e-mailed to both banks' risk officers, and alerted in the
+/// fork; with both platforms down, each bank's copy still answers for the
+/// asset it financed.
 async fn a_forked_log_is_refused_by_the_witness_and_alerted(backend: Backend) {
-    let Some((mut app, witnesses)) = app_with_witnesses(backend, 1, 1, Duration::from_secs(20)).await else {
+    assert!(smtp_tests_run(), "aiosmtpd is required: pip install aiosmtpd");
+    let sink = SmtpSink::up();
+    let mut witnesses = Vec::new();
+    let configure = |settings: &mut Settings| {
+        let log = log_vkey(settings);
+        for bank in ["a", "b"] {
+            witnesses.push(Witness::prepared(
+                &format!("bank-{bank}.test/witness"),
+                &log,
+                SmtpSink::free_port(),
+            ));
+        }
+        settings.witnesses.witnesses = witnesses.iter().map(Witness::peer).collect();
+        settings.witnesses.quorum = 2;
+        settings.witnesses.wait_timeout = Duration::from_secs(20);
+        settings.witnesses.max_backoff = Duration::from_millis(500);
+    };
+    let Some(mut app) = app_on(backend, configure).await else {
         return;
     };
     let deal = deal(&app).await;
-    let (response, _) = pledge_with(&app, &deal, "INV-W-7", 48, "?wait=cosigned").await;
-    let lien: Value = response.json().await.unwrap();
-    let shared = unverified_checkpoint(lien["cosigned_checkpoint"].as_str().unwrap())
-        .unwrap()
-        .size;
+    let lenders = [bank(&app, "Bank A", 48).await, bank(&app, "Bank B", 49).await];
+    for ((witness, lender), bank) in witnesses.iter_mut().zip(&lenders).zip(["a", "b"]) {
+        witness.extra = vec![
+            "--server".to_owned(),
+            app.address.clone(),
+            "--api-key".to_owned(),
+            lender.api_key(),
+            "--smtp-url".to_owned(),
+            format!("smtp://127.0.0.1:{}", sink.port),
+            "--alert-to".to_owned(),
+            format!("risk@bank-{bank}.test"),
+        ];
+        witness.spawn();
+    }
+    let keys: Vec<VerifierKey> = witnesses.iter().map(|witness| witness.vkey.clone()).collect();
 
-    // A copy of the platform (same key, same history so far, same witness)
-    // goes on with another history once the real one is cosigned further.
+    let (response, _) = pledge_to(&app, &deal, &lenders[0], "INV-W-7", "?wait=cosigned").await;
+    let first: Value = response.json().await.unwrap();
+    let cosigned = first["cosigned_checkpoint"].as_str().unwrap();
+    assert_eq!(valid_cosigners(cosigned, &keys).len(), 2, "{cosigned}");
+    let shared = unverified_checkpoint(cosigned).unwrap().size;
+
+    // A copy of the platform (same key, same history so far, same
+    // witnesses) goes on with another history once the real one is
+    // cosigned further.
     let fork = app.fork().await;
-    let (response, _) = pledge_with(&app, &deal, "INV-W-8", 49, "?wait=cosigned").await;
-    let lien: Value = response.json().await.unwrap();
-    let held = unverified_checkpoint(lien["cosigned_checkpoint"].as_str().unwrap())
+    let (response, _) = pledge_to(&app, &deal, &lenders[1], "INV-W-8", "?wait=cosigned").await;
+    let second: Value = response.json().await.unwrap();
+    let held = unverified_checkpoint(second["cosigned_checkpoint"].as_str().unwrap())
         .unwrap()
         .size;
     assert!(held > shared);
     fork.create_org("Forked Bank", "bank", "LEI-FORK-1").await;
 
+    // Each witness refuses the fork's head (409: it holds another root at
+    // that size) and e-mails its bank's risk officer.
+    let mails = eventually("both banks' risk officers e-mailed about the fork", || async {
+        let mails: Vec<(String, String, String)> = sink
+            .messages()
+            .into_iter()
+            .filter(|(_, _, text)| text.contains("log_inconsistency"))
+            .collect();
+        let told = |officer: &str| mails.iter().any(|(to, _, _)| to == officer);
+        (told("risk@bank-a.test") && told("risk@bank-b.test")).then_some(mails)
+    })
+    .await;
+    assert!(
+        mails
+            .iter()
+            .all(|(_, _, text)| text.contains(&app.settings.ledger.origin)),
+        "{mails:?}"
+    );
+    for witness in &witnesses {
+        let evidence: Value = reqwest::get(format!("{}/evidence", witness.url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            !evidence["evidence"].as_array().unwrap().is_empty(),
+            "{}: {evidence}",
+            witness.name
+        );
+    }
+
+    // The fork itself learns it was refused: one alert however often it
+    // retries; its cosigned checkpoint stays the shared one; the real log
+    // goes on being cosigned.
     let alerts = eventually("a log_inconsistency alert in the forked log", || async {
         let alerts = inconsistencies(&fork).await;
         (!alerts.is_empty()).then_some(alerts)
     })
     .await;
-    let name = &witnesses[0].name;
     let (subject, facts, attempting) = &alerts[0];
-    assert_eq!(subject, &format!("witness:{name}:{held}"));
+    assert!(subject.starts_with("witness:bank-"), "{subject}");
     assert_eq!(facts["witness_size"], held, "{facts}");
     assert_eq!(attempting, &fork.operator_id);
-    // The fork's cosigned checkpoint stays the shared one; one alert however
-    // often it retries; the real log goes on being cosigned.
     let (_, served) = text(&fork, "/v1/ledger/checkpoint").await;
     assert_eq!(unverified_checkpoint(&served).unwrap().size, shared, "{served}");
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(inconsistencies(&fork).await.len(), 1);
     assert_eq!(inconsistencies(&app).await, vec![]);
-    let (response, _) = pledge_with(&app, &deal, "INV-W-9", 50, "?wait=cosigned").await;
-    let lien: Value = response.json().await.unwrap();
-    assert!(lien["cosigned_checkpoint"].is_string(), "{lien}");
+
+    // Both platforms down: each bank's copy answers for the asset it
+    // financed, from its own database.
+    app.stop().await;
+    fork.stop().await;
+    for (witness, lien) in witnesses.iter().zip([&first, &second]) {
+        let asset = lien["asset_id"].as_str().unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_anchorfin"))
+            .args(["witness", "show", "--data-dir"])
+            .arg(&witness.data_dir)
+            .arg(asset)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let kinds: Vec<&str> = answer["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|entry| entry["kind"].as_str())
+            .collect();
+        assert!(kinds.contains(&"asset_pledged"), "{}: {answer}", witness.name);
+        assert!(answer["checkpoint"]["tree_size"].as_u64() >= Some(held), "{answer}");
+    }
 }
 
 /// The `log_inconsistency` alerts stored: subject, facts, attempting
