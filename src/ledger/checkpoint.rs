@@ -19,12 +19,10 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use sha2::{Digest, Sha256};
 
+use super::cosignature::{key_id, note_text, signature_line, KeyType, VerifierKey};
 use super::merkle::Hash;
 
-/// The signature-type byte of Ed25519 in C2SP signed notes.
-const ED25519_ALGORITHM: u8 = 0x01;
 const TIMESTAMP_PREFIX: &str = "timestamp ";
 
 /// A tree head before or after signing.
@@ -77,15 +75,9 @@ pub fn check_origin(origin: &str) -> Result<(), OriginError> {
     Ok(())
 }
 
-/// The C2SP key id of an Ed25519 key named `name`.
+/// The C2SP key id of an Ed25519 signed-note key named `name`.
 pub fn note_key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
-    let mut hasher = Sha256::new();
-    hasher.update(name.as_bytes());
-    hasher.update(b"\n");
-    hasher.update([ED25519_ALGORITHM]);
-    hasher.update(key.as_bytes());
-    let digest: [u8; 32] = hasher.finalize().into();
-    [digest[0], digest[1], digest[2], digest[3]]
+    key_id(name, KeyType::Ed25519Note, key)
 }
 
 impl Checkpoint {
@@ -169,30 +161,23 @@ pub fn unverified_checkpoint(note: &str) -> Result<Checkpoint, CheckpointError> 
 /// line) and the raw signature.
 pub fn sign_note(text: &str, name: &str, key: &SigningKey) -> (String, [u8; 64]) {
     let signature = key.sign(text.as_bytes()).to_bytes();
-    let mut blob = Vec::with_capacity(68);
-    blob.extend_from_slice(&note_key_id(name, &key.verifying_key()));
-    blob.extend_from_slice(&signature);
-    (
-        format!("{text}\n\u{2014} {name} {}\n", STANDARD.encode(blob)),
-        signature,
-    )
+    let line = signature_line(name, &note_key_id(name, &key.verifying_key()), &[&signature]);
+    (format!("{text}\n{line}"), signature)
 }
 
 /// Verifies a signed note's signature by `key` named `name` and returns its
 /// text (with its final newline). Signature lines of other keys are
 /// ignored, as C2SP allows co-signers.
 pub fn open_note<'a>(note: &'a str, name: &str, key: &VerifyingKey) -> Result<&'a str, CheckpointError> {
-    let split = note.rfind("\n\n").ok_or(CheckpointError::NoSignatures)?;
-    let (text, signatures) = (&note[..=split], &note[split + 2..]);
-    let key_id = note_key_id(name, key);
-    let prefix = format!("\u{2014} {name} ");
-    let signature = signatures
-        .lines()
-        .filter_map(|line| line.strip_prefix(&prefix))
-        .filter_map(|blob| STANDARD.decode(blob).ok())
-        .find(|blob| blob.len() == 68 && blob[..4] == key_id)
+    if !note.contains("\n\n") {
+        return Err(CheckpointError::NoSignatures);
+    }
+    let text = note_text(note);
+    let signature = VerifierKey::log(name, *key)
+        .signatures(note)
+        .find(|signature| signature.len() == 64)
         .ok_or_else(|| CheckpointError::NoSignatureByKey(name.to_owned()))?;
-    let signature = Signature::from_slice(&signature[4..]).map_err(|_| CheckpointError::BadSignature)?;
+    let signature = Signature::from_slice(&signature).map_err(|_| CheckpointError::BadSignature)?;
     key.verify(text.as_bytes(), &signature)
         .map_err(|_| CheckpointError::BadSignature)?;
     Ok(text)
@@ -214,6 +199,7 @@ pub fn open_checkpoint(note: &str, origin: &str, key: &VerifyingKey) -> Result<C
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
 
     fn key() -> SigningKey {
         SigningKey::from_bytes(&[42; 32])

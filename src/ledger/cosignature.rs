@@ -163,8 +163,8 @@ impl VerifierKey {
     }
 
     /// The signature lines of `note` that carry this key's name and id,
-    /// decoded (key id stripped).
-    fn candidate_signatures<'a>(&'a self, note: &'a str) -> impl Iterator<Item = Vec<u8>> + 'a {
+    /// decoded (key id stripped), to be checked.
+    pub(super) fn signatures<'a>(&'a self, note: &'a str) -> impl Iterator<Item = Vec<u8>> + 'a {
         let prefix = format!("\u{2014} {} ", self.name);
         let id = self.key_id();
         signature_lines(note)
@@ -182,7 +182,7 @@ impl VerifierKey {
         }
         let text = note_text(note);
         let mut seen = false;
-        for blob in self.candidate_signatures(note) {
+        for blob in self.signatures(note) {
             seen = true;
             let Ok(timestamp) = <[u8; 8]>::try_from(&blob[..blob.len().min(8)]).map(u64::from_be_bytes) else {
                 continue;
@@ -247,10 +247,16 @@ pub fn cosigned_message(text: &str, timestamp: u64) -> String {
 /// note text is `text`, made at `timestamp`.
 pub fn cosign(name: &str, key: &SigningKey, text: &str, timestamp: u64) -> String {
     let signature = key.sign(cosigned_message(text, timestamp).as_bytes());
-    let mut blob = Vec::with_capacity(76);
-    blob.extend_from_slice(&key_id(name, KeyType::CosignatureV1, &key.verifying_key()));
-    blob.extend_from_slice(&timestamp.to_be_bytes());
-    blob.extend_from_slice(&signature.to_bytes());
+    let id = key_id(name, KeyType::CosignatureV1, &key.verifying_key());
+    signature_line(name, &id, &[&timestamp.to_be_bytes(), &signature.to_bytes()])
+}
+
+/// A signature line (with its newline): `— <name> base64(key id ‖ parts)`.
+pub(super) fn signature_line(name: &str, key_id: &[u8; 4], parts: &[&[u8]]) -> String {
+    let mut blob = key_id.to_vec();
+    for part in parts {
+        blob.extend_from_slice(part);
+    }
     format!("\u{2014} {name} {}\n", STANDARD.encode(blob))
 }
 
