@@ -27,7 +27,7 @@ pub struct AppState {
     /// Confirms receivables, many per commit.
     pub confirmations: crate::registry::ConfirmationBatcher,
     /// Answers and records encumbrance look-ups, many per commit.
-    pub lookups: crate::lending::LookupBatcher,
+    pub lookups: crate::lending::LookupBatcher<super::error::ApiError>,
     /// The secret fingerprints are stored under (`identity`).
     pub fingerprint_key: crate::domain::FingerprintKey,
     /// Rate limits per organisation (and per address for anonymous reads).

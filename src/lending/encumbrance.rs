@@ -2,6 +2,8 @@
 //! fingerprint it computed itself from an invoice (or purchase order) in
 //! front of it — registered, confirmed, encumbered — never by whom.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::domain::PurchaseOrderStatus;
 use crate::store::lending as repository;
 use crate::store::registry as registry_repository;
@@ -25,42 +27,103 @@ pub struct Found {
 
 /// Looks up a fingerprint in its stored (keyed) form.
 pub fn look_up(connection: &mut DbConnection, stored: &[u8; 32]) -> diesel::QueryResult<Found> {
-    if let Some((receivable, assets)) =
-        registry_repository::find_receivable_with_assets_by_fingerprint(connection, stored)?
+    let mut found = look_up_many(connection, std::slice::from_ref(stored))?;
+    Ok(found.remove(0))
+}
+
+/// Looks up many fingerprints (stored form) with a fixed number of
+/// statements, whatever their number: the receivables with their assets,
+/// the purchase orders among the rest, and the active liens on any of them.
+/// The answers are in `stored`'s order.
+pub fn look_up_many(connection: &mut DbConnection, stored: &[[u8; 32]]) -> diesel::QueryResult<Vec<Found>> {
+    let fingerprints: Vec<&[u8]> = stored.iter().map(|fingerprint| fingerprint.as_slice()).collect();
+    let mut receivables: HashMap<Vec<u8>, Receivable> = HashMap::new();
+    for (fingerprint, id, status, purchase_order_id, asset_id) in
+        registry_repository::receivables_for_lookup(connection, &fingerprints)?
     {
-        // A lien on its purchase order reserves the receivable for that bank.
-        let reserved = match &receivable.purchase_order_id {
-            Some(order) => repository::active_lien_on_purchase_order(connection, order)?.is_some(),
-            None => false,
-        };
-        return Ok(Found {
-            answer: Encumbrance {
-                registered: true,
-                confirmed: receivable.status.is_confirmed(),
-                encumbered: reserved || repository::any_active_lien(connection, &assets)?,
-            },
-            receivable_id: Some(receivable.id),
-            purchase_order_id: None,
+        let receivable = receivables.entry(fingerprint).or_insert_with(|| Receivable {
+            id,
+            confirmed: status.is_confirmed(),
+            purchase_order_id,
+            assets: Vec::new(),
         });
+        receivable.assets.extend(asset_id);
     }
-    if let Some(order) = registry_repository::find_purchase_order_by_fingerprint(connection, stored)? {
-        return Ok(Found {
-            answer: Encumbrance {
-                registered: true,
-                confirmed: order.status == PurchaseOrderStatus::Acknowledged,
-                encumbered: repository::active_lien_on_purchase_order(connection, &order.id)?.is_some(),
-            },
-            receivable_id: None,
-            purchase_order_id: Some(order.id),
-        });
+    let unknown: Vec<&[u8]> = fingerprints
+        .iter()
+        .copied()
+        .filter(|fingerprint| !receivables.contains_key(*fingerprint))
+        .collect();
+    let orders: HashMap<Vec<u8>, (String, bool)> = if unknown.is_empty() {
+        HashMap::new()
+    } else {
+        registry_repository::purchase_orders_for_lookup(connection, &unknown)?
+            .into_iter()
+            .map(|(fingerprint, id, status)| (fingerprint, (id, status == PurchaseOrderStatus::Acknowledged)))
+            .collect()
+    };
+    // A lien on a receivable's purchase order reserves the receivable for
+    // that bank: it counts as encumbered too.
+    let asset_ids: Vec<&str> = receivables
+        .values()
+        .flat_map(|receivable| receivable.assets.iter().map(String::as_str))
+        .collect();
+    let order_ids: Vec<&str> = receivables
+        .values()
+        .filter_map(|receivable| receivable.purchase_order_id.as_deref())
+        .chain(orders.values().map(|(id, _)| id.as_str()))
+        .collect();
+    let (mut liened_assets, mut liened_orders) = (HashSet::new(), HashSet::new());
+    for (asset_id, purchase_order_id) in repository::active_liens_on_any(connection, &asset_ids, &order_ids)? {
+        liened_assets.extend(asset_id);
+        liened_orders.extend(purchase_order_id);
     }
-    Ok(Found {
-        answer: Encumbrance {
-            registered: false,
-            confirmed: false,
-            encumbered: false,
-        },
-        receivable_id: None,
-        purchase_order_id: None,
-    })
+    Ok(stored
+        .iter()
+        .map(|fingerprint| {
+            if let Some(receivable) = receivables.get(fingerprint.as_slice()) {
+                let reserved = receivable
+                    .purchase_order_id
+                    .as_ref()
+                    .is_some_and(|order| liened_orders.contains(order));
+                return Found {
+                    answer: Encumbrance {
+                        registered: true,
+                        confirmed: receivable.confirmed,
+                        encumbered: reserved || receivable.assets.iter().any(|asset| liened_assets.contains(asset)),
+                    },
+                    receivable_id: Some(receivable.id.clone()),
+                    purchase_order_id: None,
+                };
+            }
+            if let Some((id, acknowledged)) = orders.get(fingerprint.as_slice()) {
+                return Found {
+                    answer: Encumbrance {
+                        registered: true,
+                        confirmed: *acknowledged,
+                        encumbered: liened_orders.contains(id),
+                    },
+                    receivable_id: None,
+                    purchase_order_id: Some(id.clone()),
+                };
+            }
+            Found {
+                answer: Encumbrance {
+                    registered: false,
+                    confirmed: false,
+                    encumbered: false,
+                },
+                receivable_id: None,
+                purchase_order_id: None,
+            }
+        })
+        .collect())
+}
+
+/// A receivable as a look-up sees it.
+struct Receivable {
+    id: String,
+    confirmed: bool,
+    purchase_order_id: Option<String>,
+    assets: Vec<String>,
 }

@@ -12,8 +12,11 @@ use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::encumbrance::{look_up, Encumbrance};
+use std::sync::Arc;
+
+use super::encumbrance::{look_up_many, Encumbrance};
 use crate::alerts::{self, AlertKind, NewAlert};
+use crate::organizations::{authenticate_many, Principal};
 use crate::refusal::UseCaseError;
 use crate::registry::{visible_receivable, Viewer};
 use crate::store::batcher::{BatchObserver, Batcher};
@@ -27,50 +30,110 @@ pub struct EnumerationPolicy {
     pub window_seconds: i64,
 }
 
-/// A bank's look-up of a fingerprint, in its stored (keyed) form.
-#[derive(Debug, Clone)]
-pub struct LookupJob {
-    pub bank_id: String,
+/// Who asks for a look-up.
+pub enum LookupCaller<R> {
+    /// A bank authenticated and admitted already (a portal session, a
+    /// certificate's request): its organisation id.
+    Bank(String),
+    /// A bearer API key, authenticated in the batch's transaction with the
+    /// batch's other keys in one query, then admitted (or refused, with
+    /// `R`) by `admit`, which is told the key's principal or `None` for a
+    /// key that is unknown, revoked or malformed, and answers the bank's
+    /// organisation id. A refused look-up is neither made nor recorded.
+    Key { token: String, admit: Admission<R> },
+}
+
+/// Decides whether a key's caller may look up now (its role, its rate
+/// limits): the bank's organisation id, or the refusal.
+pub type Admission<R> = Arc<dyn Fn(Option<&Principal>) -> Result<String, R> + Send + Sync>;
+
+/// A look-up of a fingerprint, in its stored (keyed) form.
+pub struct LookupJob<R> {
+    pub caller: LookupCaller<R>,
     pub stored: [u8; 32],
     pub policy: EnumerationPolicy,
 }
 
-type Looked = Result<Encumbrance, diesel::result::Error>;
+/// A look-up's answer, or why it was refused.
+pub type Looked<R> = Result<Result<Encumbrance, R>, diesel::result::Error>;
 
 /// Look-ups, many per commit with their audit records.
-pub type LookupBatcher = Batcher<LookupJob, Looked>;
+pub type LookupBatcher<R> = Batcher<LookupJob<R>, Looked<R>>;
 
-pub fn spawn_lookup_batcher(
+pub fn spawn_lookup_batcher<R: Send + 'static>(
     database: Database,
     workers: usize,
     max_batch: usize,
     observe: BatchObserver,
-) -> LookupBatcher {
+) -> LookupBatcher<R> {
     Batcher::spawn(
         database,
         workers,
         max_batch,
-        |job: &LookupJob| job.bank_id.clone(),
+        // Look-ups lock nothing: any order will do.
+        |_| String::new(),
         |connection, job| Ok(look_up_all(connection, std::slice::from_ref(job))?.remove(0)),
         Some(|connection, jobs| Ok(Some(look_up_all(connection, jobs)?.into_iter().map(Ok).collect()))),
         observe,
     )
 }
 
-/// Answers every job, records each, and raises the enumeration alerts the
-/// misses call for, in the caller's transaction.
-pub fn look_up_all(
+/// Admits every job (the keys authenticated in one query), answers the
+/// admitted ones with a fixed number of statements, records each, and
+/// raises the enumeration alerts the misses call for, in the caller's
+/// transaction.
+pub fn look_up_all<R>(
     connection: &mut DbConnection,
-    jobs: &[LookupJob],
-) -> Result<Vec<Encumbrance>, diesel::result::Error> {
+    jobs: &[LookupJob<R>],
+) -> Result<Vec<Result<Encumbrance, R>>, diesel::result::Error> {
     let now = store::now();
+    let tokens: Vec<&str> = jobs
+        .iter()
+        .filter_map(|job| match &job.caller {
+            LookupCaller::Key { token, .. } => Some(token.as_str()),
+            LookupCaller::Bank(_) => None,
+        })
+        .collect();
+    let mut principals = if tokens.is_empty() {
+        Vec::new()
+    } else {
+        authenticate_many(connection, &tokens)?
+    }
+    .into_iter();
+    // Each job's bank, or its refusal.
+    let admitted: Vec<Result<String, R>> = jobs
+        .iter()
+        .map(|job| match &job.caller {
+            LookupCaller::Bank(bank_id) => Ok(bank_id.clone()),
+            LookupCaller::Key { admit, .. } => {
+                let principal = principals.next().flatten();
+                admit(principal.as_ref())
+            }
+        })
+        .collect();
+    let stored: Vec<[u8; 32]> = jobs
+        .iter()
+        .zip(&admitted)
+        .filter(|(_, bank)| bank.is_ok())
+        .map(|(job, _)| job.stored)
+        .collect();
+    let mut found = look_up_many(connection, &stored)?.into_iter();
+    let mut rows = Vec::with_capacity(stored.len());
     let mut answers = Vec::with_capacity(jobs.len());
-    let mut rows = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        let found = look_up(connection, &job.stored)?;
+    for (job, bank) in jobs.iter().zip(admitted) {
+        let bank_id = match bank {
+            Ok(bank_id) => bank_id,
+            Err(refused) => {
+                answers.push(Err(refused));
+                continue;
+            }
+        };
+        let Some(found) = found.next() else {
+            return Err(diesel::result::Error::NotFound);
+        };
         rows.push(LookupRow {
             id: Uuid::new_v4().to_string(),
-            organization_id: job.bank_id.clone(),
+            organization_id: bank_id,
             fingerprint: job.stored.to_vec(),
             receivable_id: found.receivable_id,
             purchase_order_id: found.purchase_order_id,
@@ -79,7 +142,10 @@ pub fn look_up_all(
             encumbered: found.answer.encumbered,
             created_at: now,
         });
-        answers.push(found.answer);
+        answers.push(Ok(found.answer));
+    }
+    if rows.is_empty() {
+        return Ok(answers);
     }
     repository::insert_lookups(connection, &rows)?;
     if let Some(policy) = jobs.first().map(|job| job.policy) {

@@ -33,7 +33,8 @@ pub use lien::{
     LoanRecordRequest, MAX_LIEN_PAGE,
 };
 pub use lookup::{
-    look_up_all, lookups_of, spawn_lookup_batcher, EnumerationPolicy, LookupBatcher, LookupJob, MAX_LOOKUP_PAGE,
+    look_up_all, lookups_of, spawn_lookup_batcher, Admission, EnumerationPolicy, LookupBatcher, LookupCaller,
+    LookupJob, MAX_LOOKUP_PAGE,
 };
 pub use offer::{
     lapse_expired_offers, list_offers, make_offer, offer_action, offer_visible_to, show_offer, withdraw_offer,

@@ -174,17 +174,25 @@ pub fn asset_ids_of(connection: &mut DbConnection, receivable_id: &str) -> Query
         .load(connection)
 }
 
-/// Whether any of these assets carries an active lien.
-pub fn any_active_lien(connection: &mut DbConnection, asset_ids: &[String]) -> QueryResult<bool> {
-    if asset_ids.is_empty() {
-        return Ok(false);
+/// The active liens on any of these assets or purchase orders, as (asset,
+/// purchase order): for look-ups, which tell only whether there is one.
+pub fn active_liens_on_any(
+    connection: &mut DbConnection,
+    asset_ids: &[&str],
+    purchase_order_ids: &[&str],
+) -> QueryResult<Vec<(Option<String>, Option<String>)>> {
+    if asset_ids.is_empty() && purchase_order_ids.is_empty() {
+        return Ok(Vec::new());
     }
-    diesel::select(diesel::dsl::exists(
-        liens::table
-            .filter(liens::asset_id.eq_any(asset_ids))
-            .filter(liens::status.eq(LienStatus::Active)),
-    ))
-    .get_result(connection)
+    liens::table
+        .filter(liens::status.eq(LienStatus::Active))
+        .filter(
+            liens::asset_id
+                .eq_any(asset_ids)
+                .or(liens::purchase_order_id.eq_any(purchase_order_ids)),
+        )
+        .select((liens::asset_id, liens::purchase_order_id))
+        .load(connection)
 }
 
 /// Whether the bank holds a lien on any of these assets, or held one that

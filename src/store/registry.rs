@@ -268,23 +268,43 @@ fn oldest_alike(
     .load(connection)
 }
 
-/// The receivable with this fingerprint and the ids of the assets minted
-/// from it (none until it is confirmed), in one query.
-pub fn find_receivable_with_assets_by_fingerprint(
+/// A receivable as a look-up reads it: fingerprint, id, status, purchase
+/// order, and one of its assets (`None` for a receivable without one).
+pub type LookupReceivableRow = (Vec<u8>, String, ReceivableStatus, Option<String>, Option<String>);
+
+/// What an encumbrance look-up needs of the receivables with any of these
+/// (stored) fingerprints, one row per asset of each.
+pub fn receivables_for_lookup(
     connection: &mut DbConnection,
-    fingerprint: &[u8; 32],
-) -> QueryResult<Option<(ReceivableRow, Vec<String>)>> {
-    let rows: Vec<(ReceivableRow, Option<String>)> = receivables::table
+    fingerprints: &[&[u8]],
+) -> QueryResult<Vec<LookupReceivableRow>> {
+    receivables::table
         .left_join(assets::table)
-        .filter(receivables::fingerprint.eq(fingerprint.as_slice()))
-        .select((ReceivableRow::as_select(), assets::id.nullable()))
-        .load(connection)?;
-    let mut rows = rows.into_iter();
-    let Some((receivable, first)) = rows.next() else {
-        return Ok(None);
-    };
-    let assets = first.into_iter().chain(rows.filter_map(|(_, asset)| asset)).collect();
-    Ok(Some((receivable, assets)))
+        .filter(receivables::fingerprint.eq_any(fingerprints))
+        .select((
+            receivables::fingerprint,
+            receivables::id,
+            receivables::status,
+            receivables::purchase_order_id,
+            assets::id.nullable(),
+        ))
+        .load(connection)
+}
+
+/// What an encumbrance look-up needs of the purchase orders with any of
+/// these (stored) fingerprints: fingerprint, id, status.
+pub fn purchase_orders_for_lookup(
+    connection: &mut DbConnection,
+    fingerprints: &[&[u8]],
+) -> QueryResult<Vec<(Vec<u8>, String, PurchaseOrderStatus)>> {
+    purchase_orders::table
+        .filter(purchase_orders::fingerprint.eq_any(fingerprints))
+        .select((
+            purchase_orders::fingerprint,
+            purchase_orders::id,
+            purchase_orders::status,
+        ))
+        .load(connection)
 }
 
 /// Receivables of the same seller and buyer with the same amount and issue

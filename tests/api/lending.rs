@@ -838,7 +838,7 @@ async fn a_payment_racing_a_release_pays_the_bank_only_if_its_pledge_stood(app: 
 }
 
 /// A purchase order registered by the supplier.
-async fn registered_order(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> Value {
+pub async fn registered_order(app: &TestApp, deal: &Deal, number: &str, amount: &str) -> Value {
     let response = app
         .post_json(
             "/v1/purchase-orders",

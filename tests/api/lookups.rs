@@ -9,7 +9,10 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::helpers::{assert_problem, TestApp};
-use crate::lending::{bank, confirmed_asset, financed, Bank};
+use crate::lending::{
+    acknowledged_order, asset_under_order, bank, confirmed_asset, financed, offered, order_pledge_body, post_with_key,
+    Bank,
+};
 use crate::registry::{deal, registered, Deal};
 
 /// Runs each test on both backends with `configure` applied.
@@ -40,6 +43,14 @@ with_settings_on_both_backends!(
     look_ups_are_recorded_for_the_supplier_and_buyer_to_read,
     look_ups_are_rate_limited_per_organisation,
     guessing_at_invoices_raises_one_alert_for_the_operator,
+);
+
+with_settings_on_both_backends!(
+    |settings: &mut anchorfin::config::Settings| {
+        settings.limits.lookups_per_second = 1000;
+        settings.limits.lookup_burst = 1000;
+    };
+    look_ups_at_once_answer_as_each_alone,
 );
 
 with_settings_on_both_backends!(
@@ -253,4 +264,149 @@ async fn every_route_is_rate_limited_per_organisation_and_address(app: TestApp) 
     for _ in 0..10 {
         assert_eq!(app.get("/healthz", None).await.status(), 200);
     }
+}
+
+/// The fingerprint of the receivable an asset was minted from.
+async fn fingerprint_of_asset(app: &TestApp, deal: &Deal, asset: &str) -> String {
+    let seen: Value = app
+        .get_json(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
+        .await;
+    let receivable: Value = app
+        .get_json(
+            &format!("/v1/receivables/{}", seen["receivable_id"].as_str().unwrap()),
+            Some(&Deal::key(&deal.supplier)),
+        )
+        .await;
+    receivable["fingerprint"].as_str().unwrap().to_owned()
+}
+
+/// Look-ups arriving together are answered in one batch — the keys
+/// authenticated in one query, every fingerprint looked up with a fixed
+/// number of statements — and each answer is the one it gets alone: for a
+/// registered receivable, a confirmed one, one a bank finances, one its
+/// purchase order's lien reserves, the purchase order itself and an
+/// unknown fingerprint; a supplier's key is refused 403 and a made-up key
+/// 401 in the same batch, and only the admitted look-ups are recorded.
+async fn look_ups_at_once_answer_as_each_alone(app: TestApp) {
+    let deal = deal(&app).await;
+    let (first, second) = (bank(&app, "Bank One", 21).await, bank(&app, "Bank Two", 22).await);
+    let order = acknowledged_order(&app, &deal, "PO-MANY-1", "5000.00").await;
+    let offer = offered(
+        &app,
+        &deal.holder(),
+        &format!("purchase_order:{order}"),
+        &first,
+        "pledge",
+        "4000.00",
+    )
+    .await;
+    let response = post_with_key(
+        &app,
+        "/v1/pledges",
+        &first.api_key(),
+        "many-po",
+        &order_pledge_body(&first, &offer, &order, "4000.00", "many-po"),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let order_seen: Value = app
+        .get_json(
+            &format!("/v1/purchase-orders/{order}"),
+            Some(&Deal::key(&deal.supplier)),
+        )
+        .await;
+    let reserved = asset_under_order(&app, &deal, &order, "INV-MANY-1", "3000.00").await;
+    let pledged = confirmed_asset(&app, &deal, "INV-MANY-2", "200.00").await;
+    financed(&app, &deal, &first, &pledged, "200.00").await;
+    let free = confirmed_asset(&app, &deal, "INV-MANY-3", "300.00").await;
+    let only_registered = registered(&app, &deal, "INV-MANY-4", "400.00").await;
+    let fingerprints = [
+        only_registered["fingerprint"].as_str().unwrap().to_owned(),
+        fingerprint_of_asset(&app, &deal, &free).await,
+        fingerprint_of_asset(&app, &deal, &pledged).await,
+        fingerprint_of_asset(&app, &deal, &reserved).await,
+        order_seen["fingerprint"].as_str().unwrap().to_owned(),
+        "ab".repeat(32),
+    ];
+    let expected = [
+        (true, false, false),
+        (true, true, false),
+        (true, true, true),
+        (true, true, true),
+        (true, true, true),
+        (false, false, false),
+    ];
+    // Alone, one at a time.
+    for (fingerprint, (registered, confirmed, encumbered)) in fingerprints.iter().zip(expected) {
+        let answer: Value = look(&app, &second, fingerprint).await.json().await.unwrap();
+        assert_eq!(
+            (
+                answer["registered"].as_bool(),
+                answer["confirmed"].as_bool(),
+                answer["encumbered"].as_bool()
+            ),
+            (Some(registered), Some(confirmed), Some(encumbered)),
+            "{fingerprint}: {answer}"
+        );
+    }
+    // All at once, five times over, with callers who may not look up.
+    let supplier = Deal::key(&deal.supplier);
+    let made_up = format!("{}x", second.api_key());
+    let mut asked = Vec::new();
+    for _ in 0..5 {
+        for (index, fingerprint) in fingerprints.iter().enumerate() {
+            for key in [second.api_key(), supplier.clone(), made_up.clone()] {
+                asked.push((index, fingerprint.clone(), key));
+            }
+        }
+    }
+    let answers = futures_util::future::join_all(asked.iter().map(|(_, fingerprint, key)| {
+        let app = &app;
+        async move {
+            let response = app.get(&format!("/v1/encumbrance/{fingerprint}"), Some(key)).await;
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    }))
+    .await;
+    for ((index, fingerprint, key), (status, answer)) in asked.iter().zip(answers) {
+        let wanted = if *key == second.api_key() {
+            200
+        } else if *key == supplier {
+            403
+        } else {
+            401
+        };
+        assert_eq!(status, wanted, "{fingerprint}: {answer}");
+        if status == 200 {
+            let (registered, confirmed, encumbered) = expected[*index];
+            assert_eq!(answer["fingerprint"], fingerprint.as_str());
+            assert_eq!(
+                (
+                    answer["registered"].as_bool(),
+                    answer["confirmed"].as_bool(),
+                    answer["encumbered"].as_bool()
+                ),
+                (Some(registered), Some(confirmed), Some(encumbered)),
+                "{fingerprint}: {answer}"
+            );
+        }
+    }
+    // Bank Two's look-ups of the free receivable, alone and five at once;
+    // nothing of the refused callers'.
+    let page: Value = app
+        .get_json(
+            &format!(
+                "/v1/receivables/{}/lookups?limit=100",
+                only_registered["id"].as_str().unwrap()
+            ),
+            Some(&Deal::key(&deal.supplier)),
+        )
+        .await;
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 6, "{page}");
+    assert!(
+        items.iter().all(|item| item["organization_id"] == second.id()),
+        "{page}"
+    );
 }
