@@ -150,11 +150,21 @@ pub fn leaf_index(connection: &mut DbConnection, leaf_hash: &[u8]) -> QueryResul
 }
 
 /// How many leaves wait for the sequencer, and when the oldest was queued.
+/// Two statements that read the (short) queue and one leaf by its key: as
+/// one join with an aggregate, PostgreSQL scanned every leaf of a log of a
+/// million (docs/BENCHMARKS.md, "Growth").
 pub fn unsequenced(connection: &mut DbConnection) -> QueryResult<(i64, Option<NaiveDateTime>)> {
-    ledger_queue::table
+    let waiting: i64 = ledger_queue::table.count().get_result(connection)?;
+    if waiting == 0 {
+        return Ok((0, None));
+    }
+    let oldest = ledger_queue::table
         .inner_join(ledger_leaves::table)
-        .select((diesel::dsl::count_star(), diesel::dsl::min(ledger_leaves::queued_at)))
+        .order(ledger_queue::id)
+        .select(ledger_leaves::queued_at)
         .first(connection)
+        .optional()?;
+    Ok((waiting, oldest))
 }
 
 /// The oldest queued leaf's queue id (a stall's name), if any.
