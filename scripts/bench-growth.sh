@@ -1,36 +1,39 @@
 #!/usr/bin/env bash
 # Whether encumbrance look-ups and pledges slow down as the registry grows,
 # how the list endpoints answer with big tables, and the server's memory
-# (issue 19, parts 4 and 5). For each SIZE (10,000 and 1,000,000
-# receivables by default), on a fresh PostgreSQL database:
+# (issue 19, parts 4 and 5), on PostgreSQL. For each SIZE (10,000 and
+# 1,000,000 receivables by default), a database of its own:
 #
-# 1. Filled directly, not through the API: SIZE receivables of one
+# 1. Filled directly, not through the API, after the server's first start
+#    on the empty database (which binds its keys): SIZE receivables of one
 #    supplier to one buyer (4 in 5 confirmed, each confirmed one an active
 #    asset; 1 asset in 10 pledged to a bank through an offer it took; due
-#    in 2027, so that the default sweeper leaves them), with psql's
-#    generate_series, after the server's first start on the empty database; ALERTS near-duplicate alerts (100,000) addressed
-#    to the operator, whose risk officer lists them; and LEDGER_ENTRIES
-#    ledger entries (1,000,000) appended and sequenced by `anchorfin-fill`
-#    through the crate's own ledger code and signed with the server's
-#    platform key, so that the tree is real. Then VACUUM ANALYZE.
-# 2. The release server on that database, and `anchorfin-load` (CLIENTS
-#    clients, ASSETS assets) registering, confirming, offering, pledging
-#    and looking up its own receivables on top of the filled ones.
-# 3. The list endpoints, REQUESTS GETs each from one kept-alive connection
-#    after 20 to warm up: the risk officer's alerts (first page, and a page
-#    half-way down by cursor), ledger entries (100 from a random index,
-#    as the operator), an inclusion proof at the latest tree size, and the
-#    filled supplier's receivables list (the portal's, signed in).
-# 4. The server's peak and current RSS (VmHWM, VmRSS) after all that.
-# 5. A short pass with auto_explain on (every statement the server runs,
-#    logged with its plan to PostgreSQL's log) under a small load, and the
-#    plans of the request path that read a big table sequentially.
+#    in 2027, so that the default sweeper leaves them) and ALERTS
+#    near-duplicate alerts (100,000) addressed to the operator, whose risk
+#    officer lists them, with psql's generate_series; LEDGER_ENTRIES ledger
+#    entries (1,000,000) appended and sequenced by `anchorfin-fill` through
+#    the crate's own ledger code and signed with the server's platform key,
+#    so that the tree is real. Then VACUUM ANALYZE.
+# 2. In ROUNDS rounds (3) that alternate between the sizes, so that
+#    other work on the machine weighs on each alike: the release server on the
+#    size's database, `anchorfin-load` (CLIENTS clients, ASSETS assets)
+#    registering, confirming, offering, pledging and looking up its own
+#    receivables on top of the filled ones; then the list endpoints,
+#    REQUESTS GETs each from one kept-alive connection after 20 to warm
+#    up: the risk officer's alerts (first page, and a page half-way down by
+#    cursor), ledger entries (100 from a random index, as the operator), an
+#    inclusion proof at the latest tree size, and the filled supplier's
+#    receivables list (the portal's, signed in); then the server's peak
+#    and current RSS (VmHWM, VmRSS).
+# 3. A short pass with auto_explain on (every statement the server runs,
+#    logged with its plan to PostgreSQL's log, POSTGRES_LOG) under a small
+#    load, and the plans that read a big table sequentially.
 #
 # Results go to the "## Growth" section of docs/BENCHMARKS.md (OUT), the
 # raw reports and plans to KEEP if set.
 #
 #   scripts/bench-growth.sh
-#   SIZES="10000 100000" LEDGER_ENTRIES=100000 OUT=/tmp/growth.md scripts/bench-growth.sh   # a quick check
+#   SIZES="10000 100000" LEDGER_ENTRIES=100000 ROUNDS=1 OUT=/tmp/growth.md scripts/bench-growth.sh   # a quick check
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +44,7 @@ LEDGER_ENTRIES="${LEDGER_ENTRIES:-1000000}"
 CLIENTS="${CLIENTS:-64}"
 ASSETS="${ASSETS:-5000}"
 REQUESTS="${REQUESTS:-200}"
+ROUNDS="${ROUNDS:-3}"
 PORT="${PORT:-18347}"
 POOL="${POOL:-32}"
 DATABASE="${DATABASE:-growth_bench}"
@@ -56,7 +60,9 @@ work="$(mktemp -d)"
 server_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
-  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null 2>&1 || true
+  for size in $SIZES; do
+    psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS ${DATABASE}_$size WITH (FORCE)" >/dev/null 2>&1 || true
+  done
   if [ -n "$KEEP" ]; then
     mkdir -p "$KEEP" && cp -r "$work"/. "$KEEP"/
   fi
@@ -64,7 +70,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-url="$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$ADMIN_URL" "$DATABASE")"
+url="" # the database of the size at hand: use_size
 
 start_server() { # DATA_DIR LOG
   RUST_LOG=warn "$BIN" serve --data-dir "$1" --database-url "$url" --bind "127.0.0.1:$PORT" \
@@ -209,10 +215,11 @@ print(json.dumps({"plans_logged": plans, "sequential": list(found.values())}))
 PY
 }
 
-run_size() { # SIZE -> JSON report on stdout
-  local size="$1" data="$work/data-$size" log="$work/server-$size.log"
+fill_size() { # SIZE: its database, data dir and keys ($work/orgs-SIZE.json), fill figures ($work/fill-SIZE.json)
+  local size="$1" data="$work/data-$1" log="$work/server-$1.log"
+  use_size "$size"
   rm -rf "$data" && mkdir -p "$data"
-  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" -c "CREATE DATABASE $DATABASE" >/dev/null
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS ${DATABASE}_$size WITH (FORCE)" -c "CREATE DATABASE ${DATABASE}_$size" >/dev/null
   # Organisations through the CLI (which migrates the database): the
   # operator with a risk officer, and the filled rows' supplier, buyer and bank.
   local operator supplier buyer bank
@@ -282,128 +289,179 @@ SQL
   psql -q "$url" -c "VACUUM ANALYZE" >/dev/null
   fill_vacuum_seconds="$(python3 -c "import sys; print(round($(date +%s.%N) - $started, 1))")"
 
-  echo "  load ($CLIENTS clients, $ASSETS assets)..." >&2
-  start_server "$data" "$log"
-  "$LOAD" --server "http://127.0.0.1:$PORT" --operator-key "$(json_field '["api_key"]' <<<"$operator")" \
-    --clients "$CLIENTS" --assets "$ASSETS" --run "growth-$size" >"$work/load-$size.json"
-  echo "  list endpoints ($REQUESTS requests each)..." >&2
-  measure_lists "$(json_field '["api_key"]' <<<"$supplier")" \
-    "$(json_field '["risk_officers"][0]["api_key"]' <<<"$operator")" \
-    "$(json_field '["api_key"]' <<<"$operator")" >"$work/lists-$size.json"
+  python3 - "$fill_ledger" "$fill_rows_seconds" "$fill_vacuum_seconds" >"$work/fill-$size.json" <<'PY'
+import json, sys
+print(json.dumps({"rows_seconds": float(sys.argv[2]), "ledger": json.loads(sys.argv[1]), "vacuum_seconds": float(sys.argv[3])}))
+PY
+  python3 - "$operator" "$supplier" >"$work/orgs-$size.json" <<'PY'
+import json, sys
+operator, supplier = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(json.dumps({"operator": operator["api_key"], "officer": operator["risk_officers"][0]["api_key"],
+                  "supplier": supplier["api_key"]}))
+PY
+}
+
+use_size() { # SIZE: the server and psql work on that size's database from now on
+  url="$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$ADMIN_URL" "${DATABASE}_$1")"
+}
+
+key_of() { # SIZE NAME -> an API key from $work/orgs-SIZE.json
+  json_field "[\"$2\"]" <"$work/orgs-$1.json"
+}
+
+measure_size() { # SIZE ROUND -> $work/round-SIZE-ROUND.json
+  local size="$1" round="$2"
+  use_size "$size"
+  echo "  round $round at $size: load ($CLIENTS clients, $ASSETS assets)..." >&2
+  start_server "$work/data-$size" "$work/server-$size.log"
+  "$LOAD" --server "http://127.0.0.1:$PORT" --operator-key "$(key_of "$size" operator)" \
+    --clients "$CLIENTS" --assets "$ASSETS" --run "growth-$size-$round" >"$work/load-$size-$round.json"
+  echo "  round $round at $size: list endpoints ($REQUESTS requests each)..." >&2
+  measure_lists "$(key_of "$size" supplier)" "$(key_of "$size" officer)" "$(key_of "$size" operator)" \
+    >"$work/lists-$size-$round.json"
   local peak_kb current_kb
   peak_kb="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")"
   current_kb="$(awk '/VmRSS/ {print $2}' "/proc/$server_pid/status")"
   stop_server
+  python3 - "$size" "$round" "$work/load-$size-$round.json" "$work/lists-$size-$round.json" "$peak_kb" "$current_kb" \
+    >"$work/round-$size-$round.json" <<'PY'
+import json, sys
+print(json.dumps({"size": int(sys.argv[1]), "round": int(sys.argv[2]), "load": json.load(open(sys.argv[3])),
+                  "lists": json.load(open(sys.argv[4])),
+                  "rss_mb": {"peak": round(int(sys.argv[5]) / 1024, 1), "current": round(int(sys.argv[6]) / 1024, 1)}}))
+PY
+}
 
-  # The plans: a new server process (its connections load auto_explain)
-  # under a small load, and the list endpoints once more.
-  echo "  plans (auto_explain)..." >&2
-  psql -q "$url" -c "ALTER DATABASE $DATABASE SET session_preload_libraries = 'auto_explain'" \
-    -c "ALTER DATABASE $DATABASE SET auto_explain.log_min_duration = 0" >/dev/null
+plans_size() { # SIZE -> $work/scans-SIZE.json
+  # A new server process (its connections load auto_explain) under a
+  # small load, and the list endpoints once more.
+  local size="$1" database="${DATABASE}_$1"
+  use_size "$size"
+  echo "  plans at $size (auto_explain)..." >&2
+  psql -q "$url" -c "ALTER DATABASE $database SET session_preload_libraries = 'auto_explain'" \
+    -c "ALTER DATABASE $database SET auto_explain.log_min_duration = 0" >/dev/null
   local log_offset
   log_offset="$(stat -c %s "$POSTGRES_LOG")"
-  start_server "$data" "$log"
-  "$LOAD" --server "http://127.0.0.1:$PORT" --operator-key "$(json_field '["api_key"]' <<<"$operator")" \
+  start_server "$work/data-$size" "$work/server-$size.log"
+  "$LOAD" --server "http://127.0.0.1:$PORT" --operator-key "$(key_of "$size" operator)" \
     --clients 4 --assets 100 --run "growth-explain-$size" >/dev/null
-  REQUESTS=5 measure_lists "$(json_field '["api_key"]' <<<"$supplier")" \
-    "$(json_field '["risk_officers"][0]["api_key"]' <<<"$operator")" \
-    "$(json_field '["api_key"]' <<<"$operator")" >/dev/null
+  REQUESTS=5 measure_lists "$(key_of "$size" supplier)" "$(key_of "$size" officer)" "$(key_of "$size" operator)" \
+    >/dev/null
   stop_server
-  psql -q "$url" -c "ALTER DATABASE $DATABASE RESET ALL" >/dev/null
+  psql -q "$url" -c "ALTER DATABASE $database RESET ALL" >/dev/null
   tail -c "+$((log_offset + 1))" "$POSTGRES_LOG" >"$work/plans-$size.log"
   sequential_scans "$work/plans-$size.log" \
     "$(psql -Atq "$url" -c "SELECT json_object_agg(relname, n_live_tup) FROM pg_stat_user_tables")" >"$work/scans-$size.json"
-
-  python3 - "$size" "$work/load-$size.json" "$work/lists-$size.json" "$work/scans-$size.json" "$fill_ledger" \
-    "$fill_rows_seconds" "$fill_vacuum_seconds" "$peak_kb" "$current_kb" <<'PY'
-import json, sys
-size, load, lists, scans, ledger = sys.argv[1], *(json.load(open(p)) for p in sys.argv[2:5]), json.loads(sys.argv[5])
-print(json.dumps({"size": int(size), "load": load, "lists": lists, "scans": scans,
-                  "fill": {"rows_seconds": float(sys.argv[6]), "ledger": ledger, "vacuum_seconds": float(sys.argv[7])},
-                  "rss_mb": {"peak": round(int(sys.argv[8]) / 1024, 1), "current": round(int(sys.argv[9]) / 1024, 1)}}))
-PY
-  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS $DATABASE WITH (FORCE)" >/dev/null
 }
 
+# Every size filled first, then the rounds alternate between sizes, so
+# that the other work on the machine weighs on each size alike.
+for size in $SIZES; do
+  echo "size $size: filling..." >&2
+  fill_size "$size"
+done
+for round in $(seq 1 "$ROUNDS"); do
+  for size in $SIZES; do
+    measure_size "$size" "$round"
+  done
+done
 reports="$work/reports.jsonl"
 for size in $SIZES; do
-  echo "size $size..." >&2
-  run_size "$size" >>"$reports"
+  plans_size "$size"
+  python3 - "$size" "$work" "$ROUNDS" >>"$reports" <<'PY'
+import json, sys
+size, work, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+print(json.dumps({"size": int(size), "fill": json.load(open(f"{work}/fill-{size}.json")),
+                  "scans": json.load(open(f"{work}/scans-{size}.json")),
+                  "rounds": [json.load(open(f"{work}/round-{size}-{r}.json")) for r in range(1, rounds + 1)]}))
+PY
+  psql -q "$ADMIN_URL" -c "DROP DATABASE IF EXISTS ${DATABASE}_$size WITH (FORCE)" >/dev/null
 done
 
-python3 - "$reports" "$CLIENTS" "$ASSETS" "$ALERTS" "$LEDGER_ENTRIES" "$REQUESTS" "$POOL" <<'PY' | python3 scripts/bench-section.py "$OUT" "## Growth ("
-import datetime, json, os, subprocess, sys
+python3 - "$reports" "$CLIENTS" "$ASSETS" "$ALERTS" "$LEDGER_ENTRIES" "$REQUESTS" "$POOL" "$ROUNDS" <<'PY' |
+import datetime, json, os, statistics, subprocess, sys
 reports = [json.loads(line) for line in open(sys.argv[1])]
-clients, assets, alerts, entries, requests, pool = sys.argv[2:]
+clients, assets, alerts, entries, requests, pool, rounds = (int(value) for value in sys.argv[2:])
 def cpu():
     for line in open("/proc/cpuinfo"):
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()
     return "?"
 pg = subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
-def phase(report, name):
-    found = [p for p in report["load"]["phases"] if p["phase"] == name]
+def phases(measured, name):
+    return [p for p in measured["load"]["phases"] if p["phase"] == name]
+def phase(measured, name):
+    found = phases(measured, name)
     if not found:
         return "–"
     p = found[0]
     return f"{p['per_second']:,.0f}/s, {p['latency_ms']['p50']:.1f} / {p['latency_ms']['p99']:.1f} ms"
-names = list(reports[0]["lists"]["lists"])
 rows = []
 for r in reports:
-    lists = "<br>".join(f"{name}: {v['p50']:.1f} / {v['p99']:.1f}" for name, v in r["lists"]["lists"].items())
-    rows.append(f"| {r['size']:,} | {phase(r, 'lookup')} | {phase(r, 'pledge')} | {phase(r, 'register')} | {lists} "
-                f"| {r['rss_mb']['peak']} / {r['rss_mb']['current']} MB |")
+    for m in r["rounds"]:
+        lists = "<br>".join(f"{name}: {v['p50']:.1f} / {v['p99']:.1f}" for name, v in m["lists"]["lists"].items())
+        rows.append(f"| {r['size']:,} | {m['round']} | {phase(m, 'lookup')} | {phase(m, 'pledge')} | {phase(m, 'register')} "
+                    f"| {lists} | {m['rss_mb']['peak']} / {m['rss_mb']['current']} MB |")
 fills = "; ".join(
-    f"{r['size']:,} receivables and {alerts} alerts {r['fill']['rows_seconds']:.0f} s, "
+    f"{r['size']:,} receivables and {alerts:,} alerts {r['fill']['rows_seconds']:.0f} s, "
     f"{r['fill']['ledger']['entries']:,} ledger entries {r['fill']['ledger']['seconds']:.0f} s "
     f"({r['fill']['ledger']['tree_heads']} signed heads), VACUUM ANALYZE {r['fill']['vacuum_seconds']:.0f} s"
     for r in reports)
+def median_of(r, name, pick):
+    return statistics.median(pick(p) for m in r["rounds"] for p in phases(m, name))
+def growth(name):
+    if len(reports) < 2:
+        return ""
+    a, b = reports[0], reports[-1]
+    figures = []
+    for label, pick, unit in (("p50", lambda p: p["latency_ms"]["p50"], " ms"), ("p99", lambda p: p["latency_ms"]["p99"], " ms"),
+                              ("per second", lambda p: p["per_second"], "")):
+        small, large = median_of(a, name, pick), median_of(b, name, pick)
+        figures.append(f"{label} {small:,.1f} → {large:,.1f}{unit} ({(large / small - 1) * 100:+.0f}%)")
+    return f"{name}: " + ", ".join(figures)
 scans = []
 for r in reports:
-    s = r["scans"]
-    if not s["sequential"]:
-        scans.append(f"at {r['size']:,}: none of the {s['plans_logged']:,} plans logged read a big table sequentially")
-    for found in s["sequential"]:
+    found_any = r["scans"]["sequential"]
+    if not found_any:
+        scans.append(f"at {r['size']:,}: none of the {r['scans']['plans_logged']:,} plans logged read a big table sequentially")
+    for found in found_any:
         tables = ", ".join(f"{t} ({n or 0:,} rows)" for t, n in found["tables"].items())
-        scans.append(f"at {r['size']:,}, {found['count']}× on {tables}: `{found['query'][:300]}`")
-def flat(name):
-    values = [(r["size"], p) for r in reports for p in r["load"]["phases"] if p["phase"] == name]
-    if len(values) < 2:
-        return ""
-    (small, a), (large, b) = values[0], values[-1]
-    return (f"{name}: p50 {a['latency_ms']['p50']:.1f} → {b['latency_ms']['p50']:.1f} ms, "
-            f"p99 {a['latency_ms']['p99']:.1f} → {b['latency_ms']['p99']:.1f} ms, "
-            f"{a['per_second']:,.0f} → {b['per_second']:,.0f}/s from {small:,} to {large:,} receivables")
+        scans.append(f"at {r['size']:,}, {found['count']}× in {r['scans']['plans_logged']:,} plans, on {tables}: "
+                     f"`{found['query'][:300]}`")
 print(f"""## Growth ({datetime.date.today()})
 
 `scripts/bench-growth.sh`: for each size, a fresh PostgreSQL database filled
 directly (not through the API) with that many receivables of one supplier
 (4 in 5 confirmed, each with an active asset; 1 asset in 10 pledged to a bank
 through an offer it took; fingerprints 32 bytes of SHA-256 of the row number,
-as stored keyed fingerprints look) and {int(alerts):,} near-duplicate alerts for the
-operator's risk officer, by `INSERT … SELECT … FROM generate_series`; and
-{int(entries):,} ledger entries appended and sequenced by `anchorfin-fill`
+as stored keyed fingerprints look) and {alerts:,} near-duplicate alerts for
+the operator's risk officer, by `INSERT … SELECT … FROM generate_series`; and
+{entries:,} ledger entries appended and sequenced by `anchorfin-fill`
 through the crate's own ledger code (`tlog::append_prepared`,
 `tlog::sequence_batch`), signed with the server's key, so the server serves
-proofs from a real tree; then `VACUUM ANALYZE`. Then the release server on it
-({pool} database connections) and `anchorfin-load` through the API:
-{clients} clients, {assets} assets of its own registered, confirmed,
-offered, pledged and looked up. Then the list endpoints, {requests} GETs
-each from one kept-alive connection after 20 to warm up (p50 / p99 ms),
-and the server's peak / current RSS (VmHWM / VmRSS) after all of it.
-Machine: {os.cpu_count()} cores ({cpu()}), load generator, server and
-{pg} on the same cores.
+proofs from a real tree; then `VACUUM ANALYZE`. Then, in {rounds} rounds that
+alternate between the sizes, the release server on each database ({pool}
+database connections) and `anchorfin-load` through the API: {clients}
+clients, {assets:,} assets of its own registered, confirmed, offered, pledged
+and looked up (4 look-ups each); then the list endpoints, {requests} GETs
+each from one kept-alive connection after 20 to warm up (p50 / p99 ms); and
+the server's peak / current RSS (VmHWM / VmRSS) after all of it.
+Machine: {os.cpu_count()} cores ({cpu()}); load generator, server and
+{pg} on the same cores, which other work shared.
 
-| receivables | look-up: per second, p50 / p99 | pledge: per second, p50 / p99 | registration: per second, p50 / p99 | list endpoints, p50 / p99 ms | server RSS, peak / current |
-|---|---|---|---|---|---|
+| receivables | round | look-up: per second, p50 / p99 | pledge: per second, p50 / p99 | registration: per second, p50 / p99 | list endpoints, p50 / p99 ms | server RSS, peak / current |
+|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 Filling took: {fills}.
 
-{chr(10).join("- " + line for line in (flat("lookup"), flat("pledge"), flat("register")) if line)}
+Medians over the rounds, from {reports[0]['size']:,} to {reports[-1]['size']:,} receivables:
+{chr(10).join("- " + line for line in (growth("lookup"), growth("pledge"), growth("register")) if line)}
 
-Plans (auto_explain on every statement the server ran under a short load
-of 100 assets and the list endpoints, on the filled database):
+Sequential scans of big tables in the plans (auto_explain on every statement
+the server ran, background tasks included, under a short load of 100
+assets and the list endpoints, on the filled database):
 {chr(10).join("- " + line for line in scans)}
 """)
 PY
+  python3 scripts/bench-section.py "$OUT" "## Growth ("
