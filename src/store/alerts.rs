@@ -100,7 +100,11 @@ pub fn alerts_for(
         query = query.filter(alert_audiences::status.eq(status));
     }
     if let Some((created_at, id)) = which.before.clone() {
-        query = query.filter(
+        // `created_at <= cursor` says no more than the disjunction after
+        // it, but gives the index its bound: without it, PostgreSQL read
+        // the index down from the newest alert to the cursor on every page
+        // (docs/BENCHMARKS.md, "Growth").
+        query = query.filter(alerts::created_at.le(created_at)).filter(
             alerts::created_at
                 .lt(created_at)
                 .or(alerts::created_at.eq(created_at).and(alerts::id.lt(id))),
