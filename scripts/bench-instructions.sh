@@ -19,7 +19,9 @@
 #   LABEL=try ASSETS=200 OUT=/tmp/instr.md KEEP_DUMPS=/tmp/dumps scripts/bench-instructions.sh   # a quick check
 #
 # KEEP_DUMPS=DIR keeps each phase's callgrind file there (DIR/BACKEND.PHASE)
-# for `callgrind_annotate --inclusive=yes DIR/sqlite.lookup | head -60`.
+# for `callgrind_annotate --inclusive=yes DIR/sqlite.lookup | head -60`;
+# VALGRIND_ARGS adds valgrind options (e.g. --separate-callers=8 to see who
+# calls a function several frames up; the counts stay the same).
 # Under callgrind the server is some 50 times slower than natively: the
 # default workload takes minutes per backend, most of it starting up.
 set -euo pipefail
@@ -35,6 +37,7 @@ PORT="${PORT:-18090}"
 READY_SECONDS="${READY_SECONDS:-300}" # valgrind starts slowly
 OUT="${OUT:-docs/BENCHMARKS.md}"
 KEEP_DUMPS="${KEEP_DUMPS:-}"
+VALGRIND_ARGS="${VALGRIND_ARGS:-}"
 
 cargo build --release --locked --bin anchorfin --bin anchorfin-load >&2
 BIN=target/release/anchorfin
@@ -84,8 +87,12 @@ run_backend() { # sqlite|postgres -> appends the backend's JSON line to $work/re
     python3 -c 'import json,sys; print(json.load(sys.stdin)["api_key"])')"
   local started=$SECONDS
   # The stall alert waits 10 s natively; callgrind's slowness alone would
-  # raise it, adding work that a native server does not do.
-  RUST_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$work/cg-$backend/cg.%p" \
+  # raise it, adding work that a native server does not do. Valgrind runs
+  # one thread at a time; without --fair-sched one can wait for seconds,
+  # and when it is the database health probe (2 s) the server answers 503.
+  # shellcheck disable=SC2086 # VALGRIND_ARGS is a list of options
+  RUST_LOG=warn valgrind --tool=callgrind --fair-sched=yes $VALGRIND_ARGS \
+    --callgrind-out-file="$work/cg-$backend/cg.%p" \
     "$BIN" serve "${db_args[@]}" --bind "127.0.0.1:$PORT" \
     --rate-limit-per-second 0 --lookup-rate-limit-per-second 0 --ledger-stall-alert-seconds 3600 \
     >"$work/$backend.log" 2>&1 &
@@ -101,9 +108,13 @@ run_backend() { # sqlite|postgres -> appends the backend's JSON line to $work/re
   done
   local ready=$((SECONDS - started))
   : >"$work/$backend.phases"
-  SERVER_PID="$server_pid" PHASES_FILE="$work/$backend.phases" "$LOAD" --server "http://127.0.0.1:$PORT" \
+  if ! SERVER_PID="$server_pid" PHASES_FILE="$work/$backend.phases" "$LOAD" --server "http://127.0.0.1:$PORT" \
     --operator-key "$operator_key" --clients "$CLIENTS" --assets "$ASSETS" --run "$backend" \
-    --phase-hook "$work/hook.sh" >"$work/$backend.json"
+    --phase-hook "$work/hook.sh" >"$work/$backend.json"; then
+    echo "FAILED: the load on $backend; the server's log ends:" >&2
+    grep -v '^==' "$work/$backend.log" | tail -5 >&2
+    exit 1
+  fi
   local loaded=$((SECONDS - started))
   kill "$server_pid"
   wait "$server_pid" 2>/dev/null || true
@@ -115,8 +126,9 @@ backend, folder, phases_file, ready, loaded, keep = sys.argv[1:7]
 requests = dict(line.split() for line in open(phases_file) if line.strip())
 # Each `callgrind_control --dump=NAME` writes one file, cg.PID.N, whose
 # "desc: Trigger:" line names NAME (one file per dump: --separate-threads
-# is off by default, so it counts every thread); its "totals:" line holds
-# the instructions (Ir) since the last --zero.
+# is off by default, so it counts every thread); its "summary:" line holds
+# the instructions (Ir) since the last --zero ("totals:" is the sum of the
+# cost lines written, a hair more).
 instructions = {}
 for path in glob.glob(os.path.join(folder, "cg.*.*")):
     text = open(path).read()
