@@ -24,7 +24,7 @@
 # calls a function several frames up; the counts stay the same).
 # Under callgrind the server is some 50 times slower than natively: the
 # default workload takes 3 to 6 minutes per backend. On a busy machine the
-# server's database health probe (2 s, queued behind the blocking pool) can
+# server's database health probe (2 s: under callgrind its thread may wait) can
 # time out and the server answers 503 for a while: such a run fails the
 # load generator's checks, is thrown away and run again (ATTEMPTS, 3).
 set -euo pipefail
