@@ -17,6 +17,13 @@
 //! answers by status; an answer other than the one expected for its
 //! request fails the run. Afterwards `scripts/bench.sh` checks in the
 //! database that no asset has two active liens.
+//!
+//! `--phase-hook CMD` runs `sh -c CMD` before each timed phase (with
+//! `ANCHORFIN_PHASE=<name>`, `ANCHORFIN_PHASE_EVENT=start`) and after it
+//! (`ANCHORFIN_PHASE_EVENT=end`, `ANCHORFIN_PHASE_REQUESTS=<requests sent>`),
+//! outside the phase's timing; a hook that fails fails the run.
+//! `scripts/bench-instructions.sh` uses it to count the server's
+//! instructions per phase under callgrind.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -53,6 +60,11 @@ struct Args {
     /// A tag that keeps legal ids and invoice numbers of runs apart.
     #[arg(long)]
     run: Option<String>,
+    /// A shell command run before and after each timed phase, outside its
+    /// timing, with ANCHORFIN_PHASE, ANCHORFIN_PHASE_EVENT (start or end) and,
+    /// at the end, ANCHORFIN_PHASE_REQUESTS in its environment.
+    #[arg(long)]
+    phase_hook: Option<String>,
 }
 
 struct Party {
@@ -103,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
     let (api1, supplier1, buyer1, run1) = (api.clone(), supplier.clone(), buyer.clone(), run.clone());
     let (report, registered) = phase(
         "register",
+        args.phase_hook.as_deref(),
         args.clients,
         numbers,
         |_, status| status == 201,
@@ -111,13 +124,14 @@ async fn main() -> anyhow::Result<()> {
             async move { api.register(&supplier, &buyer, &run, number).await }
         },
     )
-    .await;
+    .await?;
     phases.push(report);
 
     // 2. Confirmations.
     let (api2, buyer2) = (api.clone(), buyer.clone());
     let (report, assets) = phase(
         "confirm",
+        args.phase_hook.as_deref(),
         args.clients,
         registered.clone(),
         |_, status| status == 200,
@@ -126,7 +140,7 @@ async fn main() -> anyhow::Result<()> {
             async move { api.confirm(&buyer, &receivable).await }
         },
     )
-    .await;
+    .await?;
     phases.push(report);
 
     // 3. Offers: the supplier offers each asset to the bank that will pledge
@@ -147,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
     let (api3, supplier3, banks3) = (api.clone(), supplier.clone(), banks.clone());
     let (report, offered) = phase(
         "offer",
+        args.phase_hook.as_deref(),
         args.clients,
         offers,
         |_, status| status == 201,
@@ -159,7 +174,7 @@ async fn main() -> anyhow::Result<()> {
             }
         },
     )
-    .await;
+    .await?;
     phases.push(report);
 
     // 4. Pledges, each accepting its offer; a share of them raced on the
@@ -188,6 +203,7 @@ async fn main() -> anyhow::Result<()> {
     let (api4, banks4) = (api.clone(), banks.clone());
     let (report, _) = phase(
         "pledge",
+        args.phase_hook.as_deref(),
         args.clients,
         jobs,
         |job: &PledgeJob, status| status == if job.raced { 404 } else { 201 },
@@ -196,7 +212,7 @@ async fn main() -> anyhow::Result<()> {
             async move { (api.pledge(&banks[job.bank], &job).await, None::<()>) }
         },
     )
-    .await;
+    .await?;
     phases.push(report);
 
     // 5. Encumbrance look-ups of the registered fingerprints.
@@ -211,6 +227,7 @@ async fn main() -> anyhow::Result<()> {
     let (api5, banks5) = (api.clone(), banks.clone());
     let (report, _) = phase(
         "lookup",
+        args.phase_hook.as_deref(),
         args.clients,
         lookups,
         |_, status| status == 200,
@@ -219,7 +236,7 @@ async fn main() -> anyhow::Result<()> {
             async move { (api.lookup(&banks[bank], &fingerprint).await, None::<()>) }
         },
     )
-    .await;
+    .await?;
     phases.push(report);
 
     let report = json!({ "clients": args.clients, "assets": args.assets, "phases": phases });
@@ -236,11 +253,12 @@ async fn main() -> anyhow::Result<()> {
 /// `expected` tells whether an item's answer is the one it should get.
 async fn phase<T, O, F, Fut>(
     name: &str,
+    hook: Option<&str>,
     clients: usize,
     items: Vec<T>,
     expected: impl Fn(&T, u16) -> bool,
     work: F,
-) -> (Value, Vec<O>)
+) -> anyhow::Result<(Value, Vec<O>)>
 where
     T: Clone + Send + Sync + 'static,
     O: Send + 'static,
@@ -248,6 +266,7 @@ where
     Fut: std::future::Future<Output = (u16, Option<O>)> + Send,
 {
     eprintln!("{name}: {} requests from {clients} clients", items.len());
+    run_hook(hook, name, "start", None).await?;
     let items = Arc::new(items);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -273,6 +292,7 @@ where
         }
     }
     let elapsed = started.elapsed();
+    run_hook(hook, name, "end", Some(items.len())).await?;
     results.sort_by_key(|(index, ..)| *index);
     let mut latencies: Vec<Duration> = results.iter().map(|(_, latency, ..)| *latency).collect();
     latencies.sort();
@@ -300,10 +320,33 @@ where
         "unexpected": unexpected,
     });
     eprintln!("{name}: {report}");
-    (
+    Ok((
         report,
         results.into_iter().filter_map(|(_, _, _, output)| output).collect(),
-    )
+    ))
+}
+
+/// Runs the phase hook, if any, for `event` (start or end) of phase `name`
+/// and waits for it; `requests` is what the phase sent (at its end).
+async fn run_hook(hook: Option<&str>, name: &str, event: &str, requests: Option<usize>) -> anyhow::Result<()> {
+    let Some(hook) = hook else { return Ok(()) };
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(hook)
+        .env("ANCHORFIN_PHASE", name)
+        .env("ANCHORFIN_PHASE_EVENT", event);
+    if let Some(requests) = requests {
+        command.env("ANCHORFIN_PHASE_REQUESTS", requests.to_string());
+    }
+    let status = tokio::task::spawn_blocking(move || command.status())
+        .await
+        .context("the phase hook's task")?
+        .with_context(|| format!("running the phase hook for {name} {event}"))?;
+    if !status.success() {
+        bail!("the phase hook failed for {name} {event}: {status}");
+    }
+    Ok(())
 }
 
 /// A registered receivable, as the confirmation needs it.
