@@ -65,7 +65,18 @@ macro_rules! route_table {
 }
 pub(crate) use route_table;
 
+// The router tries the resources in this order, matching a path with a
+// parameter by a regular expression: the calls banks and suppliers make
+// most come first, so that they are not matched against the others first
+// (about 200 k instructions a request when a look-up came 19th). No two
+// of them match the same path, and none matches a path of a later one.
 route_table! {
+    "/v1/encumbrance/{fingerprint}" => get lending::encumbrance,
+    "/v1/pledges" => post lending::pledge,
+    "/v1/receivables/{id}/confirmation" => post receivables::confirm,
+    "/v1/receivables" => post receivables::create,
+    "/v1/offers" => post offers::create | get offers::list,
+    "/v1/assignments" => post lending::assign,
     "/healthz" => get health::healthz,
     "/readyz" => get health::readyz,
     "/metrics" => get metrics::render,
@@ -73,29 +84,23 @@ route_table! {
     "/v1/purchase-orders" => post purchase_orders::create,
     "/v1/purchase-orders/{id}" => get purchase_orders::show,
     "/v1/purchase-orders/{id}/acknowledgement" => post purchase_orders::acknowledge,
-    "/v1/receivables" => post receivables::create,
     "/v1/receivables/import" => post receivables::import,
     "/v1/uploads/{id}" => get uploads::show,
     "/v1/uploads/{id}/report.csv" => get uploads::report_csv,
     "/v1/receivables/{id}" => get receivables::show,
     "/v1/receivables/{id}/lookups" => get receivables::lookups,
-    "/v1/receivables/{id}/confirmation" => post receivables::confirm,
     "/v1/receivables/{id}/dispute" => post receivables::dispute,
     "/v1/assets/{id}" => get assets::show,
     "/v1/assets/{id}/split" => post assets::split,
     "/v1/assets/{id}/payments" => post lending::pay,
-    "/v1/encumbrance/{fingerprint}" => get lending::encumbrance,
     "/v1/encumbrance/{fingerprint}/certificate" => get lending::certificate,
-    "/v1/offers" => post offers::create | get offers::list,
     "/v1/offers/{id}" => get offers::show,
     "/v1/offers/{id}/withdrawal" => post offers::withdraw,
-    "/v1/pledges" => post lending::pledge,
     "/v1/pledges/{id}" => get lending::show_lien,
     "/v1/pledges/{id}/receipt" => post lending::receipt,
     "/v1/pledges/{id}/disbursements" => post lending::disburse,
     "/v1/pledges/{id}/repayments" => post lending::repay,
     "/v1/pledges/{id}/release" => post lending::release,
-    "/v1/assignments" => post lending::assign,
     "/v1/alerts" => get alerts::list,
     "/v1/alerts/{id}/acknowledgement" => post alerts::acknowledge,
     "/v1/ledger/head" => get ledger::head,

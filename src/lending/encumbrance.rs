@@ -73,11 +73,9 @@ pub fn look_up_many(connection: &mut DbConnection, stored: &[[u8; 32]]) -> diese
         .filter_map(|receivable| receivable.purchase_order_id.as_deref())
         .chain(orders.values().map(|(id, _)| id.as_str()))
         .collect();
-    let (mut liened_assets, mut liened_orders) = (HashSet::new(), HashSet::new());
-    for (asset_id, purchase_order_id) in repository::active_liens_on_any(connection, &asset_ids, &order_ids)? {
-        liened_assets.extend(asset_id);
-        liened_orders.extend(purchase_order_id);
-    }
+    let (liened_assets, liened_orders) = repository::actively_liened(connection, &asset_ids, &order_ids)?;
+    let liened_assets: HashSet<String> = liened_assets.into_iter().collect();
+    let liened_orders: HashSet<String> = liened_orders.into_iter().collect();
     Ok(stored
         .iter()
         .map(|fingerprint| {

@@ -9,11 +9,10 @@ use super::schema::{alerts, lookups, platform_identity, purchase_orders, receiva
 use super::DbConnection;
 
 pub fn find(connection: &mut DbConnection, name: &str) -> QueryResult<Option<Vec<u8>>> {
-    platform_identity::table
-        .find(name)
-        .select(platform_identity::value)
-        .first(connection)
-        .optional()
+    super::unique_row(
+        platform_identity::table.find(name).select(platform_identity::value),
+        connection,
+    )
 }
 
 pub fn insert(connection: &mut DbConnection, name: &str, value: &[u8], now: NaiveDateTime) -> QueryResult<()> {

@@ -10,6 +10,17 @@ use super::registry::AssetRow;
 use super::schema::{assets, idempotency_keys, liens, loan_records, payments, purchase_orders, receivables};
 use super::DbConnection;
 
+/// `liens.status = 'active'`, the value written into the statement rather
+/// than bound: the partial unique indexes that keep one active lien per
+/// asset and per purchase order say `WHERE status = 'active'`, and a planner
+/// shown a bound value instead must look at it on every run to know whether
+/// they apply — SQLite re-prepares the statement each time, and a
+/// PostgreSQL generic plan cannot use them at all.
+pub(crate) fn lien_is_active() -> diesel::dsl::Eq<liens::status, diesel::expression::SqlLiteral<diesel::sql_types::Text>>
+{
+    liens::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>("'active'"))
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = liens)]
 pub struct LienRow {
@@ -124,7 +135,7 @@ pub fn find_lien(connection: &mut DbConnection, id: &str) -> QueryResult<Option<
 pub fn active_lien_on_asset(connection: &mut DbConnection, asset_id: &str) -> QueryResult<Option<LienRow>> {
     liens::table
         .filter(liens::asset_id.eq(asset_id))
-        .filter(liens::status.eq(LienStatus::Active))
+        .filter(lien_is_active())
         .select(LienRow::as_select())
         .first(connection)
         .optional()
@@ -136,7 +147,7 @@ pub fn active_lien_on_purchase_order(
 ) -> QueryResult<Option<LienRow>> {
     liens::table
         .filter(liens::purchase_order_id.eq(purchase_order_id))
-        .filter(liens::status.eq(LienStatus::Active))
+        .filter(lien_is_active())
         .select(LienRow::as_select())
         .first(connection)
         .optional()
@@ -146,7 +157,7 @@ pub fn active_lien_on_purchase_order(
 pub fn active_liens_on_assets(connection: &mut DbConnection, asset_ids: &[String]) -> QueryResult<Vec<LienRow>> {
     liens::table
         .filter(liens::asset_id.eq_any(asset_ids))
-        .filter(liens::status.eq(LienStatus::Active))
+        .filter(lien_is_active())
         .select(LienRow::as_select())
         .load(connection)
 }
@@ -158,7 +169,7 @@ pub fn active_liens_on_purchase_orders(
 ) -> QueryResult<Vec<LienRow>> {
     liens::table
         .filter(liens::purchase_order_id.eq_any(purchase_order_ids))
-        .filter(liens::status.eq(LienStatus::Active))
+        .filter(lien_is_active())
         .select(LienRow::as_select())
         .load(connection)
 }
@@ -174,25 +185,33 @@ pub fn asset_ids_of(connection: &mut DbConnection, receivable_id: &str) -> Query
         .load(connection)
 }
 
-/// The active liens on any of these assets or purchase orders, as (asset,
-/// purchase order): for look-ups, which tell only whether there is one.
-pub fn active_liens_on_any(
+/// Which of these assets and purchase orders carry an active lien: for
+/// look-ups, which tell only whether there is one. Two indexed reads, not
+/// one with `OR`, which SQLite answered by scanning every lien.
+pub fn actively_liened(
     connection: &mut DbConnection,
     asset_ids: &[&str],
     purchase_order_ids: &[&str],
-) -> QueryResult<Vec<(Option<String>, Option<String>)>> {
-    if asset_ids.is_empty() && purchase_order_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    liens::table
-        .filter(liens::status.eq(LienStatus::Active))
-        .filter(
-            liens::asset_id
-                .eq_any(asset_ids)
-                .or(liens::purchase_order_id.eq_any(purchase_order_ids)),
-        )
-        .select((liens::asset_id, liens::purchase_order_id))
-        .load(connection)
+) -> QueryResult<(Vec<String>, Vec<String>)> {
+    let assets = if asset_ids.is_empty() {
+        Vec::new()
+    } else {
+        liens::table
+            .filter(lien_is_active())
+            .filter(liens::asset_id.eq_any(asset_ids))
+            .select(liens::asset_id.assume_not_null())
+            .load(connection)?
+    };
+    let orders = if purchase_order_ids.is_empty() {
+        Vec::new()
+    } else {
+        liens::table
+            .filter(lien_is_active())
+            .filter(liens::purchase_order_id.eq_any(purchase_order_ids))
+            .select(liens::purchase_order_id.assume_not_null())
+            .load(connection)?
+    };
+    Ok((assets, orders))
 }
 
 /// Whether the bank holds a lien on any of these assets, or held one that
@@ -268,7 +287,7 @@ pub fn add_disbursement(connection: &mut DbConnection, id: &str, amount_minor: i
     diesel::update(
         liens::table
             .filter(liens::id.eq(id))
-            .filter(liens::status.eq(LienStatus::Active))
+            .filter(lien_is_active())
             // No sum that could overflow BIGINT: disbursed <= amount - x.
             .filter(liens::disbursed_minor.le(liens::amount_minor - amount_minor)),
     )
@@ -412,7 +431,7 @@ pub fn lienholders_under_purchase_order(
     }
     liens::table
         .filter(liens::asset_id.eq_any(&asset_ids))
-        .filter(liens::status.eq(LienStatus::Active))
+        .filter(lien_is_active())
         .select(liens::bank_id)
         .load(connection)
 }

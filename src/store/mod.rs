@@ -41,6 +41,19 @@ pub use connection::{
 };
 pub use runner::{spawn_prober, Database, DatabaseUnavailable, Health};
 
+/// The row a query on a unique key finds, if any: `.first()` without its
+/// `LIMIT ?`. SQLite re-prepares a statement whose limit is a bound
+/// parameter every time it runs (its planner may use the bound value),
+/// which cost a request tens of thousands of instructions for nothing
+/// where at most one row can match (docs/BENCHMARKS.md, "Instructions per
+/// request").
+pub fn unique_row<'query, Q, U>(query: Q, connection: &mut DbConnection) -> diesel::QueryResult<Option<U>>
+where
+    Q: diesel::RunQueryDsl<DbConnection> + diesel::query_dsl::LoadQuery<'query, DbConnection, U>,
+{
+    Ok(query.load::<U>(connection)?.into_iter().next())
+}
+
 /// Times are UTC with microsecond precision, set by the application:
 /// SQLite's `CURRENT_TIMESTAMP` has whole seconds and PostgreSQL's
 /// `TIMESTAMP` keeps microseconds, so truncating here makes both backends

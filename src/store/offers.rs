@@ -46,6 +46,13 @@ impl OfferRow {
     }
 }
 
+/// `offers.status = 'open'`, written into the statement (as
+/// `lending::lien_is_active`, for the partial unique indexes that keep one
+/// open offer per asset and per purchase order).
+fn offer_is_open() -> diesel::dsl::Eq<offers::status, diesel::expression::SqlLiteral<diesel::sql_types::Text>> {
+    offers::status.eq(diesel::dsl::sql::<diesel::sql_types::Text>("'open'"))
+}
+
 pub fn insert_offer(connection: &mut DbConnection, row: &OfferRow) -> QueryResult<()> {
     diesel::insert_into(offers::table)
         .values(row)
@@ -75,7 +82,7 @@ pub fn open_offer_on(
     asset_id: Option<&str>,
     purchase_order_id: Option<&str>,
 ) -> QueryResult<Option<OfferRow>> {
-    let query = offers::table.filter(offers::status.eq(OfferStatus::Open)).into_boxed();
+    let query = offers::table.filter(offer_is_open()).into_boxed();
     let query = match (asset_id, purchase_order_id) {
         (Some(asset_id), _) => query.filter(offers::asset_id.eq(asset_id.to_owned())),
         (None, Some(order_id)) => query.filter(offers::purchase_order_id.eq(order_id.to_owned())),
@@ -105,7 +112,7 @@ pub fn take_offers(connection: &mut DbConnection, ids: &[String], now: NaiveDate
     diesel::update(
         offers::table
             .filter(offers::id.eq_any(ids))
-            .filter(offers::status.eq(OfferStatus::Open))
+            .filter(offer_is_open())
             .filter(offers::expires_at.gt(now)),
     )
     .set((offers::status.eq(OfferStatus::Taken), offers::ended_at.eq(now)))
@@ -119,7 +126,7 @@ pub fn expired_open_offers(
     limit: i64,
 ) -> QueryResult<Vec<OfferRow>> {
     offers::table
-        .filter(offers::status.eq(OfferStatus::Open))
+        .filter(offer_is_open())
         .filter(offers::expires_at.le(now))
         .order(offers::expires_at.asc())
         .limit(limit)
@@ -141,7 +148,7 @@ pub fn bank_has_open_offer_on_assets(
         offers::table
             .filter(offers::asset_id.eq_any(asset_ids))
             .filter(offers::bank_id.eq(bank_id))
-            .filter(offers::status.eq(OfferStatus::Open))
+            .filter(offer_is_open())
             .filter(offers::expires_at.gt(now)),
     ))
     .get_result(connection)
@@ -158,7 +165,7 @@ pub fn bank_has_open_offer_on_purchase_order(
         offers::table
             .filter(offers::purchase_order_id.eq(purchase_order_id))
             .filter(offers::bank_id.eq(bank_id))
-            .filter(offers::status.eq(OfferStatus::Open))
+            .filter(offer_is_open())
             .filter(offers::expires_at.gt(now)),
     ))
     .get_result(connection)
@@ -192,13 +199,11 @@ pub fn offers_for(
         );
     }
     query = match filter.status {
-        Some(OfferStatus::Open) => query
-            .filter(offers::status.eq(OfferStatus::Open))
-            .filter(offers::expires_at.gt(now)),
+        Some(OfferStatus::Open) => query.filter(offer_is_open()).filter(offers::expires_at.gt(now)),
         Some(OfferStatus::Lapsed) => query.filter(
             offers::status
                 .eq(OfferStatus::Lapsed)
-                .or(offers::status.eq(OfferStatus::Open).and(offers::expires_at.le(now))),
+                .or(offer_is_open().and(offers::expires_at.le(now))),
         ),
         Some(status) => query.filter(offers::status.eq(status)),
         None => query,

@@ -211,13 +211,14 @@ pub fn find_risk_officer_by_email(
 
 /// An unrevoked API key with its organisation's role, by the key's public id.
 pub fn find_active_api_key(connection: &mut DbConnection, id: &str) -> QueryResult<Option<(ApiKeyRow, String)>> {
-    api_keys::table
-        .inner_join(organizations::table)
-        .filter(api_keys::id.eq(id))
-        .filter(api_keys::revoked_at.is_null())
-        .select((ApiKeyRow::as_select(), organizations::role))
-        .first(connection)
-        .optional()
+    super::unique_row(
+        api_keys::table
+            .inner_join(organizations::table)
+            .filter(api_keys::id.eq(id))
+            .filter(api_keys::revoked_at.is_null())
+            .select((ApiKeyRow::as_select(), organizations::role)),
+        connection,
+    )
 }
 
 /// [`find_active_api_key`] for many ids in one query.
