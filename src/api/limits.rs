@@ -135,9 +135,9 @@ pub async fn limit_anonymous(
     let public = request.path().starts_with("/v1/ledger/");
     let probe = matches!(request.path(), "/healthz" | "/readyz");
     // The portal limits its own: sign-in attempts per address, pages per
-    // signed-in organisation (a browser sends no API key).
-    let portal = crate::portal::serves(request.path());
-    if (anonymous || public) && !probe && !portal {
+    // signed-in organisation (a browser sends no API key). Asked last: it
+    // compares the path with every page's.
+    if (anonymous || public) && !probe && !crate::portal::serves(request.path()) {
         let state = request
             .app_data::<actix_web::web::Data<super::state::AppState>>()
             .cloned();

@@ -357,9 +357,32 @@ fn take_offer(
 
 /// The parsable keys among stored key rows.
 pub(super) fn active_keys(rows: Vec<OrganizationKeyRow>) -> Vec<PublicKey> {
-    rows.iter()
-        .filter_map(|row| PublicKey::parse_hex(&row.public_key).ok())
-        .collect()
+    rows.iter().filter_map(|row| parsed_key(&row.public_key)).collect()
+}
+
+/// A stored public key, parsed: decompressing the curve point and checking
+/// it is canonical and not weak cost a pledge about 70 k instructions, so
+/// each process remembers the keys it parsed. Only the parsing is
+/// remembered: which keys are active is read from the database with every
+/// decision, so a revoked key is refused at once.
+fn parsed_key(hex: &str) -> Option<PublicKey> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    /// Beyond this many, the memory starts afresh (keys are few).
+    const REMEMBERED: usize = 10_000;
+    static PARSED: OnceLock<Mutex<HashMap<String, PublicKey>>> = OnceLock::new();
+    let parsed = PARSED.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(key) = parsed.lock().ok().and_then(|keys| keys.get(hex).copied()) {
+        return Some(key);
+    }
+    let key = PublicKey::parse_hex(hex).ok()?;
+    if let Ok(mut keys) = parsed.lock() {
+        if keys.len() >= REMEMBERED {
+            keys.clear();
+        }
+        keys.insert(hex.to_owned(), key);
+    }
+    Some(key)
 }
 
 /// The rules of an asset pledge or assignment, first failure wins; pure, so
