@@ -119,15 +119,7 @@ async fn look_ups_are_recorded_for_the_supplier_and_buyer_to_read(app: TestApp) 
     // An encumbered answer is recorded as given.
     let asset = confirmed_asset(&app, &deal, "INV-LOOK-2", "200.00").await;
     financed(&app, &deal, &first, &asset, "200.00").await;
-    let seen: Value = app
-        .get_json(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
-        .await;
-    let confirmed: Value = app
-        .get_json(
-            &format!("/v1/receivables/{}", seen["receivable_id"].as_str().unwrap()),
-            Some(&Deal::key(&deal.supplier)),
-        )
-        .await;
+    let confirmed = receivable_of_asset(&app, &deal, &asset).await;
     let answer: Value = look(&app, &second, confirmed["fingerprint"].as_str().unwrap())
         .await
         .json()
@@ -266,18 +258,24 @@ async fn every_route_is_rate_limited_per_organisation_and_address(app: TestApp) 
     }
 }
 
-/// The fingerprint of the receivable an asset was minted from.
-async fn fingerprint_of_asset(app: &TestApp, deal: &Deal, asset: &str) -> String {
+/// The receivable an asset was minted from, as its supplier sees it.
+async fn receivable_of_asset(app: &TestApp, deal: &Deal, asset: &str) -> Value {
     let seen: Value = app
         .get_json(&format!("/v1/assets/{asset}"), Some(&Deal::key(&deal.supplier)))
         .await;
-    let receivable: Value = app
-        .get_json(
-            &format!("/v1/receivables/{}", seen["receivable_id"].as_str().unwrap()),
-            Some(&Deal::key(&deal.supplier)),
-        )
-        .await;
-    receivable["fingerprint"].as_str().unwrap().to_owned()
+    app.get_json(
+        &format!("/v1/receivables/{}", seen["receivable_id"].as_str().unwrap()),
+        Some(&Deal::key(&deal.supplier)),
+    )
+    .await
+}
+
+/// The fingerprint of the receivable an asset was minted from.
+async fn fingerprint_of_asset(app: &TestApp, deal: &Deal, asset: &str) -> String {
+    receivable_of_asset(app, deal, asset).await["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Look-ups arriving together are answered in one batch — the keys
