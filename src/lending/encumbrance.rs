@@ -32,22 +32,34 @@ pub fn look_up(connection: &mut DbConnection, stored: &[u8; 32]) -> diesel::Quer
 }
 
 /// Looks up many fingerprints (stored form) with a fixed number of
-/// statements, whatever their number: the receivables with their assets,
-/// the purchase orders among the rest, and the active liens on any of them.
+/// statements, whatever their number: the receivables, their assets, the
+/// purchase orders among the rest, and the active liens on any of them.
 /// The answers are in `stored`'s order.
 pub fn look_up_many(connection: &mut DbConnection, stored: &[[u8; 32]]) -> diesel::QueryResult<Vec<Found>> {
     let fingerprints: Vec<&[u8]> = stored.iter().map(|fingerprint| fingerprint.as_slice()).collect();
     let mut receivables: HashMap<Vec<u8>, Receivable> = HashMap::new();
-    for (fingerprint, id, status, purchase_order_id, asset_id) in
+    for (fingerprint, id, status, purchase_order_id) in
         registry_repository::receivables_for_lookup(connection, &fingerprints)?
     {
-        let receivable = receivables.entry(fingerprint).or_insert_with(|| Receivable {
-            id,
-            confirmed: status.is_confirmed(),
-            purchase_order_id,
-            assets: Vec::new(),
-        });
-        receivable.assets.extend(asset_id);
+        receivables.insert(
+            fingerprint,
+            Receivable {
+                id,
+                confirmed: status.is_confirmed(),
+                purchase_order_id,
+                assets: Vec::new(),
+            },
+        );
+    }
+    if !receivables.is_empty() {
+        let ids: Vec<&str> = receivables.values().map(|receivable| receivable.id.as_str()).collect();
+        let mut assets: HashMap<String, Vec<String>> = HashMap::new();
+        for (receivable_id, asset_id) in registry_repository::assets_of_receivables(connection, &ids)? {
+            assets.entry(receivable_id).or_default().push(asset_id);
+        }
+        for receivable in receivables.values_mut() {
+            receivable.assets = assets.remove(&receivable.id).unwrap_or_default();
+        }
     }
     let unknown: Vec<&[u8]> = fingerprints
         .iter()

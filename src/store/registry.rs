@@ -269,25 +269,40 @@ fn oldest_alike(
 }
 
 /// A receivable as a look-up reads it: fingerprint, id, status, purchase
-/// order, and one of its assets (`None` for a receivable without one).
-pub type LookupReceivableRow = (Vec<u8>, String, ReceivableStatus, Option<String>, Option<String>);
+/// order.
+pub type LookupReceivableRow = (Vec<u8>, String, ReceivableStatus, Option<String>);
 
 /// What an encumbrance look-up needs of the receivables with any of these
-/// (stored) fingerprints, one row per asset of each.
+/// (stored) fingerprints.
 pub fn receivables_for_lookup(
     connection: &mut DbConnection,
     fingerprints: &[&[u8]],
 ) -> QueryResult<Vec<LookupReceivableRow>> {
     receivables::table
-        .left_join(assets::table)
         .filter(receivables::fingerprint.eq_any(fingerprints))
         .select((
             receivables::fingerprint,
             receivables::id,
             receivables::status,
             receivables::purchase_order_id,
-            assets::id.nullable(),
         ))
+        .load(connection)
+}
+
+/// The assets minted from any of these receivables, as (receivable, asset).
+/// A query of its own rather than a join with the receivables: joined,
+/// PostgreSQL hashed every asset for each batch of look-ups (625 µs a batch
+/// of 19 with 5,000 assets, half its time in the look-up phase).
+pub fn assets_of_receivables(
+    connection: &mut DbConnection,
+    receivable_ids: &[&str],
+) -> QueryResult<Vec<(String, String)>> {
+    if receivable_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    assets::table
+        .filter(assets::receivable_id.eq_any(receivable_ids))
+        .select((assets::receivable_id, assets::id))
         .load(connection)
 }
 
