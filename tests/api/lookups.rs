@@ -258,6 +258,15 @@ async fn every_route_is_rate_limited_per_organisation_and_address(app: TestApp) 
     }
 }
 
+/// What a look-up's answer said: registered, confirmed, encumbered.
+fn answered(answer: &Value) -> (Option<bool>, Option<bool>, Option<bool>) {
+    (
+        answer["registered"].as_bool(),
+        answer["confirmed"].as_bool(),
+        answer["encumbered"].as_bool(),
+    )
+}
+
 /// The receivable an asset was minted from, as its supplier sees it.
 async fn receivable_of_asset(app: &TestApp, deal: &Deal, asset: &str) -> Value {
     let seen: Value = app
@@ -338,11 +347,7 @@ async fn look_ups_at_once_answer_as_each_alone(app: TestApp) {
     for (fingerprint, (registered, confirmed, encumbered)) in fingerprints.iter().zip(expected) {
         let answer: Value = look(&app, &second, fingerprint).await.json().await.unwrap();
         assert_eq!(
-            (
-                answer["registered"].as_bool(),
-                answer["confirmed"].as_bool(),
-                answer["encumbered"].as_bool()
-            ),
+            answered(&answer),
             (Some(registered), Some(confirmed), Some(encumbered)),
             "{fingerprint}: {answer}"
         );
@@ -380,11 +385,7 @@ async fn look_ups_at_once_answer_as_each_alone(app: TestApp) {
             let (registered, confirmed, encumbered) = expected[*index];
             assert_eq!(answer["fingerprint"], fingerprint.as_str());
             assert_eq!(
-                (
-                    answer["registered"].as_bool(),
-                    answer["confirmed"].as_bool(),
-                    answer["encumbered"].as_bool()
-                ),
+                answered(&answer),
                 (Some(registered), Some(confirmed), Some(encumbered)),
                 "{fingerprint}: {answer}"
             );
