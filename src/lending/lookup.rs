@@ -54,8 +54,16 @@ pub struct LookupJob<R> {
     pub policy: EnumerationPolicy,
 }
 
+/// A look-up's answer, and whether its batch appended to the ledger (an
+/// enumeration alert; only then has the sequencer anything new to sign).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Answer {
+    pub encumbrance: Encumbrance,
+    pub ledger_appended: bool,
+}
+
 /// A look-up's answer, or why it was refused.
-pub type Looked<R> = Result<Result<Encumbrance, R>, diesel::result::Error>;
+pub type Looked<R> = Result<Result<Answer, R>, diesel::result::Error>;
 
 /// Look-ups, many per commit with their audit records.
 pub type LookupBatcher<R> = Batcher<LookupJob<R>, Looked<R>>;
@@ -85,7 +93,7 @@ pub fn spawn_lookup_batcher<R: Send + 'static>(
 pub fn look_up_all<R>(
     connection: &mut DbConnection,
     jobs: &[LookupJob<R>],
-) -> Result<Vec<Result<Encumbrance, R>>, diesel::result::Error> {
+) -> Result<Vec<Result<Answer, R>>, diesel::result::Error> {
     let now = store::now();
     let tokens: Vec<&str> = jobs
         .iter()
@@ -144,10 +152,9 @@ pub fn look_up_all<R>(
         });
         answers.push(Ok(found.answer));
     }
-    if rows.is_empty() {
-        return Ok(answers);
-    }
+    // Nothing to record (every caller refused) writes nothing.
     repository::insert_lookups(connection, &rows)?;
+    let mut ledger_appended = false;
     if let Some(policy) = jobs.first().map(|job| job.policy) {
         let mut missing: Vec<String> = rows
             .iter()
@@ -156,9 +163,17 @@ pub fn look_up_all<R>(
             .collect();
         missing.sort();
         missing.dedup();
-        raise_enumerations(connection, &missing, policy, now)?;
+        ledger_appended = raise_enumerations(connection, &missing, policy, now)?;
     }
-    Ok(answers)
+    Ok(answers
+        .into_iter()
+        .map(|answer| {
+            answer.map(|encumbrance| Answer {
+                encumbrance,
+                ledger_appended,
+            })
+        })
+        .collect())
 }
 
 /// The window `now` falls in, as its first second.
@@ -167,14 +182,16 @@ fn window_start(now: NaiveDateTime, window_seconds: i64) -> i64 {
     seconds - seconds.rem_euclid(window_seconds.max(1))
 }
 
+/// Raises the enumeration alerts these organisations' misses call for:
+/// whether any was raised (and appended to the ledger).
 fn raise_enumerations(
     connection: &mut DbConnection,
     organizations: &[String],
     policy: EnumerationPolicy,
     now: NaiveDateTime,
-) -> Result<(), diesel::result::Error> {
+) -> Result<bool, diesel::result::Error> {
     if organizations.is_empty() || policy.misses <= 0 {
-        return Ok(());
+        return Ok(false);
     }
     let since = now - chrono::Duration::seconds(policy.window_seconds);
     let bursts: Vec<(String, i64)> = repository::misses_since(connection, organizations, since)?
@@ -182,7 +199,7 @@ fn raise_enumerations(
         .filter(|(_, misses)| *misses >= policy.misses)
         .collect();
     if bursts.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let window = window_start(now, policy.window_seconds);
     let subject = |organization: &str| format!("lookups:{organization}:{window}");
@@ -212,8 +229,12 @@ fn raise_enumerations(
         entries.push(alert.entry);
         prepared.push(alert.row);
     }
+    if entries.is_empty() {
+        return Ok(false);
+    }
     crate::tlog::append_prepared(connection, &entries)?;
-    alerts::store_prepared(connection, &prepared, now)
+    alerts::store_prepared(connection, &prepared, now)?;
+    Ok(true)
 }
 
 /// The largest page of look-ups.

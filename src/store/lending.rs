@@ -498,11 +498,18 @@ pub fn find_idempotency_many(
 ) -> QueryResult<Vec<IdempotencyRow>> {
     let organizations: Vec<&str> = pairs.iter().map(|(organization, _)| organization.as_str()).collect();
     let keys: Vec<&str> = pairs.iter().map(|(_, key)| key.as_str()).collect();
-    let rows: Vec<IdempotencyRow> = idempotency_keys::table
-        .filter(idempotency_keys::idempotency_key.eq_any(keys))
-        .filter(idempotency_keys::organization_id.eq_any(organizations))
-        .select(IdempotencyRow::as_select())
-        .load(connection)?;
+    let rows: Vec<IdempotencyRow> = match connection {
+        // One primary-key probe per pair. With `organization_id = ANY AND
+        // idempotency_key = ANY` PostgreSQL's B-tree probes every
+        // combination of the two arrays (a batch of 15 pledges: 225
+        // descents, 0.6-0.9 ms, the pledge batch's slowest statement).
+        DbConnection::Postgresql(inner) => IdempotencyPairs { organizations, keys }.load(inner)?,
+        DbConnection::Sqlite(_) => idempotency_keys::table
+            .filter(idempotency_keys::idempotency_key.eq_any(keys))
+            .filter(idempotency_keys::organization_id.eq_any(organizations))
+            .select(IdempotencyRow::as_select())
+            .load(connection)?,
+    };
     Ok(rows
         .into_iter()
         .filter(|row| {
@@ -512,6 +519,50 @@ pub fn find_idempotency_many(
         })
         .collect())
 }
+
+/// The stored answers under (organisation, key) pairs given as two arrays,
+/// joined with the primary key pair by pair; its SQL never changes, so
+/// diesel prepares it once per connection.
+struct IdempotencyPairs<'a> {
+    organizations: Vec<&'a str>,
+    keys: Vec<&'a str>,
+}
+
+impl diesel::query_builder::QueryId for IdempotencyPairs<'_> {
+    type QueryId = IdempotencyPairs<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::Query for IdempotencyPairs<'_> {
+    type SqlType = (
+        diesel::sql_types::Text,
+        diesel::sql_types::Text,
+        diesel::sql_types::Binary,
+        diesel::sql_types::Text,
+        diesel::sql_types::Timestamp,
+    );
+}
+
+impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for IdempotencyPairs<'_> {
+    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
+        use diesel::pg::sql_types::Array;
+        use diesel::sql_types::Text;
+        out.push_sql(
+            "SELECT k.organization_id, k.idempotency_key, k.request_sha256, k.response_body, k.created_at \
+             FROM unnest(",
+        );
+        out.push_bind_param::<Array<Text>, _>(&self.organizations)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Array<Text>, _>(&self.keys)?;
+        out.push_sql(
+            ") AS p (organization_id, idempotency_key) JOIN idempotency_keys k \
+             ON k.organization_id = p.organization_id AND k.idempotency_key = p.idempotency_key",
+        );
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::PgConnection> for IdempotencyPairs<'_> {}
 
 pub fn insert_idempotency_many(connection: &mut DbConnection, rows: &[IdempotencyRow]) -> QueryResult<()> {
     insert_many!(connection, idempotency_keys::table, rows).map(|_| ())

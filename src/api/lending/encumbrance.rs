@@ -104,7 +104,7 @@ async fn run_lookup(
         misses: i64::from(state.settings.limits.enumeration_misses),
         window_seconds: state.settings.limits.enumeration_window.as_secs() as i64,
     };
-    let found = state
+    let looked = state
         .lookups
         .run(LookupJob {
             caller,
@@ -112,6 +112,8 @@ async fn run_lookup(
             policy,
         })
         .await???;
-    state.sequencer.wake();
-    Ok(found)
+    if looked.ledger_appended {
+        state.sequencer.wake();
+    }
+    Ok(looked.encumbrance)
 }
