@@ -63,13 +63,42 @@ pub fn insert_leaves(connection: &mut DbConnection, leaves: &[LeafRow]) -> Query
     if leaves.is_empty() {
         return Ok(());
     }
-    insert_many!(connection, ledger_leaves::table, leaves)?;
-    let queued: Vec<_> = leaves
+    LeafArrays::insert(connection, leaves)?;
+    let queued: Vec<QueueRow> = leaves
         .iter()
-        .map(|leaf| ledger_queue::leaf_hash.eq(&leaf.leaf_hash))
+        .map(|leaf| QueueRow {
+            leaf_hash: leaf.leaf_hash.clone(),
+        })
         .collect();
-    insert_many!(connection, ledger_queue::table, &queued)?;
+    QueueArrays::insert(connection, &queued)?;
     Ok(())
+}
+
+unnest_insert! {
+    /// Ledger leaves as arrays.
+    LeafArrays for LeafRow => ledger_leaves {
+        leaf_hash: &'a [u8] = |row| row.leaf_hash.as_slice() => Binary,
+        entry: &'a [u8] = |row| row.entry.as_slice() => Binary,
+        kind: &'a str = |row| row.kind.as_str() => Text,
+        details: &'a str = |row| row.details.as_str() => Text,
+        details_salt: &'a [u8] = |row| row.details_salt.as_slice() => Binary,
+        parties: &'a str = |row| row.parties.as_str() => Text,
+        queued_at: NaiveDateTime = |row| row.queued_at => Timestamp,
+    }
+}
+
+/// A leaf's place in the queue (its id, the order, is the serial's).
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = ledger_queue)]
+struct QueueRow {
+    leaf_hash: Vec<u8>,
+}
+
+unnest_insert! {
+    /// Queue rows as arrays, in the order given.
+    QueueArrays for QueueRow => ledger_queue {
+        leaf_hash: &'a [u8] = |row| row.leaf_hash.as_slice() => Binary,
+    }
 }
 
 /// The oldest queued leaves, at most `limit`.
@@ -209,8 +238,16 @@ pub fn insert_leaf_fingerprints(connection: &mut DbConnection, rows: &[LeafFinge
     if rows.is_empty() {
         return Ok(());
     }
-    insert_many!(connection, ledger_leaf_fingerprints::table, rows)?;
+    FingerprintArrays::insert(connection, rows)?;
     Ok(())
+}
+
+unnest_insert! {
+    /// Which fingerprints leaves are about, as arrays.
+    FingerprintArrays for LeafFingerprintRow => ledger_leaf_fingerprints {
+        leaf_hash: &'a [u8] = |row| row.leaf_hash.as_slice() => Binary,
+        fingerprint: &'a [u8] = |row| row.fingerprint.as_slice() => Binary,
+    }
 }
 
 /// The entries that record one of `fingerprints` and are of one of

@@ -119,9 +119,30 @@ pub fn insert_lien(connection: &mut DbConnection, row: &LienRow) -> QueryResult<
         .map(|_| ())
 }
 
-/// Many liens in as few statements as the backend allows.
+/// Many liens, one statement (`store::arrays`).
 pub fn insert_liens(connection: &mut DbConnection, rows: &[LienRow]) -> QueryResult<()> {
-    insert_many!(connection, liens::table, rows).map(|_| ())
+    LienArrays::insert(connection, rows).map(|_| ())
+}
+
+unnest_insert! {
+    /// Liens as arrays.
+    LienArrays for LienRow => liens {
+        id: &'a str = |row| row.id.as_str() => Text,
+        asset_id: Option<&'a str> = |row| row.asset_id.as_deref() => Nullable<Text>,
+        purchase_order_id: Option<&'a str> = |row| row.purchase_order_id.as_deref() => Nullable<Text>,
+        bank_id: &'a str = |row| row.bank_id.as_str() => Text,
+        kind: &'a str = |row| row.kind.as_str() => Text,
+        amount_minor: i64 = |row| row.amount_minor => BigInt,
+        currency: &'a str = |row| row.currency.as_str() => Text,
+        status: LienStatus = |row| row.status => Text,
+        leaf_hash: &'a [u8] = |row| row.leaf_hash.as_slice() => Binary,
+        created_at: NaiveDateTime = |row| row.created_at => Timestamp,
+        ended_at: Option<NaiveDateTime> = |row| row.ended_at => Nullable<Timestamp>,
+        offer_id: Option<&'a str> = |row| row.offer_id.as_deref() => Nullable<Text>,
+        share_minor: Option<i64> = |row| row.share_minor => Nullable<BigInt>,
+        disbursed_minor: i64 = |row| row.disbursed_minor => BigInt,
+        repaid_minor: i64 = |row| row.repaid_minor => BigInt,
+    }
 }
 
 pub fn find_lien(connection: &mut DbConnection, id: &str) -> QueryResult<Option<LienRow>> {
@@ -565,7 +586,18 @@ impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for IdempotencyPairs<'
 impl RunQueryDsl<diesel::PgConnection> for IdempotencyPairs<'_> {}
 
 pub fn insert_idempotency_many(connection: &mut DbConnection, rows: &[IdempotencyRow]) -> QueryResult<()> {
-    insert_many!(connection, idempotency_keys::table, rows).map(|_| ())
+    IdempotencyArrays::insert(connection, rows).map(|_| ())
+}
+
+unnest_insert! {
+    /// Stored answers to Idempotency-Keys as arrays.
+    IdempotencyArrays for IdempotencyRow => idempotency_keys {
+        organization_id: &'a str = |row| row.organization_id.as_str() => Text,
+        idempotency_key: &'a str = |row| row.idempotency_key.as_str() => Text,
+        request_sha256: &'a [u8] = |row| row.request_sha256.as_slice() => Binary,
+        response_body: &'a str = |row| row.response_body.as_str() => Text,
+        created_at: NaiveDateTime = |row| row.created_at => Timestamp,
+    }
 }
 
 pub fn insert_idempotency(connection: &mut DbConnection, row: &IdempotencyRow) -> QueryResult<()> {

@@ -20,87 +20,25 @@ pub struct LookupRow {
     pub created_at: NaiveDateTime,
 }
 
-/// Records look-ups. On PostgreSQL one statement of a fixed shape, prepared
-/// once per connection, whatever the batch's size (the rows as arrays,
-/// unnested); a multi-row `VALUES` differs with every size, so PostgreSQL
-/// parsed and planned it anew for each batch.
+/// Records look-ups, one statement per batch (`store::arrays`).
 pub fn insert_lookups(connection: &mut DbConnection, rows: &[LookupRow]) -> QueryResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    match connection {
-        DbConnection::Postgresql(inner) => LookupsFromArrays::of(rows).execute(inner).map(|_| ()),
-        DbConnection::Sqlite(_) => insert_many!(connection, lookups::table, rows).map(|_| ()),
-    }
+    LookupArrays::insert(connection, rows).map(|_| ())
 }
 
-/// `INSERT INTO lookups ... SELECT * FROM unnest(...)`, the rows as one
-/// array per column. Its SQL never changes, so diesel prepares it once per
-/// connection (a `sql_query` would be parsed on every run).
-struct LookupsFromArrays<'a> {
-    ids: Vec<&'a str>,
-    organizations: Vec<&'a str>,
-    fingerprints: Vec<&'a [u8]>,
-    receivables: Vec<Option<&'a str>>,
-    purchase_orders: Vec<Option<&'a str>>,
-    registered: Vec<bool>,
-    confirmed: Vec<bool>,
-    encumbered: Vec<bool>,
-    created_at: Vec<NaiveDateTime>,
-}
-
-impl<'a> LookupsFromArrays<'a> {
-    fn of(rows: &'a [LookupRow]) -> Self {
-        Self {
-            ids: rows.iter().map(|row| row.id.as_str()).collect(),
-            organizations: rows.iter().map(|row| row.organization_id.as_str()).collect(),
-            fingerprints: rows.iter().map(|row| row.fingerprint.as_slice()).collect(),
-            receivables: rows.iter().map(|row| row.receivable_id.as_deref()).collect(),
-            purchase_orders: rows.iter().map(|row| row.purchase_order_id.as_deref()).collect(),
-            registered: rows.iter().map(|row| row.registered).collect(),
-            confirmed: rows.iter().map(|row| row.confirmed).collect(),
-            encumbered: rows.iter().map(|row| row.encumbered).collect(),
-            created_at: rows.iter().map(|row| row.created_at).collect(),
-        }
+unnest_insert! {
+    /// Look-up records as arrays.
+    LookupArrays for LookupRow => lookups {
+        id: &'a str = |row| row.id.as_str() => Text,
+        organization_id: &'a str = |row| row.organization_id.as_str() => Text,
+        fingerprint: &'a [u8] = |row| row.fingerprint.as_slice() => Binary,
+        receivable_id: Option<&'a str> = |row| row.receivable_id.as_deref() => Nullable<Text>,
+        purchase_order_id: Option<&'a str> = |row| row.purchase_order_id.as_deref() => Nullable<Text>,
+        registered: bool = |row| row.registered => Bool,
+        confirmed: bool = |row| row.confirmed => Bool,
+        encumbered: bool = |row| row.encumbered => Bool,
+        created_at: NaiveDateTime = |row| row.created_at => Timestamp,
     }
 }
-
-impl diesel::query_builder::QueryId for LookupsFromArrays<'_> {
-    type QueryId = LookupsFromArrays<'static>;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl diesel::query_builder::QueryFragment<diesel::pg::Pg> for LookupsFromArrays<'_> {
-    fn walk_ast<'b>(&'b self, mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>) -> QueryResult<()> {
-        use diesel::pg::sql_types::Array;
-        use diesel::sql_types::{Bool, Bytea, Nullable, Text, Timestamp};
-        out.push_sql(
-            "INSERT INTO lookups (id, organization_id, fingerprint, receivable_id, purchase_order_id, \
-             registered, confirmed, encumbered, created_at) SELECT * FROM unnest(",
-        );
-        out.push_bind_param::<Array<Text>, _>(&self.ids)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Text>, _>(&self.organizations)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bytea>, _>(&self.fingerprints)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.receivables)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Nullable<Text>>, _>(&self.purchase_orders)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bool>, _>(&self.registered)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bool>, _>(&self.confirmed)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Bool>, _>(&self.encumbered)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Array<Timestamp>, _>(&self.created_at)?;
-        out.push_sql(")");
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<diesel::PgConnection> for LookupsFromArrays<'_> {}
 
 /// How many look-ups of unregistered fingerprints each of these
 /// organisations made since `since`.

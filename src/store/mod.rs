@@ -18,6 +18,9 @@ macro_rules! insert_many {
     }};
 }
 
+#[macro_use]
+mod arrays;
+
 pub mod alerts;
 pub mod batcher;
 mod connection;

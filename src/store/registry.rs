@@ -136,8 +136,33 @@ pub fn add_invoiced(connection: &mut DbConnection, id: &str, amount_minor: i64) 
 
 // Receivables.
 
+/// Many receivables, one statement (`store::arrays`).
 pub fn insert_receivables(connection: &mut DbConnection, rows: &[ReceivableRow]) -> QueryResult<()> {
-    insert_many!(connection, receivables::table, rows).map(|_| ())
+    ReceivableArrays::insert(connection, rows).map(|_| ())
+}
+
+unnest_insert! {
+    /// Receivables as arrays.
+    ReceivableArrays for ReceivableRow => receivables {
+        id: &'a str = |row| row.id.as_str() => Text,
+        fingerprint: &'a [u8] = |row| row.fingerprint.as_slice() => Binary,
+        supplier_id: &'a str = |row| row.supplier_id.as_str() => Text,
+        buyer_id: &'a str = |row| row.buyer_id.as_str() => Text,
+        invoice_number: &'a str = |row| row.invoice_number.as_str() => Text,
+        purchase_order_id: Option<&'a str> = |row| row.purchase_order_id.as_deref() => Nullable<Text>,
+        issue_date: NaiveDate = |row| row.issue_date => Date,
+        due_date: NaiveDate = |row| row.due_date => Date,
+        currency: &'a str = |row| row.currency.as_str() => Text,
+        amount_minor: i64 = |row| row.amount_minor => BigInt,
+        status: ReceivableStatus = |row| row.status => Text,
+        dispute_reason: Option<&'a str> = |row| row.dispute_reason.as_deref() => Nullable<Text>,
+        leaf_hash: &'a [u8] = |row| row.leaf_hash.as_slice() => Binary,
+        created_at: NaiveDateTime = |row| row.created_at => Timestamp,
+        decided_at: Option<NaiveDateTime> = |row| row.decided_at => Nullable<Timestamp>,
+        credited_minor: i64 = |row| row.credited_minor => BigInt,
+        superseded_by: Option<&'a str> = |row| row.superseded_by.as_deref() => Nullable<Text>,
+        order_reference: Option<&'a str> = |row| row.order_reference.as_deref() => Nullable<Text>,
+    }
 }
 
 pub fn insert_receivable(connection: &mut DbConnection, row: &ReceivableRow) -> QueryResult<()> {
@@ -386,8 +411,26 @@ pub fn decide_receivable(
 
 // Assets.
 
+/// Many assets, one statement (`store::arrays`).
 pub fn insert_assets(connection: &mut DbConnection, rows: &[AssetRow]) -> QueryResult<()> {
-    insert_many!(connection, assets::table, rows).map(|_| ())
+    AssetArrays::insert(connection, rows).map(|_| ())
+}
+
+unnest_insert! {
+    /// Assets as arrays.
+    AssetArrays for AssetRow => assets {
+        id: &'a str = |row| row.id.as_str() => Text,
+        receivable_id: &'a str = |row| row.receivable_id.as_str() => Text,
+        parent_id: Option<&'a str> = |row| row.parent_id.as_deref() => Nullable<Text>,
+        position: i32 = |row| row.position => Integer,
+        holder_id: &'a str = |row| row.holder_id.as_str() => Text,
+        face_value_minor: i64 = |row| row.face_value_minor => BigInt,
+        currency: &'a str = |row| row.currency.as_str() => Text,
+        status: AssetStatus = |row| row.status => Text,
+        leaf_hash: &'a [u8] = |row| row.leaf_hash.as_slice() => Binary,
+        created_at: NaiveDateTime = |row| row.created_at => Timestamp,
+        updated_at: NaiveDateTime = |row| row.updated_at => Timestamp,
+    }
 }
 
 pub fn insert_asset(connection: &mut DbConnection, row: &AssetRow) -> QueryResult<()> {
