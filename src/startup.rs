@@ -183,6 +183,7 @@ impl Application {
             confirmations,
             financing,
             lookups,
+            recent_callers: Arc::new(crate::api::gate::RecentCallers::default()),
             fingerprint_key,
             limits,
             upload_lease,

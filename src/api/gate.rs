@@ -5,6 +5,13 @@
 //! the request, so the route's own extractor (`Authenticated`) and the
 //! idempotency middleware do not ask the database again. Bodies are then
 //! read under a time limit ([`BodyTimeout`]).
+//!
+//! Pledges and assignments authenticate their key again in the
+//! transaction that decides them (a batch's keys in one query), so for
+//! them the gate may admit a key it authenticated in the last few seconds
+//! without asking the database ([`RecentCallers`]): a key revoked since is
+//! still refused (401) by its decision, before anything is decided, in
+//! every process. Made-up keys are never remembered.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -23,6 +30,46 @@ pub struct BodyTimeout(pub std::time::Duration);
 /// The caller the gate authenticated, kept in the request's extensions.
 #[derive(Clone, Debug)]
 pub struct GateCaller(pub Principal);
+
+/// Routes whose decision authenticates the caller's key again in its own
+/// transaction (`lending::decide_batch`).
+fn authenticated_again(path: &str) -> bool {
+    matches!(path, "/v1/pledges" | "/v1/assignments")
+}
+
+/// Keys the gate authenticated lately for [`authenticated_again`] routes,
+/// by their SHA-256, with when. Per process; nothing else reads it.
+#[derive(Default)]
+pub struct RecentCallers {
+    callers: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Principal, std::time::Instant)>>,
+}
+
+impl RecentCallers {
+    /// How long an authentication is used again.
+    const FOR: std::time::Duration = std::time::Duration::from_secs(5);
+    /// Beyond this many keys, the memory starts afresh.
+    const MOST: usize = 10_000;
+
+    fn digest(token: &str) -> [u8; 32] {
+        use sha2::Digest;
+        sha2::Sha256::digest(token.as_bytes()).into()
+    }
+
+    fn get(&self, token: &str) -> Option<Principal> {
+        let callers = self.callers.lock().ok()?;
+        let (principal, when) = callers.get(&Self::digest(token))?;
+        (when.elapsed() < Self::FOR).then(|| principal.clone())
+    }
+
+    fn remember(&self, token: &str, principal: &Principal) {
+        if let Ok(mut callers) = self.callers.lock() {
+            if callers.len() >= Self::MOST {
+                callers.clear();
+            }
+            callers.insert(Self::digest(token), (principal.clone(), std::time::Instant::now()));
+        }
+    }
+}
 
 /// Whether `path` is one of the routes that take a `POST` (and so a body).
 fn takes_a_body(path: &str) -> bool {
@@ -50,12 +97,27 @@ pub async fn authenticate_first(
     let (Some(state), Some(token)) = (state, token) else {
         return Ok(request.into_response(ApiError::Unauthorized.error_response()));
     };
-    let caller = match state
-        .database
-        .run(move |connection| authenticate(connection, &token))
-        .await
-    {
-        Ok(Ok(Some(caller))) => caller,
+    let again = authenticated_again(request.path());
+    let remembered = if again { state.recent_callers.get(&token) } else { None };
+    let fresh = remembered.is_none();
+    let caller = match remembered {
+        Some(caller) => Ok(Ok(Some(caller))),
+        None => {
+            let asked = token.clone();
+            state
+                .database
+                .run(move |connection| authenticate(connection, &asked))
+                .await
+        }
+    };
+    let caller = match caller {
+        Ok(Ok(Some(caller))) => {
+            // Remembered from when the database said so, not refreshed by use.
+            if again && fresh {
+                state.recent_callers.remember(&token, &caller);
+            }
+            caller
+        }
         Ok(Ok(None)) => return Ok(request.into_response(ApiError::Unauthorized.error_response())),
         Ok(Err(error)) => return Ok(request.into_response(ApiError::from(error).error_response())),
         Err(error) => return Ok(request.into_response(ApiError::from(error).error_response())),

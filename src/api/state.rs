@@ -32,6 +32,9 @@ pub struct AppState {
     pub fingerprint_key: crate::domain::FingerprintKey,
     /// Rate limits per organisation (and per address for anonymous reads).
     pub limits: Arc<super::limits::RateLimits>,
+    /// Keys the gate authenticated lately, for routes that authenticate
+    /// them again in their transaction.
+    pub recent_callers: Arc<super::gate::RecentCallers>,
     /// This process's right to decide uploads (`registry::upload_job`).
     pub upload_lease: crate::registry::Lease,
     /// Wakes the worker that decides large uploads.

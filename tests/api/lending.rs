@@ -23,6 +23,7 @@ on_both_backends!(
     a_retry_after_a_dropped_connection_never_pledges_twice,
     many_concurrent_pledges_commit_together_and_each_is_on_the_ledger,
     a_released_pledge_frees_the_asset,
+    a_key_revoked_after_it_pledged_pledges_nothing_more,
     a_payment_racing_a_release_pays_the_bank_only_if_its_pledge_stood,
     a_purchase_order_lien_reserves_its_receivables,
     a_purchase_order_is_not_offered_over_receivables_financed_elsewhere,
@@ -775,6 +776,42 @@ async fn a_released_pledge_frees_the_asset(app: TestApp) {
     // does not learn who finances it now.
     let response = app.get(&format!("/v1/assets/{asset}"), Some(&first.api_key())).await;
     assert_problem(response, 404, "not_found").await;
+}
+
+/// The gate admits a key it authenticated in the last seconds to a pledge
+/// without asking the database (the decision authenticates it again in
+/// its own transaction): a key revoked in between is refused there, 401,
+/// and nothing is pledged — the offer stays open.
+async fn a_key_revoked_after_it_pledged_pledges_nothing_more(app: TestApp) {
+    let deal = deal(&app).await;
+    let bank = bank(&app, "Bank Revoked", 23).await;
+    let first = confirmed_asset(&app, &deal, "INV-REVOKED-1", "1000.00").await;
+    let second = confirmed_asset(&app, &deal, "INV-REVOKED-2", "1000.00").await;
+    // The gate authenticates the key and remembers it.
+    financed(&app, &deal, &bank, &first, "500.00").await;
+    let offer = offered(
+        &app,
+        &deal.holder(),
+        &format!("asset:{second}"),
+        &bank,
+        "pledge",
+        "500.00",
+    )
+    .await;
+    app.tamper(&[&format!(
+        "UPDATE api_keys SET revoked_at = created_at WHERE organization_id = '{}'",
+        bank.id()
+    )]);
+    let response = pledge(&app, &bank, &offer, &second, "500.00", "after-revocation").await;
+    assert_problem(response, 401, "unauthorized").await;
+    let seen: Value = app
+        .get_json(&format!("/v1/assets/{second}"), Some(&Deal::key(&deal.supplier)))
+        .await;
+    assert!(seen["lien"].is_null(), "{seen}");
+    let offer: Value = app
+        .get_json(&format!("/v1/offers/{offer}"), Some(&Deal::key(&deal.supplier)))
+        .await;
+    assert_eq!(offer["status"], "open", "{offer}");
 }
 
 async fn a_payment_racing_a_release_pays_the_bank_only_if_its_pledge_stood(app: TestApp) {
