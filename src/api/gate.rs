@@ -37,8 +37,9 @@ fn authenticated_again(path: &str) -> bool {
     matches!(path, "/v1/pledges" | "/v1/assignments")
 }
 
-/// Keys the gate authenticated lately for [`authenticated_again`] routes,
-/// by their SHA-256, with when. Per process; nothing else reads it.
+/// Keys the gate authenticated lately for the routes whose decision
+/// authenticates them again (pledges, assignments), by their SHA-256, with
+/// when. Per process; nothing else reads it.
 #[derive(Default)]
 pub struct RecentCallers {
     callers: std::sync::Mutex<std::collections::HashMap<[u8; 32], (Principal, std::time::Instant)>>,
