@@ -100,28 +100,28 @@ pub async fn authenticate_first(
     };
     let again = authenticated_again(request.path());
     let remembered = if again { state.recent_callers.get(&token) } else { None };
-    let fresh = remembered.is_none();
     let caller = match remembered {
-        Some(caller) => Ok(Ok(Some(caller))),
+        Some(caller) => caller,
         None => {
             let asked = token.clone();
-            state
+            match state
                 .database
                 .run(move |connection| authenticate(connection, &asked))
                 .await
-        }
-    };
-    let caller = match caller {
-        Ok(Ok(Some(caller))) => {
-            // Remembered from when the database said so, not refreshed by use.
-            if again && fresh {
-                state.recent_callers.remember(&token, &caller);
+            {
+                Ok(Ok(Some(caller))) => {
+                    // Remembered from when the database said so, not
+                    // refreshed by use.
+                    if again {
+                        state.recent_callers.remember(&token, &caller);
+                    }
+                    caller
+                }
+                Ok(Ok(None)) => return Ok(request.into_response(ApiError::Unauthorized.error_response())),
+                Ok(Err(error)) => return Ok(request.into_response(ApiError::from(error).error_response())),
+                Err(error) => return Ok(request.into_response(ApiError::from(error).error_response())),
             }
-            caller
         }
-        Ok(Ok(None)) => return Ok(request.into_response(ApiError::Unauthorized.error_response())),
-        Ok(Err(error)) => return Ok(request.into_response(ApiError::from(error).error_response())),
-        Err(error) => return Ok(request.into_response(ApiError::from(error).error_response())),
     };
     if let Err(error) = state.limits.admit(&caller) {
         return Ok(request.into_response(error.error_response()));

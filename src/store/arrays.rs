@@ -65,19 +65,32 @@ macro_rules! unnest_insert {
                 // The columns' SQL types, by their short names.
                 #[allow(unused_imports)]
                 use diesel::sql_types::*;
+                // Pushed piece by piece: this runs on every execution (to
+                // collect the binds), not only when the statement is prepared.
                 let columns: &[&str] = &[$(stringify!($column)),+];
-                let list = columns.join(", ");
-                out.push_sql(&format!("INSERT INTO {} ({list}) SELECT {list} FROM unnest(", stringify!($table)));
-                let mut first = true;
-                $(
-                    if !first {
-                        out.push_sql(", ");
+                let list = |out: &mut diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>| {
+                    for (index, column) in columns.iter().enumerate() {
+                        if index > 0 {
+                            out.push_sql(", ");
+                        }
+                        out.push_sql(column);
                     }
-                    first = false;
+                };
+                out.push_sql(concat!("INSERT INTO ", stringify!($table), " ("));
+                list(&mut out);
+                out.push_sql(") SELECT ");
+                list(&mut out);
+                out.push_sql(" FROM unnest(");
+                let mut separator = "";
+                $(
+                    out.push_sql(separator);
+                    separator = ", ";
                     out.push_bind_param::<diesel::pg::sql_types::Array<$sql>, _>(&self.$column)?;
                 )+
-                let _ = first;
-                out.push_sql(&format!(") WITH ORDINALITY AS u ({list}, n) ORDER BY n"));
+                debug_assert_eq!(separator, ", ");
+                out.push_sql(") WITH ORDINALITY AS u (");
+                list(&mut out);
+                out.push_sql(", n) ORDER BY n");
                 Ok(())
             }
         }
