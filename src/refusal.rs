@@ -324,6 +324,11 @@ pub enum UseCaseError {
         /// receivable's id; anyone else learns only that it exists).
         existing_id: Option<String>,
     },
+    /// The caller's API key, authenticated again where the request is
+    /// decided, is revoked (or no longer its organisation's): 401, never
+    /// stored as an answer, nothing written.
+    #[error("the API key is unknown or revoked")]
+    Unauthenticated,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -342,7 +347,8 @@ impl UseCaseError {
     }
 
     /// The refusal this is, with its detail and field; `None` for a
-    /// database failure.
+    /// database failure or a caller no longer authenticated (neither is a
+    /// refusal by the rules).
     pub fn refusal(&self) -> Option<(Refusal, String, Option<String>)> {
         match self {
             UseCaseError::NotFound => Some((Refusal::NotFound, self.to_string(), None)),
@@ -351,7 +357,7 @@ impl UseCaseError {
                 Some((Refusal::InvalidField, error.to_string(), Some(error.field.clone())))
             }
             UseCaseError::Refused { refusal, detail, .. } => Some((*refusal, detail.clone(), None)),
-            UseCaseError::Database(_) => None,
+            UseCaseError::Unauthenticated | UseCaseError::Database(_) => None,
         }
     }
 }

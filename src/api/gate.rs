@@ -6,8 +6,8 @@
 //! idempotency middleware do not ask the database again. Bodies are then
 //! read under a time limit ([`BodyTimeout`]).
 //!
-//! Pledges and assignments authenticate their key again in the
-//! transaction that decides them (a batch's keys in one query), so for
+//! Pledges, assignments and registrations authenticate their key again in
+//! the transaction that decides them (a batch's keys in one query), so for
 //! them the gate may admit a key it authenticated in the last few seconds
 //! without asking the database ([`RecentCallers`]): a key revoked since is
 //! still refused (401) by its decision, before anything is decided, in
@@ -32,13 +32,13 @@ pub struct BodyTimeout(pub std::time::Duration);
 pub struct GateCaller(pub Principal);
 
 /// Routes whose decision authenticates the caller's key again in its own
-/// transaction (`lending::decide_batch`).
+/// transaction (`lending::decide_batch`, `registry::register_many`).
 fn authenticated_again(path: &str) -> bool {
-    matches!(path, "/v1/pledges" | "/v1/assignments")
+    matches!(path, "/v1/pledges" | "/v1/assignments" | "/v1/receivables")
 }
 
 /// Keys the gate authenticated lately for the routes whose decision
-/// authenticates them again (pledges, assignments), by their SHA-256, with
+/// authenticates them again (pledges, assignments, registrations), by their SHA-256, with
 /// when. Per process; nothing else reads it.
 #[derive(Default)]
 pub struct RecentCallers {

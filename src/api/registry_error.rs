@@ -23,6 +23,7 @@ impl ApiError {
             UseCaseError::NotFound => ApiError::NotFound,
             UseCaseError::Forbidden(detail) => ApiError::Forbidden((*detail).to_owned()),
             UseCaseError::InvalidField(error) => error.clone().into(),
+            UseCaseError::Unauthenticated => ApiError::Unauthorized,
             UseCaseError::Refused {
                 refusal,
                 detail,

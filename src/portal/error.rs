@@ -137,6 +137,7 @@ impl From<crate::refusal::UseCaseError> for PortalError {
         match error {
             UseCaseError::NotFound => Self::NotFound,
             UseCaseError::Forbidden(_) => Self::Forbidden,
+            UseCaseError::Unauthenticated => Self::SignInRequired,
             UseCaseError::Database(error) => error.into(),
             other => Self::Internal(other.into()),
         }

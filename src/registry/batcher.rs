@@ -10,7 +10,8 @@ use super::error::UseCaseError;
 use super::receivable::{register_receivable, NewReceivable, Registered};
 use super::set_based::{confirm_many, register_many};
 use super::view::Viewer;
-use crate::domain::{FingerprintKey, Signature};
+use crate::domain::{FingerprintKey, Role, Signature};
+use crate::organizations::{authenticate, Principal};
 use crate::store::batcher::{BatchObserver, Batcher};
 use crate::store::{Database, DbConnection};
 
@@ -21,6 +22,12 @@ pub struct RegistrationJob {
     pub receivable: NewReceivable,
     /// The key its fingerprint is stored under.
     pub fingerprint_key: FingerprintKey,
+    /// The bearer API key the supplier called with, authenticated again in
+    /// the transaction that registers (the gate may have admitted it from
+    /// memory): revoked meanwhile, the registration is refused
+    /// ([`UseCaseError::Unauthenticated`]) and writes nothing. `None` for a
+    /// supplier authenticated otherwise (a portal session, an upload's job).
+    pub token: Option<String>,
 }
 
 pub type RegistrationBatcher = Batcher<RegistrationJob, RegistrationResult>;
@@ -39,8 +46,22 @@ fn lock_order(job: &RegistrationJob) -> String {
     )
 }
 
-fn register(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Registered, UseCaseError> {
+/// One registration as the batcher decides it alone: its key (if it came
+/// with one) authenticated again, then [`register_receivable`].
+pub fn register_job(connection: &mut DbConnection, job: &RegistrationJob) -> Result<Registered, UseCaseError> {
+    if let Some(token) = &job.token {
+        still_the_supplier(authenticate(connection, token)?.as_ref(), &job.supplier_id)?;
+    }
     register_receivable(connection, &job.fingerprint_key, &job.supplier_id, &job.receivable)
+}
+
+/// Whether the key a registration came with, authenticated again, is still
+/// the supplier's own.
+pub(super) fn still_the_supplier(caller: Option<&Principal>, supplier_id: &str) -> Result<(), UseCaseError> {
+    match caller {
+        Some(caller) if caller.role == Role::Supplier && caller.organization_id.to_string() == supplier_id => Ok(()),
+        _ => Err(UseCaseError::Unauthenticated),
+    }
 }
 
 pub type RegistrationResult = Result<Registered, UseCaseError>;
@@ -63,7 +84,7 @@ pub fn spawn_registration_batcher(
         workers,
         max_batch,
         lock_order,
-        register,
+        register_job,
         Some(register_batch),
         observe,
     )

@@ -23,8 +23,8 @@ mod view;
 
 pub use asset::{split_asset, Split, SplitPart};
 pub use batcher::{
-    spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, ConfirmationJob, ConfirmationResult,
-    RegistrationBatcher, RegistrationJob, RegistrationResult,
+    register_job, spawn_confirmation_batcher, spawn_registration_batcher, ConfirmationBatcher, ConfirmationJob,
+    ConfirmationResult, RegistrationBatcher, RegistrationJob, RegistrationResult,
 };
 pub use credit_note::{record_credit_note, register_correction, Corrected, Credited, NewCreditNote};
 pub use decision::{

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 
-use super::batcher::{ConfirmationJob, RegistrationJob};
+use super::batcher::{still_the_supplier, ConfirmationJob, RegistrationJob};
 use super::decision::{buyers_receivable, mint, Confirmed};
 use super::error::UseCaseError;
 use super::parties::{parse_keys, with_role, Party};
@@ -27,6 +27,7 @@ use super::rules::{check_confirmation, plan_registration, RegistrationPlan};
 use crate::alerts;
 use crate::domain::ReceivableStatus;
 use crate::domain::{Fingerprint, Role};
+use crate::organizations::authenticate_many;
 use crate::store::organizations as organizations_repository;
 use crate::store::registry::{self as repository, ReceivableRow};
 use crate::store::{self, DbConnection};
@@ -76,6 +77,22 @@ pub fn register_many_with(
         .collect();
     ids.sort();
     ids.dedup();
+    // Keys the API's gate may have admitted from memory, authenticated
+    // again here, all in one query.
+    let tokens: Vec<&str> = jobs.iter().filter_map(|job| job.token.as_deref()).collect();
+    let mut callers = if tokens.is_empty() {
+        Vec::new()
+    } else {
+        authenticate_many(connection, &tokens)?
+    }
+    .into_iter();
+    let authenticated: Vec<Result<(), UseCaseError>> = jobs
+        .iter()
+        .map(|job| match job.token {
+            Some(_) => still_the_supplier(callers.next().flatten().as_ref(), &job.supplier_id),
+            None => Ok(()),
+        })
+        .collect();
     let mut parties: HashMap<String, Party> = HashMap::new();
     for row in organizations_repository::find_organizations(connection, &ids)? {
         let Ok(party) = Party::from_row(row) else {
@@ -89,12 +106,18 @@ pub fn register_many_with(
     // cannot be registered.
     let prepared: Vec<Result<Prepared, UseCaseError>> = jobs
         .iter()
+        .zip(authenticated)
         .map(
-            |RegistrationJob {
-                 supplier_id,
-                 receivable: new,
-                 fingerprint_key: key,
-             }| {
+            |(
+                RegistrationJob {
+                    supplier_id,
+                    receivable: new,
+                    fingerprint_key: key,
+                    ..
+                },
+                authenticated,
+            )| {
+                authenticated?;
                 let supplier = parties.get(supplier_id).ok_or(UseCaseError::NotFound)?;
                 let buyer = with_role(
                     parties.get(&new.buyer_id.to_string()).cloned(),

@@ -271,9 +271,10 @@ impl Upload {
                         result.detail = Some(detail);
                         result.id = existing_id;
                     }
-                    error @ (UseCaseError::Database(_) | UseCaseError::NotFound | UseCaseError::Forbidden(_)) => {
-                        return Err(ImportFailure::Registry(error))
-                    }
+                    error @ (UseCaseError::Database(_)
+                    | UseCaseError::NotFound
+                    | UseCaseError::Forbidden(_)
+                    | UseCaseError::Unauthenticated) => return Err(ImportFailure::Registry(error)),
                 }
             }
         }
@@ -399,6 +400,7 @@ impl Upload {
                         supplier_id: self.supplier.id().to_owned(),
                         receivable: new,
                         fingerprint_key: self.key,
+                        token: None,
                     },
                 ));
             }

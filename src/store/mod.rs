@@ -34,6 +34,7 @@ pub mod offers;
 pub mod organizations;
 pub mod portal_sessions;
 pub mod registry;
+mod replanned;
 pub mod replays;
 mod runner;
 pub mod schema;
@@ -42,6 +43,7 @@ pub mod witnesses;
 pub use connection::{
     build_pool, write_transaction, Backend, DatabaseUrl, DatabaseUrlError, DbConnection, Pool, PooledConnection,
 };
+pub use replanned::Replanned;
 pub use runner::{spawn_prober, Database, DatabaseUnavailable, Health};
 
 /// The row a query on a unique key finds, if any: `.first()` without its

@@ -10,7 +10,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::schema::{assets, purchase_orders, receivables};
-use super::DbConnection;
+use super::{DbConnection, Replanned};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = purchase_orders)]
@@ -205,10 +205,13 @@ pub fn find_receivables_by_fingerprints(
     if fingerprints.is_empty() {
         return Ok(Vec::new());
     }
-    receivables::table
-        .filter(receivables::fingerprint.eq_any(fingerprints))
-        .select(ReceivableRow::as_select())
-        .load(connection)
+    // Registrations grow the table fastest: planned each time (`Replanned`).
+    Replanned(
+        receivables::table
+            .filter(receivables::fingerprint.eq_any(fingerprints))
+            .select(ReceivableRow::as_select()),
+    )
+    .load(connection)
 }
 
 /// Receivables alike any of `likenesses` (seller, buyer, issue date,

@@ -264,6 +264,7 @@ fn registration(app: &TestApp, deal: &Deal, buyer: &Value, number: &str, amount:
             order_reference: None,
         },
         fingerprint_key: key,
+        token: Some(Deal::key(&deal.supplier)),
     }
 }
 

@@ -18,6 +18,7 @@ on_both_backends!(
     only_the_buyers_key_confirms,
     splits_must_conserve_value,
     racing_registrations_of_one_invoice_create_exactly_one,
+    a_key_revoked_after_it_registered_registers_nothing_more,
     a_csv_upload_reports_every_row_and_is_idempotent,
     a_ubl_batch_upload_reports_every_invoice,
     an_xlsx_upload_is_sniffed_and_reports_excel_rows,
@@ -615,6 +616,58 @@ async fn racing_registrations_of_one_invoice_create_exactly_one(app: TestApp) {
     let mut statuses = send_together(requests).await;
     statuses.sort();
     assert_eq!(statuses, vec![201, 409, 409, 409, 409, 409, 409, 409]);
+}
+
+/// The gate admits a key it authenticated in the last seconds to a
+/// registration without asking the database; the registration's own
+/// transaction authenticates it again (a batch's keys in one query; one by
+/// one, against a purchase order, in each one's savepoint). A key revoked
+/// in between is refused there, 401: nothing is registered, nothing
+/// appended to the ledger, nothing kept under the Idempotency-Key.
+async fn a_key_revoked_after_it_registered_registers_nothing_more(app: TestApp) {
+    let deal = deal(&app).await;
+    let key = Deal::key(&deal.supplier);
+    let order: Value = app
+        .post_json(
+            "/v1/purchase-orders",
+            Some(&key),
+            &json!({"buyer_id": Deal::id(&deal.buyer), "po_number": "PO-REVOKED", "issue_date": "2026-10-01",
+                    "currency": "CNY", "amount": "1000.00"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    // The gate authenticates the key and remembers it.
+    registered(&app, &deal, "INV-KEPT-1", "10.00").await;
+    let mark = app.ledger_mark().await;
+    let keys = |revoked_at: &str| {
+        format!(
+            "UPDATE api_keys SET revoked_at = {revoked_at} WHERE organization_id = '{}'",
+            Deal::id(&deal.supplier)
+        )
+    };
+    app.tamper(&[&keys("created_at")]);
+    let fresh = invoice(&deal, "INV-REVOKED-1", "10.00");
+    let mut linked = invoice(&deal, "INV-REVOKED-2", "10.00");
+    linked["purchase_order_id"] = order["id"].clone();
+    let send = |body: &Value, idempotency_key: &str| {
+        app.client
+            .post(app.url("/v1/receivables"))
+            .bearer_auth(&key)
+            .header("Idempotency-Key", idempotency_key)
+            .json(body)
+            .send()
+    };
+    assert_problem(send(&fresh, "revoked-1").await.unwrap(), 401, "unauthorized").await;
+    assert_problem(send(&linked, "revoked-2").await.unwrap(), 401, "unauthorized").await;
+    assert_eq!(app.ledger_mark().await, mark, "a revoked key appended to the ledger");
+    // The key restored, the same requests under the same keys are new:
+    // registered, not a replay of the 401 nor a duplicate.
+    app.tamper(&[&keys("NULL")]);
+    for (body, idempotency_key) in [(&fresh, "revoked-1"), (&linked, "revoked-2")] {
+        assert_eq!(send(body, idempotency_key).await.unwrap().status(), 201);
+    }
 }
 
 async fn upload(app: &TestApp, key: &str, content_type: &str, body: String) -> reqwest::Response {

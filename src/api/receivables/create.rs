@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::api::auth::Authenticated;
+use crate::api::auth::{Authenticated, BearerToken};
 use crate::api::error::ApiError;
 use crate::api::idempotency::{storable, Idempotent, Reply};
 use crate::api::json::JsonBody;
@@ -58,6 +58,7 @@ impl ReceivableRequest {
 
 pub async fn create(
     caller: Authenticated,
+    BearerToken(token): BearerToken,
     key: Idempotent,
     state: web::Data<AppState>,
     JsonBody(request): JsonBody<ReceivableRequest>,
@@ -68,6 +69,7 @@ pub async fn create(
         supplier_id: supplier,
         receivable: new,
         fingerprint_key: state.fingerprint_key,
+        token: Some(token),
     };
     let answered = state.registrations.run_keyed(job, key.keyed(answer)).await?;
     // A refusal writes its alert to the ledger too.

@@ -326,6 +326,8 @@ pub async fn register_receivable(caller: Caller, state: web::Data<AppState>) -> 
         supplier_id: supplier,
         receivable: new,
         fingerprint_key: state.fingerprint_key,
+        // The session was checked for this request.
+        token: None,
     };
     let registered = state
         .registrations
