@@ -339,18 +339,36 @@ pub fn onboard_directly(settings: &Settings, name: &str, role: &str, legal_id: &
 }
 
 /// Copies a directory's files (a data directory: keys, the SQLite database
-/// with its WAL) into a new directory.
+/// with its WAL) into a new directory. A stopped app's last database
+/// connections close as its task ends, and SQLite then folds the WAL into
+/// the database file and deletes it: a copy that met a file vanishing is
+/// made again, until one finds the directory still.
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).expect("create the copy");
-    for entry in std::fs::read_dir(from).expect("read the data directory") {
-        let entry = entry.expect("a directory entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("a file type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy a file");
+    for _ in 0..50 {
+        match try_copy_dir(from, to) {
+            Ok(()) => return,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::remove_dir_all(to).expect("remove the partial copy");
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(error) => panic!("copy {}: {error}", from.display()),
         }
     }
+    panic!("{}'s files kept vanishing", from.display());
+}
+
+fn try_copy_dir(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            try_copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
 }
 
 /// Replaces the database name in a PostgreSQL URL.
