@@ -217,20 +217,26 @@ pub fn actively_liened(
     let assets = if asset_ids.is_empty() {
         Vec::new()
     } else {
-        liens::table
-            .filter(lien_is_active())
-            .filter(liens::asset_id.eq_any(asset_ids))
-            .select(liens::asset_id.assume_not_null())
-            .load(connection)?
+        load_in!(
+            &mut *connection,
+            liens::table
+                .filter(lien_is_active())
+                .select(liens::asset_id.assume_not_null()),
+            liens::asset_id,
+            asset_ids
+        )?
     };
     let orders = if purchase_order_ids.is_empty() {
         Vec::new()
     } else {
-        liens::table
-            .filter(lien_is_active())
-            .filter(liens::purchase_order_id.eq_any(purchase_order_ids))
-            .select(liens::purchase_order_id.assume_not_null())
-            .load(connection)?
+        load_in!(
+            connection,
+            liens::table
+                .filter(lien_is_active())
+                .select(liens::purchase_order_id.assume_not_null()),
+            liens::purchase_order_id,
+            purchase_order_ids
+        )?
     };
     Ok((assets, orders))
 }

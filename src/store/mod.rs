@@ -20,6 +20,8 @@ macro_rules! insert_many {
 
 #[macro_use]
 mod arrays;
+#[macro_use]
+pub(crate) mod json_in;
 
 pub mod alerts;
 pub mod batcher;

@@ -223,12 +223,15 @@ pub fn find_active_api_key(connection: &mut DbConnection, id: &str) -> QueryResu
 
 /// [`find_active_api_key`] for many ids in one query.
 pub fn find_active_api_keys(connection: &mut DbConnection, ids: &[&str]) -> QueryResult<Vec<(ApiKeyRow, String)>> {
-    api_keys::table
-        .inner_join(organizations::table)
-        .filter(api_keys::id.eq_any(ids))
-        .filter(api_keys::revoked_at.is_null())
-        .select((ApiKeyRow::as_select(), organizations::role))
-        .load(connection)
+    load_in!(
+        connection,
+        api_keys::table
+            .inner_join(organizations::table)
+            .filter(api_keys::revoked_at.is_null())
+            .select((ApiKeyRow::as_select(), organizations::role)),
+        api_keys::id,
+        ids
+    )
 }
 
 /// Ids of every organisation with `role`.

@@ -306,15 +306,17 @@ pub fn receivables_for_lookup(
     connection: &mut DbConnection,
     fingerprints: &[&[u8]],
 ) -> QueryResult<Vec<LookupReceivableRow>> {
-    receivables::table
-        .filter(receivables::fingerprint.eq_any(fingerprints))
-        .select((
+    load_in!(
+        connection,
+        receivables::table.select((
             receivables::fingerprint,
             receivables::id,
             receivables::status,
             receivables::purchase_order_id,
-        ))
-        .load(connection)
+        )),
+        receivables::fingerprint,
+        bytes fingerprints
+    )
 }
 
 /// The assets minted from any of these receivables, as (receivable, asset).
@@ -328,10 +330,12 @@ pub fn assets_of_receivables(
     if receivable_ids.is_empty() {
         return Ok(Vec::new());
     }
-    assets::table
-        .filter(assets::receivable_id.eq_any(receivable_ids))
-        .select((assets::receivable_id, assets::id))
-        .load(connection)
+    load_in!(
+        connection,
+        assets::table.select((assets::receivable_id, assets::id)),
+        assets::receivable_id,
+        receivable_ids
+    )
 }
 
 /// What an encumbrance look-up needs of the purchase orders with any of
@@ -340,14 +344,16 @@ pub fn purchase_orders_for_lookup(
     connection: &mut DbConnection,
     fingerprints: &[&[u8]],
 ) -> QueryResult<Vec<(Vec<u8>, String, PurchaseOrderStatus)>> {
-    purchase_orders::table
-        .filter(purchase_orders::fingerprint.eq_any(fingerprints))
-        .select((
+    load_in!(
+        connection,
+        purchase_orders::table.select((
             purchase_orders::fingerprint,
             purchase_orders::id,
             purchase_orders::status,
-        ))
-        .load(connection)
+        )),
+        purchase_orders::fingerprint,
+        bytes fingerprints
+    )
 }
 
 /// Receivables of the same seller and buyer with the same amount and issue

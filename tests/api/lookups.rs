@@ -61,6 +61,8 @@ with_settings_on_both_backends!(
     every_route_is_rate_limited_per_organisation_and_address,
 );
 
+crate::on_both_backends!(a_batch_stores_look_up_records_as_diesel_stores_a_row);
+
 async fn look(app: &TestApp, bank: &Bank, fingerprint: &str) -> reqwest::Response {
     app.get(&format!("/v1/encumbrance/{fingerprint}"), Some(&bank.api_key()))
         .await
@@ -408,4 +410,80 @@ async fn look_ups_at_once_answer_as_each_alone(app: TestApp) {
         items.iter().all(|item| item["organization_id"] == second.id()),
         "{page}"
     );
+}
+
+/// A batch's look-up records are inserted by a statement of their own
+/// shape (PostgreSQL: one array per column; SQLite: one JSON array of
+/// rows): each column must hold exactly what diesel's own insert of the
+/// same row holds — the same types, the same text, the same time.
+async fn a_batch_stores_look_up_records_as_diesel_stores_a_row(app: TestApp) {
+    use anchorfin::store::lookups::{insert_lookups, LookupRow};
+    use anchorfin::store::schema::lookups;
+    use diesel::RunQueryDsl;
+
+    let deal = deal(&app).await;
+    let bank = bank(&app, "Bank Rows", 24).await;
+    let receivable = registered(&app, &deal, "INV-ROWS-1", "100.00").await;
+    let row = |id: &str, registered: bool, receivable_id: Option<String>| LookupRow {
+        id: id.to_owned(),
+        organization_id: bank.id(),
+        fingerprint: (0u8..32).map(|byte| byte.wrapping_mul(37)).collect(),
+        receivable_id,
+        purchase_order_id: None,
+        registered,
+        confirmed: false,
+        encumbered: registered,
+        created_at: chrono::NaiveDate::from_ymd_opt(2026, 12, 2)
+            .unwrap()
+            .and_hms_micro_opt(3, 4, 5, 60_708)
+            .unwrap(),
+    };
+    let id = receivable["id"].as_str().unwrap().to_owned();
+    let by_diesel = vec![
+        row("a-by-diesel", true, Some(id.clone())),
+        row("b-by-diesel", false, None),
+    ];
+    let by_batch = vec![row("a-by-batch", true, Some(id)), row("b-by-batch", false, None)];
+    app.query(move |connection| {
+        for row in &by_diesel {
+            diesel::insert_into(lookups::table).values(row).execute(connection)?;
+        }
+        insert_lookups(connection, &by_batch)
+    })
+    .await;
+
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        stored: String,
+    }
+    // Each column as the database holds it: SQLite's quote() shows the
+    // type (X'..' a blob, '..' text, a bare integer); PostgreSQL's columns
+    // are typed, their text is compared.
+    let sql = if app.is_postgres() {
+        "SELECT id, concat_ws('|', organization_id, encode(fingerprint, 'hex'), coalesce(receivable_id, 'NULL'), \
+         coalesce(purchase_order_id, 'NULL'), registered, confirmed, encumbered, created_at) AS stored \
+         FROM lookups WHERE id LIKE '%-by-%' ORDER BY id"
+    } else {
+        "SELECT id, quote(organization_id) || '|' || quote(fingerprint) || '|' || quote(receivable_id) || '|' || \
+         quote(purchase_order_id) || '|' || quote(registered) || '|' || quote(confirmed) || '|' || \
+         quote(encumbered) || '|' || quote(created_at) AS stored FROM lookups WHERE id LIKE '%-by-%' ORDER BY id"
+    };
+    let stored: Vec<Stored> = app
+        .query(move |connection| diesel::sql_query(sql).load(connection))
+        .await;
+    let of = |id: &str| {
+        stored
+            .iter()
+            .find(|row| row.id == id)
+            .unwrap_or_else(|| panic!("no row {id}: {stored:?}"))
+            .stored
+            .clone()
+    };
+    for name in ["a", "b"] {
+        assert_eq!(of(&format!("{name}-by-batch")), of(&format!("{name}-by-diesel")));
+    }
+    assert_ne!(of("a-by-diesel"), of("b-by-diesel"));
 }
