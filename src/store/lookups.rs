@@ -20,71 +20,14 @@ pub struct LookupRow {
     pub created_at: NaiveDateTime,
 }
 
-/// Records look-ups, one statement per batch whatever its size (on
-/// PostgreSQL `store::arrays`; on SQLite one JSON array of rows).
+/// Records look-ups, one statement per batch (`store::arrays`). On SQLite
+/// the multi-row insert stays: one built from a JSON array of rows
+/// (`INSERT ... SELECT value ->> 0, ... FROM json_each(?)`), though
+/// prepared once, cost more than preparing anew, SQLite re-reading a row's
+/// JSON for each column (a SQLite look-up's instructions 200 k → 227 k).
 pub fn insert_lookups(connection: &mut DbConnection, rows: &[LookupRow]) -> QueryResult<()> {
-    match connection {
-        DbConnection::Sqlite(inner) if !rows.is_empty() => {
-            diesel::RunQueryDsl::execute(LookupsAsJson::of(rows), inner).map(|_| ())
-        }
-        connection => LookupArrays::insert(connection, rows).map(|_| ()),
-    }
+    LookupArrays::insert(connection, rows).map(|_| ())
 }
-
-/// Look-up records inserted on SQLite from one JSON array of rows, each an
-/// array of the columns in order: one statement text whatever the batch's
-/// size, which diesel keeps prepared (a multi-row `VALUES` was parsed and
-/// planned anew for every batch — a fifth of a SQLite look-up's
-/// instructions). Values are written as diesel writes them to SQLite:
-/// booleans 0 or 1, the fingerprint in hex (`unhex`), the time as
-/// `%F %T%.f` text.
-struct LookupsAsJson(String);
-
-impl LookupsAsJson {
-    fn of(rows: &[LookupRow]) -> Self {
-        let rows: Vec<serde_json::Value> = rows
-            .iter()
-            .map(|row| {
-                serde_json::json!([
-                    row.id,
-                    row.organization_id,
-                    hex::encode(&row.fingerprint),
-                    row.receivable_id,
-                    row.purchase_order_id,
-                    i32::from(row.registered),
-                    i32::from(row.confirmed),
-                    i32::from(row.encumbered),
-                    row.created_at.format("%F %T%.f").to_string(),
-                ])
-            })
-            .collect();
-        Self(serde_json::Value::Array(rows).to_string())
-    }
-}
-
-impl diesel::query_builder::QueryId for LookupsAsJson {
-    type QueryId = LookupsAsJson;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for LookupsAsJson {
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
-    ) -> QueryResult<()> {
-        out.push_sql(
-            "INSERT INTO lookups (id, organization_id, fingerprint, receivable_id, purchase_order_id, \
-             registered, confirmed, encumbered, created_at) \
-             SELECT value ->> 0, value ->> 1, unhex(value ->> 2), value ->> 3, value ->> 4, \
-             value ->> 5, value ->> 6, value ->> 7, value ->> 8 FROM json_each(",
-        );
-        out.push_bind_param::<diesel::sql_types::Text, _>(&self.0)?;
-        out.push_sql(")");
-        Ok(())
-    }
-}
-
-impl<Conn> diesel::RunQueryDsl<Conn> for LookupsAsJson {}
 
 unnest_insert! {
     /// Look-up records as arrays.

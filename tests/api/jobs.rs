@@ -62,7 +62,11 @@ async fn until_done(base: &str, api_key: &str, id: &str) -> Value {
         if upload["status"] == "done" {
             return upload;
         }
-        assert_eq!(upload["status"], "running", "{upload}");
+        // A server whose database probe timed out on a loaded machine
+        // answers 503 "retry later", as a client following a job retries.
+        if upload["code"] != "service_unavailable" {
+            assert_eq!(upload["status"], "running", "{upload}");
+        }
         assert!(Instant::now() < deadline, "the upload never completed: {upload}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

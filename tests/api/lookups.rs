@@ -413,9 +413,9 @@ async fn look_ups_at_once_answer_as_each_alone(app: TestApp) {
 }
 
 /// A batch's look-up records are inserted by a statement of their own
-/// shape (PostgreSQL: one array per column; SQLite: one JSON array of
-/// rows): each column must hold exactly what diesel's own insert of the
-/// same row holds — the same types, the same text, the same time.
+/// shape (on PostgreSQL one array per column, `store::arrays`): each column
+/// must hold exactly what diesel's own insert of the same row holds — the
+/// same types, the same text, the same time.
 async fn a_batch_stores_look_up_records_as_diesel_stores_a_row(app: TestApp) {
     use anchorfin::store::lookups::{insert_lookups, LookupRow};
     use anchorfin::store::schema::lookups;
